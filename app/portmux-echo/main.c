@@ -1,0 +1,178 @@
+/* main.c - portmux-echo: a UDP echo server on libportmux-client (client ring -> same ring back) */
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <rte_ip.h>
+#include <rte_udp.h>
+
+#include "pmx_packet.h"
+#include "portmux_client.h"
+
+#define MAX_PORTS 64
+#define IDLE_POLLS_BEFORE_SLEEP 1024
+
+static volatile sig_atomic_t stop_requested;
+
+static void on_signal(int sig)
+{
+	(void)sig;
+	stop_requested = 1;
+}
+
+struct echo_stats {
+	uint64_t echoed;
+	uint64_t ignored; /* ARP, multicast, other ports: not ours to answer */
+	uint64_t tx_full;
+};
+
+/* Turn a UDP datagram into its answer in place: swap addresses and ports, fix checksums. */
+static void make_reply(struct rte_mbuf *m, const struct pmx_pkt_info *pi,
+		       const struct rte_ether_addr *our_mac)
+{
+	struct rte_ether_hdr *eth = rte_pktmbuf_mtod(m, struct rte_ether_hdr *);
+	struct rte_udp_hdr *udp = rte_pktmbuf_mtod_offset(m, struct rte_udp_hdr *, pi->l4_offset);
+	uint16_t port = udp->src_port;
+
+	eth->dst_addr = eth->src_addr;
+	eth->src_addr = *our_mac;
+	udp->src_port = udp->dst_port;
+	udp->dst_port = port;
+	udp->dgram_cksum = 0;
+	if (pi->family == 4) {
+		struct rte_ipv4_hdr *ip = rte_pktmbuf_mtod_offset(m, struct rte_ipv4_hdr *,
+								  pi->l3_offset);
+		uint32_t addr = ip->src_addr;
+
+		ip->src_addr = ip->dst_addr;
+		ip->dst_addr = addr;
+		ip->time_to_live = 64;
+		ip->hdr_checksum = 0;
+		ip->hdr_checksum = rte_ipv4_cksum(ip);
+		udp->dgram_cksum = rte_ipv4_udptcp_cksum(ip, udp);
+	} else {
+		struct rte_ipv6_hdr *ip = rte_pktmbuf_mtod_offset(m, struct rte_ipv6_hdr *,
+								  pi->l3_offset);
+		uint8_t addr[16];
+
+		memcpy(addr, ip->src_addr, 16);
+		memcpy(ip->src_addr, ip->dst_addr, 16);
+		memcpy(ip->dst_addr, addr, 16);
+		ip->hop_limits = 64;
+		udp->dgram_cksum = rte_ipv6_udptcp_cksum(ip, udp);
+	}
+}
+
+static bool is_echo_port(const uint16_t *ports, unsigned n, uint16_t port_be)
+{
+	for (unsigned i = 0; i < n; i++)
+		if (ports[i] == port_be)
+			return true;
+	return false;
+}
+
+static void serve(struct pmx_client *c, const uint16_t *ports, unsigned n_ports,
+		  struct echo_stats *st)
+{
+	struct rte_mbuf *pkts[32], *out[32];
+	unsigned idle = 0;
+
+	while (!stop_requested && pmx_client_alive(c)) {
+		uint16_t n = pmx_client_rx_burst(c, pkts, 32), n_out = 0, sent;
+
+		if (n == 0) {
+			if (++idle > IDLE_POLLS_BEFORE_SLEEP)
+				usleep(50); /* an echo server need not burn a core when idle */
+			continue;
+		}
+		idle = 0;
+		for (uint16_t i = 0; i < n; i++) {
+			struct pmx_pkt_info pi;
+
+			if (pmx_packet_parse(rte_pktmbuf_mtod(pkts[i], const uint8_t *),
+					     rte_pktmbuf_data_len(pkts[i]), PMX_DIR_IN,
+					     &pi) != PMX_PKT_FLOW ||
+			    pi.key.proto != PMX_PROTO_UDP || pi.is_fragment ||
+			    !is_echo_port(ports, n_ports, pi.key.local_port)) {
+				st->ignored++;
+				rte_pktmbuf_free(pkts[i]);
+				continue;
+			}
+			make_reply(pkts[i], &pi, &c->mac);
+			out[n_out++] = pkts[i];
+		}
+		sent = pmx_client_tx_burst(c, out, n_out);
+		st->echoed += sent;
+		st->tx_full += n_out - sent;
+		rte_pktmbuf_free_bulk(out + sent, n_out - sent);
+	}
+}
+
+int main(int argc, char **argv)
+{
+	struct pmx_client_params params = {.name = "portmux-echo"};
+	struct echo_stats st = {0};
+	uint16_t ports[MAX_PORTS];
+	unsigned n_ports = 0;
+	struct pmx_client *c;
+	int opt, ret;
+
+	while ((opt = getopt(argc, argv, "s:p:n:V")) != -1) {
+		switch (opt) {
+		case 's': params.socket_path = optarg; break;
+		case 'p': params.port = optarg; break;
+		case 'n': params.name = optarg; break;
+		case 'V': printf("portmux-echo %s\n", PMX_VERSION); return 0;
+		default:
+			fprintf(stderr, "usage: %s [-s SOCKET] [-p PORT-NAME] [-n NAME] UDP-PORT...\n",
+				argv[0]);
+			return 2;
+		}
+	}
+	for (int i = optind; i < argc && n_ports < MAX_PORTS; i++) {
+		long v = strtol(argv[i], NULL, 10);
+
+		if (v < 1 || v > 65535) {
+			fprintf(stderr, "portmux-echo: bad UDP port \"%s\"\n", argv[i]);
+			return 2;
+		}
+		ports[n_ports++] = htons((uint16_t)v);
+	}
+	if (n_ports == 0) {
+		fprintf(stderr, "portmux-echo: give at least one UDP port\n");
+		return 2;
+	}
+
+	ret = pmx_client_open(&params, &c);
+	if (ret != 0) {
+		fprintf(stderr, "portmux-echo: cannot attach to portmuxd: %s\n", strerror(-ret));
+		return 1;
+	}
+	for (unsigned i = 0; i < n_ports; i++) {
+		uint32_t rule;
+
+		ret = pmx_client_listen(c, "udp", NULL, ntohs(ports[i]), &rule);
+		if (ret != 0) {
+			fprintf(stderr, "portmux-echo: cannot listen on udp:%u: %s\n",
+				ntohs(ports[i]), strerror(-ret));
+			pmx_client_close(c);
+			return 1;
+		}
+		printf("portmux-echo: client %u listening on udp:%u (rule %u)\n", c->id,
+		       ntohs(ports[i]), rule);
+	}
+	fflush(stdout);
+	signal(SIGINT, on_signal);
+	signal(SIGTERM, on_signal);
+
+	serve(c, ports, n_ports, &st);
+
+	printf("portmux-echo: echoed %llu datagrams, ignored %llu frames, %llu not sent%s\n",
+	       (unsigned long long)st.echoed, (unsigned long long)st.ignored,
+	       (unsigned long long)st.tx_full, pmx_client_alive(c) ? "" : " (detached by switch)");
+	pmx_client_close(c);
+	return 0;
+}

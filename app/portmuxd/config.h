@@ -1,0 +1,110 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/**
+ * @file
+ * config.h - the portmuxd configuration file (JSON, DESIGN.md §4) as a C struct.
+ *
+ * Loading is strict: unknown keys, wrong types and impossible values are errors whose
+ * message names the key path (e.g. "ports[0].rx_queues: must be 1..16").
+ */
+#ifndef PMX_CONFIG_H
+#define PMX_CONFIG_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define PMX_MAX_PORTS 8
+#define PMX_MAX_ALLOW 64
+#define PMX_MAX_ADDRS 16
+#define PMX_NAME_LEN 32
+#define PMX_DEVARGS_LEN 512
+#define PMX_IFNAME_LEN 16 /* IFNAMSIZ */
+
+enum pmx_exception_type {
+	PMX_EXC_AUTO = 0,    /**< virtio_user when /dev/vhost-net exists, else tap */
+	PMX_EXC_TAP,         /**< net_tap PMD */
+	PMX_EXC_VIRTIO_USER, /**< net_virtio_user over vhost-kernel */
+	PMX_EXC_DEVICE,      /**< any ethdev string (tests: net_pcap, net_ring) */
+	PMX_EXC_NONE,        /**< no kernel path: unmatched traffic is dropped (no_route) */
+};
+
+enum pmx_kernel_policy {
+	PMX_POLICY_PASS = 0, /**< unmatched traffic goes to the kernel */
+	PMX_POLICY_FIREWALL, /**< only replies, allow list, ARP/ND/DHCP reach the kernel */
+};
+
+/** One "proto[:port[-port]]" entry ("tcp:22", "udp:1000-2000", "icmp"). */
+struct pmx_proto_port {
+	uint8_t proto;      /**< IP protocol number */
+	uint16_t port_lo;   /**< host order; 0 with port_hi 0 = all ports ("tcp") */
+	uint16_t port_hi;
+};
+
+struct pmx_port_conf {
+	char name[PMX_NAME_LEN];        /**< "wan0": 1..31 of [A-Za-z0-9_-], unique */
+	char device[PMX_DEVARGS_LEN];   /**< ethdev/vdev string, "net_af_packet0,iface=x" */
+	uint16_t rx_queues;             /**< 1..16, default 1 */
+	enum pmx_exception_type exc_type;
+	char exc_iface[PMX_IFNAME_LEN]; /**< kernel interface name, default "pmx<N>";
+					  *  [A-Za-z0-9_.-]; unique unless exc_type is NONE */
+	char exc_device[PMX_DEVARGS_LEN]; /**< for PMX_EXC_DEVICE ("" otherwise) */
+	unsigned n_addresses;           /**< optional fixed addresses; else learned from exc_iface */
+	uint8_t addresses[PMX_MAX_ADDRS][16]; /**< IPv4-mapped or IPv6, network order;
+					       *  unicast (not 0, multicast, broadcast), distinct */
+};
+
+struct pmx_config {
+	int eal_argc;
+	char **eal_argv; /**< owned; eal_argv[0] is the program name; eal_argv[eal_argc] is NULL.
+			  *  rte_eal_init() reorders and overwrites entries: give it a copy of
+			  *  the pointer array, or pmx_config_free() frees the wrong strings. */
+	unsigned n_ports;
+	struct pmx_port_conf ports[PMX_MAX_PORTS];
+	enum pmx_kernel_policy policy;
+	unsigned n_allow;
+	struct pmx_proto_port allow[PMX_MAX_ALLOW];
+	char socket_path[108];  /**< sun_path, default /run/portmux/portmux.sock */
+	uint32_t socket_mode;   /**< default 0660; JSON octal string ("0660"), <= 0777 */
+	char socket_group[PMX_NAME_LEN]; /**< "" = none (null in JSON) */
+	uint32_t clients_max;   /**< 1..256, default 64 */
+	uint32_t ring_size;     /**< power of two 64..65536, default 1024 */
+	uint32_t max_rules;     /**< 16..1048576, default 4096 */
+	uint32_t client_rule_quota;  /**< rules per client, 1..max_rules, default 1024 (or
+				      *  max_rules when that is smaller) */
+	uint32_t client_queue_quota; /**< queue pairs per client, default 4 */
+	unsigned n_low_ports;   /**< ports < 1024 non-root clients may own ("tcp:80",
+				  *  "udp:67-68": a port is required, ranges within 1..1023) */
+	struct pmx_proto_port low_ports[PMX_MAX_ALLOW];
+	uint32_t mbufs;         /**< 1024..4194304, default 32768 */
+};
+
+/**
+ * Parse configuration text. Not thread-safe with respect to `out`.
+ * @param argv0 program name put in eal_argv[0] ("portmuxd" when NULL).
+ * @param err buffer for a message naming the offending key (may be NULL).
+ * @return 0, or -EINVAL (err filled), or -ENOMEM; on error `out` is zeroed and holds
+ *  nothing to free.
+ */
+int pmx_config_parse(const char *text, const char *argv0, struct pmx_config *out, char *err,
+		     size_t errlen);
+
+/** Same as pmx_config_parse() on a file; -ENOENT/-EACCES/-EISDIR/... when unreadable.
+ *  Every message in err starts with "PATH: ". */
+int pmx_config_load(const char *path, const char *argv0, struct pmx_config *out, char *err,
+		    size_t errlen);
+
+/** Append copies of EAL arguments (from the command line after "--"). 0, -ENOMEM (cfg
+ *  unchanged) or -EINVAL (cfg NULL, argc < 0, argv NULL with argc > 0). */
+int pmx_config_append_eal(struct pmx_config *cfg, int argc, char **argv);
+
+/** Free what a loaded config owns and zero *cfg, so a second call does nothing. Accepts NULL. */
+void pmx_config_free(struct pmx_config *cfg);
+
+/** Parse "tcp:22", "udp:1000-2000", "icmp" into pp. 0 or -EINVAL (pp untouched).
+ *  Ports are 1..65535 with lo <= hi and only for tcp, udp, sctp, udplite, dccp. */
+int pmx_proto_port_parse(const char *s, struct pmx_proto_port *pp);
+
+/** Parse a protocol name ("tcp", "udp", "sctp", "udplite", "dccp", "icmp", "icmpv6",
+ *  any case) or decimal number 0..255. Returns the protocol number or -EINVAL. */
+int pmx_proto_parse(const char *s);
+
+#endif

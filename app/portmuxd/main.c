@@ -1,0 +1,245 @@
+/* main.c - portmuxd: load the config, start EAL, ports and RX lcores, serve the control socket */
+#include <errno.h>
+#include <getopt.h>
+#include <libgen.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <rte_eal.h>
+#include <rte_ethdev.h>
+#include <rte_lcore.h>
+#include <rte_malloc.h>
+#include <rte_mbuf.h>
+#include <rte_memzone.h>
+
+#include "client_registry.h"
+#include "config.h"
+#include "ctl.h"
+#include "pmx_log.h"
+#include "port_setup.h"
+
+static volatile sig_atomic_t stop_requested;
+
+static void on_signal(int sig)
+{
+	(void)sig;
+	stop_requested = 1;
+}
+
+static void usage(const char *prog)
+{
+	printf("usage: %s -c FILE [-i] [-- EAL-ARGS...]\n"
+	       "  -c FILE     configuration (JSON), e.g. /etc/portmux/portmux.json\n"
+	       "  -i          interactive prompt on stdin\n"
+	       "  --version   print the version\n",
+	       prog);
+}
+
+/* The daemon's state, built by the ordered init steps below. */
+struct daemon {
+	struct pmx_config cfg;
+	struct pmx_switch sw;
+	struct pmx_ctl ctl;
+	bool interactive;
+	char err[512];
+};
+
+static int switch_init(struct daemon *d)
+{
+	struct pmx_switch *sw = &d->sw;
+	const struct rte_memzone *mz;
+	unsigned lcore, max_lcore = 0, w = 0;
+
+	sw->cfg = &d->cfg;
+	sw->n_workers = rte_lcore_count() - 1;
+	if (sw->n_workers == 0) {
+		snprintf(d->err, sizeof(d->err),
+			 "eal: need two lcores or more (-l): one for management, the rest for RX");
+		return -EINVAL;
+	}
+	for (unsigned p = 0; p < d->cfg.n_ports; p++)
+		if (d->cfg.ports[p].rx_queues != sw->n_workers) {
+			snprintf(d->err, sizeof(d->err),
+				 "ports[%u].rx_queues: %u, but EAL gives %u RX lcore(s); each RX "
+				 "lcore owns one queue",
+				 p, d->cfg.ports[p].rx_queues, sw->n_workers);
+			return -EINVAL;
+		}
+	RTE_LCORE_FOREACH(lcore)
+		max_lcore = lcore;
+	sw->client_lcore_base = max_lcore + 1;
+	sw->clients_max = d->cfg.clients_max;
+	if (sw->client_lcore_base + sw->clients_max > RTE_MAX_LCORE) {
+		snprintf(d->err, sizeof(d->err),
+			 "clients.max: %u clients need lcore ids %u..%u, above RTE_MAX_LCORE %u",
+			 sw->clients_max, sw->client_lcore_base,
+			 sw->client_lcore_base + sw->clients_max - 1, RTE_MAX_LCORE);
+		return -EINVAL;
+	}
+
+	sw->pool = rte_pktmbuf_pool_create(PMX_POOL_NAME, d->cfg.mbufs, 256, 0,
+					   RTE_MBUF_DEFAULT_BUF_SIZE, rte_socket_id());
+	if (sw->pool == NULL) {
+		snprintf(d->err, sizeof(d->err), "mbufs: cannot create a pool of %u: %s",
+			 d->cfg.mbufs, rte_strerror(rte_errno));
+		return -ENOMEM;
+	}
+	sw->ft = pmx_flow_table_create("pmx_flows", d->cfg.max_rules, sw->n_workers,
+				       rte_socket_id());
+	sw->clients = rte_zmalloc("pmx_clients", sizeof(*sw->clients) * sw->clients_max,
+				  RTE_CACHE_LINE_SIZE);
+	mz = rte_memzone_reserve(PMX_SHM_MZ_NAME, sizeof(struct pmx_shm), rte_socket_id(), 0);
+	if (sw->ft == NULL || sw->clients == NULL || mz == NULL) {
+		snprintf(d->err, sizeof(d->err), "clients.max_rules: cannot allocate the flow "
+						 "table and client slots: %s",
+			 rte_strerror(rte_errno));
+		return -ENOMEM;
+	}
+	sw->shm = mz->addr;
+	memset(sw->shm, 0, sizeof(*sw->shm));
+	sw->shm->clients_max = sw->clients_max;
+	sw->shm->ring_size = d->cfg.ring_size;
+	sw->shm->daemon_pid = (uint64_t)getpid();
+	sw->shm->version = PMX_SHM_VERSION;
+	__atomic_store_n(&sw->shm->magic, PMX_SHM_MAGIC, __ATOMIC_RELEASE);
+
+	RTE_LCORE_FOREACH_WORKER(lcore) {
+		struct pmx_worker *wk = rte_zmalloc("pmx_worker", sizeof(*wk), RTE_CACHE_LINE_SIZE);
+
+		if (wk == NULL)
+			return -ENOMEM;
+		wk->client = rte_zmalloc("pmx_worker_clients",
+					 sizeof(*wk->client) * sw->clients_max, RTE_CACHE_LINE_SIZE);
+		if (wk->client == NULL)
+			return -ENOMEM;
+		wk->id = w;
+		wk->lcore_id = lcore;
+		wk->sw = sw;
+		sw->workers[w++] = wk;
+	}
+	return 0;
+}
+
+static void switch_fini(struct daemon *d)
+{
+	struct pmx_switch *sw = &d->sw;
+
+	pmx_registry_free_all(sw);
+	pmx_ports_close(sw);
+	for (unsigned w = 0; w < sw->n_workers; w++) {
+		if (sw->workers[w] != NULL)
+			rte_free(sw->workers[w]->client);
+		rte_free(sw->workers[w]);
+	}
+	rte_free(sw->clients);
+	pmx_flow_table_destroy(sw->ft);
+	rte_mempool_free(sw->pool);
+	rte_memzone_free(rte_memzone_lookup(PMX_SHM_MZ_NAME));
+}
+
+static int ctl_init(struct daemon *d)
+{
+	char rundir[PATH_MAX];
+	int ret = pmx_ctl_init(&d->ctl, &d->sw, &d->cfg, d->err, sizeof(d->err));
+
+	snprintf(rundir, sizeof(rundir), "%s", rte_eal_get_runtime_dir());
+	snprintf(d->ctl.file_prefix, sizeof(d->ctl.file_prefix), "%s", basename(rundir));
+	return ret;
+}
+
+static void print_banner(const struct daemon *d)
+{
+	printf("portmuxd %s: %u RX lcore(s), control socket %s\n", PMX_VERSION, d->sw.n_workers,
+	       d->cfg.socket_path);
+	for (unsigned p = 0; p < d->sw.n_ports; p++) {
+		const struct pmx_port *port = &d->sw.ports[p];
+		char mac[RTE_ETHER_ADDR_FMT_SIZE];
+
+		rte_ether_format_addr(mac, sizeof(mac), &port->mac);
+		printf("port %u %s: %s mac %s, kernel path %s %s\n", p, port->name,
+		       d->cfg.ports[p].device, mac, port->exc_kind, port->exc_iface);
+	}
+	printf("ready\n");
+	fflush(stdout);
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{"version", no_argument, NULL, 'V'}, {"help", no_argument, NULL, 'h'}, {NULL, 0, NULL, 0}};
+	static struct daemon d;
+	const char *conf_path = NULL;
+	int opt, ret, exit_code = 1;
+
+	while ((opt = getopt_long(argc, argv, "c:ih", longopts, NULL)) != -1) {
+		switch (opt) {
+		case 'c': conf_path = optarg; break;
+		case 'i': d.interactive = true; break;
+		case 'V': printf("portmuxd %s\n", PMX_VERSION); return 0;
+		case 'h': usage(argv[0]); return 0;
+		default: usage(argv[0]); return 2;
+		}
+	}
+	if (conf_path == NULL) {
+		usage(argv[0]);
+		return 2;
+	}
+	if (pmx_config_load(conf_path, argv[0], &d.cfg, d.err, sizeof(d.err)) != 0 ||
+	    pmx_config_append_eal(&d.cfg, argc - optind, argv + optind) != 0) {
+		fprintf(stderr, "portmuxd: %s: %s\n", conf_path, d.err);
+		return 1;
+	}
+
+	/* EAL may reorder its argv: give it a copy */
+	char **eal_argv = calloc(d.cfg.eal_argc + 1, sizeof(char *));
+
+	if (eal_argv == NULL)
+		goto out_config;
+	memcpy(eal_argv, d.cfg.eal_argv, sizeof(char *) * d.cfg.eal_argc);
+	ret = rte_eal_init(d.cfg.eal_argc, eal_argv);
+	if (ret < 0) {
+		fprintf(stderr, "portmuxd: eal: cannot initialise EAL: %s\n",
+			rte_strerror(rte_errno));
+		goto out_argv;
+	}
+	pmx_log_init();
+	if (rte_eal_process_type() != RTE_PROC_PRIMARY) {
+		fprintf(stderr, "portmuxd: eal: must run as the primary process\n");
+		goto out_eal;
+	}
+
+	/* start-up, in order; each step undone below in reverse */
+	if (switch_init(&d) != 0 || pmx_ports_init(&d.sw, &d.cfg, d.err, sizeof(d.err)) != 0 ||
+	    ctl_init(&d) != 0) {
+		fprintf(stderr, "portmuxd: %s: %s\n", conf_path, d.err);
+		goto out_switch;
+	}
+	signal(SIGINT, on_signal);
+	signal(SIGTERM, on_signal);
+	signal(SIGPIPE, SIG_IGN);
+
+	for (unsigned w = 0; w < d.sw.n_workers; w++)
+		rte_eal_remote_launch(pmx_worker_main, d.sw.workers[w], d.sw.workers[w]->lcore_id);
+	print_banner(&d);
+
+	/* the management loop: control socket until a signal */
+	while (!stop_requested)
+		pmx_ctl_poll(&d.ctl, 100);
+
+	printf("portmuxd: stopping\n");
+	__atomic_store_n(&d.sw.quit, 1, __ATOMIC_RELAXED);
+	rte_eal_mp_wait_lcore();
+	pmx_ctl_close(&d.ctl);
+	exit_code = 0;
+out_switch:
+	switch_fini(&d);
+out_eal:
+	rte_eal_cleanup();
+out_argv:
+	free(eal_argv);
+out_config:
+	pmx_config_free(&d.cfg);
+	return exit_code;
+}

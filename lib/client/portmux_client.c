@@ -1,0 +1,313 @@
+/* portmux_client.c - libportmux-client: control-socket requests, secondary EAL attach, close */
+#include <errno.h>
+#include <sched.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+#include <arpa/inet.h>
+
+#include <jansson.h>
+#include <rte_eal.h>
+#include <rte_errno.h>
+#include <rte_lcore.h>
+#include <rte_memzone.h>
+#include <rte_mempool.h>
+
+#include "portmux_client.h"
+
+static const struct {
+	const char *code;
+	int err;
+} error_codes[] = {
+	{"EADDRINUSE", EADDRINUSE}, {"EEXIST", EEXIST},   {"EACCES", EACCES},
+	{"EPERM", EPERM},           {"EDQUOT", EDQUOT},   {"ENOENT", ENOENT},
+	{"ENOSPC", ENOSPC},         {"ENODEV", ENODEV},   {"ENOTSUP", ENOTSUP},
+	{"EADDRNOTAVAIL", EADDRNOTAVAIL}, {"ENOTCONN", ENOTCONN}, {"EALREADY", EALREADY},
+};
+
+static int errno_of(const char *code)
+{
+	for (size_t i = 0; i < sizeof(error_codes) / sizeof(error_codes[0]); i++)
+		if (strcmp(error_codes[i].code, code) == 0)
+			return error_codes[i].err;
+	return EINVAL;
+}
+
+static int connect_socket(const char *path)
+{
+	struct sockaddr_un addr = {.sun_family = AF_UNIX};
+	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+
+	if (fd < 0)
+		return -errno;
+	snprintf(addr.sun_path, sizeof(addr.sun_path), "%s", path);
+	if (connect(fd, (struct sockaddr *)&addr, sizeof(addr)) != 0) {
+		int ret = -errno;
+
+		close(fd);
+		return ret;
+	}
+	return fd;
+}
+
+/* Blocking line exchange on fd: send a line, read one line back (malloc'd). */
+static int exchange(int fd, const char *line, char **reply)
+{
+	size_t len = strlen(line), cap = 4096, got = 0;
+	char *buf;
+
+	if (send(fd, line, len, MSG_NOSIGNAL) != (ssize_t)len ||
+	    send(fd, "\n", 1, MSG_NOSIGNAL) != 1)
+		return -EIO;
+	buf = malloc(cap);
+	if (buf == NULL)
+		return -ENOMEM;
+	for (;;) {
+		ssize_t r;
+
+		if (got + 1 == cap) {
+			char *nbuf = realloc(buf, cap * 2);
+
+			if (nbuf == NULL) {
+				free(buf);
+				return -ENOMEM;
+			}
+			buf = nbuf;
+			cap *= 2;
+		}
+		r = recv(fd, buf + got, 1, 0); /* one byte at a time: replies are rare and short */
+		if (r <= 0) {
+			free(buf);
+			return -EIO;
+		}
+		if (buf[got] == '\n')
+			break;
+		got++;
+	}
+	buf[got] = '\0';
+	*reply = buf;
+	return 0;
+}
+
+int pmx_client_request(struct pmx_client *c, const char *request, char **reply)
+{
+	return exchange(c->fd, request, reply);
+}
+
+/* Send a request object (stolen) and return the result object (new ref) or -errno. */
+static int call(int fd, uint32_t id, json_t *req, json_t **result)
+{
+	char *text, *line = NULL;
+	json_t *reply;
+	int ret;
+
+	json_object_set_new(req, "id", json_integer(id));
+	text = json_dumps(req, JSON_COMPACT);
+	json_decref(req);
+	if (text == NULL)
+		return -ENOMEM;
+	ret = exchange(fd, text, &line);
+	free(text);
+	if (ret != 0)
+		return ret;
+	reply = json_loads(line, 0, NULL);
+	free(line);
+	if (reply == NULL)
+		return -EPROTO;
+	if (json_is_true(json_object_get(reply, "ok"))) {
+		if (result != NULL)
+			*result = json_incref(json_object_get(reply, "result"));
+		ret = 0;
+	} else {
+		const char *code = json_string_value(
+			json_object_get(json_object_get(reply, "error"), "code"));
+
+		ret = -errno_of(code ? code : "");
+	}
+	json_decref(reply);
+	return ret;
+}
+
+/* "0-1" style list of the CPUs this process may run on, for --lcores ID@(CPUS). */
+static void cpu_list(char *buf, size_t len)
+{
+	cpu_set_t set;
+	size_t off = 0;
+
+	buf[0] = '\0';
+	if (sched_getaffinity(0, sizeof(set), &set) != 0) {
+		snprintf(buf, len, "0");
+		return;
+	}
+	for (int cpu = 0; cpu < CPU_SETSIZE && off + 8 < len; cpu++)
+		if (CPU_ISSET(cpu, &set))
+			off += snprintf(buf + off, len - off, "%s%d", off ? "," : "", cpu);
+}
+
+static int start_eal(struct pmx_client *c, const struct pmx_client_params *p,
+		     const char *file_prefix)
+{
+	char prefix_arg[128], lcores_arg[640], cpus[512];
+	char *argv[64];
+	int argc = 0, ret;
+
+	cpu_list(cpus, sizeof(cpus));
+	snprintf(prefix_arg, sizeof(prefix_arg), "--file-prefix=%s", file_prefix);
+	snprintf(lcores_arg, sizeof(lcores_arg), "--lcores=%u@(%s)", c->lcore_id, cpus);
+	argv[argc++] = (char *)(p->name ? p->name : "portmux-client");
+	argv[argc++] = (char *)"--proc-type=secondary";
+	argv[argc++] = prefix_arg;
+	argv[argc++] = lcores_arg;
+	argv[argc++] = (char *)"--no-pci";
+	argv[argc++] = (char *)"--no-telemetry";
+	for (int i = 0; i < p->eal_argc && argc < 63; i++)
+		argv[argc++] = p->eal_argv[i];
+	argv[argc] = NULL;
+	ret = rte_eal_init(argc, argv);
+	return ret < 0 ? -rte_errno : 0;
+}
+
+static int attach_shared(struct pmx_client *c, json_t *res)
+{
+	const struct rte_memzone *mz = rte_memzone_lookup(PMX_SHM_MZ_NAME);
+	const char *rx = json_string_value(json_array_get(json_object_get(res, "rx_rings"), 0));
+	const char *tx = json_string_value(json_array_get(json_object_get(res, "tx_rings"), 0));
+	const char *pool = json_string_value(json_object_get(res, "mempool"));
+
+	if (mz == NULL || rx == NULL || tx == NULL || pool == NULL)
+		return -EPROTO;
+	c->shm = mz->addr;
+	if (c->shm->magic != PMX_SHM_MAGIC || c->shm->version != PMX_SHM_VERSION)
+		return -EPROTO;
+	c->rx = rte_ring_lookup(rx);
+	c->tx = rte_ring_lookup(tx);
+	c->pool = rte_mempool_lookup(pool);
+	return c->rx && c->tx && c->pool ? 0 : -EPROTO;
+}
+
+static void read_identity(struct pmx_client *c, json_t *res)
+{
+	json_t *addrs = json_object_get(res, "addresses"), *a;
+	size_t i;
+
+	c->id = (uint16_t)json_integer_value(json_object_get(res, "client_id"));
+	c->generation = (uint32_t)json_integer_value(json_object_get(res, "generation"));
+	c->lcore_id = (unsigned)json_integer_value(json_object_get(res, "lcore"));
+	c->port = (uint16_t)json_integer_value(json_object_get(res, "port"));
+	rte_ether_unformat_addr(json_string_value(json_object_get(res, "mac")), &c->mac);
+	json_array_foreach(addrs, i, a) {
+		uint8_t *out = c->addresses[c->n_addresses];
+		const char *s = json_string_value(a);
+
+		if (c->n_addresses == 16 || s == NULL)
+			break;
+		memset(out, 0, 16);
+		if (inet_pton(AF_INET, s, out + 12) == 1) {
+			out[10] = out[11] = 0xff;
+			c->n_addresses++;
+		} else if (inet_pton(AF_INET6, s, out) == 1) {
+			c->n_addresses++;
+		}
+	}
+}
+
+int pmx_client_open(const struct pmx_client_params *params, struct pmx_client **out)
+{
+	static const struct pmx_client_params no_params;
+	const struct pmx_client_params *p = params ? params : &no_params;
+	const char *path = p->socket_path ? p->socket_path : getenv("PORTMUX_SOCKET");
+	struct pmx_client *c;
+	json_t *req, *res = NULL;
+	int ret;
+
+	c = calloc(1, sizeof(*c));
+	if (c == NULL)
+		return -ENOMEM;
+	c->fd = connect_socket(path ? path : PMX_CLIENT_DEFAULT_SOCKET);
+	if (c->fd < 0) {
+		ret = c->fd;
+		goto fail_free;
+	}
+	req = json_pack("{s:s, s:s, s:s}", "cmd", "hello", "name", p->name ? p->name : "client",
+			"channel", "ring");
+	if (p->port != NULL)
+		json_object_set_new(req, "port", json_string(p->port));
+	ret = call(c->fd, ++c->next_request_id, req, &res);
+	if (ret != 0)
+		goto fail_close;
+	read_identity(c, res);
+	ret = start_eal(c, p, json_string_value(json_object_get(res, "file_prefix")) ?: "rte");
+	if (ret == 0)
+		ret = attach_shared(c, res);
+	json_decref(res);
+	if (ret != 0)
+		goto fail_close;
+	*out = c;
+	return 0;
+
+fail_close:
+	close(c->fd);
+fail_free:
+	free(c);
+	return ret;
+}
+
+int pmx_client_listen(struct pmx_client *c, const char *proto, const char *ip, uint16_t port,
+		      uint32_t *rule_id)
+{
+	json_t *req = json_pack("{s:s, s:s, s:i}", "cmd", "listen", "proto", proto, "port", port);
+	json_t *res;
+	int ret;
+
+	if (ip != NULL && ip[0] != '\0')
+		json_object_set_new(req, "ip", json_string(ip));
+	ret = call(c->fd, ++c->next_request_id, req, &res);
+	if (ret == 0) {
+		*rule_id = (uint32_t)json_integer_value(json_object_get(res, "rule_id"));
+		json_decref(res);
+	}
+	return ret;
+}
+
+int pmx_client_connect(struct pmx_client *c, const char *proto, const char *local_ip,
+		       uint16_t local_port, const char *remote_ip, uint16_t remote_port,
+		       uint32_t *rule_id)
+{
+	json_t *req = json_pack("{s:s, s:s, s:s, s:i, s:s, s:i}", "cmd", "connect", "proto", proto,
+				"local_ip", local_ip, "local_port", local_port, "remote_ip",
+				remote_ip, "remote_port", remote_port);
+	json_t *res;
+	int ret = call(c->fd, ++c->next_request_id, req, &res);
+
+	if (ret == 0) {
+		*rule_id = (uint32_t)json_integer_value(json_object_get(res, "rule_id"));
+		json_decref(res);
+	}
+	return ret;
+}
+
+int pmx_client_release(struct pmx_client *c, uint32_t rule_id)
+{
+	json_t *req = json_pack("{s:s, s:I}", "cmd", "release", "rule_id", (json_int_t)rule_id);
+
+	return call(c->fd, ++c->next_request_id, req, NULL);
+}
+
+void pmx_client_close(struct pmx_client *c)
+{
+	struct rte_mempool_cache *cache;
+
+	if (c == NULL)
+		return;
+	/* frames this process freed into its lcore's cache go back to the common pool */
+	cache = rte_mempool_default_cache(c->pool, rte_lcore_id());
+	if (cache != NULL)
+		rte_mempool_cache_flush(cache, c->pool);
+	call(c->fd, ++c->next_request_id, json_pack("{s:s}", "cmd", "bye"), NULL);
+	close(c->fd);
+	rte_eal_cleanup();
+	free(c);
+}

@@ -1,0 +1,127 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/**
+ * @file
+ * portmux_client.h - libportmux-client: attach a userspace network stack to portmuxd.
+ *
+ * pmx_client_open() asks the control socket for a client slot (no DPDK needed yet), then
+ * starts EAL as a secondary process of the switch with the file-prefix and lcore id the
+ * switch handed out, and finds the client's rings and the shared mempool. The stack then
+ * registers what it owns (listen/connect), and moves frames with the burst functions.
+ * A stack written on this library never speaks JSON itself.
+ *
+ * Thread-safety: one pmx_client is used by one thread (the EAL main lcore of the client
+ * process); the burst functions are lock-free and must not be called concurrently.
+ */
+#ifndef PORTMUX_CLIENT_H
+#define PORTMUX_CLIENT_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <rte_ether.h>
+#include <rte_mbuf.h>
+#include <rte_ring.h>
+
+#include "pmx_shm.h"
+
+#define PMX_CLIENT_DEFAULT_SOCKET "/run/portmux/portmux.sock"
+
+/** What pmx_client_open() needs. Every field may be zero/NULL. */
+struct pmx_client_params {
+	const char *socket_path; /**< default $PORTMUX_SOCKET, else PMX_CLIENT_DEFAULT_SOCKET */
+	const char *name;        /**< shown to operators */
+	const char *port;        /**< NIC port name; NULL = the first port */
+	int eal_argc;            /**< extra EAL arguments (e.g. --log-level) */
+	char **eal_argv;
+};
+
+/** An attached client. Fields are read-only for the application. */
+struct pmx_client {
+	int fd;                   /**< control connection */
+	uint16_t id;              /**< client id (slot) */
+	uint32_t generation;      /**< this attach's generation */
+	unsigned lcore_id;        /**< the EAL lcore this process runs on */
+	uint16_t port;            /**< NIC port index */
+	struct rte_ring *rx;      /**< switch -> client */
+	struct rte_ring *tx;      /**< client -> switch */
+	struct rte_mempool *pool; /**< allocate frames to send from here */
+	const struct pmx_shm *shm;
+	struct rte_ether_addr mac; /**< the port's MAC: the source of every frame sent */
+	unsigned n_addresses;
+	uint8_t addresses[16][16]; /**< the port's IPs (IPv4-mapped or IPv6) */
+	uint32_t next_request_id;
+	bool detached;            /**< the switch dropped this client (kick, restart) */
+};
+
+/**
+ * Attach: hello over the control socket, EAL init as a secondary, rings and pool lookup.
+ * Calls rte_eal_init(): the process must not have initialised EAL itself.
+ * @return 0 (*out set), or a negative errno: -ENOENT/-ECONNREFUSED (no switch),
+ *         -EPROTO (bad reply or shared-memory magic/version mismatch), -ENOSPC (no slot),
+ *         -ENODEV (unknown port), or what EAL init failed with.
+ */
+int pmx_client_open(const struct pmx_client_params *params, struct pmx_client **out);
+
+/**
+ * Own (proto, ip, port): ip NULL or "" = every address of the port. Port in host order.
+ * @return 0 (*rule_id set), -EADDRINUSE (owned by another client or the kernel), -EEXIST,
+ *         -EACCES (privileged port), -EDQUOT (quota), -EINVAL, -EIO (connection lost).
+ */
+int pmx_client_listen(struct pmx_client *c, const char *proto, const char *ip, uint16_t port,
+		      uint32_t *rule_id);
+
+/** Own one 5-tuple (ports in host order). Same returns as pmx_client_listen(). */
+int pmx_client_connect(struct pmx_client *c, const char *proto, const char *local_ip,
+		       uint16_t local_port, const char *remote_ip, uint16_t remote_port,
+		       uint32_t *rule_id);
+
+/** Drop one of this client's rules. @return 0, -ENOENT, -EPERM, -EIO. */
+int pmx_client_release(struct pmx_client *c, uint32_t rule_id);
+
+/**
+ * Send one raw request line (a JSON object text) and return the reply line, malloc'd.
+ * For tools; stacks use the typed calls above. @return 0 or -EIO.
+ */
+int pmx_client_request(struct pmx_client *c, const char *request, char **reply);
+
+/**
+ * Detach cleanly: return cached mbufs to the pool, send bye, close the socket, and
+ * rte_eal_cleanup(). The client must hold no mbufs of the pool any more. Accepts NULL.
+ */
+void pmx_client_close(struct pmx_client *c);
+
+/** True while the switch still knows this attach (not kicked, switch not restarted). */
+static inline bool pmx_client_alive(struct pmx_client *c)
+{
+	if (!c->detached &&
+	    __atomic_load_n(&c->shm->generation[c->id], __ATOMIC_ACQUIRE) != c->generation)
+		c->detached = true;
+	return !c->detached;
+}
+
+/**
+ * Receive up to n frames. Lock-free, single consumer. The caller owns (and must free or
+ * send) every frame returned. @return the number of frames, 0 when none or detached.
+ */
+static inline uint16_t pmx_client_rx_burst(struct pmx_client *c, struct rte_mbuf **pkts,
+					   uint16_t n)
+{
+	if (!pmx_client_alive(c))
+		return 0;
+	return (uint16_t)rte_ring_dequeue_burst(c->rx, (void **)pkts, n, NULL);
+}
+
+/**
+ * Send up to n frames (source MAC must be c->mac; source address and port must be owned,
+ * or the switch drops and counts them as spoofed). Ownership of the sent frames passes to
+ * the switch. @return the number taken; the caller still owns pkts[ret..n-1].
+ */
+static inline uint16_t pmx_client_tx_burst(struct pmx_client *c, struct rte_mbuf **pkts,
+					   uint16_t n)
+{
+	if (!pmx_client_alive(c))
+		return 0;
+	return (uint16_t)rte_ring_enqueue_burst(c->tx, (void **)pkts, n, NULL);
+}
+
+#endif

@@ -1,0 +1,41 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/**
+ * @file
+ * pmx_shm.h - the shared-memory contract between portmuxd (DPDK primary) and ring
+ * clients (DPDK secondaries of the same file-prefix). Nothing else is shared.
+ *
+ * The daemon creates, the client looks up:
+ *  - memzone PMX_SHM_MZ_NAME holding struct pmx_shm (magic and version checked at attach);
+ *  - mempool PMX_POOL_NAME: every frame a client receives, and every frame it sends;
+ *  - per client slot, rings named by PMX_RING_FMT: "rx" (switch -> client, multi-producer,
+ *    single-consumer: only the client dequeues) and "tx" (client -> switch,
+ *    single-producer: only the client enqueues; single-consumer: one RX lcore).
+ *    The rings of a slot live as long as the daemon; generation[slot] says who may use
+ *    them: the daemon stores the attach's generation before replying to hello and 0 when
+ *    the client is detached. A client stops using its rings once they differ.
+ * A client must not free an mbuf it has enqueued, nor touch rings other than its own.
+ */
+#ifndef PMX_SHM_H
+#define PMX_SHM_H
+
+#include <stdint.h>
+
+#define PMX_MAX_CLIENTS 256
+#define PMX_SHM_MAGIC 0x504d5831u /* "PMX1" */
+#define PMX_SHM_VERSION 1u
+#define PMX_SHM_MZ_NAME "pmx_shm"
+#define PMX_POOL_NAME "pmx_mbuf_pool"
+/** Ring name: client slot, direction "rx"/"tx". A slot keeps its rings across attaches. */
+#define PMX_RING_FMT "pmx_c%u_%s"
+
+/** Written once by the daemon before any client attaches; read-only for clients. */
+struct pmx_shm {
+	uint32_t magic;
+	uint32_t version;
+	uint32_t clients_max;
+	uint32_t ring_size;
+	uint64_t daemon_pid;
+	uint32_t generation[PMX_MAX_CLIENTS]; /**< written by the daemon, read by clients */
+};
+
+#endif

@@ -1,0 +1,52 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/**
+ * @file
+ * client_registry.h - attach and detach ring clients (management lcore only).
+ *
+ * Attach gives a client a slot, its slot's RX and TX rings and an lcore id of its own for
+ * its DPDK secondary process. Detach removes its rules, marks the slot's generation dead in
+ * shared memory, waits until no RX lcore can still hold the slot, then returns every mbuf in
+ * its rings to the pool. The next attach of the slot also flushes the lcore's mempool cache,
+ * so a crashed client leaks nothing but the frames it held in its own hands.
+ */
+#ifndef PMX_CLIENT_REGISTRY_H
+#define PMX_CLIENT_REGISTRY_H
+
+#include <stdint.h>
+
+#include "pmx_switch.h"
+
+/** What attach hands to the client. */
+struct pmx_attach_info {
+	uint16_t client_id;
+	uint32_t generation;
+	unsigned lcore_id;
+	char rx_ring[RTE_RING_NAMESIZE];
+	char tx_ring[RTE_RING_NAMESIZE];
+};
+
+/**
+ * Attach a client to NIC port `port`. Management lcore only.
+ * @return 0 (info filled), -ENOSPC when all slots are taken, -EINVAL for a bad port,
+ *         -ENOMEM when rings cannot be created.
+ */
+int pmx_registry_attach(struct pmx_switch *sw, uint16_t port, struct pmx_attach_info *info);
+
+/**
+ * Detach client `id`: rules removed, RX lcores synchronized, rings drained.
+ * Management lcore only; blocks until every RX lcore passed one loop. Accepts a free slot
+ * (nothing happens). @return the number of mbufs returned to the pool.
+ */
+unsigned pmx_registry_detach(struct pmx_switch *sw, uint16_t id);
+
+/** The lcore id a client in slot `id` runs its EAL on. */
+unsigned pmx_registry_client_lcore(const struct pmx_switch *sw, uint16_t id);
+
+/** Detach every client and free the slots' rings (shutdown; RX lcores stopped). */
+void pmx_registry_free_all(struct pmx_switch *sw);
+
+/** Sum of the per-worker counters of client id. */
+void pmx_registry_client_counters(const struct pmx_switch *sw, uint16_t id,
+				  struct pmx_client_counters *out);
+
+#endif

@@ -1,0 +1,100 @@
+/* client_tx.c - the transmit path of clients (client TX rings -> wire), with anti-spoofing */
+#include <rte_arp.h>
+#include <rte_ethdev.h>
+
+#include "pmx_packet.h"
+#include "pmx_switch.h"
+
+/* Does the frame's L2 source belong to the port (the MAC clients share with the kernel)? */
+static bool own_mac(const struct pmx_port *port, const struct rte_mbuf *m)
+{
+	const struct rte_ether_hdr *eth = rte_pktmbuf_mtod(m, const struct rte_ether_hdr *);
+
+	return rte_is_same_ether_addr(&eth->src_addr, &port->mac);
+}
+
+/* ARP from a client must speak for the port's MAC, nothing else. */
+static bool arp_ok(const struct pmx_port *port, const struct rte_mbuf *m,
+		   const struct pmx_pkt_info *pi)
+{
+	const struct rte_arp_hdr *arp =
+		rte_pktmbuf_mtod_offset(m, const struct rte_arp_hdr *, pi->l3_offset);
+
+	return rte_is_same_ether_addr(&arp->arp_data.arp_sha, &port->mac);
+}
+
+/* Check one client's burst: what passes is compacted to the front of pkts. */
+static unsigned check_burst(struct pmx_worker *w, uint16_t c, struct rte_mbuf **pkts, unsigned n)
+{
+	struct pmx_switch *sw = w->sw;
+	const struct pmx_port *port = &sw->ports[sw->clients[c].port];
+	struct pmx_pkt_info info[PMX_BURST];
+	const struct pmx_flow_key *keys[PMX_BURST];
+	uint16_t owners[PMX_BURST];
+	uint8_t key_of[PMX_BURST];
+	uint8_t verdict[PMX_BURST]; /* 0 pass, else drop reason + 1 */
+	unsigned nk = 0, kept = 0;
+
+	for (unsigned i = 0; i < n; i++) {
+		struct pmx_pkt_info *pi = &info[i];
+		enum pmx_pkt_class cls;
+
+		verdict[i] = 0;
+		cls = pmx_packet_parse(rte_pktmbuf_mtod(pkts[i], const uint8_t *),
+				       rte_pktmbuf_data_len(pkts[i]), PMX_DIR_OUT, pi);
+		if (cls == PMX_PKT_MALFORMED) {
+			verdict[i] = PMX_DROP_MALFORMED + 1;
+		} else if (!own_mac(port, pkts[i]) || cls == PMX_PKT_NON_IP ||
+			   (cls == PMX_PKT_ARP && !arp_ok(port, pkts[i], pi))) {
+			verdict[i] = PMX_DROP_SPOOFED + 1;
+		} else if (cls != PMX_PKT_ARP && cls != PMX_PKT_ND) {
+			/* an IP frame: its source must be a flow, port or address it owns */
+			pi->key.port_id = sw->clients[c].port;
+			key_of[nk] = i;
+			keys[nk++] = &pi->key;
+		}
+	}
+	pmx_flow_table_classify_bulk(sw->ft, w->id, keys, nk, owners);
+	for (unsigned k = 0; k < nk; k++)
+		if (owners[k] != c)
+			verdict[key_of[k]] = PMX_DROP_SPOOFED + 1;
+
+	for (unsigned i = 0; i < n; i++) {
+		if (verdict[i] == 0) {
+			pkts[kept++] = pkts[i];
+			continue;
+		}
+		if (verdict[i] - 1 == PMX_DROP_SPOOFED)
+			w->client[c].spoofed++;
+		pmx_drop(w, verdict[i] - 1, &pkts[i], 1);
+	}
+	return kept;
+}
+
+unsigned pmx_client_tx_poll(struct pmx_worker *w)
+{
+	struct pmx_switch *sw = w->sw;
+	struct rte_mbuf *pkts[PMX_BURST];
+	unsigned total = 0;
+
+	for (unsigned word = 0; word < PMX_BITMAP_WORDS; word++) {
+		uint64_t bits = pmx_bitmap_word(w->tx_bitmap, word);
+
+		while (bits != 0) {
+			uint16_t c = word * 64 + __builtin_ctzll(bits);
+			const struct pmx_client_slot *slot = &sw->clients[c];
+			unsigned n, kept;
+
+			bits &= bits - 1;
+			n = rte_ring_dequeue_burst(slot->tx_ring, (void **)pkts, PMX_BURST, NULL);
+			if (n == 0)
+				continue;
+			total += n;
+			kept = check_burst(w, c, pkts, n);
+			w->client[c].tx += kept;
+			w->port[slot->port].from_clients += kept;
+			pmx_wire_send(w, slot->port, pkts, kept);
+		}
+	}
+	return total;
+}

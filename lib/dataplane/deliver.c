@@ -1,0 +1,80 @@
+/* deliver.c - the last step of every path: frames -> client rings, NIC TX, or the drop counters */
+#include <rte_ethdev.h>
+
+#include "pmx_switch.h"
+
+static const char *const drop_names[PMX_DROP_MAX] = {
+	[PMX_DROP_MALFORMED] = "malformed",   [PMX_DROP_NO_ROUTE] = "no_route",
+	[PMX_DROP_RING_FULL] = "ring_full",   [PMX_DROP_SPOOFED] = "spoofed",
+	[PMX_DROP_TX_FULL] = "tx_full",       [PMX_DROP_FRAG_UNKNOWN] = "frag_unknown",
+	[PMX_DROP_FIREWALL] = "firewall",     [PMX_DROP_RULE] = "rule",
+	[PMX_DROP_NOMEM] = "nomem",
+};
+
+const char *pmx_drop_reason_name(enum pmx_drop_reason r)
+{
+	return r < PMX_DROP_MAX ? drop_names[r] : "unknown";
+}
+
+void pmx_drop(struct pmx_worker *w, enum pmx_drop_reason reason, struct rte_mbuf **pkts,
+	      unsigned n)
+{
+	if (n == 0)
+		return;
+	w->drops[reason] += n;
+	rte_pktmbuf_free_bulk(pkts, n);
+}
+
+void pmx_client_deliver(struct pmx_worker *w, uint16_t c, struct rte_mbuf **pkts, unsigned n)
+{
+	struct pmx_switch *sw = w->sw;
+	const struct pmx_client_slot *slot = &sw->clients[c];
+	unsigned sent;
+
+	if (c >= sw->clients_max ||
+	    __atomic_load_n(&slot->state, __ATOMIC_ACQUIRE) != PMX_SLOT_ACTIVE) {
+		pmx_drop(w, PMX_DROP_NO_ROUTE, pkts, n);
+		return;
+	}
+	sent = rte_ring_enqueue_burst(slot->rx_ring, (void **)pkts, n, NULL);
+	w->client[c].rx += sent;
+	w->port[slot->port].to_clients += sent;
+	if (sent < n) {
+		w->client[c].ring_full += n - sent;
+		pmx_drop(w, PMX_DROP_RING_FULL, pkts + sent, n - sent);
+	}
+}
+
+void pmx_mirror_to_clients(struct pmx_worker *w, unsigned p, struct rte_mbuf *m)
+{
+	struct pmx_switch *sw = w->sw;
+
+	for (unsigned word = 0; word < PMX_BITMAP_WORDS; word++) {
+		uint64_t bits = pmx_bitmap_word(sw->port_clients[p], word);
+
+		while (bits != 0) {
+			uint16_t c = word * 64 + __builtin_ctzll(bits);
+			struct rte_mbuf *copy;
+
+			bits &= bits - 1;
+			/* A copy, not a reference: a client may rewrite what it received. */
+			copy = rte_pktmbuf_copy(m, sw->pool, 0, UINT32_MAX);
+			if (copy == NULL) {
+				w->drops[PMX_DROP_NOMEM]++;
+				continue;
+			}
+			pmx_client_deliver(w, c, &copy, 1);
+		}
+	}
+}
+
+void pmx_wire_send(struct pmx_worker *w, unsigned p, struct rte_mbuf **pkts, unsigned n)
+{
+	unsigned sent;
+
+	if (n == 0)
+		return;
+	sent = rte_eth_tx_burst(w->sw->ports[p].nic, w->id, pkts, n);
+	w->port[p].tx_wire += sent;
+	pmx_drop(w, PMX_DROP_TX_FULL, pkts + sent, n - sent);
+}

@@ -1,0 +1,167 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/**
+ * @file
+ * pmx_switch.h - the switch's state shared by the RX lcores (hot path) and the
+ * management lcore (control path), and the stage entry points of the dataplane.
+ *
+ * Ownership: the management lcore writes ports, client slots and bitmaps; RX lcores
+ * only read them and write their own struct pmx_worker. A client slot goes FREE ->
+ * ACTIVE (rings set, then state stored with release, then bitmap bits set) and
+ * ACTIVE -> CLOSING -> FREE (bits cleared, rules deleted, readers synchronized through the
+ * flow table's RCU, rings drained), so no RX lcore ever enqueues on a freed ring.
+ */
+#ifndef PMX_SWITCH_H
+#define PMX_SWITCH_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <rte_ether.h>
+#include <rte_mbuf.h>
+#include <rte_ring.h>
+
+#include "config.h"
+#include "flow_table.h"
+#include "pmx_shm.h"
+
+#define PMX_BURST 32
+#define PMX_BITMAP_WORDS (PMX_MAX_CLIENTS / 64)
+#define PMX_PORT_NONE UINT16_MAX
+
+/** Why a frame was dropped. Every drop is counted under exactly one reason. */
+enum pmx_drop_reason {
+	PMX_DROP_MALFORMED = 0, /**< parser rejected it */
+	PMX_DROP_NO_ROUTE,      /**< no owner and no kernel path, or owner gone */
+	PMX_DROP_RING_FULL,     /**< the client's RX ring was full */
+	PMX_DROP_SPOOFED,       /**< client TX from an address/port it does not own */
+	PMX_DROP_TX_FULL,       /**< the NIC or kernel TX queue did not take it */
+	PMX_DROP_FRAG_UNKNOWN,  /**< later fragment whose first fragment was not seen */
+	PMX_DROP_FIREWALL,      /**< kernel policy firewall */
+	PMX_DROP_RULE,          /**< an operator rule with target drop */
+	PMX_DROP_NOMEM,         /**< no mbuf to copy a mirrored frame */
+	PMX_DROP_MAX
+};
+
+/** Client slot states. */
+enum pmx_slot_state { PMX_SLOT_FREE = 0, PMX_SLOT_ACTIVE, PMX_SLOT_CLOSING };
+
+/** One NIC port and its exception port. Written at start-up, then read-only. */
+struct pmx_port {
+	char name[PMX_NAME_LEN];
+	uint16_t nic;                  /**< ethdev id of the NIC */
+	uint16_t exc;                  /**< ethdev id of the kernel path, PMX_PORT_NONE if none */
+	struct rte_ether_addr mac;     /**< the NIC's MAC, shared by the kernel and clients */
+	char exc_kind[16];             /**< "tap", "virtio_user", "device", "none" */
+	char exc_iface[PMX_IFNAME_LEN];
+};
+
+/** A client as the dataplane sees it. Written by the management lcore only. */
+struct pmx_client_slot {
+	uint32_t state;              /**< enum pmx_slot_state, stored with release */
+	uint16_t port;               /**< index into pmx_switch.ports */
+	uint16_t tx_worker;          /**< the one RX lcore that drains tx_ring */
+	uint32_t generation;         /**< bumps on every attach of this slot */
+	struct rte_ring *rx_ring;    /**< switch -> client */
+	struct rte_ring *tx_ring;    /**< client -> switch */
+} __rte_cache_aligned;
+
+/** Per-port counters of one worker. */
+struct pmx_port_counters {
+	uint64_t rx;          /**< frames received from the NIC */
+	uint64_t to_clients;  /**< frames (incl. mirror copies) enqueued to clients */
+	uint64_t to_kernel;   /**< frames given to the kernel path */
+	uint64_t from_kernel; /**< frames the kernel sent */
+	uint64_t from_clients; /**< frames clients sent that passed the checks */
+	uint64_t tx_wire;     /**< frames the NIC accepted for transmission */
+};
+
+/** Per-client counters of one worker. Zeroed by the management lcore at attach. */
+struct pmx_client_counters {
+	uint64_t rx;        /**< frames enqueued to the client */
+	uint64_t ring_full; /**< frames dropped because its RX ring was full */
+	uint64_t tx;        /**< frames from the client that left */
+	uint64_t spoofed;   /**< frames from the client dropped by anti-spoofing */
+};
+
+struct pmx_switch;
+
+/** One RX lcore. Counters are written by that lcore only. */
+struct pmx_worker {
+	unsigned id;       /**< 0..n_workers-1: queue index and flow-table reader id */
+	unsigned lcore_id;
+	struct pmx_switch *sw;
+	uint64_t loops;
+	uint64_t busy_loops;
+	uint64_t drops[PMX_DROP_MAX];
+	struct pmx_port_counters port[PMX_MAX_PORTS];
+	struct pmx_client_counters *client; /**< [clients_max] */
+	uint64_t tx_bitmap[PMX_BITMAP_WORDS]; /**< clients whose TX ring this lcore drains */
+} __rte_cache_aligned;
+
+/** The whole switch. */
+struct pmx_switch {
+	const struct pmx_config *cfg;
+	struct rte_mempool *pool;
+	struct pmx_flow_table *ft;
+	unsigned n_ports;
+	struct pmx_port ports[PMX_MAX_PORTS];
+	uint64_t port_clients[PMX_MAX_PORTS][PMX_BITMAP_WORDS]; /**< clients of each port */
+	unsigned n_workers;
+	struct pmx_worker *workers[RTE_MAX_LCORE];
+	uint32_t clients_max;
+	struct pmx_client_slot *clients; /**< [clients_max] */
+	unsigned client_lcore_base;      /**< client in slot i runs EAL on lcore base + i */
+	struct pmx_shm *shm;             /**< the memzone clients check at attach */
+	volatile int quit;
+};
+
+/* ---- dataplane stages (RX lcores) ---- */
+
+/** nic_rx.c: receive a burst from port p, classify, deliver. Returns frames handled. */
+unsigned pmx_nic_rx_poll(struct pmx_worker *w, unsigned p);
+
+/** kernel_path.c: frames the kernel sent on port p's exception path -> wire. */
+unsigned pmx_kernel_rx_poll(struct pmx_worker *w, unsigned p);
+
+/** kernel_path.c: hand frames to the kernel of port p (frees what it can't take). */
+void pmx_kernel_deliver(struct pmx_worker *w, unsigned p, struct rte_mbuf **pkts, unsigned n);
+
+/** client_tx.c: drain the TX rings of this lcore's clients, check, send. */
+unsigned pmx_client_tx_poll(struct pmx_worker *w);
+
+/** deliver.c: enqueue frames on client c's RX ring (frees and counts what does not fit). */
+void pmx_client_deliver(struct pmx_worker *w, uint16_t c, struct rte_mbuf **pkts, unsigned n);
+
+/** deliver.c: copy a frame to every active client of port p (ARP, ND, multicast). */
+void pmx_mirror_to_clients(struct pmx_worker *w, unsigned p, struct rte_mbuf *m);
+
+/** deliver.c: put frames on port p's NIC TX queue (frees and counts what does not fit). */
+void pmx_wire_send(struct pmx_worker *w, unsigned p, struct rte_mbuf **pkts, unsigned n);
+
+/** deliver.c: free frames, counting them under reason. */
+void pmx_drop(struct pmx_worker *w, enum pmx_drop_reason reason, struct rte_mbuf **pkts,
+	      unsigned n);
+
+/** worker.c: the RX lcore loop (rte_eal_remote_launch entry, arg = struct pmx_worker). */
+int pmx_worker_main(void *arg);
+
+/** Name of a drop reason ("malformed", "no_route", ...). */
+const char *pmx_drop_reason_name(enum pmx_drop_reason r);
+
+/** Atomic bitmap helpers for the management lcore (writer) and RX lcores (readers). */
+static inline void pmx_bitmap_set(uint64_t *bm, unsigned bit)
+{
+	__atomic_fetch_or(&bm[bit / 64], 1ULL << (bit % 64), __ATOMIC_RELEASE);
+}
+
+static inline void pmx_bitmap_clear(uint64_t *bm, unsigned bit)
+{
+	__atomic_fetch_and(&bm[bit / 64], ~(1ULL << (bit % 64)), __ATOMIC_RELEASE);
+}
+
+static inline uint64_t pmx_bitmap_word(const uint64_t *bm, unsigned word)
+{
+	return __atomic_load_n(&bm[word], __ATOMIC_ACQUIRE);
+}
+
+#endif

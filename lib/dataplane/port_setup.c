@@ -1,0 +1,168 @@
+/* port_setup.c - bring up NIC ports and their exception (kernel) ports before the RX lcores start */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <rte_dev.h>
+#include <rte_ethdev.h>
+#include <rte_log.h>
+
+#include "port_setup.h"
+
+#define RX_DESC 1024
+#define TX_DESC 1024
+
+/* Symmetric RSS: a key of repeated 0x6d5a hashes (a,b) and (b,a) alike. */
+static uint8_t symmetric_rss_key[40];
+
+/* Find an ethdev by its devargs name, probing the device if EAL has not yet. */
+static int find_or_probe(const char *devargs, uint16_t *port_id)
+{
+	char name[RTE_ETH_NAME_MAX_LEN];
+	size_t len = strcspn(devargs, ",");
+	int ret;
+
+	if (len == 0 || len >= sizeof(name))
+		return -EINVAL;
+	memcpy(name, devargs, len);
+	name[len] = '\0';
+	if (rte_eth_dev_get_port_by_name(name, port_id) == 0)
+		return 0;
+	ret = rte_dev_probe(devargs);
+	if (ret < 0)
+		return ret;
+	return rte_eth_dev_get_port_by_name(name, port_id) == 0 ? 0 : -ENODEV;
+}
+
+static int configure_port(uint16_t port_id, uint16_t queues, struct rte_mempool *pool, bool rss)
+{
+	struct rte_eth_dev_info info;
+	struct rte_eth_conf conf = {0};
+	uint16_t nb_rxd = RX_DESC, nb_txd = TX_DESC;
+	int ret;
+
+	ret = rte_eth_dev_info_get(port_id, &info);
+	if (ret != 0)
+		return ret;
+	if (queues > info.max_rx_queues || queues > info.max_tx_queues)
+		return -ENOTSUP;
+	if (rss && queues > 1 && info.flow_type_rss_offloads != 0) {
+		for (unsigned i = 0; i < sizeof(symmetric_rss_key); i += 2) {
+			symmetric_rss_key[i] = 0x6d;
+			symmetric_rss_key[i + 1] = 0x5a;
+		}
+		conf.rxmode.mq_mode = RTE_ETH_MQ_RX_RSS;
+		conf.rx_adv_conf.rss_conf.rss_key = symmetric_rss_key;
+		conf.rx_adv_conf.rss_conf.rss_key_len = sizeof(symmetric_rss_key);
+		conf.rx_adv_conf.rss_conf.rss_hf =
+			(RTE_ETH_RSS_IP | RTE_ETH_RSS_TCP | RTE_ETH_RSS_UDP) &
+			info.flow_type_rss_offloads;
+	}
+	ret = rte_eth_dev_configure(port_id, queues, queues, &conf);
+	if (ret != 0)
+		return ret;
+	ret = rte_eth_dev_adjust_nb_rx_tx_desc(port_id, &nb_rxd, &nb_txd);
+	if (ret != 0)
+		return ret;
+	for (uint16_t q = 0; q < queues; q++) {
+		ret = rte_eth_rx_queue_setup(port_id, q, nb_rxd, rte_eth_dev_socket_id(port_id),
+					     NULL, pool);
+		if (ret != 0)
+			return ret;
+		ret = rte_eth_tx_queue_setup(port_id, q, nb_txd, rte_eth_dev_socket_id(port_id),
+					     NULL);
+		if (ret != 0)
+			return ret;
+	}
+	return rte_eth_dev_start(port_id);
+}
+
+/* Build the devargs of the exception port; returns its kind name. */
+static const char *exception_devargs(const struct pmx_port_conf *pc, const struct pmx_port *port,
+				     uint16_t queues, char *buf, size_t len)
+{
+	char mac[RTE_ETHER_ADDR_FMT_SIZE];
+	enum pmx_exception_type type = pc->exc_type;
+
+	rte_ether_format_addr(mac, sizeof(mac), &port->mac);
+	if (type == PMX_EXC_AUTO)
+		type = access("/dev/vhost-net", R_OK | W_OK) == 0 ? PMX_EXC_VIRTIO_USER
+								   : PMX_EXC_TAP;
+	switch (type) {
+	case PMX_EXC_TAP:
+		snprintf(buf, len, "net_tap_%s,iface=%s,mac=%s", pc->name, pc->exc_iface, mac);
+		return "tap";
+	case PMX_EXC_VIRTIO_USER:
+		snprintf(buf, len,
+			 "net_virtio_user_%s,path=/dev/vhost-net,iface=%s,mac=%s,queues=%u,"
+			 "queue_size=1024",
+			 pc->name, pc->exc_iface, mac, queues);
+		return "virtio_user";
+	case PMX_EXC_DEVICE:
+		snprintf(buf, len, "%s", pc->exc_device);
+		return "device";
+	default:
+		return "none";
+	}
+}
+
+int pmx_ports_init(struct pmx_switch *sw, const struct pmx_config *cfg, char *err, size_t errlen)
+{
+	char devargs[PMX_DEVARGS_LEN + 128];
+	uint16_t queues = sw->n_workers;
+	int ret;
+
+	for (unsigned p = 0; p < cfg->n_ports; p++) {
+		const struct pmx_port_conf *pc = &cfg->ports[p];
+		struct pmx_port *port = &sw->ports[p];
+
+		snprintf(port->name, sizeof(port->name), "%s", pc->name);
+		ret = find_or_probe(pc->device, &port->nic);
+		if (ret < 0) {
+			snprintf(err, errlen, "ports[%u].device: cannot probe \"%s\": %s", p,
+				 pc->device, strerror(-ret));
+			return ret;
+		}
+		ret = configure_port(port->nic, queues, sw->pool, true);
+		if (ret < 0) {
+			snprintf(err, errlen, "ports[%u].device: cannot start with %u queues: %s",
+				 p, queues, strerror(-ret));
+			return ret;
+		}
+		port->exc = PMX_PORT_NONE;
+		sw->n_ports = p + 1; /* from here on pmx_ports_close() undoes this port */
+		rte_eth_promiscuous_enable(port->nic);
+		rte_eth_macaddr_get(port->nic, &port->mac);
+
+		snprintf(port->exc_kind, sizeof(port->exc_kind), "%s",
+			 exception_devargs(pc, port, queues, devargs, sizeof(devargs)));
+		snprintf(port->exc_iface, sizeof(port->exc_iface), "%s", pc->exc_iface);
+		if (strcmp(port->exc_kind, "none") == 0)
+			continue;
+		ret = find_or_probe(devargs, &port->exc);
+		if (ret == 0)
+			ret = configure_port(port->exc, queues, sw->pool, false);
+		if (ret < 0) {
+			snprintf(err, errlen, "ports[%u].exception: cannot start %s (%s): %s", p,
+				 port->exc_kind, devargs, strerror(-ret));
+			return ret;
+		}
+	}
+	return 0;
+}
+
+void pmx_ports_close(struct pmx_switch *sw)
+{
+	for (unsigned p = 0; p < sw->n_ports; p++) {
+		struct pmx_port *port = &sw->ports[p];
+
+		if (port->exc != PMX_PORT_NONE) {
+			rte_eth_dev_stop(port->exc);
+			rte_eth_dev_close(port->exc);
+		}
+		rte_eth_dev_stop(port->nic);
+		rte_eth_dev_close(port->nic);
+	}
+	sw->n_ports = 0;
+}

@@ -1,0 +1,119 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/**
+ * @file
+ * pmx_packet.h - frame parser: one Ethernet frame -> class + flow key (both directions).
+ *
+ * The parser is pure (no DPDK calls, no allocation): it reads at most `len` bytes from
+ * `frame` and fills a struct pmx_pkt_info. It is used on the RX hot path (wire -> switch,
+ * PMX_DIR_IN: "local" = destination) and on client/kernel TX (PMX_DIR_OUT: "local" = source).
+ */
+#ifndef PMX_PACKET_H
+#define PMX_PACKET_H
+
+#include <stdint.h>
+
+/** Where a frame goes, decided by its headers alone (before any rule lookup). */
+enum pmx_pkt_class {
+	PMX_PKT_MALFORMED = 0, /**< truncated or inconsistent: count and drop */
+	PMX_PKT_FLOW,          /**< IPv4/IPv6 unicast with a flow key (ports or ICMP echo id) */
+	PMX_PKT_IP_OTHER,      /**< IP without ports (GRE, ESP, ...): key has proto and IPs, ports 0 */
+	PMX_PKT_ICMP_ERROR,    /**< ICMP/ICMPv6 error: key is the quoted flow, seen from our side */
+	PMX_PKT_FRAGMENT,      /**< non-first IP fragment: key has proto and IPs; frag_id set */
+	PMX_PKT_ARP,           /**< ARP request/reply */
+	PMX_PKT_ND,            /**< ICMPv6 router/neighbour solicitation/advertisement, redirect */
+	PMX_PKT_MULTICAST,     /**< broadcast or multicast destination MAC (not ARP/ND) */
+	PMX_PKT_NON_IP,        /**< other ethertype (LLDP, ...) */
+	PMX_PKT_CLASS_MAX
+};
+
+/** Which end of the frame is "ours". */
+enum pmx_dir {
+	PMX_DIR_IN = 0,  /**< received from the wire: local = destination */
+	PMX_DIR_OUT = 1, /**< sent by a client or the kernel: local = source */
+};
+
+/** Kinds of flow-table keys, tried in this order on lookup. */
+enum pmx_key_kind {
+	PMX_KEY_EXACT = 1,  /**< proto, local ip:port, remote ip:port */
+	PMX_KEY_LISTEN = 2, /**< proto, local ip:port (remote zero); local ip may be zero = any */
+	PMX_KEY_IP = 3,     /**< local ip only (proto, ports, remote zero) */
+};
+
+#define PMX_PROTO_ICMP 1
+#define PMX_PROTO_TCP 6
+#define PMX_PROTO_UDP 17
+#define PMX_PROTO_DCCP 33
+#define PMX_PROTO_ICMPV6 58
+#define PMX_PROTO_SCTP 132
+#define PMX_PROTO_UDPLITE 136
+
+/**
+ * The flow-table key: 40 bytes, no padding holes, hashed as raw bytes.
+ * IPv4 addresses are stored IPv4-mapped (::ffff:a.b.c.d). Ports are in network byte
+ * order. For ICMP/ICMPv6 echo request/reply the echo identifier is local_port and
+ * remote_port is 0 (so echo is matched by PMX_KEY_LISTEN rules on the identifier).
+ */
+struct pmx_flow_key {
+	uint8_t kind;     /**< enum pmx_key_kind */
+	uint8_t proto;    /**< IP protocol number */
+	uint16_t port_id; /**< NIC port index in the switch (0 in the parser's output) */
+	uint16_t local_port;
+	uint16_t remote_port;
+	uint8_t local_ip[16];
+	uint8_t remote_ip[16];
+};
+_Static_assert(sizeof(struct pmx_flow_key) == 40, "flow key must be 40 bytes, no holes");
+
+/** What the parser learned of one frame. */
+struct pmx_pkt_info {
+	uint8_t cls;        /**< enum pmx_pkt_class */
+	uint8_t family;     /**< 4 or 6 for IP classes, 0 otherwise */
+	uint8_t is_fragment; /**< 1 for any fragment (first or later) */
+	uint8_t more_fragments; /**< MF flag / M bit */
+	uint16_t vlan_tci;  /**< 802.1Q TCI (host order) or 0 */
+	uint8_t has_vlan;
+	uint8_t malformed_reason; /**< enum pmx_malformed when cls == PMX_PKT_MALFORMED */
+	uint16_t l3_offset; /**< offset of the IP/ARP header */
+	uint16_t l4_offset; /**< offset of the L4 header (after IPv6 extension headers), 0 if none */
+	uint32_t frag_id;   /**< IPv4 id or IPv6 fragment identification, for fragments */
+	uint16_t frag_offset; /**< in bytes */
+	uint16_t ethertype; /**< inner ethertype (host order) */
+	struct pmx_flow_key key; /**< kind = PMX_KEY_EXACT, port_id = 0 */
+};
+
+/** Why a frame was found malformed (for counters and tests). */
+enum pmx_malformed {
+	PMX_BAD_NONE = 0,
+	PMX_BAD_ETH,        /**< shorter than an Ethernet header / VLAN tag */
+	PMX_BAD_IP_HDR,     /**< truncated IP header, IHL < 5, wrong version */
+	PMX_BAD_IP_LEN,     /**< total/payload length beyond the frame or below header */
+	PMX_BAD_EXT_CHAIN,  /**< IPv6 extension chain truncated or longer than the bound */
+	PMX_BAD_L4,         /**< L4 header truncated */
+	PMX_BAD_ICMP_QUOTE, /**< ICMP error quoting less than an IP header + 8 bytes */
+	PMX_BAD_ARP,        /**< truncated ARP */
+	PMX_BAD_FRAGMENT,   /**< impossible fragment (e.g. first fragment too small for ports) */
+	PMX_BAD_MAX
+};
+
+/** Maximum number of IPv6 extension headers walked before the frame is malformed. */
+#define PMX_IPV6_EXT_MAX 8
+
+/**
+ * Parse one frame.
+ * Thread-safe (pure function). Reads only frame[0 .. len-1].
+ * @return the class (also stored in info->cls); PMX_PKT_MALFORMED with
+ *         info->malformed_reason set when the frame is truncated or inconsistent.
+ */
+enum pmx_pkt_class pmx_packet_parse(const uint8_t *frame, uint32_t len, enum pmx_dir dir,
+				    struct pmx_pkt_info *info);
+
+/** Name of a class / malformed reason for stats ("flow", "arp", ... / "ip_len", ...). */
+const char *pmx_packet_class_name(enum pmx_pkt_class cls);
+const char *pmx_packet_malformed_name(enum pmx_malformed why);
+
+/** Store an IPv4 address (network order bytes) IPv4-mapped into a 16-byte key field. */
+void pmx_ip4_to_key(const uint8_t ip4[4], uint8_t out[16]);
+/** Nonzero when a 16-byte key address is IPv4-mapped. */
+int pmx_key_ip_is_v4(const uint8_t ip[16]);
+
+#endif
