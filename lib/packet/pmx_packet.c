@@ -397,18 +397,26 @@ enum pmx_pkt_class pmx_packet_parse(const uint8_t *frame, uint32_t len, enum pmx
 }
 
 static const char *const class_names[PMX_PKT_CLASS_MAX] = {
-	[PMX_PKT_MALFORMED] = "malformed",   [PMX_PKT_FLOW] = "flow",
-	[PMX_PKT_IP_OTHER] = "ip_other",     [PMX_PKT_ICMP_ERROR] = "icmp_error",
-	[PMX_PKT_FRAGMENT] = "fragment",     [PMX_PKT_ARP] = "arp",
-	[PMX_PKT_ND] = "nd",                 [PMX_PKT_MULTICAST] = "multicast",
+	[PMX_PKT_MALFORMED] = "malformed",
+	[PMX_PKT_FLOW] = "flow",
+	[PMX_PKT_IP_OTHER] = "ip_other",
+	[PMX_PKT_ICMP_ERROR] = "icmp_error",
+	[PMX_PKT_FRAGMENT] = "fragment",
+	[PMX_PKT_ARP] = "arp",
+	[PMX_PKT_ND] = "nd",
+	[PMX_PKT_MULTICAST] = "multicast",
 	[PMX_PKT_NON_IP] = "non_ip",
 };
 
 static const char *const malformed_names[PMX_BAD_MAX] = {
-	[PMX_BAD_NONE] = "none",           [PMX_BAD_ETH] = "eth",
-	[PMX_BAD_IP_HDR] = "ip_hdr",       [PMX_BAD_IP_LEN] = "ip_len",
-	[PMX_BAD_EXT_CHAIN] = "ext_chain", [PMX_BAD_L4] = "l4",
-	[PMX_BAD_ICMP_QUOTE] = "icmp_quote", [PMX_BAD_ARP] = "arp",
+	[PMX_BAD_NONE] = "none",
+	[PMX_BAD_ETH] = "eth",
+	[PMX_BAD_IP_HDR] = "ip_hdr",
+	[PMX_BAD_IP_LEN] = "ip_len",
+	[PMX_BAD_EXT_CHAIN] = "ext_chain",
+	[PMX_BAD_L4] = "l4",
+	[PMX_BAD_ICMP_QUOTE] = "icmp_quote",
+	[PMX_BAD_ARP] = "arp",
 	[PMX_BAD_FRAGMENT] = "fragment",
 };
 

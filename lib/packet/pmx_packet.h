@@ -101,6 +101,9 @@ enum pmx_malformed {
 /**
  * Parse one frame.
  * Thread-safe (pure function). Reads only frame[0 .. len-1].
+ * Precedence: MALFORMED first; ARP, ND and NON_IP keep their class whatever the destination
+ * MAC (LLDP stays NON_IP); every other IP class sent to a broadcast/multicast MAC becomes
+ * MULTICAST, with its key still filled. The key is all zero for MALFORMED, ARP and NON_IP.
  * @return the class (also stored in info->cls); PMX_PKT_MALFORMED with
  *         info->malformed_reason set when the frame is truncated or inconsistent.
  */

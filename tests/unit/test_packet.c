@@ -265,16 +265,17 @@ static void b_l4_short(struct frame *f, int a, int b, int c)
 		put_zero(f, 12); /* Ethernet padding after the IP packet */
 }
 
-/* IPv4 UDP with a: IHL, Ethernet padding to 60 bytes when b. */
+/* IPv4 UDP with a: IHL, Ethernet padding to 60 bytes when b; c: total length if nonzero. */
 static void b_v4_opts(struct frame *f, int a, int b, int c)
 {
 	uint32_t at;
 
-	(void)c;
 	eth(f, MAC_UNICAST, 0x0800);
 	at = ipv4(f, UDP, H_A, H_B, a);
 	put_l4(f, 4, UDP, SPORT, DPORT);
 	ip_done(f, 4, at);
+	if (c)
+		set16(f, at + 2, (uint16_t)c);
 	if (b && f->len < 60)
 		put_zero(f, 60 - f->len);
 }
@@ -312,12 +313,12 @@ static void b_v4_total(struct frame *f, int a, int b, int c)
 	set16(f, 14 + 2, (uint16_t)a);
 }
 
-/* IPv6 UDP whose payload length claims a bytes more than the frame has. */
+/* IPv6 UDP whose payload length claims a bytes more than the frame has (b: or is b). */
 static void b_v6_plen(struct frame *f, int a, int b, int c)
 {
-	(void)b, (void)c;
+	(void)c;
 	b_l4(f, 6, UDP, MAC_UNICAST);
-	set16(f, 14 + 4, (uint16_t)(f->len - 54 + a));
+	set16(f, 14 + 4, (uint16_t)(b ? b : (int)f->len - 54 + a));
 }
 
 /* a destination-options headers, then b (proto) */
@@ -430,7 +431,9 @@ static void put_quote(struct frame *f, int family, uint8_t proto, int variant)
 		if (variant == Q_NONFIRST)
 			set16(f, at + 6, 100);
 	} else {
-		at = ipv6(f, variant == Q_EXT ? HBH : variant == Q_NONFIRST ? FRAG : proto, H_C, H_D);
+		uint8_t nh = variant == Q_EXT ? HBH : variant == Q_NONFIRST ? FRAG : proto;
+
+		at = ipv6(f, nh, H_C, H_D);
 		set16(f, at + 4, 1000);
 		if (variant == Q_EXT)
 			ext6(f, proto, 0);
@@ -459,7 +462,7 @@ static void b_icmp_err_cut(struct frame *f, int a, int b, int c)
 
 	icmp(f, a == 4 ? 3 : 1, 0);
 	put_quote(f, a, UDP, c);
-	f->len = at + (a == 4 ? 20 : 40) + 8 + (uint32_t)b;
+	f->len = at + (a == 4 ? 20 : 40) + 8 + (uint32_t)b; /* outer IP + ICMP + b */
 	ip_done(f, a, at);
 }
 
@@ -517,11 +520,11 @@ static const struct bad_case bad_cases[] = {
 	{ "ipv4: total length beyond the frame", { b_v4_total, 29, 0, 0 }, 0, PMX_BAD_IP_LEN },
 	{ "ipv4: total length below the header", { b_v4_total, 19, 0, 0 }, 0, PMX_BAD_IP_LEN },
 	{ "ipv4: total length 0", { b_v4_total, 0, 0, 0 }, 0, PMX_BAD_IP_LEN },
-	{ "ipv4: total length below options", { b_v4_opts, 8, 0, 0 }, 0, PMX_BAD_IP_LEN },
+	{ "ipv4: total length below options", { b_v4_opts, 8, 0, 24 }, 0, PMX_BAD_IP_LEN },
 	{ "ipv6: 39-byte header", { b_l4, 6, TCP, 0 }, 14 + 39, PMX_BAD_IP_HDR },
 	{ "ipv6: version 4", { b_ip_poke, 6, 0, 0x40 }, 0, PMX_BAD_IP_HDR },
 	{ "ipv6: payload length beyond the frame", { b_v6_plen, 1, 0, 0 }, 0, PMX_BAD_IP_LEN },
-	{ "ipv6: payload length 0xffff", { b_v6_plen, 0xffff, 0, 0 }, 0, PMX_BAD_IP_LEN },
+	{ "ipv6: payload length 0xffff", { b_v6_plen, 0, 0xffff, 0 }, 0, PMX_BAD_IP_LEN },
 	{ "ipv6: hop-by-hop missing", { b_v6_ext_cut, HBH, 0, 0 }, 0, PMX_BAD_EXT_CHAIN },
 	{ "ipv6: hop-by-hop cut at 4 bytes", { b_v6_ext_cut, HBH, 4, 0 }, 0, PMX_BAD_EXT_CHAIN },
 	{ "ipv6: routing cut inside", { b_v6_ext_cut, 43, 16, 0 }, 0, PMX_BAD_EXT_CHAIN },
@@ -529,7 +532,7 @@ static const struct bad_case bad_cases[] = {
 	{ "ipv6: fragment header cut", { b_v6_ext_cut, FRAG, 7, 0 }, 0, PMX_BAD_EXT_CHAIN },
 	{ "ipv6: AH cut inside", { b_v6_ext_cut, AH, 20, 0 }, 0, PMX_BAD_EXT_CHAIN },
 	{ "ipv6: 9 extension headers", { b_v6_ext, 9, UDP, 0 }, 0, PMX_BAD_EXT_CHAIN },
-	{ "ipv6: 8 extension headers, L4 cut", { b_v6_ext, 8, UDP, 0 }, 14 + 40 + 96 + 7,
+	{ "ipv6: frame cut in L4 after 8 ext headers", { b_v6_ext, 8, UDP, 0 }, 14 + 40 + 96 + 7,
 	  PMX_BAD_IP_LEN },
 	{ "tcp4: 19 bytes", { b_l4_short, 4, TCP, 0 }, 0, PMX_BAD_L4 },
 	{ "udp4: 7 bytes", { b_l4_short, 4, UDP, 0 }, 0, PMX_BAD_L4 },
@@ -545,21 +548,21 @@ static const struct bad_case bad_cases[] = {
 	{ "icmp6: 7 bytes", { b_l4_short, 6, ICMP6, 0 }, 0, PMX_BAD_L4 },
 	{ "tcp4: cut by total length, frame padded", { b_l4_short, 4, TCP, 1 }, 0, PMX_BAD_L4 },
 	{ "udp6: cut by payload length, frame padded", { b_l4_short, 6, UDP, 1 }, 0, PMX_BAD_L4 },
-	{ "icmp4 error: no quote", { b_icmp_err_cut, 4, -8, 0 }, 0, PMX_BAD_ICMP_QUOTE },
-	{ "icmp4 error: 19-byte quoted header", { b_icmp_err_cut, 4, 19 - 28, 0 }, 0,
+	{ "icmp4 error: no quote", { b_icmp_err_cut, 4, 0, 0 }, 0, PMX_BAD_ICMP_QUOTE },
+	{ "icmp4 error: 19-byte quoted header", { b_icmp_err_cut, 4, 19, 0 }, 0,
 	  PMX_BAD_ICMP_QUOTE },
-	{ "icmp4 error: quoted header + 7", { b_icmp_err_cut, 4, -1, 0 }, 0, PMX_BAD_ICMP_QUOTE },
-	{ "icmp4 error: quoted options + 4", { b_icmp_err_cut, 4, 0, Q_EXT }, 0,
+	{ "icmp4 error: quoted header + 7", { b_icmp_err_cut, 4, 27, 0 }, 0, PMX_BAD_ICMP_QUOTE },
+	{ "icmp4 error: quoted options + 4", { b_icmp_err_cut, 4, 28, Q_EXT }, 0,
 	  PMX_BAD_ICMP_QUOTE },
 	{ "icmp4 error: quoting ipv6", { b_icmp_err, 4, 3 | QUOTING(UDP), Q_OTHER_VERSION }, 0,
 	  PMX_BAD_ICMP_QUOTE },
-	{ "icmp6 error: no quote", { b_icmp_err_cut, 6, -8, 0 }, 0, PMX_BAD_ICMP_QUOTE },
-	{ "icmp6 error: 39-byte quoted header", { b_icmp_err_cut, 6, 39 - 48, 0 }, 0,
+	{ "icmp6 error: no quote", { b_icmp_err_cut, 6, 0, 0 }, 0, PMX_BAD_ICMP_QUOTE },
+	{ "icmp6 error: 39-byte quoted header", { b_icmp_err_cut, 6, 39, 0 }, 0,
 	  PMX_BAD_ICMP_QUOTE },
-	{ "icmp6 error: quoted header + 7", { b_icmp_err_cut, 6, -1, 0 }, 0, PMX_BAD_ICMP_QUOTE },
-	{ "icmp6 error: quoted hop-by-hop cut", { b_icmp_err_cut, 6, -12, Q_EXT }, 0,
+	{ "icmp6 error: quoted header + 7", { b_icmp_err_cut, 6, 47, 0 }, 0, PMX_BAD_ICMP_QUOTE },
+	{ "icmp6 error: quoted hop-by-hop cut", { b_icmp_err_cut, 6, 44, Q_EXT }, 0,
 	  PMX_BAD_ICMP_QUOTE },
-	{ "icmp6 error: quoted hop-by-hop, no L4", { b_icmp_err_cut, 6, -8, Q_EXT }, 0,
+	{ "icmp6 error: quoted hop-by-hop, no L4", { b_icmp_err_cut, 6, 48, Q_EXT }, 0,
 	  PMX_BAD_ICMP_QUOTE },
 	{ "icmp6 error: quoting ipv4", { b_icmp_err, 6, 1 | QUOTING(UDP), Q_OTHER_VERSION }, 0,
 	  PMX_BAD_ICMP_QUOTE },
@@ -773,7 +776,10 @@ static enum pmx_pkt_class parse_exact(const struct frame *f, uint32_t len, enum 
 	uint8_t *buf = malloc(len + 1);
 	enum pmx_pkt_class cls;
 
-	CU_ASSERT_PTR_NOT_NULL_FATAL(buf);
+	if (!buf) {
+		perror("malloc");
+		exit(2);
+	}
 	memcpy(buf + 1, f->b, len);
 	memset(info, 0xa5, sizeof(*info)); /* the parser must overwrite every byte */
 	cls = pmx_packet_parse(buf + 1, len, dir, info);
@@ -919,8 +925,11 @@ static void test_prefixes(void)
 		build(builds[i], 0, &f);
 		for (len = 0; len <= f.len; len++) {
 			for (d = PMX_DIR_IN; d <= PMX_DIR_OUT; d++) {
-				enum pmx_pkt_class cls = parse_exact(&f, len, (enum pmx_dir)d, &info);
-				const char *why = broken_rule(cls, &info, len);
+				enum pmx_pkt_class cls;
+				const char *why;
+
+				cls = parse_exact(&f, len, (enum pmx_dir)d, &info);
+				why = broken_rule(cls, &info, len);
 
 				if (why)
 					expect_str(names[i], "prefix", why, "consistent", __LINE__);
@@ -974,7 +983,8 @@ static void test_ok_frames(void)
 		char name[128];
 		enum pmx_pkt_class cls;
 
-		snprintf(name, sizeof(name), "%s, %s", t->name, t->dir == PMX_DIR_IN ? "in" : "out");
+		snprintf(name, sizeof(name), "%s, %s", t->name,
+			 t->dir == PMX_DIR_IN ? "in" : "out");
 		build(&t->build, 0, &f);
 		cls = parse_exact(&f, f.len, t->dir, &info);
 		want_key(w, &want);
@@ -1009,7 +1019,7 @@ static void test_info_fields(void)
 		{ "tcp4 over vlan", { b_vlan, 0xa00c, 0x0800, 0 }, 1, 0xa00c, 0x0800, 18, 38 },
 		{ "udp4 with 12 bytes of options", { b_v4_opts, 8, 0, 0 }, 0, 0, 0x0800, 14, 46 },
 		{ "tcp6", { b_l4, 6, TCP, 0 }, 0, 0, 0x86dd, 14, 54 },
-		{ "tcp6 after 32 bytes of extensions", { b_v6_chain, 0, 0, 0 }, 0, 0, 0x86dd, 14, 86 },
+		{ "tcp6 after 32 bytes of ext", { b_v6_chain, 0, 0, 0 }, 0, 0, 0x86dd, 14, 86 },
 		{ "tcp6 after AH", { b_v6_ah, 0, 0, 0 }, 0, 0, 0x86dd, 14, 78 },
 		{ "esp6", { b_l4, 6, ESP, 0 }, 0, 0, 0x86dd, 14, 54 },
 		{ "no-next-header6", { b_l4, 6, NONXT, 0 }, 0, 0, 0x86dd, 14, 0 },
@@ -1052,6 +1062,7 @@ static void test_fragment_fields(void)
 {
 	static const struct frag_case cases[] = {
 		{ "tcp4 unfragmented", { b_l4, 4, TCP, 0 }, 0, 0, 0, 0 },
+		{ "tcp4 with DF only", { b_ip_poke, 4, 6, 0x40 }, 0, 0, 0, 0 },
 		{ "udp4 first", { b_frag, 4, 0 | 1, 0 }, 1, 1, IP_ID, 0 },
 		{ "udp4 middle", { b_frag, 4, 1480 | 1, 0 }, 1, 1, IP_ID, 1480 },
 		{ "udp4 last", { b_frag, 4, 1480, 0 }, 1, 0, IP_ID, 1480 },
@@ -1122,8 +1133,8 @@ static void test_names(void)
 	int i;
 
 	for (i = 0; i < PMX_PKT_CLASS_MAX; i++)
-		expect_str("class", "name", pmx_packet_class_name((enum pmx_pkt_class)i), classes[i],
-			   __LINE__);
+		expect_str("class", "name", pmx_packet_class_name((enum pmx_pkt_class)i),
+			   classes[i], __LINE__);
 	for (i = 0; i < PMX_BAD_MAX; i++)
 		expect_str("reason", "name", pmx_packet_malformed_name((enum pmx_malformed)i),
 			   reasons[i], __LINE__);

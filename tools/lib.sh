@@ -1,0 +1,171 @@
+#!/usr/bin/env bash
+# tools/lib.sh - shared by the demo and the tests: packages, build, hugepages, a namespace
+# testbed (peer <-veth-> portmuxd <-tap-> kernel), daemon start/stop, control requests.
+# Everything a function creates is recorded and removed by tb_cleanup (run from a trap).
+
+PMX_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+PMX_BUILD=${PMX_BUILD:-$PMX_ROOT/build}
+PMX_PY=/usr/bin/python3
+PMX_PKGS=(dpdk dpdk-dev libdpdk-dev libjansson-dev libcunit1-dev meson ninja-build pkg-config
+	  gcc iproute2 iputils-ping socat ethtool jq tcpdump python3-scapy procps)
+
+say() { printf '\033[1m== %s\033[0m\n' "$*"; }
+die() { printf 'ERROR: %s\n' "$*" >&2; exit 1; }
+
+# Install the Debian packages that are missing (quietly when all are there).
+pmx_install_deps() {
+	local missing=()
+	for p in "${PMX_PKGS[@]}"; do
+		dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing+=("$p")
+	done
+	[ ${#missing[@]} -eq 0 ] && return 0
+	say "installing: ${missing[*]}"
+	apt-get update -q >/dev/null && DEBIAN_FRONTEND=noninteractive \
+		apt-get install -y -q --no-install-recommends "${missing[@]}" >/dev/null ||
+		die "apt-get install failed"
+}
+
+# Configure (once) and build with meson/ninja.
+pmx_build() {
+	if [ ! -f "$PMX_BUILD/build.ninja" ]; then
+		meson setup "$PMX_BUILD" "$PMX_ROOT" >/dev/null || die "meson setup failed"
+	fi
+	ninja -C "$PMX_BUILD" >/dev/null || { ninja -C "$PMX_BUILD"; die "build failed"; }
+}
+
+TB_CLEANUP=()   # commands run in reverse order by tb_cleanup
+tb_on_exit() { TB_CLEANUP+=("$*"); }
+tb_cleanup() {
+	local i
+	for ((i = ${#TB_CLEANUP[@]} - 1; i >= 0; i--)); do
+		eval "${TB_CLEANUP[$i]}" >/dev/null 2>&1 || true
+	done
+	TB_CLEANUP=()
+}
+
+# Reserve 2 MiB hugepages (at least $1, default 512) and mount hugetlbfs; undone on exit.
+pmx_hugepages() {
+	local want=${1:-512} nr
+	nr=$(cat /proc/sys/vm/nr_hugepages)
+	if [ "$nr" -lt "$want" ]; then
+		echo "$want" > /proc/sys/vm/nr_hugepages
+		tb_on_exit "echo $nr > /proc/sys/vm/nr_hugepages"
+		[ "$(cat /proc/sys/vm/nr_hugepages)" -ge "$want" ] || die "cannot reserve $want hugepages"
+	fi
+	if ! grep -q '^[^ ]* /dev/hugepages hugetlbfs' /proc/mounts; then
+		mkdir -p /dev/hugepages
+		mount -t hugetlbfs nodev /dev/hugepages || die "cannot mount hugetlbfs"
+		tb_on_exit "umount /dev/hugepages"
+	fi
+}
+
+# tb_up: two namespaces joined by a veth standing in for the wire.
+#   $TB_PEER: the remote host, eth0 198.18.0.2/24 (and fd00::2/64)
+#   $TB_APP:  the appliance: portmuxd takes "pmx-wire" (its NIC) and creates "pmx0"
+#             (the kernel path), which gets 198.18.0.1/24 (and fd00::1/64).
+tb_up() {
+	TB_ID=${TB_ID:-$$}
+	TB_APP=pmx-app-$TB_ID
+	TB_PEER=pmx-peer-$TB_ID
+	TB_PREFIX=pmx$TB_ID
+	TB_DIR=$(mktemp -d /tmp/portmux-tb.XXXXXX)
+	TB_SOCK=$TB_DIR/portmux.sock
+	tb_on_exit "rm -rf $TB_DIR"
+	ip netns add "$TB_APP" && tb_on_exit "ip netns del $TB_APP"
+	ip netns add "$TB_PEER" && tb_on_exit "ip netns del $TB_PEER"
+	ip link add pmx-wire netns "$TB_APP" type veth peer name eth0 netns "$TB_PEER" ||
+		die "cannot create the veth pair"
+	for ns in "$TB_APP" "$TB_PEER"; do
+		ip -n "$ns" link set lo up
+	done
+	# the switch sees frames as the kernel would put them on a real wire: no offloads
+	ip netns exec "$TB_PEER" ethtool -K eth0 tx off rx off tso off gso off gro off >/dev/null 2>&1
+	ip netns exec "$TB_APP" ethtool -K pmx-wire tx off rx off tso off gso off gro off >/dev/null 2>&1
+	ip -n "$TB_APP" link set pmx-wire up
+	ip -n "$TB_PEER" addr add 198.18.0.2/24 dev eth0
+	ip -n "$TB_PEER" addr add fd00::2/64 dev eth0 nodad
+	ip -n "$TB_PEER" link set eth0 up
+}
+
+# tb_config [policy]: write the daemon's config for the testbed to $TB_CONF.
+tb_config() {
+	local policy=${1:-pass}
+	TB_CONF=$TB_DIR/portmux.json
+	cat > "$TB_CONF" <<JSON
+{
+  "eal": ["-l", "0-1", "--file-prefix", "$TB_PREFIX", "--no-pci", "--log-level", "pmd.net.tap:warning"],
+  "ports": [
+    { "name": "wan0", "device": "net_af_packet0,iface=pmx-wire,qpairs=1",
+      "exception": { "type": "auto", "iface": "pmx0" } }
+  ],
+  "kernel": { "policy": "$policy", "allow": ["tcp:22", "icmp", "icmpv6"] },
+  "control": { "socket": "$TB_SOCK", "mode": "0660", "group": null },
+  "clients": { "max": 16, "ring_size": 1024, "max_rules": 4096 },
+  "mbufs": 16384
+}
+JSON
+}
+
+# tb_start_daemon: portmuxd in the appliance namespace; waits for "ready", gives pmx0 its IP.
+tb_start_daemon() {
+	[ -n "${TB_CONF:-}" ] || tb_config
+	TB_LOG=$TB_DIR/portmuxd.log
+	ip netns exec "$TB_APP" "$PMX_BUILD/app/portmuxd/portmuxd" -c "$TB_CONF" "$@" \
+		> "$TB_LOG" 2>&1 < /dev/null &
+	TB_DAEMON_PID=$!
+	tb_on_exit "tb_stop_daemon"
+	local i
+	for ((i = 0; i < 200; i++)); do
+		grep -q '^ready' "$TB_LOG" && break
+		kill -0 "$TB_DAEMON_PID" 2>/dev/null || { cat "$TB_LOG"; die "portmuxd exited"; }
+		sleep 0.1
+	done
+	grep -q '^ready' "$TB_LOG" || { cat "$TB_LOG"; die "portmuxd did not become ready"; }
+	ip -n "$TB_APP" addr add 198.18.0.1/24 dev pmx0
+	ip -n "$TB_APP" addr add fd00::1/64 dev pmx0 nodad
+	ip -n "$TB_APP" link set pmx0 up
+}
+
+# Stop the daemon by PID (SIGTERM, then SIGKILL after 10 s) and remove its runtime files.
+tb_stop_daemon() {
+	[ -n "${TB_DAEMON_PID:-}" ] || return 0
+	kill -TERM "$TB_DAEMON_PID" 2>/dev/null
+	local i
+	for ((i = 0; i < 100; i++)); do
+		kill -0 "$TB_DAEMON_PID" 2>/dev/null || break
+		sleep 0.1
+	done
+	kill -KILL "$TB_DAEMON_PID" 2>/dev/null
+	wait "$TB_DAEMON_PID" 2>/dev/null
+	TB_DAEMON_PID=
+	rm -rf "/var/run/dpdk/$TB_PREFIX" /dev/hugepages/"$TB_PREFIX"map_* 2>/dev/null
+}
+
+# tb_bg NAME CMD...: start a background process in the appliance namespace, killed on exit.
+tb_bg() {
+	local name=$1; shift
+	ip netns exec "$TB_APP" "$@" > "$TB_DIR/$name.log" 2>&1 < /dev/null &
+	local pid=$!
+	eval "TB_PID_$name=$pid"
+	tb_on_exit "kill -KILL $pid; wait $pid"
+}
+
+# pmx_req JSON: one control request over the socket, prints the reply line.
+pmx_req() {
+	printf '%s\n' "$1" | socat -t 5 - "UNIX-CONNECT:$TB_SOCK"
+}
+
+# tb_wait_for DESCRIPTION TRIES CMD...: retry CMD every 0.1 s until it succeeds (bounded).
+tb_wait_for() {
+	local what=$1 tries=$2; shift 2
+	local i
+	for ((i = 0; i < tries; i++)); do
+		"$@" >/dev/null 2>&1 && return 0
+		sleep 0.1
+	done
+	echo "timed out waiting for: $what" >&2
+	return 1
+}
+
+in_peer() { ip netns exec "$TB_PEER" "$@"; }
+in_app() { ip netns exec "$TB_APP" "$@"; }
