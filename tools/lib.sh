@@ -81,6 +81,10 @@ tb_up() {
 	# the switch sees frames as the kernel would put them on a real wire: no offloads
 	ip netns exec "$TB_PEER" ethtool -K eth0 tx off rx off tso off gso off gro off >/dev/null 2>&1
 	ip netns exec "$TB_APP" ethtool -K pmx-wire tx off rx off tso off gso off gro off >/dev/null 2>&1
+	# pmx-wire belongs to portmuxd (af_packet), as a NIC bound to DPDK would: the appliance's
+	# kernel must not answer on it too (no IPv6, no ARP, strict reverse-path filter for IPv4)
+	in_app sysctl -qw net.ipv6.conf.pmx-wire.disable_ipv6=1 net.ipv4.conf.pmx-wire.arp_ignore=8 \
+		net.ipv4.conf.pmx-wire.rp_filter=1 net.ipv4.conf.all.rp_filter=1
 	ip -n "$TB_APP" link set pmx-wire up
 	ip -n "$TB_PEER" addr add 198.18.0.2/24 dev eth0
 	ip -n "$TB_PEER" addr add fd00::2/64 dev eth0 nodad
