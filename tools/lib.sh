@@ -145,14 +145,17 @@ tb_stop_daemon() {
 	rm -rf "/var/run/dpdk/$TB_PREFIX" /dev/hugepages/"$TB_PREFIX"map_* 2>/dev/null
 }
 
-# tb_bg NAME CMD...: start a background process in the appliance namespace, killed on exit.
-tb_bg() {
-	local name=$1; shift
-	ip netns exec "$TB_APP" "$@" > "$TB_DIR/$name.log" 2>&1 < /dev/null &
+# tb_bg NAME CMD...: start a background process in the appliance namespace (tb_bg_peer: in
+# the peer's), output in $TB_DIR/NAME.log, PID in $TB_PID_NAME, killed on exit.
+tb_bg_in() {
+	local ns=$1 name=$2; shift 2
+	ip netns exec "$ns" "$@" > "$TB_DIR/$name.log" 2>&1 < /dev/null &
 	local pid=$!
 	eval "TB_PID_$name=$pid"
 	tb_on_exit "kill -KILL $pid; wait $pid"
 }
+tb_bg() { tb_bg_in "$TB_APP" "$@"; }
+tb_bg_peer() { tb_bg_in "$TB_PEER" "$@"; }
 
 # pmx_req JSON: one control request over the socket, prints the reply line.
 pmx_req() {

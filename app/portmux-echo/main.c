@@ -25,7 +25,8 @@ static void on_signal(int sig)
 
 struct echo_stats {
 	uint64_t echoed;
-	uint64_t ignored; /* ARP, multicast, other ports: not ours to answer */
+	uint64_t mirrored; /* ARP, ND, broadcast, multicast: copies every client gets */
+	uint64_t other;    /* unicast frames that are not UDP to our ports: misdelivered */
 	uint64_t tx_full;
 };
 
@@ -91,13 +92,17 @@ static void serve(struct pmx_client *c, const uint16_t *ports, unsigned n_ports,
 		idle = 0;
 		for (uint16_t i = 0; i < n; i++) {
 			struct pmx_pkt_info pi;
+			enum pmx_pkt_class cls;
 
-			if (pmx_packet_parse(rte_pktmbuf_mtod(pkts[i], const uint8_t *),
-					     rte_pktmbuf_data_len(pkts[i]), PMX_DIR_IN,
-					     &pi) != PMX_PKT_FLOW ||
-			    pi.key.proto != PMX_PROTO_UDP || pi.is_fragment ||
-			    !is_echo_port(ports, n_ports, pi.key.local_port)) {
-				st->ignored++;
+			cls = pmx_packet_parse(rte_pktmbuf_mtod(pkts[i], const uint8_t *),
+					       rte_pktmbuf_data_len(pkts[i]), PMX_DIR_IN, &pi);
+			if (cls != PMX_PKT_FLOW || pi.key.proto != PMX_PROTO_UDP ||
+			    pi.is_fragment || !is_echo_port(ports, n_ports, pi.key.local_port)) {
+				if (cls == PMX_PKT_ARP || cls == PMX_PKT_ND ||
+				    cls == PMX_PKT_MULTICAST)
+					st->mirrored++;
+				else
+					st->other++;
 				rte_pktmbuf_free(pkts[i]);
 				continue;
 			}
@@ -170,9 +175,11 @@ int main(int argc, char **argv)
 
 	serve(c, ports, n_ports, &st);
 
-	printf("portmux-echo: echoed %llu datagrams, ignored %llu frames, %llu not sent%s\n",
-	       (unsigned long long)st.echoed, (unsigned long long)st.ignored,
-	       (unsigned long long)st.tx_full, pmx_client_alive(c) ? "" : " (detached by switch)");
+	printf("portmux-echo: echoed %llu datagrams, %llu not sent; ignored %llu mirrored "
+	       "(ARP/ND/multicast) and %llu other frames%s\n",
+	       (unsigned long long)st.echoed, (unsigned long long)st.tx_full,
+	       (unsigned long long)st.mirrored, (unsigned long long)st.other,
+	       pmx_client_alive(c) ? "" : " (detached by switch)");
 	pmx_client_close(c);
 	return 0;
 }

@@ -163,6 +163,7 @@ static int start_eal(struct pmx_client *c, const struct pmx_client_params *p,
 	argv[argc++] = lcores_arg;
 	argv[argc++] = (char *)"--no-pci";
 	argv[argc++] = (char *)"--no-telemetry";
+	argv[argc++] = (char *)"--log-level=lib.eal:warning";
 	for (int i = 0; i < p->eal_argc && argc < 63; i++)
 		argv[argc++] = p->eal_argv[i];
 	argv[argc] = NULL;
@@ -302,6 +303,9 @@ void pmx_client_close(struct pmx_client *c)
 
 	if (c == NULL)
 		return;
+	/* a clean close lets the switch send what was queued (bounded: 100 ms) */
+	for (int i = 0; i < 1000 && pmx_client_alive(c) && !rte_ring_empty(c->tx); i++)
+		usleep(100);
 	/* frames this process freed into its lcore's cache go back to the common pool */
 	cache = rte_mempool_default_cache(c->pool, rte_lcore_id());
 	if (cache != NULL)

@@ -112,6 +112,7 @@ struct pmx_switch {
 	struct pmx_client_slot *clients; /**< [clients_max] */
 	unsigned client_lcore_base;      /**< client in slot i runs EAL on lcore base + i */
 	struct pmx_shm *shm;             /**< the memzone clients check at attach */
+	uint32_t kernel_policy;          /**< enum pmx_kernel_policy; atomic store/load */
 	volatile int quit;
 };
 
