@@ -53,6 +53,7 @@ static int switch_init(struct daemon *d)
 	unsigned lcore, max_lcore = 0, w = 0;
 
 	sw->cfg = &d->cfg;
+	sw->kernel_policy = d->cfg.policy;
 	sw->n_workers = rte_lcore_count() - 1;
 	if (sw->n_workers == 0) {
 		snprintf(d->err, sizeof(d->err),
