@@ -119,6 +119,14 @@ static int switch_init(struct daemon *d)
 		wk->lcore_id = lcore;
 		wk->sw = sw;
 		sw->workers[w++] = wk;
+		if (pmx_worker_init(wk) != 0) {
+			snprintf(d->err, sizeof(d->err), "eal: cannot create the tables of RX lcore %u",
+				 lcore);
+			rte_free(wk->client);
+			rte_free(wk);
+			sw->workers[--w] = NULL;
+			return -ENOMEM;
+		}
 	}
 	return 0;
 }
@@ -130,8 +138,10 @@ static void switch_fini(struct daemon *d)
 	pmx_registry_free_all(sw);
 	pmx_ports_close(sw);
 	for (unsigned w = 0; w < sw->n_workers; w++) {
-		if (sw->workers[w] != NULL)
+		if (sw->workers[w] != NULL) {
+			pmx_worker_fini(sw->workers[w]);
 			rte_free(sw->workers[w]->client);
+		}
 		rte_free(sw->workers[w]);
 	}
 	rte_free(sw->clients);

@@ -68,6 +68,25 @@ void pmx_mirror_to_clients(struct pmx_worker *w, unsigned p, struct rte_mbuf *m)
 	}
 }
 
+void pmx_deliver(struct pmx_worker *w, unsigned p, uint16_t dest, struct rte_mbuf **pkts,
+		 unsigned n)
+{
+	if (dest == PMX_DEST_KERNEL) {
+		pmx_kernel_deliver(w, p, pkts, n);
+	} else if (dest == PMX_DEST_MIRROR || dest == PMX_DEST_MIRROR_CLIENTS) {
+		for (unsigned k = 0; k < n; k++)
+			pmx_mirror_to_clients(w, p, pkts[k]);
+		if (dest == PMX_DEST_MIRROR)
+			pmx_kernel_deliver(w, p, pkts, n);
+		else
+			pmx_drop(w, PMX_DROP_FIREWALL, pkts, n); /* the kernel's copy */
+	} else if (dest >= PMX_DEST_DROP_BASE) {
+		pmx_drop(w, dest - PMX_DEST_DROP_BASE, pkts, n);
+	} else {
+		pmx_client_deliver(w, dest, pkts, n);
+	}
+}
+
 void pmx_wire_send(struct pmx_worker *w, unsigned p, struct rte_mbuf **pkts, unsigned n)
 {
 	unsigned sent;

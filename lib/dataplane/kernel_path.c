@@ -1,7 +1,89 @@
-/* kernel_path.c - the exception path: unowned frames -> kernel, and kernel -> wire */
+/* kernel_path.c - the exception path: unowned frames -> kernel (under the kernel policy),
+ * and kernel -> wire (learning the connections the kernel opens, for policy firewall) */
+#include <arpa/inet.h>
+
+#include <rte_cycles.h>
 #include <rte_ethdev.h>
 
 #include "pmx_switch.h"
+
+#define DHCP_CLIENT_PORT 68
+#define DHCP6_CLIENT_PORT 546
+
+/* Did the kernel open this connection (seen leaving through any RX lcore)? */
+static bool kernel_opened(const struct pmx_worker *w, const struct pmx_flow_key *key)
+{
+	const struct pmx_switch *sw = w->sw;
+	uint16_t value;
+
+	if (pmx_lcore_table_get(&w->kconns, key, &value))
+		return true;
+	for (unsigned i = 0; i < sw->n_workers; i++)
+		if (sw->workers[i] != w && pmx_lcore_table_get(&sw->workers[i]->kconns, key, &value))
+			return true;
+	return false;
+}
+
+/* Is (proto, local port) on the configured allow list? */
+static bool allowed(const struct pmx_config *cfg, const struct pmx_flow_key *key)
+{
+	uint16_t port = ntohs(key->local_port);
+
+	for (unsigned i = 0; i < cfg->n_allow; i++) {
+		const struct pmx_proto_port *a = &cfg->allow[i];
+
+		if (a->proto == key->proto &&
+		    ((a->port_lo == 0 && a->port_hi == 0) || (port >= a->port_lo && port <= a->port_hi)))
+			return true;
+	}
+	return false;
+}
+
+static bool is_dhcp_client(const struct pmx_pkt_info *pi)
+{
+	uint16_t port = ntohs(pi->key.local_port);
+
+	return pi->key.proto == PMX_PROTO_UDP &&
+	       (port == DHCP_CLIENT_PORT || port == DHCP6_CLIENT_PORT);
+}
+
+uint16_t pmx_kernel_policy_dest(struct pmx_worker *w, const struct pmx_pkt_info *pi)
+{
+	if (__atomic_load_n(&w->sw->kernel_policy, __ATOMIC_RELAXED) == PMX_POLICY_PASS)
+		return PMX_DEST_KERNEL;
+	/* firewall: replies to the kernel's own connections, the allow list, DHCP */
+	if (allowed(w->sw->cfg, &pi->key) || kernel_opened(w, &pi->key) || is_dhcp_client(pi))
+		return PMX_DEST_KERNEL;
+	/* ICMP errors about the kernel's flows are quoted flows: checked above; echo
+	 * replies are matched by identifier like any flow */
+	return PMX_DEST_DROP(PMX_DROP_FIREWALL);
+}
+
+bool pmx_kernel_admits_mirror(const struct pmx_worker *w, const struct pmx_pkt_info *pi)
+{
+	if (__atomic_load_n(&w->sw->kernel_policy, __ATOMIC_RELAXED) == PMX_POLICY_PASS)
+		return true;
+	return pi->cls == PMX_PKT_ARP || pi->cls == PMX_PKT_ND || is_dhcp_client(pi);
+}
+
+/* Remember what the kernel sends, so that replies pass policy firewall. */
+static void learn_kernel_flows(struct pmx_worker *w, unsigned p, struct rte_mbuf **pkts,
+			       unsigned n)
+{
+	uint64_t now = rte_rdtsc();
+
+	for (unsigned i = 0; i < n; i++) {
+		struct pmx_pkt_info pi;
+		enum pmx_pkt_class cls;
+
+		cls = pmx_packet_parse(rte_pktmbuf_mtod(pkts[i], const uint8_t *),
+				       rte_pktmbuf_data_len(pkts[i]), PMX_DIR_OUT, &pi);
+		if (cls != PMX_PKT_FLOW && cls != PMX_PKT_IP_OTHER)
+			continue;
+		pi.key.port_id = p;
+		pmx_lcore_table_put(&w->kconns, &pi.key, PMX_OWNER_KERNEL, now);
+	}
+}
 
 void pmx_kernel_deliver(struct pmx_worker *w, unsigned p, struct rte_mbuf **pkts, unsigned n)
 {
@@ -31,6 +113,7 @@ unsigned pmx_kernel_rx_poll(struct pmx_worker *w, unsigned p)
 	if (n == 0)
 		return 0;
 	w->port[p].from_kernel += n;
+	learn_kernel_flows(w, p, pkts, n);
 	pmx_wire_send(w, p, pkts, n);
 	return n;
 }

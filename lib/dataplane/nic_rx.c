@@ -5,11 +5,6 @@
 #include "pmx_packet.h"
 #include "pmx_switch.h"
 
-/* Destinations above the client ids. */
-#define DEST_KERNEL PMX_OWNER_KERNEL
-#define DEST_MIRROR 0xfff0u             /* kernel and every client of the port */
-#define DEST_DROP_BASE 0xff00u          /* + enum pmx_drop_reason */
-
 /* Frames of one burst grouped by destination, so each ring/queue is touched once. */
 struct dest_buckets {
 	unsigned n;
@@ -32,24 +27,25 @@ static void bucket_add(struct dest_buckets *b, uint16_t dest, struct rte_mbuf *m
 	b->pkts[i][b->count[i]++] = m;
 }
 
-static void flush_buckets(struct pmx_worker *w, unsigned p, struct dest_buckets *b)
+/* Where a frame goes before any rule lookup; PMX_OWNER_NONE means "look it up". */
+static uint16_t dest_by_class(struct pmx_worker *w, const struct pmx_pkt_info *pi)
 {
-	for (unsigned i = 0; i < b->n; i++) {
-		uint16_t dest = b->dest[i];
-		struct rte_mbuf **pkts = b->pkts[i];
-		unsigned n = b->count[i];
-
-		if (dest == DEST_KERNEL) {
-			pmx_kernel_deliver(w, p, pkts, n);
-		} else if (dest == DEST_MIRROR) {
-			for (unsigned k = 0; k < n; k++)
-				pmx_mirror_to_clients(w, p, pkts[k]);
-			pmx_kernel_deliver(w, p, pkts, n);
-		} else if (dest >= DEST_DROP_BASE) {
-			pmx_drop(w, dest - DEST_DROP_BASE, pkts, n);
-		} else {
-			pmx_client_deliver(w, dest, pkts, n);
-		}
+	switch (pi->cls) {
+	case PMX_PKT_FLOW:
+	case PMX_PKT_IP_OTHER:
+	case PMX_PKT_ICMP_ERROR:
+	case PMX_PKT_FRAGMENT:
+		return PMX_OWNER_NONE;
+	case PMX_PKT_ARP:
+	case PMX_PKT_ND:
+	case PMX_PKT_MULTICAST:
+		return pmx_kernel_admits_mirror(w, pi) ? PMX_DEST_MIRROR : PMX_DEST_MIRROR_CLIENTS;
+	case PMX_PKT_NON_IP:
+		return pmx_kernel_policy_dest(w, pi) == PMX_DEST_KERNEL
+			       ? PMX_DEST_KERNEL
+			       : PMX_DEST_DROP(PMX_DROP_FIREWALL);
+	default:
+		return PMX_DEST_DROP(PMX_DROP_MALFORMED);
 	}
 }
 
@@ -75,47 +71,45 @@ unsigned pmx_nic_rx_poll(struct pmx_worker *w, unsigned p)
 	for (unsigned i = 0; i < n; i++) {
 		struct pmx_pkt_info *pi = &info[i];
 
-		switch (pmx_packet_parse(rte_pktmbuf_mtod(pkts[i], const uint8_t *),
-					 rte_pktmbuf_data_len(pkts[i]), PMX_DIR_IN, pi)) {
-		case PMX_PKT_FLOW:
-		case PMX_PKT_IP_OTHER:
-		case PMX_PKT_ICMP_ERROR:
-		case PMX_PKT_FRAGMENT:
-			pi->key.port_id = p;
+		pmx_packet_parse(rte_pktmbuf_mtod(pkts[i], const uint8_t *),
+				 rte_pktmbuf_data_len(pkts[i]), PMX_DIR_IN, pi);
+		pi->key.port_id = p;
+		dest[i] = dest_by_class(w, pi);
+		if (dest[i] == PMX_OWNER_NONE && pi->cls != PMX_PKT_FRAGMENT) {
 			key_of[nk] = i;
 			keys[nk++] = &pi->key;
-			dest[i] = PMX_OWNER_NONE;
-			break;
-		case PMX_PKT_ARP:
-		case PMX_PKT_ND:
-		case PMX_PKT_MULTICAST:
-			dest[i] = DEST_MIRROR;
-			break;
-		case PMX_PKT_NON_IP:
-			dest[i] = DEST_KERNEL;
-			break;
-		default:
-			dest[i] = DEST_DROP_BASE + PMX_DROP_MALFORMED;
-			break;
 		}
 	}
 
 	/* 2. classify: exact 5-tuple, listening 3-tuple, owned IP, all in bulk */
 	pmx_flow_table_classify_bulk(w->sw->ft, w->id, keys, nk, owners);
 	for (unsigned k = 0; k < nk; k++) {
+		unsigned i = key_of[k];
 		uint16_t o = owners[k];
 
 		if (o == PMX_OWNER_NONE)
-			o = DEST_KERNEL; /* kernel policy "pass" */
+			o = pmx_kernel_policy_dest(w, &info[i]);
 		else if (o == PMX_OWNER_DROP)
-			o = DEST_DROP_BASE + PMX_DROP_RULE;
-		dest[key_of[k]] = o;
+			o = PMX_DEST_DROP(PMX_DROP_RULE);
+		dest[i] = o;
+		/* the first fragment decides for the whole datagram */
+		if (info[i].is_fragment)
+			pmx_frag_record(w, &info[i], o);
 	}
 
-	/* 3. deliver, one burst per destination */
+	/* 3. deliver, one burst per destination; later fragments follow their first */
 	buckets.n = 0;
-	for (unsigned i = 0; i < n; i++)
+	for (unsigned i = 0; i < n; i++) {
+		if (dest[i] == PMX_OWNER_NONE) {
+			dest[i] = pmx_frag_lookup(w, &info[i]);
+			if (dest[i] == PMX_OWNER_NONE) {
+				pmx_frag_hold(w, p, &info[i], pkts[i]);
+				continue;
+			}
+		}
 		bucket_add(&buckets, dest[i], pkts[i]);
-	flush_buckets(w, p, &buckets);
+	}
+	for (unsigned b = 0; b < buckets.n; b++)
+		pmx_deliver(w, p, buckets.dest[b], buckets.pkts[b], buckets.count[b]);
 	return n;
 }

@@ -22,6 +22,7 @@
 
 #include "config.h"
 #include "flow_table.h"
+#include "lcore_table.h"
 #include "pmx_shm.h"
 
 #define PMX_BURST 32
@@ -40,6 +41,28 @@ enum pmx_drop_reason {
 	PMX_DROP_RULE,          /**< an operator rule with target drop */
 	PMX_DROP_NOMEM,         /**< no mbuf to copy a mirrored frame */
 	PMX_DROP_MAX
+};
+
+/**
+ * Where a frame goes, as one 16-bit code: a client id, or one of these.
+ */
+#define PMX_DEST_KERNEL PMX_OWNER_KERNEL /**< the kernel of the port */
+#define PMX_DEST_MIRROR 0xfff0u          /**< kernel and every client of the port */
+#define PMX_DEST_MIRROR_CLIENTS 0xfff1u  /**< every client of the port, not the kernel */
+#define PMX_DEST_DROP_BASE 0xff00u       /**< + enum pmx_drop_reason */
+#define PMX_DEST_DROP(reason) ((uint16_t)(PMX_DEST_DROP_BASE + (reason)))
+
+#define PMX_FRAG_PENDING_MAX 64   /**< later fragments held per lcore until their first */
+#define PMX_FRAG_HOLD_US 100000   /**< how long one is held before frag_unknown */
+#define PMX_FRAG_AGE_US 2000000   /**< how long a datagram's decision is remembered */
+#define PMX_KCONN_AGE_US 120000000 /**< idle time before a kernel connection is forgotten */
+
+/** A later fragment waiting for its first fragment. */
+struct pmx_frag_pending {
+	struct rte_mbuf *m;
+	struct pmx_flow_key key; /**< PMX_KEY_FRAG key of its datagram */
+	uint64_t since;          /**< TSC when held */
+	uint16_t port;
 };
 
 /** Client slot states. */
@@ -96,6 +119,11 @@ struct pmx_worker {
 	struct pmx_port_counters port[PMX_MAX_PORTS];
 	struct pmx_client_counters *client; /**< [clients_max] */
 	uint64_t tx_bitmap[PMX_BITMAP_WORDS]; /**< clients whose TX ring this lcore drains */
+	struct pmx_lcore_table frags;  /**< first fragments seen here: datagram -> destination */
+	struct pmx_lcore_table kconns; /**< connections the kernel opened through this lcore */
+	uint64_t frag_inserts_seen;    /**< sum of all lcores' frags.inserts at the last retry */
+	unsigned n_pending;
+	struct pmx_frag_pending pending[PMX_FRAG_PENDING_MAX];
 } __rte_cache_aligned;
 
 /** The whole switch. */
@@ -130,6 +158,29 @@ void pmx_kernel_deliver(struct pmx_worker *w, unsigned p, struct rte_mbuf **pkts
 /** client_tx.c: drain the TX rings of this lcore's clients, check, send. */
 unsigned pmx_client_tx_poll(struct pmx_worker *w);
 
+/** deliver.c: send frames to `dest` (a client id or PMX_DEST_*) of port p. */
+void pmx_deliver(struct pmx_worker *w, unsigned p, uint16_t dest, struct rte_mbuf **pkts,
+		 unsigned n);
+
+/** kernel_path.c: where an unowned frame goes under the kernel policy (kernel or a drop). */
+uint16_t pmx_kernel_policy_dest(struct pmx_worker *w, const struct pmx_pkt_info *pi);
+
+/** kernel_path.c: does the kernel policy let the kernel have its copy of a mirrored frame? */
+bool pmx_kernel_admits_mirror(const struct pmx_worker *w, const struct pmx_pkt_info *pi);
+
+/** frag.c: remember the destination of a first fragment (pi->is_fragment, offset 0). */
+void pmx_frag_record(struct pmx_worker *w, const struct pmx_pkt_info *pi, uint16_t dest);
+
+/** frag.c: destination of a later fragment; PMX_OWNER_NONE when its first is unknown. */
+uint16_t pmx_frag_lookup(struct pmx_worker *w, const struct pmx_pkt_info *pi);
+
+/** frag.c: hold a later fragment until its first arrives (or drop it, frag_unknown). */
+void pmx_frag_hold(struct pmx_worker *w, unsigned p, const struct pmx_pkt_info *pi,
+		   struct rte_mbuf *m);
+
+/** frag.c: release held fragments whose first arrived, drop expired ones. Returns work. */
+unsigned pmx_frag_poll(struct pmx_worker *w, bool idle);
+
 /** deliver.c: enqueue frames on client c's RX ring (frees and counts what does not fit). */
 void pmx_client_deliver(struct pmx_worker *w, uint16_t c, struct rte_mbuf **pkts, unsigned n);
 
@@ -142,6 +193,12 @@ void pmx_wire_send(struct pmx_worker *w, unsigned p, struct rte_mbuf **pkts, uns
 /** deliver.c: free frames, counting them under reason. */
 void pmx_drop(struct pmx_worker *w, enum pmx_drop_reason reason, struct rte_mbuf **pkts,
 	      unsigned n);
+
+/** worker.c: create the per-lcore tables of w. 0 or -errno. */
+int pmx_worker_init(struct pmx_worker *w);
+
+/** worker.c: free what pmx_worker_init() created. */
+void pmx_worker_fini(struct pmx_worker *w);
 
 /** worker.c: the RX lcore loop (rte_eal_remote_launch entry, arg = struct pmx_worker). */
 int pmx_worker_main(void *arg);

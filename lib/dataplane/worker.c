@@ -1,7 +1,50 @@
 /* worker.c - the RX lcore loop: a flat list of polls over NIC, kernel path and client rings */
+#include <stdio.h>
+
+#include <rte_cycles.h>
 #include <rte_lcore.h>
 
 #include "pmx_switch.h"
+
+#define FRAG_ENTRIES 4096
+#define KCONN_ENTRIES 16384
+#define AGE_BUDGET 32 /* entries looked at per idle pass */
+
+int pmx_worker_init(struct pmx_worker *w)
+{
+	struct rte_rcu_qsbr *qsv = pmx_flow_table_qsbr(w->sw->ft);
+	char name[RTE_HASH_NAMESIZE];
+	int ret;
+
+	snprintf(name, sizeof(name), "pmx_frag_w%u", w->id);
+	ret = pmx_lcore_table_create(&w->frags, name, FRAG_ENTRIES, qsv, rte_socket_id());
+	if (ret != 0)
+		return ret;
+	snprintf(name, sizeof(name), "pmx_kconn_w%u", w->id);
+	ret = pmx_lcore_table_create(&w->kconns, name, KCONN_ENTRIES, qsv, rte_socket_id());
+	if (ret != 0)
+		pmx_lcore_table_destroy(&w->frags);
+	return ret;
+}
+
+void pmx_worker_fini(struct pmx_worker *w)
+{
+	for (unsigned i = 0; i < w->n_pending; i++)
+		rte_pktmbuf_free(w->pending[i].m);
+	w->n_pending = 0;
+	pmx_lcore_table_destroy(&w->frags);
+	pmx_lcore_table_destroy(&w->kconns);
+}
+
+/* Slow-path chores, only on passes that found no packet. */
+static void idle_chores(struct pmx_worker *w)
+{
+	uint64_t now = rte_rdtsc(), us = rte_get_tsc_hz() / 1000000;
+
+	pmx_frag_poll(w, true);
+	pmx_lcore_table_age(&w->frags, now, us * PMX_FRAG_AGE_US, AGE_BUDGET);
+	pmx_lcore_table_age(&w->kconns, now, us * PMX_KCONN_AGE_US, AGE_BUDGET);
+}
 
 int pmx_worker_main(void *arg)
 {
@@ -19,13 +62,18 @@ int pmx_worker_main(void *arg)
 		/* kernel -> wire */
 		for (unsigned p = 0; p < sw->n_ports; p++)
 			work += pmx_kernel_rx_poll(w, p);
-		/* clients -> wire */
+		/* clients -> wire (or locally to the kernel and other clients) */
 		work += pmx_client_tx_poll(w);
+		/* later fragments whose first fragment arrived meanwhile */
+		work += pmx_frag_poll(w, false);
 		/* nothing looked up above is still held */
 		pmx_flow_table_quiescent(sw->ft, w->id);
 
 		w->loops++;
-		w->busy_loops += work != 0;
+		if (work != 0)
+			w->busy_loops++;
+		else
+			idle_chores(w);
 	}
 	pmx_flow_table_reader_unregister(sw->ft, w->id);
 	return 0;

@@ -118,6 +118,11 @@ void pmx_flow_table_reader_unregister(struct pmx_flow_table *ft, unsigned reader
 	rte_rcu_qsbr_thread_unregister(ft->qsv, reader_id);
 }
 
+struct rte_rcu_qsbr *pmx_flow_table_qsbr(struct pmx_flow_table *ft)
+{
+	return ft->qsv;
+}
+
 void pmx_flow_table_quiescent(struct pmx_flow_table *ft, unsigned reader_id)
 {
 	rte_rcu_qsbr_quiescent(ft->qsv, reader_id);

@@ -63,6 +63,9 @@ int pmx_flow_table_reader_register(struct pmx_flow_table *ft, unsigned reader_id
 /** Unregister a reader (it stops reporting quiescent states). */
 void pmx_flow_table_reader_unregister(struct pmx_flow_table *ft, unsigned reader_id);
 
+/** The QSBR variable readers report to (for other lock-free tables of the RX lcores). */
+struct rte_rcu_qsbr *pmx_flow_table_qsbr(struct pmx_flow_table *ft);
+
 /** Report that reader_id holds no reference into the table. Reader-only, lock-free. */
 void pmx_flow_table_quiescent(struct pmx_flow_table *ft, unsigned reader_id);
 

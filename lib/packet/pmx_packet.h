@@ -37,6 +37,7 @@ enum pmx_key_kind {
 	PMX_KEY_EXACT = 1,  /**< proto, local ip:port, remote ip:port */
 	PMX_KEY_LISTEN = 2, /**< proto, local ip:port (remote zero); local ip may be zero = any */
 	PMX_KEY_IP = 3,     /**< local ip only (proto, ports, remote zero) */
+	PMX_KEY_FRAG = 4,   /**< a fragmented datagram: proto, ips, id in local/remote_port */
 };
 
 #define PMX_PROTO_ICMP 1
