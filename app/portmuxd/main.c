@@ -236,8 +236,12 @@ int main(int argc, char **argv)
 	print_banner(&d);
 
 	/* the management loop: control socket until a signal */
-	while (!stop_requested)
-		pmx_ctl_poll(&d.ctl, 100);
+	while (!stop_requested) {
+		/* control requests (the socket), at most 20 ms of waiting */
+		pmx_ctl_poll(&d.ctl, 20);
+		/* the dataplane's view of the appliance's own addresses */
+		pmx_local_addrs_refresh(&d.ctl);
+	}
 
 	printf("portmuxd: stopping\n");
 	__atomic_store_n(&d.sw.quit, 1, __ATOMIC_RELAXED);

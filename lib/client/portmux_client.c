@@ -303,8 +303,8 @@ void pmx_client_close(struct pmx_client *c)
 
 	if (c == NULL)
 		return;
-	/* a clean close lets the switch send what was queued (bounded: 100 ms) */
-	for (int i = 0; i < 1000 && pmx_client_alive(c) && !rte_ring_empty(c->tx); i++)
+	/* a clean close lets the switch send what was queued (bounded: 2 s) */
+	for (int i = 0; i < 20000 && pmx_client_alive(c) && !rte_ring_empty(c->tx); i++)
 		usleep(100);
 	/* frames this process freed into its lcore's cache go back to the common pool */
 	cache = rte_mempool_default_cache(c->pool, rte_lcore_id());

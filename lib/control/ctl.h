@@ -85,6 +85,9 @@ json_t *pmx_ctl_rules_json(struct pmx_ctl *ctl, int only_owner);
 json_t *pmx_ctl_clients_json(struct pmx_ctl *ctl);
 json_t *pmx_ctl_rule_json(struct pmx_ctl *ctl, uint32_t rule_id);
 
+/* local_addrs.c: refresh the dataplane's own-address sets (call periodically) */
+void pmx_local_addrs_refresh(struct pmx_ctl *ctl);
+
 /* addresses.c: the addresses of port p (configured, else those of its kernel interface) */
 unsigned pmx_port_addresses(const struct pmx_ctl *ctl, unsigned p, uint8_t (*out)[16],
 			    unsigned max);

@@ -71,6 +71,23 @@ static unsigned check_burst(struct pmx_worker *w, uint16_t c, struct rte_mbuf **
 	return kept;
 }
 
+/* Checked frames go to the wire, except those addressed to the appliance itself. */
+static void send_out(struct pmx_worker *w, unsigned p, struct rte_mbuf **pkts, unsigned n)
+{
+	struct rte_mbuf *wire[PMX_BURST];
+	unsigned n_wire = 0;
+
+	for (unsigned i = 0; i < n; i++) {
+		uint16_t dest;
+
+		if (pmx_local_dest(w, p, pkts[i], true, &dest))
+			pmx_deliver(w, p, dest, &pkts[i], 1);
+		else
+			wire[n_wire++] = pkts[i];
+	}
+	pmx_wire_send(w, p, wire, n_wire);
+}
+
 unsigned pmx_client_tx_poll(struct pmx_worker *w)
 {
 	struct pmx_switch *sw = w->sw;
@@ -93,7 +110,7 @@ unsigned pmx_client_tx_poll(struct pmx_worker *w)
 			kept = check_burst(w, c, pkts, n);
 			w->client[c].tx += kept;
 			w->port[slot->port].from_clients += kept;
-			pmx_wire_send(w, slot->port, pkts, kept);
+			send_out(w, slot->port, pkts, kept);
 		}
 	}
 	return total;

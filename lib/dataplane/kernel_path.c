@@ -114,6 +114,17 @@ unsigned pmx_kernel_rx_poll(struct pmx_worker *w, unsigned p)
 		return 0;
 	w->port[p].from_kernel += n;
 	learn_kernel_flows(w, p, pkts, n);
-	pmx_wire_send(w, p, pkts, n);
+	/* the kernel talking to an address a client claimed stays inside the appliance */
+	unsigned n_wire = 0;
+
+	for (unsigned i = 0; i < n; i++) {
+		uint16_t dest;
+
+		if (pmx_local_dest(w, p, pkts[i], false, &dest))
+			pmx_deliver(w, p, dest, &pkts[i], 1);
+		else
+			pkts[n_wire++] = pkts[i];
+	}
+	pmx_wire_send(w, p, pkts, n_wire);
 	return n;
 }

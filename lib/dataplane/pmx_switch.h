@@ -65,6 +65,14 @@ struct pmx_frag_pending {
 	uint16_t port;
 };
 
+#define PMX_MAX_LOCAL_ADDRS 64
+
+/** The addresses that are the appliance's own on one port (the kernel's and claimed ones). */
+struct pmx_local_addrs {
+	unsigned n;
+	uint8_t addr[PMX_MAX_LOCAL_ADDRS][16];
+};
+
 /** Client slot states. */
 enum pmx_slot_state { PMX_SLOT_FREE = 0, PMX_SLOT_ACTIVE, PMX_SLOT_CLOSING };
 
@@ -141,6 +149,11 @@ struct pmx_switch {
 	unsigned client_lcore_base;      /**< client in slot i runs EAL on lcore base + i */
 	struct pmx_shm *shm;             /**< the memzone clients check at attach */
 	uint32_t kernel_policy;          /**< enum pmx_kernel_policy; atomic store/load */
+	/** Own addresses per port, double-buffered: the management lcore fills the copy not in
+	 * use, flips local_active (release), then waits for the RX lcores (RCU) before it may
+	 * write the other copy again. */
+	struct pmx_local_addrs local[2][PMX_MAX_PORTS];
+	uint32_t local_active;
 	volatile int quit;
 };
 
@@ -180,6 +193,14 @@ void pmx_frag_hold(struct pmx_worker *w, unsigned p, const struct pmx_pkt_info *
 
 /** frag.c: release held fragments whose first arrived, drop expired ones. Returns work. */
 unsigned pmx_frag_poll(struct pmx_worker *w, bool idle);
+
+/**
+ * local_path.c: is m (sent by a client or the kernel of port p) addressed to one of the
+ * appliance's own addresses? If so, *dest is where it goes instead of the wire: its owner,
+ * or the kernel when from_client and no client owns it. @return true when local.
+ */
+bool pmx_local_dest(struct pmx_worker *w, unsigned p, struct rte_mbuf *m, bool from_client,
+		    uint16_t *dest);
 
 /** deliver.c: enqueue frames on client c's RX ring (frees and counts what does not fit). */
 void pmx_client_deliver(struct pmx_worker *w, uint16_t c, struct rte_mbuf **pkts, unsigned n);

@@ -21,13 +21,13 @@ out=$(in_peer ping -c 3 -i 0.2 -W 2 198.18.0.1)
 assert_match "ping answered by the kernel" "3 received" "$out"
 
 # the kernel answers TCP :22
-out=$(in_peer timeout 5 socat -T 3 - TCP:198.18.0.1:22 < /dev/null)
+out=$(in_peer timeout 15 socat -T 10 - TCP:198.18.0.1:22 < /dev/null)
 assert_eq "TCP :22 reaches the kernel" "SSH-2.0-kernel" "$out"
 
 # the client answers UDP :7, every datagram, byte for byte
 ok=0
 for i in 1 2 3 4 5; do
-	out=$(printf 'datagram-%s' "$i" | in_peer timeout 3 socat -T 2 - UDP:198.18.0.1:7)
+	out=$(printf 'datagram-%s' "$i" | in_peer timeout 8 socat -T 5 - UDP:198.18.0.1:7)
 	[ "$out" = "datagram-$i" ] && ok=$((ok + 1))
 done
 assert_eq "UDP :7 echoed by the client (5 datagrams)" 5 "$ok"
@@ -43,9 +43,9 @@ tb_bg_peer sink socat -u UDP-RECV:5000 CREATE:"$TB_DIR/peer-received"
 tb_wait_for "peer listening on UDP 5000" 50 in_peer sh -c "ss -lun | grep -q ':5000 '"
 spoofed_before=$(pmx_req '{"cmd":"stats"}' | jq '.result.drops.spoofed')
 in_app env PORTMUX_SOCKET="$TB_SOCK" "$PMX_BUILD/tests/pmx-sender" -l 9000 -f 9001 \
-	-t 198.18.0.2 -T 5000 -m "$peer_mac" -n 3 > /dev/null
+	-t 198.18.0.2 -T 5000 -m "$peer_mac" -n 3
 in_app env PORTMUX_SOCKET="$TB_SOCK" "$PMX_BUILD/tests/pmx-sender" -l 9000 -f 9000 \
-	-t 198.18.0.2 -T 5000 -m "$peer_mac" -n 2 > /dev/null
+	-t 198.18.0.2 -T 5000 -m "$peer_mac" -n 2
 tb_wait_for "2 datagrams at the peer" 50 sh -c "[ \$(grep -o 'pmx-sender' $TB_DIR/peer-received | wc -l) -ge 2 ]"
 spoofed_after=$(pmx_req '{"cmd":"stats"}' | jq '.result.drops.spoofed')
 assert_eq "spoofed client frames dropped and counted" 3 $((spoofed_after - spoofed_before))
