@@ -1,0 +1,124 @@
+#!/usr/bin/env bash
+# test_httpd.sh - a real TCP/IP stack behind the switch: portmux-httpd (lwIP) serves HTTP on
+# 198.18.0.1:8080 while the kernel, on the same IP and MAC, serves TCP :22 and answers ping.
+# Covers: the page, 404, HTTP/1.0 and HEAD, sequential and parallel requests (with the kernel
+# busy at the same time), lwIP's own ARP, no frame of lwIP's dropped as spoofed, and after
+# SIGKILL: :8080 refuses within a bound, the rule is gone, every mbuf is back in the pool.
+set -u
+source "$(dirname "$0")/../../tools/lib.sh"
+source "$(dirname "$0")/assert.sh"
+trap tb_cleanup EXIT
+
+HTTPD=$PMX_BUILD/app/portmux-httpd/portmux-httpd
+URL=http://198.18.0.1:8080
+PAGE="portmux-httpd (lwIP 2.1.3) on 198.18.0.1:8080, request"
+[ -x "$HTTPD" ] || die "$HTTPD not built (is liblwip-dev installed?)"
+command -v curl > /dev/null || die "curl missing"
+
+stat_of() { pmx_req '{"cmd":"stats"}' | jq "$1"; }
+client_of() { pmx_req '{"cmd":"clients"}' | jq "$1"; }
+get() { in_peer curl -sS --max-time 5 "$@"; }
+
+pmx_hugepages 512
+tb_up
+tb_start_daemon
+tb_bg sshd socat TCP-LISTEN:22,fork,reuseaddr SYSTEM:'echo SSH-2.0-kernel'
+tb_wait_for "kernel :22 listening" 100 in_app sh -c "ss -ltn | grep -q ':22 '"
+in_peer ping -c 1 -W 2 198.18.0.1 > /dev/null # ARP settled before the baseline
+baseline=$(stat_of '.result.mempool.in_use')
+spoofed_before=$(stat_of '.result.drops.spoofed')
+
+tb_bg httpd env PORTMUX_SOCKET="$TB_SOCK" "$HTTPD"
+tb_wait_for "portmux-httpd serving" 100 grep -q serving "$TB_DIR/httpd.log"
+rule=$(pmx_req '{"cmd":"rules"}' | jq -c '[.result.rules[] | select(.proto == "tcp" and
+	.local_port == 8080)] | map({local_ip, owner: .owner.name})')
+assert_eq "the client owns tcp 198.18.0.1:8080" \
+	'[{"local_ip":"198.18.0.1","owner":"portmux-httpd"}]' "$rule"
+
+# the peer forgets the appliance's MAC: lwIP must resolve the peer itself (ARP request from
+# the client, reply mirrored to it by the switch) to answer the first SYN
+in_peer ip neigh flush dev eth0
+out=$(get "$URL/")
+assert_eq "curl / returns lwIP's page" "$PAGE 1" "$out"
+assert_eq "404 for an unknown path" 404 \
+	"$(get -o /dev/null -w '%{http_code}' "$URL/no/such/page")"
+out=$(get --http1.0 -i "$URL/index.html" | tr -d '\r')
+assert_match "HTTP/1.0 request answered in HTTP/1.0" "HTTP/1.0 200 OK" "$out"
+assert_match "Connection: close" "Connection: close" "$out"
+assert_eq "HEAD has the headers only" "" "$(get -I -s "$URL/" | tr -d '\r' | sed '1,/^$/d')"
+
+# mirrored frames lwIP would answer if it saw them (a SYN to a port it does not own and a ping,
+# both sent to the broadcast MAC, IPv4 and IPv6 broadcast/multicast): the switch copies them
+# to every client, portmux-httpd must keep them from lwIP (else RST/ICMP from unowned ports)
+rx_before=$(client_of '.result.clients[0].rx')
+in_peer "$PMX_PY" - <<'PY' > /dev/null 2>&1 || die "scapy failed"
+from scapy.all import Ether, IP, IPv6, TCP, UDP, ICMP, ICMPv6EchoRequest, sendp
+b = "ff:ff:ff:ff:ff:ff"
+sendp([Ether(dst=b) / IP(src="198.18.0.2", dst="198.18.0.1") / TCP(sport=4242, dport=9999, flags="S"),
+       Ether(dst=b) / IP(src="198.18.0.2", dst="198.18.0.1") / ICMP(id=77),
+       Ether(dst=b) / IP(src="198.18.0.2", dst="198.18.0.255") / UDP(sport=4242, dport=9),
+       Ether(dst="33:33:00:00:00:01") / IPv6(src="fd00::2", dst="ff02::1") / ICMPv6EchoRequest()],
+      iface="eth0", verbose=False)
+PY
+tb_wait_for "4 mirrored frames reached the client" 50 sh -c \
+	"[ \$(printf '%s\n' '{\"cmd\":\"clients\"}' | socat -t 5 - UNIX-CONNECT:$TB_SOCK | jq '.result.clients[0].rx') -ge $((rx_before + 4)) ]" ||
+	die "the mirrored frames did not reach the client"
+# (the requests below pass through the same rings after them: any answer is counted by then)
+
+ok=0
+for i in $(seq 1 10); do
+	[[ "$(get "$URL/")" == "$PAGE "* ]] && ok=$((ok + 1))
+done
+assert_eq "10 sequential requests answered" 10 "$ok"
+
+# 8 parallel requests, with ping and TCP :22 to the kernel running at the same time
+in_peer ping -c 10 -i 0.1 -W 2 198.18.0.1 > "$TB_DIR/ping.out" 2>&1 &
+ping_pid=$!
+pids=()
+for i in $(seq 1 8); do
+	in_peer curl -sS --max-time 10 "$URL/" > "$TB_DIR/par.$i" 2>&1 &
+	pids+=($!)
+done
+ssh_out=$(in_peer timeout 5 socat -T 3 - TCP:198.18.0.1:22 < /dev/null)
+for p in "${pids[@]}"; do wait "$p"; done
+wait "$ping_pid"
+ok=$(cat "$TB_DIR"/par.* | grep -c "^$PAGE ")
+assert_eq "8 parallel requests answered" 8 "$ok"
+assert_eq "8 distinct request numbers" 8 "$(cat "$TB_DIR"/par.* | sort -u | grep -c "^$PAGE ")"
+assert_eq "TCP :22 reaches the kernel meanwhile" "SSH-2.0-kernel" "$ssh_out"
+assert_match "ping answered by the kernel meanwhile" "10 received" "$(cat "$TB_DIR/ping.out")"
+
+# everything lwIP sent was its own: no spoofed drop, nothing unexpected delivered to it
+assert_eq "no frame of the switch's dropped as spoofed" "$spoofed_before" \
+	"$(stat_of '.result.drops.spoofed')"
+assert_eq "the client's own spoofed counter is 0" 0 "$(client_of '.result.clients[0].spoofed')"
+kill -TERM "$TB_PID_httpd"
+tb_wait_for "portmux-httpd exit" 50 grep -q "frames:" "$TB_DIR/httpd.log"
+line=$(grep "requests (" "$TB_DIR/httpd.log")
+assert_match "lwIP answered the 22 requests" "22 requests (21 ok, 1 not found, 0 bad)" "$line"
+frames=$(grep "frames:" "$TB_DIR/httpd.log")
+assert_match "no frame reached lwIP that was not its own" "unexpected 0," "$frames"
+assert_eq "the mirrored frames were kept from lwIP" 1 \
+	"$(sed -n 's/.*mirrored ignored \([0-9]*\),.*/\1/p' <<< "$frames" | awk '{print ($1 >= 4)}')"
+echo "$frames"
+tb_wait_for "clean detach" 50 sh -c \
+	"[ \$(printf '%s\n' '{\"cmd\":\"clients\"}' | socat -t 5 - UNIX-CONNECT:$TB_SOCK | jq '.result.clients | length') -eq 0 ]"
+
+# a crash: SIGKILL while serving; the switch frees all it held
+tb_bg httpd2 env PORTMUX_SOCKET="$TB_SOCK" "$HTTPD"
+tb_wait_for "portmux-httpd serving again" 100 grep -q serving "$TB_DIR/httpd2.log"
+assert_eq "a new portmux-httpd serves" "$PAGE 1" "$(get "$URL/")"
+kill -KILL "$TB_PID_httpd2"
+tb_wait_for "client detached" 50 sh -c \
+	"[ \$(printf '%s\n' '{\"cmd\":\"clients\"}' | socat -t 5 - UNIX-CONNECT:$TB_SOCK | jq '.result.clients | length') -eq 0 ]"
+assert_eq "no rules left after the crash" 0 "$(pmx_req '{"cmd":"rules"}' | jq '.result.rules | length')"
+start=$SECONDS
+in_peer curl -sS --connect-timeout 3 --max-time 4 "$URL/" > "$TB_DIR/after.out" 2>&1
+rc=$?
+assert_eq "curl to :8080 fails after the crash" 1 $((rc != 0))
+assert_eq "and fails within 5 s" 1 $((SECONDS - start <= 5))
+echo "after the crash: $(cat "$TB_DIR/after.out")"
+tb_wait_for "mempool back to its baseline" 50 sh -c "[ \$(printf '%s\n' '{\"cmd\":\"stats\"}' | socat -t 5 - UNIX-CONNECT:$TB_SOCK | jq '.result.mempool.in_use') -eq $baseline ]"
+assert_eq "mempool in use back to baseline ($baseline)" "$baseline" \
+	"$(stat_of '.result.mempool.in_use')"
+assert_done
