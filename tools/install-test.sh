@@ -1,0 +1,132 @@
+#!/usr/bin/env bash
+# install-test.sh - what `meson install` delivers, checked the way a distribution package uses
+# it: configure with --prefix=/usr, install into a DESTDIR, check every file lands where Debian
+# expects it, run the installed programs' --version, check the systemd unit, and build and run
+# a small program against the installed libportmux-client through its pkg-config file.
+# Usage: tools/install-test.sh [-k]   (-k keeps the temporary directory). No network, no root.
+set -u
+PMX_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+KEEP=0
+[ "${1:-}" = -k ] && KEEP=1
+
+T=$(mktemp -d /tmp/portmux-install.XXXXXX)
+D=$T/root
+cleanup() { [ $KEEP -eq 1 ] && echo "kept $T" || rm -rf "$T"; }
+trap cleanup EXIT
+
+fails=0
+ok() { printf '  ok    %s\n' "$*"; }
+bad() { printf '  FAIL  %s\n' "$*"; fails=$((fails + 1)); }
+check() { local what=$1; shift; if "$@"; then ok "$what"; else bad "$what"; fi; }
+die() { printf 'ERROR: %s\n' "$*" >&2; exit 1; }
+
+version=$(sed -n "s/^ *version *: *'\([^']*\)'.*/\1/p" "$PMX_ROOT/meson.build" | head -1)
+[ -n "$version" ] || die "no version in meson.build"
+multiarch=$(gcc -print-multiarch 2>/dev/null)
+libdir=usr/lib${multiarch:+/$multiarch}
+
+# relocatable pkg-config file: with PKG_CONFIG_PATH into the DESTDIR it names the DESTDIR's
+# headers and library, while libdpdk (a Requires) still resolves to the system's
+echo "== meson setup --prefix=/usr, build, DESTDIR install ($T)"
+start=$SECONDS
+meson setup "$T/build" "$PMX_ROOT" --prefix=/usr --buildtype=plain -Dtests=false \
+	-Dpkgconfig.relocatable=true > "$T/setup.log" 2>&1 || { cat "$T/setup.log"; die "meson setup failed"; }
+ninja -C "$T/build" > "$T/build.log" 2>&1 || { tail -40 "$T/build.log"; die "build failed"; }
+DESTDIR=$D meson install -C "$T/build" --no-rebuild > "$T/install.log" 2>&1 ||
+	{ cat "$T/install.log"; die "meson install failed"; }
+echo "  built and installed in $((SECONDS - start)) s"
+
+echo "== installed files"
+(cd "$D" && find . -not -type d | sed 's|^\./|  /|' | sort)
+
+echo "== files where a distribution expects them"
+expect_exec=(usr/sbin/portmuxd usr/bin/portmux-echo)
+[ -f "$PMX_ROOT/tools/portmux-ctl/meson.build" ] && expect_exec+=(usr/bin/portmux-ctl)
+grep -q "install *: *true" "$PMX_ROOT/app/portmux-httpd/meson.build" 2>/dev/null &&
+	pkg-config --exists lwip && expect_exec+=(usr/bin/portmux-httpd)
+for f in "${expect_exec[@]}"; do
+	check "/$f (executable)" test -x "$D/$f"
+done
+for f in "$libdir/libportmux-client.so" "$libdir/libportmux-client.so.0" \
+	"$libdir/libportmux-client.so.$version" "$libdir/pkgconfig/libportmux-client.pc" \
+	usr/include/portmux/portmux_client.h usr/include/portmux/pmx_shm.h \
+	usr/lib/systemd/system/portmuxd.service etc/portmux/portmux.json \
+	usr/share/doc/portmux/DEPLOY.md; do
+	check "/$f" test -e "$D/$f"
+done
+stray=$(cd "$D" && find . -not -type d | grep -v -e '^./usr/' -e '^./etc/portmux/' || true)
+check "nothing outside /usr and /etc/portmux" test -z "$stray"
+[ -z "$stray" ] || echo "$stray" | sed 's/^/        /'
+
+echo "== installed programs print the version of meson.build ($version)"
+export LD_LIBRARY_PATH=$D/$libdir
+out=$("$D/usr/sbin/portmuxd" --version 2>&1)
+check "portmuxd --version: $out" test "$out" = "portmuxd $version"
+out=$("$D/usr/bin/portmux-echo" -V 2>&1)
+check "portmux-echo -V: $out" test "$out" = "portmux-echo $version"
+if [ -x "$D/usr/bin/portmux-ctl" ]; then
+	out=$("$D/usr/bin/portmux-ctl" --version 2>&1)
+	check "portmux-ctl --version: $out" test "$out" = "portmux-ctl $version"
+fi
+unset LD_LIBRARY_PATH
+
+echo "== systemd unit"
+unit=$D/usr/lib/systemd/system/portmuxd.service
+check "ExecStart runs /usr/sbin/portmuxd with /etc/portmux/portmux.json" \
+	grep -q '^ExecStart=/usr/sbin/portmuxd -c /etc/portmux/portmux.json' "$unit"
+if command -v systemd-analyze > /dev/null; then
+	# --root makes systemd-analyze look for the ExecStart binary inside the DESTDIR
+	if systemd-analyze verify --root="$D" /usr/lib/systemd/system/portmuxd.service \
+		> "$T/verify.log" 2>&1; then
+		ok "systemd-analyze verify --root=DESTDIR: no warnings"
+	else
+		# warnings about other units of this host are not ours
+		if grep -q portmuxd "$T/verify.log"; then
+			bad "systemd-analyze verify"; sed 's/^/        /' "$T/verify.log"
+		else
+			ok "systemd-analyze verify (nothing about portmuxd.service)"
+		fi
+	fi
+else
+	echo "  skip  systemd-analyze not installed"
+fi
+
+echo "== a program built against the installed libportmux-client (pkg-config)"
+export PKG_CONFIG_PATH=$D/$libdir/pkgconfig
+flags=$(pkg-config --cflags --libs libportmux-client 2>&1)
+check "pkg-config --cflags --libs libportmux-client" test $? -eq 0
+echo "  flags: $(echo "$flags" | tr ' ' '\n' | grep -e portmux -e "$D" | sort -u | tr '\n' ' ')"
+check "the flags point into DESTDIR" grep -q -- "-I$D/usr/include/portmux" <<< "$flags"
+cat > "$T/client.c" <<'C'
+/* client.c - links against the installed libportmux-client; no switch is running */
+#include <errno.h>
+#include <stdio.h>
+#include <portmux_client.h>
+
+int main(void)
+{
+	struct pmx_client_params p = {.socket_path = "/nonexistent/portmux.sock", .name = "t"};
+	struct pmx_client *c = NULL;
+	int ret = pmx_client_open(&p, &c);
+
+	printf("pmx_client_open: %d (expected -ENOENT = %d)\n", ret, -ENOENT);
+	return ret == -ENOENT ? 0 : 1;
+}
+C
+# shellcheck disable=SC2086
+check "cc client.c \$(pkg-config --cflags --libs libportmux-client)" \
+	gcc -Wall -Werror -o "$T/client" "$T/client.c" $flags
+if [ -x "$T/client" ]; then
+	check "it links libportmux-client.so.0 from DESTDIR" sh -c \
+		"LD_LIBRARY_PATH=$D/$libdir ldd $T/client | grep -q '$D/$libdir/libportmux-client.so.0'"
+	out=$(LD_LIBRARY_PATH=$D/$libdir "$T/client" 2>&1)
+	check "it runs: $out" test $? -eq 0
+fi
+
+echo
+if [ $fails -eq 0 ]; then
+	echo "install test: all checks passed"
+else
+	echo "install test: $fails check(s) failed"
+fi
+[ $fails -eq 0 ]
