@@ -1,0 +1,578 @@
+/* pmx_sink.c - benchmark sink: N client sessions in one process (client rings -> counted, freed) */
+/*
+ * The switch's clients are DPDK secondaries; pmx_client_open() starts EAL, so one process can
+ * open it once. Sessions 2..N are attached with the library's public pieces instead: a control
+ * connection of their own, "hello" through pmx_client_request(), rte_ring_lookup() of the ring
+ * it names, and a struct pmx_client filled from the reply (so pmx_client_listen/connect and
+ * pmx_client_rx_burst work on it). Every frame is freed on this process's one lcore, whose
+ * mempool cache the switch handed to session 1.
+ *
+ * A control thread does the timing: after the warm-up it takes a "stats" snapshot of the switch
+ * and of the sink's counters, again after the measured window, and prints the difference as one
+ * JSON line starting with "RESULT " (what tools/bench/run.sh reads).
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <getopt.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <jansson.h>
+#include <rte_cycles.h>
+#include <rte_mbuf.h>
+#include <rte_memzone.h>
+#include <rte_ring.h>
+
+#include "portmux_client.h"
+
+#define MAX_SESSIONS 64
+#define DRAIN_BURST 64
+
+struct sink_opts {
+	const char *socket_path;
+	unsigned clients;
+	unsigned base_port;
+	const char *flows_file; /* exact mode: connect every flow listed, else listen on ports */
+	double warmup_s;
+	double duration_s;
+	bool quiet;
+};
+
+/* Counters of one session, written by the drain loop only. */
+struct sink_counter {
+	uint64_t frames;
+} __rte_cache_aligned;
+
+struct sink {
+	struct sink_opts o;
+	unsigned n;
+	struct pmx_client *sess[MAX_SESSIONS];
+	struct sink_counter count[MAX_SESSIONS];
+	int stop; /* set by the control thread or a signal; read by the drain loop */
+	int stats_fd; /* a plain (non-client) control connection for "stats" */
+	json_t *result;
+	pid_t daemon_pid;
+	pid_t worker_tid[RTE_MAX_LCORE]; /* the daemon's RX lcore threads */
+};
+
+static volatile sig_atomic_t signalled;
+
+static void on_signal(int sig)
+{
+	(void)sig;
+	signalled = 1;
+}
+
+static double now_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+static int connect_socket(const char *path)
+{
+	struct sockaddr_un addr = {.sun_family = AF_UNIX};
+	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+
+	if (fd < 0)
+		return -errno;
+	snprintf(addr.sun_path, sizeof(addr.sun_path), "%s", path);
+	if (connect(fd, (struct sockaddr *)&addr, sizeof(addr)) != 0) {
+		int ret = -errno;
+
+		close(fd);
+		return ret;
+	}
+	return fd;
+}
+
+/* One request on a raw connection; returns the "result" object (new ref) or NULL. */
+static json_t *request(int fd, const char *line)
+{
+	struct pmx_client tmp = {.fd = fd};
+	json_t *reply, *res = NULL;
+	char *text;
+
+	if (pmx_client_request(&tmp, line, &text) != 0)
+		return NULL;
+	reply = json_loads(text, 0, NULL);
+	free(text);
+	if (reply != NULL && json_is_true(json_object_get(reply, "ok")))
+		res = json_incref(json_object_get(reply, "result"));
+	else if (reply != NULL)
+		fprintf(stderr, "pmx-sink: %s: %s\n", line,
+			json_string_value(json_object_get(json_object_get(reply, "error"),
+							  "message")));
+	json_decref(reply);
+	return res;
+}
+
+/* Sessions 2..N: hello on a connection of their own, rings looked up in this EAL. */
+static int attach_more(struct sink *s, unsigned k)
+{
+	const struct pmx_client *first = s->sess[0];
+	struct pmx_client *c;
+	char line[128];
+	json_t *res;
+	int fd;
+
+	fd = connect_socket(s->o.socket_path);
+	if (fd < 0)
+		return fd;
+	snprintf(line, sizeof(line), "{\"cmd\":\"hello\",\"id\":1,\"name\":\"pmx-sink-%u\","
+		 "\"channel\":\"ring\"}", k);
+	res = request(fd, line);
+	c = calloc(1, sizeof(*c));
+	if (res == NULL || c == NULL) {
+		json_decref(res);
+		free(c);
+		close(fd);
+		return -EPROTO;
+	}
+	c->fd = fd;
+	c->next_request_id = 1;
+	c->id = (uint16_t)json_integer_value(json_object_get(res, "client_id"));
+	c->generation = (uint32_t)json_integer_value(json_object_get(res, "generation"));
+	c->lcore_id = first->lcore_id; /* frames are freed on this process's lcore */
+	c->port = (uint16_t)json_integer_value(json_object_get(res, "port"));
+	c->rx = rte_ring_lookup(
+		json_string_value(json_array_get(json_object_get(res, "rx_rings"), 0)) ?: "");
+	c->tx = rte_ring_lookup(
+		json_string_value(json_array_get(json_object_get(res, "tx_rings"), 0)) ?: "");
+	c->pool = first->pool;
+	c->shm = first->shm;
+	c->mac = first->mac;
+	json_decref(res);
+	s->sess[k] = c;
+	return c->rx != NULL && c->tx != NULL ? 0 : -EPROTO;
+}
+
+static void detach_more(struct pmx_client *c)
+{
+	struct pmx_client tmp = {.fd = c->fd};
+	char *reply = NULL;
+
+	if (pmx_client_request(&tmp, "{\"cmd\":\"bye\",\"id\":99}", &reply) == 0)
+		free(reply);
+	close(c->fd);
+	free(c);
+}
+
+/* Exact mode: "udp LOCAL_IP LOCAL_PORT REMOTE_IP REMOTE_PORT CLIENT" per line. */
+static int connect_flows(struct sink *s)
+{
+	char proto[16], lip[64], rip[64];
+	unsigned lport, rport, client, added = 0;
+	FILE *f = fopen(s->o.flows_file, "r");
+	double t0 = now_s();
+	int ret = 0;
+
+	if (f == NULL)
+		return -errno;
+	while (fscanf(f, "%15s %63s %u %63s %u %u", proto, lip, &lport, rip, &rport, &client) ==
+	       6) {
+		uint32_t rule;
+
+		if (client >= s->n)
+			continue;
+		ret = pmx_client_connect(s->sess[client], proto, lip, (uint16_t)lport, rip,
+					 (uint16_t)rport, &rule);
+		if (ret != 0) {
+			fprintf(stderr, "pmx-sink: connect %s %s:%u %s:%u: %s\n", proto, lip, lport,
+				rip, rport, strerror(-ret));
+			break;
+		}
+		added++;
+	}
+	fclose(f);
+	printf("pmx-sink: %u exact rules added in %.2f s\n", added, now_s() - t0);
+	return ret;
+}
+
+static int setup(struct sink *s, int argc, char **argv)
+{
+	struct pmx_client_params p = {.socket_path = s->o.socket_path, .name = "pmx-sink-0",
+				      .eal_argc = argc, .eal_argv = argv};
+	int ret;
+
+	ret = pmx_client_open(&p, &s->sess[0]);
+	if (ret != 0) {
+		fprintf(stderr, "pmx-sink: attach: %s\n", strerror(-ret));
+		return ret;
+	}
+	s->n = 1;
+	for (unsigned k = 1; k < s->o.clients; k++) {
+		ret = attach_more(s, k);
+		if (ret != 0) {
+			fprintf(stderr, "pmx-sink: attach session %u: %s\n", k, strerror(-ret));
+			return ret;
+		}
+		s->n = k + 1;
+	}
+	if (s->o.flows_file != NULL)
+		return connect_flows(s);
+	for (unsigned k = 0; k < s->n; k++) {
+		uint32_t rule;
+
+		ret = pmx_client_listen(s->sess[k], "udp", NULL, (uint16_t)(s->o.base_port + k),
+					&rule);
+		if (ret != 0) {
+			fprintf(stderr, "pmx-sink: listen udp %u: %s\n", s->o.base_port + k,
+				strerror(-ret));
+			return ret;
+		}
+	}
+	return 0;
+}
+
+static void teardown(struct sink *s)
+{
+	for (unsigned k = s->n; k-- > 1;)
+		detach_more(s->sess[k]);
+	pmx_client_close(s->sess[0]);
+}
+
+/* ---- the measurement (control thread) ---- */
+
+/* CPU time a thread has run (ns), from /proc/PID/task/TID/schedstat; 0 if unknown. */
+static uint64_t thread_cpu_ns(pid_t pid, pid_t tid)
+{
+	char path[96];
+	unsigned long long ns = 0;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/task/%d/schedstat", (int)pid, (int)tid);
+	f = fopen(path, "r");
+	if (f == NULL)
+		return 0;
+	if (fscanf(f, "%llu", &ns) != 1)
+		ns = 0;
+	fclose(f);
+	return ns;
+}
+
+/* The daemon's RX lcore threads (EAL names them "rte-worker-LCORE"): tid by lcore id. */
+static void find_workers(pid_t pid, pid_t *tid_of_lcore, unsigned max)
+{
+	char path[64], comm[32];
+	struct dirent *de;
+	DIR *d;
+
+	memset(tid_of_lcore, 0, sizeof(*tid_of_lcore) * max);
+	snprintf(path, sizeof(path), "/proc/%d/task", (int)pid);
+	d = opendir(path);
+	if (d == NULL)
+		return;
+	while ((de = readdir(d)) != NULL) {
+		char cpath[384];
+		unsigned lcore;
+		FILE *f;
+
+		if (de->d_name[0] == '.')
+			continue;
+		snprintf(cpath, sizeof(cpath), "%s/%s/comm", path, de->d_name);
+		f = fopen(cpath, "r");
+		if (f == NULL)
+			continue;
+		if (fgets(comm, sizeof(comm), f) != NULL &&
+		    sscanf(comm, "rte-worker-%u", &lcore) == 1 && lcore < max)
+			tid_of_lcore[lcore] = (pid_t)atoi(de->d_name);
+		fclose(f);
+	}
+	closedir(d);
+}
+
+/* CPU time of every RX lcore thread and of this process's drain loop, at one instant. */
+struct cpu_snap {
+	uint64_t worker_ns[RTE_MAX_LCORE];
+	uint64_t sink_ns;
+};
+
+static void cpu_snapshot(const struct sink *s, struct cpu_snap *c)
+{
+	for (unsigned l = 0; l < RTE_MAX_LCORE; l++)
+		c->worker_ns[l] = s->worker_tid[l] ? thread_cpu_ns(s->daemon_pid, s->worker_tid[l])
+						   : 0;
+	c->sink_ns = thread_cpu_ns(getpid(), getpid());
+}
+
+static uint64_t total_frames(const struct sink *s, uint64_t *per)
+{
+	uint64_t sum = 0;
+
+	for (unsigned k = 0; k < s->n; k++) {
+		per[k] = __atomic_load_n(&s->count[k].frames, __ATOMIC_RELAXED);
+		sum += per[k];
+	}
+	return sum;
+}
+
+static json_int_t jint(json_t *obj, const char *key)
+{
+	return json_integer_value(json_object_get(obj, key));
+}
+
+/* b - a for every integer member of two objects with the same keys. */
+static json_t *object_delta(json_t *a, json_t *b)
+{
+	json_t *out = json_object(), *v;
+	const char *key;
+
+	json_object_foreach(b, key, v)
+		if (json_is_integer(v))
+			json_object_set_new(out, key, json_integer(json_integer_value(v) -
+								   jint(a, key)));
+	return out;
+}
+
+/* The difference of two "stats" results and of the sink's counters over the window. */
+static json_t *window_result(const struct sink *s, json_t *st0, json_t *st1, const uint64_t *c0,
+			     const uint64_t *c1, const struct cpu_snap *u0,
+			     const struct cpu_snap *u1, double secs)
+{
+	json_t *p0 = json_array_get(json_object_get(st0, "ports"), 0);
+	json_t *p1 = json_array_get(json_object_get(st1, "ports"), 0);
+	json_t *lc0 = json_object_get(st0, "lcores"), *lc1 = json_object_get(st1, "lcores");
+	json_t *cl0 = json_object_get(st0, "clients"), *cl1 = json_object_get(st1, "clients");
+	json_t *per = json_array(), *lcores = json_array(), *clients = json_array(), *w;
+	uint64_t delivered = 0;
+	size_t i;
+
+	for (unsigned k = 0; k < s->n; k++) {
+		json_array_append_new(per, json_integer(c1[k] - c0[k]));
+		delivered += c1[k] - c0[k];
+	}
+	json_array_foreach(lc1, i, w) {
+		json_t *w0 = json_array_get(lc0, i), *d = object_delta(w0, w);
+
+		json_object_set_new(d, "drops", object_delta(json_object_get(w0, "drops"),
+							     json_object_get(w, "drops")));
+		json_object_set_new(d, "worker", json_incref(json_object_get(w, "worker")));
+		json_object_set_new(d, "lcore", json_incref(json_object_get(w, "lcore")));
+		unsigned l = (unsigned)jint(w, "lcore");
+
+		if (l < RTE_MAX_LCORE && s->worker_tid[l] != 0)
+			json_object_set_new(d, "cpu_ns",
+					    json_integer(u1->worker_ns[l] - u0->worker_ns[l]));
+		json_array_append_new(lcores, d);
+	}
+	json_array_foreach(cl1, i, w) {
+		json_t *w0 = NULL, *c;
+		size_t j;
+
+		json_array_foreach(cl0, j, c)
+			if (jint(c, "client_id") == jint(w, "client_id"))
+				w0 = c;
+		json_t *d = object_delta(w0, w);
+
+		json_object_set_new(d, "client_id", json_incref(json_object_get(w, "client_id")));
+		json_object_set_new(d, "rx_ring_count", json_incref(json_object_get(w, "rx_ring_count")));
+		json_array_append_new(clients, d);
+	}
+	return json_pack("{s:f, s:I, s:f, s:I, s:I, s:I, s:I, s:o, s:o, s:o, s:o, s:o, s:o}",
+			 "window_s", secs, "sink_cpu_ns", (json_int_t)(u1->sink_ns - u0->sink_ns),
+			 "tsc_hz", (double)rte_get_tsc_hz(), "rx",
+			 jint(p1, "rx") - jint(p0, "rx"), "to_clients",
+			 jint(p1, "to_clients") - jint(p0, "to_clients"), "to_kernel",
+			 jint(p1, "to_kernel") - jint(p0, "to_kernel"), "delivered",
+			 (json_int_t)delivered, "delivered_per_client", per, "drops",
+			 object_delta(json_object_get(st0, "drops"), json_object_get(st1, "drops")),
+			 "lcores", lcores, "clients", clients, "mempool",
+			 json_incref(json_object_get(st1, "mempool")), "nic",
+			 object_delta(json_object_get(p0, "nic"), json_object_get(p1, "nic")));
+}
+
+static void sleep_until(const struct sink *s, double t)
+{
+	while (!__atomic_load_n(&s->stop, __ATOMIC_ACQUIRE) && !signalled && now_s() < t)
+		usleep(5000);
+}
+
+static void print_second(const struct sink *s, double elapsed, double dt, const uint64_t *prev,
+			 const uint64_t *cur)
+{
+	uint64_t sum = 0;
+
+	for (unsigned k = 0; k < s->n; k++)
+		sum += cur[k] - prev[k];
+	printf("sink: t=%5.1f s delivered %7.3f Mpps [", elapsed, sum / dt / 1e6);
+	for (unsigned k = 0; k < s->n; k++)
+		printf("%s%.3f", k ? " " : "", (cur[k] - prev[k]) / dt / 1e6);
+	printf("]\n");
+	fflush(stdout);
+}
+
+/* Per-second lines; snapshots at the window's start and end; then stop the drain loop. */
+static void *control_main(void *arg)
+{
+	struct sink *s = arg;
+	uint64_t c0[MAX_SESSIONS], c1[MAX_SESSIONS], prev[MAX_SESSIONS], cur[MAX_SESSIONS];
+	double start = now_s(), w0 = start + s->o.warmup_s, w1 = w0 + s->o.duration_s;
+	double next = start + 1, last = start, t0 = 0;
+	struct cpu_snap *u0 = calloc(2, sizeof(*u0)), *u1 = u0 + 1;
+	json_t *st0 = NULL, *st1;
+
+	if (u0 == NULL)
+		goto out;
+
+	if (s->o.duration_s <= 0)
+		w0 = w1 = 1e300; /* no measurement: run until a signal */
+	total_frames(s, prev);
+	for (;;) {
+		double t;
+
+		sleep_until(s, RTE_MIN(next, st0 == NULL ? w0 : w1));
+		if (__atomic_load_n(&s->stop, __ATOMIC_ACQUIRE) || signalled)
+			break;
+		t = now_s();
+		if (st0 == NULL && t >= w0) {
+			st0 = request(s->stats_fd, "{\"cmd\":\"stats\",\"id\":1}");
+			total_frames(s, c0);
+			cpu_snapshot(s, u0);
+			t0 = now_s();
+			if (st0 == NULL)
+				break;
+		} else if (st0 != NULL && t >= w1) {
+			st1 = request(s->stats_fd, "{\"cmd\":\"stats\",\"id\":2}");
+			total_frames(s, c1);
+			cpu_snapshot(s, u1);
+			if (st1 != NULL)
+				s->result = window_result(s, st0, st1, c0, c1, u0, u1, now_s() - t0);
+			json_decref(st1);
+			break;
+		}
+		if (t >= next) {
+			total_frames(s, cur);
+			if (!s->o.quiet)
+				print_second(s, t - start, t - last, prev, cur);
+			memcpy(prev, cur, sizeof(prev));
+			last = t;
+			next += 1;
+		}
+	}
+	json_decref(st0);
+out:
+	free(u0);
+	__atomic_store_n(&s->stop, 1, __ATOMIC_RELEASE);
+	return NULL;
+}
+
+/* ---- the drain loop (this process's one lcore) ---- */
+
+static void drain(struct sink *s)
+{
+	struct rte_mbuf *pkts[DRAIN_BURST];
+
+	while (!__atomic_load_n(&s->stop, __ATOMIC_ACQUIRE) && !signalled) {
+		for (unsigned k = 0; k < s->n; k++) {
+			uint16_t n = pmx_client_rx_burst(s->sess[k], pkts, DRAIN_BURST);
+
+			if (n == 0)
+				continue;
+			rte_pktmbuf_free_bulk(pkts, n);
+			s->count[k].frames += n;
+		}
+	}
+}
+
+static void usage(const char *prog)
+{
+	printf("usage: %s [-s SOCKET] [-n CLIENTS] [-p BASE_PORT] [-f FLOWS_FILE] [-w WARMUP_S]\n"
+	       "          [-d DURATION_S] [-q] [-- EAL-ARGS]\n"
+	       "  attaches CLIENTS client sessions (default 4) to portmuxd in one process; session k\n"
+	       "  listens on UDP BASE_PORT+k (default 10000), or with -f connects every flow of\n"
+	       "  FLOWS_FILE (gen_trace.py --flows-out); counts and frees what arrives; after\n"
+	       "  WARMUP_S (2) measures DURATION_S (10) and prints a RESULT line (JSON).\n"
+	       "  DURATION_S 0: run until SIGINT/SIGTERM without a measurement.\n",
+	       prog);
+}
+
+int main(int argc, char **argv)
+{
+	static struct sink s = {
+		.o = {.clients = 4, .base_port = 10000, .warmup_s = 2, .duration_s = 10},
+		.stats_fd = -1,
+	};
+	pthread_t ctl_thread;
+	uint64_t per[MAX_SESSIONS];
+	int opt, ret;
+
+	s.o.socket_path = getenv("PORTMUX_SOCKET") ?: PMX_CLIENT_DEFAULT_SOCKET;
+	while ((opt = getopt(argc, argv, "s:n:p:f:w:d:qh")) != -1) {
+		switch (opt) {
+		case 's': s.o.socket_path = optarg; break;
+		case 'n': s.o.clients = (unsigned)atoi(optarg); break;
+		case 'p': s.o.base_port = (unsigned)atoi(optarg); break;
+		case 'f': s.o.flows_file = optarg; break;
+		case 'w': s.o.warmup_s = atof(optarg); break;
+		case 'd': s.o.duration_s = atof(optarg); break;
+		case 'q': s.o.quiet = true; break;
+		case 'h': usage(argv[0]); return 0;
+		default: usage(argv[0]); return 2;
+		}
+	}
+	if (s.o.clients < 1 || s.o.clients > MAX_SESSIONS || s.o.base_port < 1 ||
+	    s.o.base_port + s.o.clients > 65536 || s.o.warmup_s < 0 || s.o.duration_s < 0) {
+		usage(argv[0]);
+		return 2;
+	}
+	signal(SIGINT, on_signal);
+	signal(SIGTERM, on_signal);
+
+	/* arguments after "--" are extra EAL arguments of this secondary */
+	ret = setup(&s, argc - optind, argv + optind);
+	if (ret != 0)
+		goto out;
+	s.stats_fd = connect_socket(s.o.socket_path);
+	if (s.stats_fd < 0) {
+		ret = s.stats_fd;
+		goto out;
+	}
+	s.daemon_pid = (pid_t)s.sess[0]->shm->daemon_pid;
+	find_workers(s.daemon_pid, s.worker_tid, RTE_MAX_LCORE);
+	printf("pmx-sink: ready, %u sessions (client ids", s.n);
+	for (unsigned k = 0; k < s.n; k++)
+		printf(" %u", s.sess[k]->id);
+	printf("), lcore %u\n", s.sess[0]->lcore_id);
+	fflush(stdout);
+
+	if (pthread_create(&ctl_thread, NULL, control_main, &s) != 0) {
+		ret = -errno;
+		goto out;
+	}
+	drain(&s);
+	__atomic_store_n(&s.stop, 1, __ATOMIC_RELEASE);
+	pthread_join(ctl_thread, NULL);
+
+	uint64_t total = total_frames(&s, per);
+
+	printf("pmx-sink: total %llu frames [", (unsigned long long)total);
+	for (unsigned k = 0; k < s.n; k++)
+		printf("%s%llu", k ? " " : "", (unsigned long long)per[k]);
+	printf("]\n");
+	if (s.result != NULL) {
+		char *text = json_dumps(s.result, JSON_COMPACT | JSON_REAL_PRECISION(10));
+
+		printf("RESULT %s\n", text ? text : "{}");
+		free(text);
+		json_decref(s.result);
+	} else if (s.o.duration_s > 0) {
+		fprintf(stderr, "pmx-sink: no measurement (interrupted or stats failed)\n");
+		ret = -EINTR;
+	}
+out:
+	if (s.stats_fd >= 0)
+		close(s.stats_fd);
+	if (s.n > 0)
+		teardown(&s);
+	return ret == 0 ? 0 : 1;
+}

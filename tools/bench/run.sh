@@ -1,0 +1,334 @@
+#!/usr/bin/env bash
+# run.sh - the portmux benchmark: portmuxd against dpdk-testpmd rxonly on the same net_pcap trace
+# (wire -> RX lcore -> client rings -> one sink process), plus --micro (parse+classify+enqueue
+# cycles) and --ctl (rule updates per second through the control socket while traffic runs).
+#
+# Layout on this 2-core machine (say so with every figure):
+#   core 1: the RX lcore (portmuxd lcore 1; testpmd's forwarding lcore 1)
+#   core 0: portmuxd's management lcore, the sink process (all client sessions), the scripts
+# NIC = net_pcap,rx_pcap=TRACE,infinite_rx=1 (frames copied from memory, no kernel); the
+# kernel path is net_null (no-rx), so unmatched frames are "delivered to the kernel" for free.
+#
+# Other processes share both cores, so every figure is given twice: per wall-clock second, and
+# per second of CPU the RX lcore thread actually got (from /proc/PID/task/TID/schedstat).
+set -u
+source "$(dirname "$0")/../lib.sh"
+
+FLOWS=65536 CLIENTS=4 UNMATCHED=0 DURATION=10 WARMUP=3 REPEATS=3 RULES=listen RING=16384
+MAX_RULES=4096 TESTPMD=1 MODE=e2e CTL_BG_RULES="0 1000 10000" CTL_MAX_RULES="4096 65536 1048576"
+CTL_DURATION=5
+
+usage() {
+	cat <<EOF
+usage: $0 [options]            end-to-end: portmuxd vs dpdk-testpmd rxonly (default)
+       $0 --micro [ARGS]       microbenchmark: parse+classify+enqueue vs rte_hash_lookup_bulk
+       $0 --ctl                control plane: rule updates/s while traffic runs
+options (end-to-end):
+  --flows N        flows in the trace (default $FLOWS; each needs an mbuf: see PERFORMANCE.md)
+  --clients N      client sessions in the sink, one UDP port each (default $CLIENTS)
+  --unmatched F    fraction of flows no client owns, sent to the kernel path (default $UNMATCHED)
+  --rules KIND     listen: one listen rule per client (default); exact: one connect per flow
+  --duration S     measured seconds per run (default $DURATION)
+  --warmup S       seconds before the measurement (default $WARMUP)
+  --repeats N      runs of each side; the medians are printed (default $REPEATS)
+  --ring-size N    client ring size (default $RING)
+  --max-rules N    flow table capacity (default $MAX_RULES, raised to fit --rules exact)
+  --no-testpmd     skip the baseline
+options (--ctl):
+  --ctl-bg "N..."  rules held in the table while measuring (default "$CTL_BG_RULES")
+  --ctl-max "N..." flow table capacities to measure (default "$CTL_MAX_RULES")
+Binaries come from \$PMX_BUILD (default $PMX_ROOT/build). Run as root.
+EOF
+}
+
+MICRO_ARGS=()
+while [ $# -gt 0 ]; do
+	case $1 in
+	--flows) FLOWS=$2; shift ;;
+	--clients) CLIENTS=$2; shift ;;
+	--unmatched) UNMATCHED=$2; shift ;;
+	--rules) RULES=$2; shift ;;
+	--duration) DURATION=$2; shift ;;
+	--warmup) WARMUP=$2; shift ;;
+	--repeats) REPEATS=$2; shift ;;
+	--ring-size) RING=$2; shift ;;
+	--max-rules) MAX_RULES=$2; shift ;;
+	--no-testpmd) TESTPMD=0 ;;
+	--micro) MODE=micro; shift; MICRO_ARGS=("$@"); break ;;
+	--ctl) MODE=ctl ;;
+	--ctl-bg) CTL_BG_RULES=$2; shift ;;
+	--ctl-max) CTL_MAX_RULES=$2; shift ;;
+	-h|--help) usage; exit 0 ;;
+	*) usage >&2; exit 2 ;;
+	esac
+	shift
+done
+[ "$(id -u)" -eq 0 ] || die "run as root (hugepages)"
+case $RULES in listen|exact) ;; *) die "--rules must be listen or exact" ;; esac
+[ "$DURATION" -ge 1 ] && [ "$DURATION" -le 30 ] || die "--duration must be 1..30 (runs stay under 60 s)"
+[ "$REPEATS" -ge 1 ] || die "--repeats must be >= 1"
+
+SINK=$PMX_BUILD/tools/bench/pmx-sink
+CTL_RATE=$PMX_BUILD/tools/bench/pmx-ctl-rate
+MICRO=$PMX_BUILD/tests/bench/pmx-microbench
+DAEMON=$PMX_BUILD/app/portmuxd/portmuxd
+trap tb_cleanup EXIT
+W=$(mktemp -d /tmp/portmux-bench.XXXXXX)
+tb_on_exit "rm -rf $W"
+ID=$$
+
+machine_line() {
+	printf 'machine: %s, %s CPUs, TSC %s MHz; loadavg now: %s\n' \
+		"$(lscpu | sed -n 's/^Model name: *//p' | head -1)" "$(nproc)" \
+		"$(awk '/^cpu MHz/ {print $4; exit}' /proc/cpuinfo)" "$(cut -d' ' -f1-3 /proc/loadavg)"
+}
+
+# ---- the microbenchmark ----
+if [ "$MODE" = micro ]; then
+	[ -x "$MICRO" ] || die "$MICRO missing: build with meson/ninja first"
+	pmx_hugepages 512
+	machine_line
+	exec "$MICRO" "${MICRO_ARGS[@]}"
+fi
+
+# ---- helpers for both sides ----
+# cpu_ns PID LCORE: CPU time (ns) of the process's EAL thread "rte-worker-LCORE".
+cpu_ns() {
+	local t
+	for t in /proc/"$1"/task/*; do
+		if [ "$(cat "$t/comm" 2>/dev/null)" = "rte-worker-$2" ]; then
+			cut -d' ' -f1 "$t/schedstat"
+			return 0
+		fi
+	done
+	echo 0
+}
+
+# stop_pid PID: SIGTERM, up to 10 s, then SIGKILL.
+stop_pid() {
+	local pid=$1 i
+	kill -TERM "$pid" 2>/dev/null
+	for ((i = 0; i < 100; i++)); do
+		kill -0 "$pid" 2>/dev/null || break
+		sleep 0.1
+	done
+	kill -KILL "$pid" 2>/dev/null
+	wait "$pid" 2>/dev/null
+}
+
+# Hugepage memory is shared with other users of the machine: check before asking for it.
+need_mbufs() {
+	local mbufs=$1 free_mb
+	free_mb=$(( $(awk '/^HugePages_Free/ {print $2}' /proc/meminfo) * 2 ))
+	# ~2.4 KB per mbuf (2176 B buffer + headers) plus ~64 MB for tables and rings
+	if [ $((mbufs * 24 / 10240 + 64)) -gt "$free_mb" ]; then
+		die "need ~$((mbufs * 24 / 10240 + 64)) MB of hugepages for $mbufs mbufs, $free_mb MB free"
+	fi
+}
+
+# ---- the trace ----
+TRACE=$W/trace.pcap
+FLOWLIST=$W/flows.txt
+trace_packets=$FLOWS
+[ "$FLOWS" -lt 1024 ] && trace_packets=1024 # small traces repeat their flows
+pmx_hugepages 512
+say "trace: $FLOWS flows, $CLIENTS clients, unmatched $UNMATCHED"
+"$PMX_PY" "$PMX_ROOT/tools/bench/gen_trace.py" -o "$TRACE" -f "$FLOWS" -c "$CLIENTS" \
+	-u "$UNMATCHED" -p "$trace_packets" $([ "$RULES" = exact ] && echo --flows-out "$FLOWLIST") ||
+	die "gen_trace.py failed"
+# mbufs: the trace itself (net_pcap keeps it in mbufs), full client rings, descriptors, caches
+MBUFS=$((trace_packets + CLIENTS * RING + 16384))
+if [ "$RULES" = exact ] && [ "$MAX_RULES" -lt $((FLOWS * 2)) ]; then
+	MAX_RULES=$((FLOWS * 2))
+	[ "$MAX_RULES" -gt 1048576 ] && MAX_RULES=1048576
+fi
+
+# ---- one testpmd run: writes "rx_packets wall_s cpu_ns" to $W/testpmd-N.txt ----
+testpmd_run() {
+	local r=$1 log=$W/testpmd-$1.log fifo=$W/testpmd.in pid rx0 rx1 c0 c1 t0 t1
+	need_mbufs $((trace_packets + 8192))
+	mkfifo "$fifo"
+	dpdk-testpmd --no-pci --in-memory -l 0-1 --log-level=lib.eal:warning \
+		--vdev "net_pcap0,rx_pcap=$TRACE,infinite_rx=1" -- -i --forward-mode=rxonly \
+		--total-num-mbufs=$((trace_packets + 8192)) < "$fifo" > "$log" 2>&1 &
+	pid=$!
+	tb_on_exit "kill -KILL $pid"
+	exec 7> "$fifo"
+	echo start >&7
+	sleep "$WARMUP"
+	echo "show port stats all" >&7
+	c0=$(cpu_ns "$pid" 1)
+	t0=$(date +%s.%N)
+	sleep "$DURATION"
+	echo "show port stats all" >&7
+	c1=$(cpu_ns "$pid" 1)
+	t1=$(date +%s.%N)
+	echo quit >&7
+	exec 7>&-
+	# quit is answered within seconds; stop_pid bounds it
+	for ((i = 0; i < 100; i++)); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+	stop_pid "$pid"
+	rm -f "$fifo"
+	rx0=$(awk '/RX-packets:/ {n++; if (n == 1) print $2}' "$log")
+	rx1=$(awk '/RX-packets:/ {n++; if (n == 2) print $2}' "$log")
+	[ -n "$rx0" ] && [ -n "$rx1" ] || { tail -20 "$log" >&2; die "testpmd run $r: no stats"; }
+	echo "$((rx1 - rx0)) $(awk -v a="$t0" -v b="$t1" 'BEGIN {printf "%.6f", b - a}') $((c1 - c0))" \
+		> "$W/testpmd-$r.txt"
+}
+
+# ---- portmuxd config and daemon ----
+write_config() { # FILE SOCKET PREFIX MAX_RULES
+	cat > "$1" <<JSON
+{
+  "eal": ["-l", "0-1", "--file-prefix", "$3", "--no-pci", "--log-level", "lib.eal:warning"],
+  "ports": [
+    { "name": "wan0", "device": "net_pcap0,rx_pcap=$TRACE,infinite_rx=1",
+      "exception": { "type": "device", "device": "net_null_k0,no-rx=1",
+                     "addresses": ["198.18.0.1"] } }
+  ],
+  "kernel": { "policy": "pass" },
+  "control": { "socket": "$2", "mode": "0660", "group": null },
+  "clients": { "max": 16, "ring_size": $RING, "max_rules": $4, "rule_quota": $4 },
+  "mbufs": $MBUFS
+}
+JSON
+}
+
+# start_daemon TAG MAX_RULES: sets DPID, SOCK, PREFIX
+start_daemon() {
+	local tag=$1 i
+	PREFIX=pmxbench$ID$tag
+	SOCK=$W/pmx-$tag.sock
+	need_mbufs "$MBUFS"
+	write_config "$W/pmx-$tag.json" "$SOCK" "$PREFIX" "$2"
+	"$DAEMON" -c "$W/pmx-$tag.json" > "$W/portmuxd-$tag.log" 2>&1 < /dev/null &
+	DPID=$!
+	tb_on_exit "stop_pid $DPID; rm -rf /var/run/dpdk/$PREFIX /dev/hugepages/${PREFIX}map_*"
+	for ((i = 0; i < 300; i++)); do
+		grep -q '^ready' "$W/portmuxd-$tag.log" && return 0
+		kill -0 "$DPID" 2>/dev/null || break
+		sleep 0.1
+	done
+	cat "$W/portmuxd-$tag.log" >&2
+	die "portmuxd did not become ready"
+}
+
+stop_daemon() {
+	stop_pid "$DPID"
+	rm -rf "/var/run/dpdk/$PREFIX" /dev/hugepages/"${PREFIX}"map_* 2>/dev/null
+}
+
+# ---- one portmuxd run: leaves the sink's RESULT JSON in $W/result-N.json ----
+switch_run() {
+	local r=$1 log=$W/sink-$1.log spid limit
+	start_daemon "s$r" "$MAX_RULES"
+	limit=$((WARMUP + DURATION + 45))
+	taskset -c 0 timeout --kill-after=5 "$limit" "$SINK" -s "$SOCK" -n "$CLIENTS" -w "$WARMUP" \
+		-d "$DURATION" -q $([ "$RULES" = exact ] && echo -f "$FLOWLIST") > "$log" 2>&1 &
+	spid=$!
+	wait "$spid"
+	stop_daemon
+	grep '^RESULT ' "$log" | sed 's/^RESULT //' > "$W/result-$r.json"
+	[ -s "$W/result-$r.json" ] || { tail -20 "$log" >&2; die "switch run $r: no result"; }
+	grep 'exact rules added' "$log" || true
+}
+
+median() { sort -g | awk '{v[NR] = $1} END {if (NR % 2) print v[(NR + 1) / 2]; else printf "%.4f\n", (v[NR / 2] + v[NR / 2 + 1]) / 2}'; }
+
+# ---- the control-plane rate ----
+if [ "$MODE" = ctl ]; then
+	[ -x "$CTL_RATE" ] || die "$CTL_RATE missing: build with meson/ninja first"
+	machine_line
+	say "control plane: listen/release through the socket while $CLIENTS clients receive traffic"
+	printf '%-10s %-8s %12s %12s %10s %10s %s\n' max_rules held "updates/s" "p99_us" \
+		"drops" "delivered" "loadavg"
+	for max in $CTL_MAX_RULES; do
+		MBUFS=$((trace_packets + CLIENTS * RING + 16384))
+		start_daemon "c$max" "$max"
+		taskset -c 0 timeout --kill-after=5 $((CTL_DURATION * 4 + 40)) "$SINK" -s "$SOCK" \
+			-n "$CLIENTS" -w 0 -d 0 -q > "$W/sink-c$max.log" 2>&1 &
+		spid=$!
+		tb_on_exit "kill -KILL $spid"
+		tb_wait_for "sink ready" 100 grep -q ready "$W/sink-c$max.log" ||
+			{ cat "$W/sink-c$max.log"; die "sink did not attach"; }
+		for bg in $CTL_BG_RULES; do
+			[ "$bg" -lt "$max" ] || continue
+			taskset -c 0 timeout 60 "$CTL_RATE" -s "$SOCK" -b "$bg" -d "$CTL_DURATION" \
+				> "$W/ctl-$max-$bg.log" 2>&1 ||
+				{ cat "$W/ctl-$max-$bg.log"; die "pmx-ctl-rate failed"; }
+			line=$(grep '^RESULT ' "$W/ctl-$max-$bg.log" | sed 's/^RESULT //')
+			printf '%-10s %-8s %12s %12s %10s %10s %s\n' "$max" "$bg" \
+				"$(jq -r '.updates_per_s | floor' <<< "$line")" \
+				"$(jq -r '.p99_us' <<< "$line")" \
+				"$(jq -r '.drops_total' <<< "$line")" \
+				"$(jq -r '.delivered_mpps' <<< "$line")" \
+				"$(cut -d' ' -f1 /proc/loadavg)"
+		done
+		kill -TERM "$spid"
+		wait "$spid"
+		stop_daemon
+	done
+	exit 0
+fi
+
+# ---- end-to-end ----
+[ -x "$SINK" ] && [ -x "$DAEMON" ] || die "$SINK or $DAEMON missing: build with meson/ninja first"
+machine_line
+say "layout: RX lcore on core 1; management lcore + sink ($CLIENTS sessions) on core 0"
+say "$REPEATS run(s) of ${DURATION} s after ${WARMUP} s warm-up; rules: $RULES; rings $RING"
+: > "$W/rows.tsv"
+for ((r = 1; r <= REPEATS; r++)); do
+	tp_rx=0 tp_wall=1 tp_cpu=0
+	if [ "$TESTPMD" -eq 1 ]; then
+		testpmd_run "$r"
+		read -r tp_rx tp_wall tp_cpu < "$W/testpmd-$r.txt"
+	fi
+	switch_run "$r"
+	load=$(cut -d' ' -f1 /proc/loadavg)
+	j=$W/result-$r.json
+	# one row: testpmd wall Mpps, testpmd Mpps per CPU-second, switch rx wall, switch rx per
+	# CPU-s, delivered wall, delivered per CPU-s, cycles/pkt switch, cycles/pkt testpmd,
+	# drop %, RX lcore CPU share, sink CPU share, to_kernel Mpps, loadavg
+	jq -r --argjson tprx "$tp_rx" --argjson tpw "$tp_wall" --argjson tpc "$tp_cpu" \
+		--arg load "$load" '
+		def mpps(n; s): if s > 0 then n / s / 1e6 else 0 end;
+		(.lcores | map(.cpu_ns) | add) as $cpu |
+		(.drops | to_entries | map(.value) | add) as $drops |
+		[ mpps($tprx; $tpw), mpps($tprx; $tpc / 1e9),
+		  mpps(.rx; .window_s), mpps(.rx; $cpu / 1e9),
+		  mpps(.delivered; .window_s), mpps(.delivered; $cpu / 1e9),
+		  (if .rx > 0 then $cpu / 1e9 * .tsc_hz / .rx else 0 end),
+		  (if $tprx > 0 then $tpc / 1e9 * .tsc_hz / $tprx else 0 end),
+		  (if .rx > 0 then 100 * $drops / .rx else 0 end),
+		  $cpu / 1e9 / .window_s, .sink_cpu_ns / 1e9 / .window_s,
+		  mpps(.to_kernel; .window_s), ($load | tonumber) ] | @tsv' "$j" >> "$W/rows.tsv"
+	printf 'run %d: ' "$r"
+	awk -F'\t' 'END {printf "testpmd %.2f Mpps (%.2f per CPU-s) | portmuxd rx %.2f (%.2f per CPU-s), delivered %.2f (%.2f per CPU-s), %.0f cycles/pkt, drops %.3f %%, RX lcore CPU %.0f %%, sink CPU %.0f %%, loadavg %s\n",
+		$1, $2, $3, $4, $5, $6, $7, $9, 100 * $10, 100 * $11, $13}' "$W/rows.tsv"
+	jq -r '"  drops by reason: " + (.drops | to_entries | map("\(.key)=\(.value)") | join(" ")) +
+		"\n  per RX lcore: " + (.lcores | map("lcore \(.lcore): rx \(.loops) bursts, busy \(if .loops > 0 then 100 * .busy_loops / .loops | floor else 0 end) %, CPU \(.cpu_ns / 1e9 | . * 1000 | floor / 1000) s") | join("; ")) +
+		"\n  per client delivered: " + (.delivered_per_client | map(tostring) | join(" ")) +
+		", to_kernel \(.to_kernel)"' "$j"
+done
+
+col() { cut -f"$1" "$W/rows.tsv" | median; }
+echo
+say "medians of $REPEATS run(s): $FLOWS flows, $CLIENTS clients, unmatched $UNMATCHED, rules $RULES"
+tp_w=$(col 1) tp_c=$(col 2) rx_w=$(col 3) rx_c=$(col 4) dl_w=$(col 5) dl_c=$(col 6)
+printf '  testpmd rxonly        %7.2f Mpps wall   %7.2f Mpps per CPU-second   %5.0f cycles/pkt\n' \
+	"$tp_w" "$tp_c" "$(col 8)"
+printf '  portmuxd RX lcore 1   %7.2f Mpps wall   %7.2f Mpps per CPU-second   %5.0f cycles/pkt\n' \
+	"$rx_w" "$rx_c" "$(col 7)"
+printf '  delivered to clients  %7.2f Mpps wall   %7.2f Mpps per CPU-second\n' "$dl_w" "$dl_c"
+printf '  to kernel (net_null)  %7.2f Mpps wall\n' "$(col 12)"
+printf '  drops                 %7.3f %% of received\n' "$(col 9)"
+printf '  RX lcore CPU share    %7.0f %%   sink CPU share %5.0f %%   loadavg %s\n' \
+	"$(awk -v v="$(col 10)" 'BEGIN {print 100 * v}')" \
+	"$(awk -v v="$(col 11)" 'BEGIN {print 100 * v}')" "$(col 13)"
+if [ "$TESTPMD" -eq 1 ]; then
+	# the ratio of each run, then the median of the ratios
+	awk -F'\t' '{print ($1 > 0 ? $5 / $1 : 0)}' "$W/rows.tsv" > "$W/ratio_w"
+	awk -F'\t' '{print ($2 > 0 ? $6 / $2 : 0)}' "$W/rows.tsv" > "$W/ratio_c"
+	printf '  ratio delivered/testpmd: %.3f wall, %.3f per CPU-second (median of per-run ratios; target >= 0.70)\n' \
+		"$(median < "$W/ratio_w")" "$(median < "$W/ratio_c")"
+fi
