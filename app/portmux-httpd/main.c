@@ -68,11 +68,16 @@ static int parse_uint(const char *s, unsigned long min, unsigned long max, unsig
 static int parse_args(int argc, char **argv, struct httpd_opts *o)
 {
 	static const struct option longopts[] = {
-		{"socket", required_argument, NULL, 's'}, {"port", required_argument, NULL, 'p'},
-		{"name", required_argument, NULL, 'n'},   {"listen", required_argument, NULL, 'l'},
-		{"address", required_argument, NULL, 'a'}, {"prefix", required_argument, NULL, 'm'},
-		{"gateway", required_argument, NULL, 'g'}, {"max-conns", required_argument, NULL, 'c'},
-		{"version", no_argument, NULL, 'V'},       {"help", no_argument, NULL, 'h'},
+		{"socket", required_argument, NULL, 's'},
+		{"port", required_argument, NULL, 'p'},
+		{"name", required_argument, NULL, 'n'},
+		{"listen", required_argument, NULL, 'l'},
+		{"address", required_argument, NULL, 'a'},
+		{"prefix", required_argument, NULL, 'm'},
+		{"gateway", required_argument, NULL, 'g'},
+		{"max-conns", required_argument, NULL, 'c'},
+		{"version", no_argument, NULL, 'V'},
+		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
 	unsigned long v;
@@ -180,10 +185,11 @@ static void print_stats(const struct pmx_netif *pn, const struct http_server *s,
 	       (unsigned long long)h->connections, (unsigned long long)h->refused,
 	       (unsigned long long)h->timeouts);
 	printf("portmux-httpd: frames: rx %llu (to lwIP %llu, mirrored ignored %llu, unexpected "
-	       "%llu, no memory %llu), tx %llu (dropped %llu)%s\n",
+	       "%llu, bad source %llu, no memory %llu), tx %llu (dropped %llu)%s\n",
 	       (unsigned long long)n->rx, (unsigned long long)n->to_lwip,
 	       (unsigned long long)n->mirrored, (unsigned long long)n->unexpected,
-	       (unsigned long long)n->rx_nomem, (unsigned long long)n->tx,
+	       (unsigned long long)n->bad_source, (unsigned long long)n->rx_nomem,
+	       (unsigned long long)n->tx,
 	       (unsigned long long)n->tx_dropped, alive ? "" : " (detached by switch)");
 }
 

@@ -12,6 +12,17 @@
 
 _Static_assert(ETH_HWADDR_LEN == RTE_ETHER_ADDR_LEN, "lwIP and DPDK MAC sizes differ");
 
+/* A source lwIP must not answer: its own address (another stack of the appliance, or a forged
+ * "land" packet), 0/8, 127/8, multicast and above. lwIP would send its answer to its own
+ * loopback, which this library build (NO_SYS=0) hands to the tcpip thread we do not run: the
+ * process would abort on an assertion. */
+static bool bad_source(const struct pmx_netif *pn, const uint8_t src[16])
+{
+	const uint8_t first = src[12];
+
+	return memcmp(src, pn->ip_key, 16) == 0 || first == 0 || first == 127 || first >= 224;
+}
+
 /* Is this frame for lwIP? ARP always (lwIP keeps its own neighbour cache from the copies the
  * switch mirrors to every client); IPv4 only to our address and our TCP port (including ICMP
  * errors quoting such a flow and later fragments of it). The rest never reaches lwIP. */
@@ -31,11 +42,14 @@ static bool for_lwip(struct pmx_netif *pn, const struct rte_mbuf *m)
 	case PMX_PKT_ICMP_ERROR:
 	case PMX_PKT_FRAGMENT:
 		if (pi.has_vlan || pi.family != 4 || pi.key.proto != PMX_PROTO_TCP ||
-		    memcmp(pi.key.local_ip, pn->ip_key, 16) != 0)
+		    memcmp(pi.key.local_ip, pn->ip_key, 16) != 0 ||
+		    (cls != PMX_PKT_FRAGMENT && pi.key.local_port != pn->tcp_port_be))
 			break;
-		if (cls == PMX_PKT_FRAGMENT || pi.key.local_port == pn->tcp_port_be)
-			return true;
-		break;
+		if (bad_source(pn, pi.key.remote_ip)) {
+			pn->st.bad_source++;
+			return false;
+		}
+		return true;
 	case PMX_PKT_ND:
 	case PMX_PKT_MULTICAST:
 	case PMX_PKT_NON_IP:
@@ -76,7 +90,11 @@ unsigned pmx_netif_poll(struct pmx_netif *pn)
 	for (uint16_t i = 0; i < n; i++) {
 		struct pbuf *p;
 
-		if (rte_pktmbuf_pkt_len(pkts[i]) > UINT16_MAX || !for_lwip(pn, pkts[i]))
+		if (rte_pktmbuf_pkt_len(pkts[i]) > UINT16_MAX) {
+			pn->st.unexpected++;
+			continue;
+		}
+		if (!for_lwip(pn, pkts[i]))
 			continue;
 		p = mbuf_to_pbuf(pkts[i]);
 		if (p == NULL) {

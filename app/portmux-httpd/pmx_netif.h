@@ -7,9 +7,9 @@
  * ethernet_input(); frames lwIP sends are copied into mbufs of the switch's pool, batched,
  * and enqueued on the client's TX ring. Only what lwIP is meant to see gets in: ARP (which the
  * switch mirrors to every client) and IPv4 TCP to the one address and port this server owns.
- * Everything else (IPv6, broadcast and multicast IP, frames of other flows) is counted and
- * freed before lwIP sees it, so lwIP never answers, with a RST or an ICMP error, traffic that
- * was not its own.
+ * Everything else (IPv6, broadcast and multicast IP, frames of other flows, sources such as
+ * our own address or 127/8) is counted and freed before lwIP sees it, so lwIP never answers,
+ * with a RST or an ICMP error, traffic that was not its own, nor loops an answer to itself.
  *
  * Thread-safety: none. One thread drives the client, the netif and lwIP (the raw API of a
  * library built with NO_SYS=0 is used without its tcpip thread, see docs/HTTPD.md).
@@ -33,6 +33,7 @@ struct pmx_netif_stats {
 	uint64_t to_lwip;    /**< of which handed to lwIP (ARP, our TCP port) */
 	uint64_t mirrored;   /**< of which mirrored copies lwIP does not serve (ND, multicast) */
 	uint64_t unexpected; /**< of which unicast frames not for our address and port */
+	uint64_t bad_source; /**< of which for our port from a source lwIP must not answer */
 	uint64_t rx_nomem;   /**< frames lost: no pbuf */
 	uint64_t tx;         /**< frames enqueued to the switch */
 	uint64_t tx_dropped; /**< frames lost: no mbuf, too long, or TX ring full */

@@ -18,6 +18,9 @@ command -v curl > /dev/null || die "curl missing"
 stat_of() { pmx_req '{"cmd":"stats"}' | jq "$1"; }
 client_of() { pmx_req '{"cmd":"clients"}' | jq "$1"; }
 get() { in_peer curl -sS --max-time 5 "$@"; }
+no_clients() { [ "$(client_of '.result.clients | length')" -eq 0 ]; }
+client_rx_at_least() { [ "$(client_of '.result.clients[0].rx')" -ge "$1" ]; }
+pool_in_use_is() { [ "$(stat_of '.result.mempool.in_use')" -eq "$1" ]; }
 
 pmx_hugepages 512
 tb_up
@@ -47,22 +50,31 @@ assert_match "HTTP/1.0 request answered in HTTP/1.0" "HTTP/1.0 200 OK" "$out"
 assert_match "Connection: close" "Connection: close" "$out"
 assert_eq "HEAD has the headers only" "" "$(get -I -s "$URL/" | tr -d '\r' | sed '1,/^$/d')"
 
-# mirrored frames lwIP would answer if it saw them (a SYN to a port it does not own and a ping,
-# both sent to the broadcast MAC, IPv4 and IPv6 broadcast/multicast): the switch copies them
-# to every client, portmux-httpd must keep them from lwIP (else RST/ICMP from unowned ports)
+# frames lwIP would answer if it saw them: mirrored by the switch to every client, a SYN to a
+# port it does not own and a ping (both to the broadcast MAC), IPv4 broadcast, IPv6 multicast
+# (lwIP would send RST/echo replies from ports it does not own); and, to its own port, SYNs
+# from its own address and from 127.0.0.1 (lwIP would loop the answer back to itself, which
+# aborts a NO_SYS=0 lwIP without its tcpip thread). All are to be kept from lwIP.
+mac=$(in_app cat /sys/class/net/pmx0/address)
 rx_before=$(client_of '.result.clients[0].rx')
-in_peer "$PMX_PY" - <<'PY' > /dev/null 2>&1 || die "scapy failed"
+in_peer "$PMX_PY" - "$mac" <<'PY' > /dev/null 2>&1 || die "scapy failed"
+import sys
 from scapy.all import Ether, IP, IPv6, TCP, UDP, ICMP, ICMPv6EchoRequest, sendp
-b = "ff:ff:ff:ff:ff:ff"
-sendp([Ether(dst=b) / IP(src="198.18.0.2", dst="198.18.0.1") / TCP(sport=4242, dport=9999, flags="S"),
-       Ether(dst=b) / IP(src="198.18.0.2", dst="198.18.0.1") / ICMP(id=77),
+b, us = "ff:ff:ff:ff:ff:ff", sys.argv[1]
+ip = IP(src="198.18.0.2", dst="198.18.0.1")
+sendp([Ether(dst=b) / ip / TCP(sport=4242, dport=9999, flags="S"),
+       Ether(dst=b) / ip / ICMP(id=77),
        Ether(dst=b) / IP(src="198.18.0.2", dst="198.18.0.255") / UDP(sport=4242, dport=9),
-       Ether(dst="33:33:00:00:00:01") / IPv6(src="fd00::2", dst="ff02::1") / ICMPv6EchoRequest()],
+       Ether(dst="33:33:00:00:00:01") / IPv6(src="fd00::2", dst="ff02::1") /
+       ICMPv6EchoRequest(),
+       Ether(dst=us) / IP(src="198.18.0.1", dst="198.18.0.1") / TCP(sport=4242, dport=8080,
+                                                                     flags="S"),
+       Ether(dst=us) / IP(src="127.0.0.1", dst="198.18.0.1") / TCP(sport=4242, dport=8080,
+                                                                    flags="S")],
       iface="eth0", verbose=False)
 PY
-tb_wait_for "4 mirrored frames reached the client" 50 sh -c \
-	"[ \$(printf '%s\n' '{\"cmd\":\"clients\"}' | socat -t 5 - UNIX-CONNECT:$TB_SOCK | jq '.result.clients[0].rx') -ge $((rx_before + 4)) ]" ||
-	die "the mirrored frames did not reach the client"
+tb_wait_for "6 frames at the client" 50 client_rx_at_least $((rx_before + 6)) ||
+	die "the frames did not reach the client"
 # (the requests below pass through the same rings after them: any answer is counted by then)
 
 ok=0
@@ -98,27 +110,27 @@ line=$(grep "requests (" "$TB_DIR/httpd.log")
 assert_match "lwIP answered the 22 requests" "22 requests (21 ok, 1 not found, 0 bad)" "$line"
 frames=$(grep "frames:" "$TB_DIR/httpd.log")
 assert_match "no frame reached lwIP that was not its own" "unexpected 0," "$frames"
-assert_eq "the mirrored frames were kept from lwIP" 1 \
-	"$(sed -n 's/.*mirrored ignored \([0-9]*\),.*/\1/p' <<< "$frames" | awk '{print ($1 >= 4)}')"
+ignored=$(sed -n 's/.*mirrored ignored \([0-9]*\),.*/\1/p' <<< "$frames")
+assert_eq "the 4 mirrored frames were kept from lwIP" 1 $((ignored >= 4))
+assert_match "the 2 SYNs from bad sources were kept from lwIP" "bad source 2," "$frames"
 echo "$frames"
-tb_wait_for "clean detach" 50 sh -c \
-	"[ \$(printf '%s\n' '{\"cmd\":\"clients\"}' | socat -t 5 - UNIX-CONNECT:$TB_SOCK | jq '.result.clients | length') -eq 0 ]"
+tb_wait_for "clean detach" 50 no_clients || die "portmux-httpd did not detach"
 
 # a crash: SIGKILL while serving; the switch frees all it held
 tb_bg httpd2 env PORTMUX_SOCKET="$TB_SOCK" "$HTTPD"
 tb_wait_for "portmux-httpd serving again" 100 grep -q serving "$TB_DIR/httpd2.log"
 assert_eq "a new portmux-httpd serves" "$PAGE 1" "$(get "$URL/")"
-kill -KILL "$TB_PID_httpd2"
-tb_wait_for "client detached" 50 sh -c \
-	"[ \$(printf '%s\n' '{\"cmd\":\"clients\"}' | socat -t 5 - UNIX-CONNECT:$TB_SOCK | jq '.result.clients | length') -eq 0 ]"
-assert_eq "no rules left after the crash" 0 "$(pmx_req '{"cmd":"rules"}' | jq '.result.rules | length')"
+{ kill -KILL "$TB_PID_httpd2" && wait "$TB_PID_httpd2"; } 2> /dev/null
+tb_wait_for "client detached" 50 no_clients
+assert_eq "no rules left after the crash" 0 \
+	"$(pmx_req '{"cmd":"rules"}' | jq '.result.rules | length')"
 start=$SECONDS
 in_peer curl -sS --connect-timeout 3 --max-time 4 "$URL/" > "$TB_DIR/after.out" 2>&1
 rc=$?
 assert_eq "curl to :8080 fails after the crash" 1 $((rc != 0))
 assert_eq "and fails within 5 s" 1 $((SECONDS - start <= 5))
 echo "after the crash: $(cat "$TB_DIR/after.out")"
-tb_wait_for "mempool back to its baseline" 50 sh -c "[ \$(printf '%s\n' '{\"cmd\":\"stats\"}' | socat -t 5 - UNIX-CONNECT:$TB_SOCK | jq '.result.mempool.in_use') -eq $baseline ]"
+tb_wait_for "mempool back to its baseline" 50 pool_in_use_is "$baseline"
 assert_eq "mempool in use back to baseline ($baseline)" "$baseline" \
 	"$(stat_of '.result.mempool.in_use')"
 assert_done
