@@ -1,6 +1,7 @@
 # Dockerfile - the portmux appliance image (see docs/DEPLOY.md for how to run it)
 #
-#   build stage:   Debian's DPDK 22.11 -dev packages, meson, gcc; installs into /staging
+#   build stage:   Debian's DPDK 22.11 -dev packages, meson, gcc, lwIP (for portmux-httpd);
+#                  installs into /staging
 #   runtime stage: the shared libraries the binaries link (computed from the build, not
 #                  guessed), the DPDK drivers EAL loads as plugins, portmuxd, portmux-ctl, the
 #                  example clients, the client library and the example configs.
@@ -14,7 +15,7 @@ FROM ${DEBIAN} AS build
 ARG PMX_TESTS=false
 RUN apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q \
 	--no-install-recommends dpdk-dev libdpdk-dev libjansson-dev libcunit1-dev meson ninja-build \
-	pkg-config gcc libc6-dev && rm -rf /var/lib/apt/lists/*
+	pkg-config gcc libc6-dev liblwip-dev && rm -rf /var/lib/apt/lists/*
 WORKDIR /src
 COPY . /src
 RUN meson setup /build /src --prefix=/usr --buildtype=release -Dtests=${PMX_TESTS} \

@@ -33,9 +33,10 @@ gid=$(id -g "$user")
 
 # the shared runtime volume: control socket and DPDK runtime directory, owned by the user
 run=${RUNTIME_DIRECTORY:-/run/portmux}
-mkdir -p "$run"
-chown "$uid:$gid" "$run"
-chmod 0750 "$run"
+if [ "$1" = /usr/sbin/portmuxd ] && [ "$(stat -c %u "$run" 2>/dev/null)" != "$uid" ]; then
+	mkdir -p "$run" && chown "$uid:$gid" "$run" && chmod 0750 "$run" ||
+		echo "portmux-entrypoint: cannot give $run to $user" >&2
+fi
 
 # hugepages must be writable by the user (mount hugetlbfs with uid=/gid= options, DEPLOY.md)
 if [ "$1" = /usr/sbin/portmuxd ] && [ -d /dev/hugepages ] &&

@@ -75,18 +75,20 @@ unit=$D/usr/lib/systemd/system/portmuxd.service
 check "ExecStart runs /usr/sbin/portmuxd with /etc/portmux/portmux.json" \
 	grep -q '^ExecStart=/usr/sbin/portmuxd -c /etc/portmux/portmux.json' "$unit"
 if command -v systemd-analyze > /dev/null; then
-	# --root makes systemd-analyze look for the ExecStart binary inside the DESTDIR
-	if systemd-analyze verify --root="$D" /usr/lib/systemd/system/portmuxd.service \
-		> "$T/verify.log" 2>&1; then
-		ok "systemd-analyze verify --root=DESTDIR: no warnings"
+	# a copy whose ExecStart names the DESTDIR's binary: verify checks that it is executable
+	mkdir -p "$T/unit"
+	sed "s|/usr/sbin/portmuxd|$D/usr/sbin/portmuxd|" "$unit" > "$T/unit/portmuxd.service"
+	systemd-analyze verify "$T/unit/portmuxd.service" > "$T/verify.log" 2>&1
+	# verify exits 0 on "ignoring" warnings: any line about our unit fails the check, while
+	# complaints about other units of this host are not ours
+	if ! grep -q portmuxd "$T/verify.log"; then
+		ok "systemd-analyze verify: nothing about portmuxd.service"
 	else
-		# warnings about other units of this host are not ours
-		if grep -q portmuxd "$T/verify.log"; then
-			bad "systemd-analyze verify"; sed 's/^/        /' "$T/verify.log"
-		else
-			ok "systemd-analyze verify (nothing about portmuxd.service)"
-		fi
+		bad "systemd-analyze verify"; sed 's/^/        /' "$T/verify.log"
 	fi
+	exposure=$(systemd-analyze security --offline=true "$T/unit/portmuxd.service" 2>/dev/null |
+		grep -o 'Overall exposure level.*')
+	echo "  info  systemd-analyze security: ${exposure:-n/a}"
 else
 	echo "  skip  systemd-analyze not installed"
 fi
@@ -95,8 +97,8 @@ echo "== a program built against the installed libportmux-client (pkg-config)"
 export PKG_CONFIG_PATH=$D/$libdir/pkgconfig
 flags=$(pkg-config --cflags --libs libportmux-client 2>&1)
 check "pkg-config --cflags --libs libportmux-client" test $? -eq 0
-echo "  flags: $(echo "$flags" | tr ' ' '\n' | grep -e portmux -e "$D" | sort -u | tr '\n' ' ')"
-check "the flags point into DESTDIR" grep -q -- "-I$D/usr/include/portmux" <<< "$flags"
+incdir=$(realpath -m "$(pkg-config --variable=includedir libportmux-client)")
+check "its includedir is the DESTDIR's ($incdir)" test "$incdir" = "$D/usr/include"
 cat > "$T/client.c" <<'C'
 /* client.c - links against the installed libportmux-client; no switch is running */
 #include <errno.h>

@@ -1,0 +1,240 @@
+#!/usr/bin/env bash
+# container-test.sh - builds the Dockerfile without a Docker engine and runs what the image
+# holds: podman + a debian:bookworm base made locally by debootstrap, `podman build --isolation
+# chroot`, then (podman run cannot start containers on this kind of machine) the image's root
+# filesystem via `podman image mount` + chroot: --version of the programs, the runtime stage's
+# contents, and the demo scenario (kernel and portmux-echo sharing one IP) with portmuxd and
+# the client both running from the image as the unprivileged user, as `docker run` would.
+#
+# Usage: tools/container-test.sh [--committed] [--no-demo] [--clean]
+#   --committed  build from `git archive HEAD` instead of the working tree
+#   --no-demo    stop after the build and the image checks
+#   --clean      also remove the images and the debootstrap cache at the end
+# Needs root and network (Debian's mirror); minutes on first run, the layers are cached after.
+set -u
+source "$(dirname "$0")/lib.sh"
+source "$PMX_ROOT/tests/ns/assert.sh"
+[ "$(id -u)" -eq 0 ] || die "run as root (podman storage, chroot, namespaces, hugepages)"
+
+COMMITTED=0 DEMO=1 CLEAN=0
+for a in "$@"; do
+	case "$a" in
+	--committed) COMMITTED=1 ;;
+	--no-demo) DEMO=0 ;;
+	--clean) CLEAN=1 ;;
+	*) die "usage: $0 [--committed] [--no-demo] [--clean]" ;;
+	esac
+done
+
+IMG=localhost/portmux:test
+BASE=docker.io/library/debian:bookworm
+CACHE=/var/tmp/portmux-container   # the debootstrap tree, kept between runs unless --clean
+PMX_UID=990                         # the image's portmux user (Dockerfile ARG PMX_UID)
+W=$(mktemp -d /tmp/portmux-ct.XXXXXX)
+trap tb_cleanup EXIT
+tb_on_exit "rm -rf $W"
+if [ $CLEAN -eq 1 ]; then
+	tb_on_exit "podman rmi -f $IMG $BASE; rm -rf $CACHE; podman image prune -f"
+fi
+
+say "packages: podman, debootstrap"
+for p in podman debootstrap jq socat iproute2; do
+	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" && continue
+	apt-get update -q > /dev/null
+	DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends \
+		podman debootstrap jq socat iproute2 > /dev/null || die "apt-get install failed"
+	break
+done
+podman --version
+
+say "base image $BASE (debootstrap --variant=minbase bookworm, imported)"
+if podman image exists "$BASE"; then
+	echo "  present: $(podman image inspect --format '{{.Id}} {{.Created}}' "$BASE" | cut -c1-12,65-)"
+else
+	if [ ! -d "$CACHE/rootfs" ]; then
+		rm -rf "$CACHE/rootfs.partial"
+		mkdir -p "$CACHE"
+		debootstrap --variant=minbase bookworm "$CACHE/rootfs.partial" http://deb.debian.org/debian \
+			> "$CACHE/debootstrap.log" 2>&1 || { tail -20 "$CACHE/debootstrap.log"; die "debootstrap failed"; }
+		# the sources of the official image: the release, its updates and security
+		rm -f "$CACHE/rootfs.partial/etc/apt/sources.list"
+		cat > "$CACHE/rootfs.partial/etc/apt/sources.list.d/debian.sources" <<-EOF
+		Types: deb
+		URIs: http://deb.debian.org/debian
+		Suites: bookworm bookworm-updates
+		Components: main
+		Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg
+
+		Types: deb
+		URIs: http://deb.debian.org/debian-security
+		Suites: bookworm-security
+		Components: main
+		Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg
+		EOF
+		rm -rf "$CACHE"/rootfs.partial/var/cache/apt/archives/*.deb \
+			"$CACHE"/rootfs.partial/var/lib/apt/lists/*
+		mv "$CACHE/rootfs.partial" "$CACHE/rootfs"
+	fi
+	tar -C "$CACHE/rootfs" -c . | podman import - "$BASE" > /dev/null || die "podman import failed"
+	echo "  imported: $(du -sh "$CACHE/rootfs" | cut -f1) root filesystem"
+fi
+
+say "podman build --isolation chroot -t $IMG"
+CTX=$PMX_ROOT
+if [ $COMMITTED -eq 1 ]; then
+	CTX=$W/context
+	mkdir -p "$CTX"
+	git -C "$PMX_ROOT" archive HEAD | tar -x -C "$CTX"
+	echo "  context: git archive HEAD ($(git -C "$PMX_ROOT" log --oneline -1 | cut -c1-60))"
+else
+	echo "  context: the working tree $PMX_ROOT"
+fi
+start=$SECONDS
+podman build --isolation chroot -t "$IMG" -f "$CTX/Dockerfile" "$CTX" > "$W/build.log" 2>&1
+rc=$?
+grep -E '^(STEP|COMMIT|runtime packages:|portmuxd [0-9])' "$W/build.log" | sed 's/^/  /' | cut -c1-150
+if [ $rc -ne 0 ]; then
+	tail -30 "$W/build.log"
+	die "podman build failed (exit $rc)"
+fi
+echo "  built in $((SECONDS - start)) s; image $(podman image inspect --format '{{.Size}}' "$IMG" |
+	awk '{ printf "%.0f MB", $1 / 1e6 }')"
+
+say "the image's programs (podman image mount + chroot; podman run cannot start containers here)"
+M=$(podman image mount "$IMG") || die "podman image mount failed"
+tb_on_exit "podman image unmount $IMG"
+version=$(sed -n "s/^ *version *: *'\([^']*\)'.*/\1/p" "$PMX_ROOT/meson.build" | head -1)
+out=$(chroot "$M" /usr/sbin/portmuxd --version 2>&1)
+echo "  $ portmuxd --version: $out"
+assert_eq "portmuxd --version in the image" "portmuxd $version" "$out"
+out=$(chroot "$M" /usr/local/bin/portmux-entrypoint --version 2>&1)
+assert_eq "the entrypoint passes options to portmuxd" "portmuxd $version" "$out"
+out=$(chroot "$M" /usr/bin/portmux-echo -V 2>&1)
+assert_eq "portmux-echo -V in the image" "portmux-echo $version" "$out"
+if [ -f "$CTX/tools/portmux-ctl/meson.build" ]; then
+	out=$(chroot "$M" /usr/bin/portmux-ctl --version 2>&1)
+	echo "  $ portmux-ctl --version: $out"
+	assert_eq "portmux-ctl --version in the image" "portmux-ctl $version" "$out"
+fi
+echo "  programs: $(cd "$M" && ls usr/sbin/portmuxd usr/bin/portmux-* | tr '\n' ' ')"
+echo "  configs:  $(cd "$M" && ls etc/portmux/ usr/share/doc/portmux/examples/ 2>/dev/null | tr '\n' ' ')"
+assert_eq "the example config is in /etc/portmux" yes \
+	"$([ -f "$M/etc/portmux/portmux.json" ] && echo yes)"
+missing=$(chroot "$M" sh -c 'for f in /usr/sbin/portmuxd /usr/bin/portmux-* \
+	/usr/lib/x86_64-linux-gnu/libportmux-client.so.0; do ldd "$f" | grep "not found"; done')
+assert_eq "every shared library the programs link is in the image" "" "$missing"
+dev=$(chroot "$M" dpkg-query -W -f '${Package}\n' | grep -E -e '-dev$' -e '^(gcc|meson|ninja-build|cpp)' |
+	tr '\n' ' ')
+assert_eq "the runtime stage has no compiler and no -dev package" "" "$dev"
+drivers=$(ls "$M"/usr/lib/x86_64-linux-gnu/dpdk/pmds-*/ | grep -c '\.so\.[0-9]*$')
+echo "  DPDK driver plugins in the image: $drivers"
+assert_eq "the mempool, af_packet and tap drivers are there" 3 "$(ls "$M"/usr/lib/x86_64-linux-gnu/dpdk/pmds-*/ |
+	grep -c -E '^librte_(mempool_ring|net_af_packet|net_tap)\.so\.[0-9]+$')"
+podman image inspect --format '  user: {{.Config.User}}  entrypoint: {{.Config.Entrypoint}}  cmd: {{.Config.Cmd}}  env: {{.Config.Env}}  volumes: {{.Config.Volumes}}' "$IMG"
+
+if [ $DEMO -eq 0 ]; then
+	assert_done
+fi
+
+# img_run NAME CMD...: run CMD from the image as `docker run --network ns --cap-add ...` would:
+# its own mount namespace, the image as root filesystem, the image's environment and
+# entrypoint, /proc /sys /dev from the host, the testbed's hugetlbfs on /dev/hugepages,
+# $W/run on /run/portmux (the shared volume), the test config on /etc/portmux/portmux.json;
+# in the appliance's network namespace, in the background (log $TB_DIR/NAME.log)
+img_env() {
+	podman image inspect --format '{{range .Config.Env}}{{println .}}{{end}}' "$IMG" | grep .
+}
+img_run() {
+	local name=$1; shift
+	tb_bg "$name" unshare -m --propagation private sh -c '
+		m=$1; w=$2; shift 2
+		mount --rbind /proc "$m/proc" && mount --rbind /sys "$m/sys" &&
+		mount --rbind /dev "$m/dev" && mount --bind "$w/huge" "$m/dev/hugepages" &&
+		mount --bind "$w/run" "$m/run/portmux" &&
+		mount --bind "$w/portmux.json" "$m/etc/portmux/portmux.json" &&
+		mount -t tmpfs tmpfs "$m/tmp" || exit 111
+		exec env -i $(cat "$w/env") chroot "$m" /usr/local/bin/portmux-entrypoint "$@"
+	' sh "$M" "$W" "$@"
+}
+
+say "demo scenario from the image: peer <-veth-> [portmuxd (image)] <-tap-> kernel, portmux-echo (image)"
+pmx_hugepages 512
+tb_up
+img_env > "$W/env"
+mkdir -p "$W/run" "$W/huge"
+# hugetlbfs for the image's user, as DEPLOY.md tells operators to mount it
+mount -t hugetlbfs -o "uid=$PMX_UID,gid=$PMX_UID,mode=0770" nodev "$W/huge" || die "hugetlbfs mount"
+tb_on_exit "umount $W/huge"
+cat > "$W/portmux.json" <<JSON
+{
+  "eal": ["-l", "0-1", "--file-prefix", "$TB_PREFIX", "--no-pci", "--log-level", "pmd.net.tap:warning"],
+  "ports": [
+    { "name": "wan0", "device": "net_af_packet0,iface=pmx-wire,qpairs=1",
+      "exception": { "type": "auto", "iface": "pmx0" } }
+  ],
+  "kernel": { "policy": "pass", "allow": [] },
+  "control": { "socket": "/run/portmux/portmux.sock", "mode": "0660", "group": null },
+  "clients": { "max": 16, "ring_size": 1024, "max_rules": 4096 },
+  "mbufs": 16384
+}
+JSON
+TB_SOCK=$W/run/portmux.sock
+img_run daemon
+DPID=$TB_PID_daemon
+tb_on_exit "kill -TERM $DPID; for i in \$(seq 50); do kill -0 $DPID || break; sleep 0.1; done"
+if ! tb_wait_for "portmuxd ready" 200 grep -q '^ready' "$TB_DIR/daemon.log"; then
+	sed 's/^/  portmuxd | /' "$TB_DIR/daemon.log"
+	die "portmuxd from the image did not start"
+fi
+grep -v -e '^EAL: \(Detected\|Selected\|VFIO\|Multi\)' -e qdisc -e tap_nl -e 'rte flow' \
+	"$TB_DIR/daemon.log" | sed 's/^/  portmuxd | /'
+in_app ip addr add 198.18.0.1/24 dev pmx0
+in_app ip link set pmx0 up
+status=$(grep -E '^(Uid|CapEff|NoNewPrivs)' "/proc/$DPID/status" | tr -s '\t' ' ' | tr '\n' ' ')
+echo "  portmuxd process: $status"
+assert_match "portmuxd runs as the unprivileged user" "Uid: $PMX_UID $PMX_UID" "$status"
+assert_match "with CAP_NET_ADMIN, CAP_NET_RAW, CAP_IPC_LOCK only" "CapEff: 0000000000007000" "$status"
+echo "  /run/portmux (the shared volume): $(cd "$W/run" && find . -maxdepth 3 | sort | tr '\n' ' ')"
+assert_eq "DPDK's runtime directory is in the shared volume" yes \
+	"$([ -d "$W/run/dpdk/$TB_PREFIX" ] && echo yes)"
+
+tb_bg sshd socat TCP-LISTEN:22,fork,reuseaddr SYSTEM:'echo SSH-2.0-kernel'
+img_run echo portmux-echo 7
+tb_wait_for "portmux-echo listening" 100 grep -q listening "$TB_DIR/echo.log" ||
+	{ sed 's/^/  portmux-echo | /' "$TB_DIR/echo.log"; die "portmux-echo from the image did not attach"; }
+tb_wait_for "kernel :22 listening" 100 in_app sh -c "ss -ltn | grep -q ':22 '"
+grep listening "$TB_DIR/echo.log" | sed 's/^/  portmux-echo | /'
+assert_match "portmux-echo runs as the unprivileged user, no capabilities" \
+	"Uid: $PMX_UID $PMX_UID CapEff: 0000000000000000" \
+	"$(grep -E '^(Uid|CapEff)' "/proc/$TB_PID_echo/status" | tr -s '\t' ' ' | tr '\n' ' ')"
+
+out=$(in_peer ping -c 3 -i 0.2 -W 2 198.18.0.1 | grep transmitted)
+echo "  ping 198.18.0.1: $out"
+assert_match "ping answered by the kernel" "3 received" "$out"
+out=$(in_peer timeout 5 socat -T 3 - TCP:198.18.0.1:22 < /dev/null)
+echo "  TCP 198.18.0.1:22: $out"
+assert_eq "TCP :22 answered by the kernel" "SSH-2.0-kernel" "$out"
+ok=0
+for i in 1 2 3; do
+	out=$(printf 'hello %s' "$i" | in_peer timeout 3 socat -T 2 - UDP:198.18.0.1:7)
+	echo "  UDP 198.18.0.1:7: sent 'hello $i' -> got '$out'"
+	[ "$out" = "hello $i" ] && ok=$((ok + 1))
+done
+assert_eq "UDP :7 echoed by portmux-echo from the image" 3 "$ok"
+stats=$(pmx_req '{"cmd":"stats"}')
+echo "  stats: $(jq -c '.result.ports[0] | {rx, to_clients, to_kernel, tx_wire}' <<< "$stats")"
+assert_eq "the switch counted 3 frames to the client" yes \
+	"$(jq -r '.result.ports[0].to_clients >= 3' <<< "$stats")"
+if [ -f "$CTX/tools/portmux-ctl/meson.build" ]; then
+	img_run ctl portmux-ctl show port stats all
+	tb_wait_for "portmux-ctl exit" 50 sh -c "! kill -0 $TB_PID_ctl"
+	sed 's/^/  portmux-ctl | /' "$TB_DIR/ctl.log" | head -12
+	assert_match "portmux-ctl from the image talks to the daemon" "wan0" "$(cat "$TB_DIR/ctl.log")"
+fi
+kill -TERM "$TB_PID_echo"
+tb_wait_for "portmux-echo exit" 50 grep -q echoed "$TB_DIR/echo.log"
+grep echoed "$TB_DIR/echo.log" | sed 's/^/  portmux-echo | /'
+kill -TERM "$DPID"
+tb_wait_for "portmuxd exit" 100 sh -c "! kill -0 $DPID"
+assert_eq "portmuxd stops on SIGTERM" yes "$(kill -0 "$DPID" 2>/dev/null || echo yes)"
+assert_done
