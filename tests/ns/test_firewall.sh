@@ -1,0 +1,47 @@
+#!/usr/bin/env bash
+# test_firewall.sh - kernel policy "firewall" (allow tcp:22, icmp, icmpv6): a peer's connection to
+# an unlisted kernel port (:2222) times out and is counted, while :22, ping and connections the
+# kernel opens itself (TCP and UDP, learned from what it sends) work.
+set -u
+source "$(dirname "$0")/../../tools/lib.sh"
+source "$(dirname "$0")/assert.sh"
+trap tb_cleanup EXIT
+
+firewall_drops() { pmx_req '{"cmd":"stats"}' | jq '.result.drops.firewall'; }
+
+pmx_hugepages 512
+tb_up
+tb_config firewall
+tb_start_daemon
+tb_bg ssh22 socat TCP-LISTEN:22,fork,reuseaddr SYSTEM:'echo SSH-2.0-kernel'
+tb_bg other2222 socat TCP-LISTEN:2222,fork,reuseaddr SYSTEM:'echo unlisted'
+tb_bg_peer web socat TCP-LISTEN:8080,fork,reuseaddr SYSTEM:'echo peer-web'
+tb_bg_peer dns socat UDP-RECVFROM:5353,fork SYSTEM:'echo peer-dns'
+tb_wait_for "kernel :22 and :2222 listening" 100 \
+	in_app sh -c "ss -ltn | grep -q ':22 ' && ss -ltn | grep -q ':2222 '"
+tb_wait_for "peer :8080 and :5353 listening" 100 \
+	in_peer sh -c "ss -ltn | grep -q ':8080 ' && ss -lun | grep -q ':5353 '"
+assert_eq "policy is firewall" firewall "$(pmx_req '{"cmd":"stats"}' | jq -r .result.kernel_policy)"
+
+out=$(in_peer ping -c 2 -i 0.2 -W 2 198.18.0.1)
+assert_match "ping (icmp allowed) answered by the kernel" "2 received" "$out"
+out=$(in_peer ping -6 -c 2 -i 0.2 -W 2 fd00::1)
+assert_match "ping -6 (icmpv6 allowed, ND passes) answered by the kernel" "2 received" "$out"
+out=$(in_peer timeout 5 socat -T 3 - TCP:198.18.0.1:22 < /dev/null)
+assert_eq "TCP :22 (allowed) reaches the kernel" "SSH-2.0-kernel" "$out"
+
+before=$(firewall_drops)
+out=$(in_peer timeout 5 socat -T 2 - TCP:198.18.0.1:2222,connect-timeout=2 < /dev/null 2>&1)
+rc=$?
+assert_eq "TCP :2222 (not allowed) gets no answer" "" "$(grep -o unlisted <<< "$out")"
+assert_eq "TCP :2222 times out (no RST either)" 1 $((rc != 0))
+assert_match "socat reports a timeout" "imed out" "$out"
+after=$(firewall_drops)
+assert_eq "the SYNs to :2222 are counted as firewall drops" 1 $((after > before))
+
+out=$(in_app timeout 5 socat -T 3 - TCP:198.18.0.2:8080 < /dev/null)
+assert_eq "a TCP connection the kernel opens gets its replies" "peer-web" "$out"
+out=$(printf 'query' | in_app timeout 5 socat -T 2 - UDP:198.18.0.2:5353)
+assert_eq "a UDP exchange the kernel starts gets its reply" "peer-dns" "$out"
+assert_eq "kernel-initiated traffic dropped nothing" "$after" "$(firewall_drops)"
+assert_done
