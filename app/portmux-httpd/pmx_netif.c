@@ -62,21 +62,19 @@ static bool for_lwip(struct pmx_netif *pn, const struct rte_mbuf *m)
 	return false;
 }
 
-/* Copy a (possibly segmented) mbuf into a new pbuf chain. NULL when lwIP has no memory. */
+/* Copy a (possibly segmented) mbuf into a new pbuf. NULL when there is no memory. PBUF_RAM,
+ * not PBUF_POOL: an empty pool makes this NO_SYS=0 library post to its tcpip thread. */
 static struct pbuf *mbuf_to_pbuf(const struct rte_mbuf *m)
 {
-	struct pbuf *p = pbuf_alloc(PBUF_RAW, (u16_t)rte_pktmbuf_pkt_len(m), PBUF_POOL);
-	u16_t off = 0;
+	struct pbuf *p = pbuf_alloc(PBUF_RAW, (u16_t)rte_pktmbuf_pkt_len(m), PBUF_RAM);
+	uint8_t *dst;
 
 	if (p == NULL)
 		return NULL;
+	dst = p->payload;
 	for (const struct rte_mbuf *seg = m; seg != NULL; seg = seg->next) {
-		if (pbuf_take_at(p, rte_pktmbuf_mtod(seg, const void *), seg->data_len, off) !=
-		    ERR_OK) {
-			pbuf_free(p);
-			return NULL;
-		}
-		off = (u16_t)(off + seg->data_len);
+		memcpy(dst, rte_pktmbuf_mtod(seg, const void *), seg->data_len);
+		dst += seg->data_len;
 	}
 	return p;
 }
