@@ -552,17 +552,43 @@ def client_tx_never_steals():
 def client_tx_local_delivery():
     c = Case("client_tx_local_delivery", "client frames to the appliance's own addresses are "
              "delivered locally (kernel or owning client), not put on the wire")
-    c.client("c0", "listen,udp,%s,9000" % A4, "listen,icmp,*,4660", "listen,udp,%s,9000" % A6)
+    c.client("c0", "listen,udp,%s,9000" % A4, "listen,tcp,*,8080", "listen,udp,%s,9000" % A6)
     c.client("c1", "listen,udp,%s,9100" % A4)
     c.client("c2", "claim_ip,%s" % X4)
     c.client_tx("c0", udp_out(c, 9000, dport=53, dst=A4, dmac=APP_MAC), "kernel")
     c.client_tx("c0", udp_out(c, 9000, dport=9100, dst=A4, dmac=APP_MAC), "c1")
     c.client_tx("c0", udp_out(c, 9000, dport=7, dst=X4, dmac=APP_MAC), "c2")
     c.client_tx("c0", Ether(src=APP_MAC, dst=APP_MAC) / IP(src=A4, dst=A4) /
-                ICMP(type=8, id=0x1234) / c.mark(), "kernel")
+                TCP(sport=8080, dport=22, flags="S") / c.mark(), "kernel")
     c.client_tx("c0", Ether(src=APP_MAC, dst=APP_MAC) / IPv6(src=A6, dst=A6) /
                 UDP(sport=9000, dport=53) / c.mark(), "kernel")
     c.client_tx("c0", udp_out(c, 9000), "wire")
+    return c
+
+
+# ---- drop reasons of the delivery itself ----------------------------------------------------
+
+@case
+def no_kernel_path():
+    c = Case("no_kernel_path", "without a kernel path (exception type none) unowned traffic is "
+             "dropped and counted no_route; clients keep theirs", kernel_path=False)
+    c.client("c0", "listen,udp,*,7")
+    c.wire(udp4(c, 8))
+    c.wire(syn6(c, 22))
+    c.wire(udp4(c, 7), "c0")
+    c.expect_drops(no_route=2)
+    return c
+
+
+@case
+def client_ring_full():
+    c = Case("client_ring_full", "a client that does not read: its RX ring (64 slots, 63 usable "
+             "in an rte_ring) fills, the rest is dropped and counted ring_full", ring_size=64)
+    c.client("c0", "listen,udp,*,7", paused=True)
+    for i in range(70):
+        c.wire(udp4(c, 7, sport=10000 + i), "c0" if i < 63 else None)
+    c.expect_drops(ring_full=7)
+    c.expect_client("c0", ring_full=7)
     return c
 
 
@@ -631,7 +657,7 @@ def hostile_ipv6_chains():
     c.wire(eth_in() / ip / chain(9) / UDP(sport=5000, dport=7) / c.mark())
     c.wire(eth_in() / ip / chain(60) / UDP(sport=5000, dport=7) / c.mark())
     # destination options pointing at more destination options until the packet ends
-    c.wire(eth_in() / IPv6(src=P6, dst=A6, nh=60) / chain(4) / Raw(load=b""))
+    c.wire(eth_in() / ip / chain(3) / IPv6ExtHdrDestOpt(nh=60))
     c.wire(eth_in() / ip / IPv6ExtHdrHopByHop(len=10, autopad=0) / Raw(load=bytes(8)))
     c.wire(eth_in() / ip / chain(8) / UDP(sport=5000, dport=7) / c.mark(), "c0")
     c.expect_drops(malformed=4)

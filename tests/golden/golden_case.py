@@ -98,13 +98,16 @@ class Case:
     expected drop counters then account for.
     """
 
-    def __init__(self, name, covers, policy="pass", allow=None, ordered=True, settle=1.0):
+    def __init__(self, name, covers, policy="pass", allow=None, ordered=True, settle=1.0,
+                 ring_size=1024, kernel_path=True):
         self.name = name
         self.covers = covers
         self.policy = policy
         self.allow = list(DEFAULT_ALLOW if allow is None else allow)
         self.ordered = ordered
         self.settle = settle
+        self.ring_size = ring_size
+        self.kernel_path = kernel_path
         self.clients = []
         self.phases = []
         self.expect = {"kernel": [], "wire": []}
@@ -118,10 +121,11 @@ class Case:
         self.n += 1
         return mark(self.name, self.n)
 
-    def client(self, name, *rules):
+    def client(self, name, *rules, paused=False):
         """A capture client, attached in declaration order, registering RULE specs (see
-        pmx_capture.c: listen,PROTO,IP|*,PORT connect,... claim_ip,IP)."""
-        self.clients.append({"name": name, "rules": list(rules), "tx": []})
+        pmx_capture.c: listen,PROTO,IP|*,PORT connect,... claim_ip,IP). A paused client reads
+        nothing until the end of the case (its RX ring fills up)."""
+        self.clients.append({"name": name, "rules": list(rules), "paused": paused})
         self.expect.setdefault(name, [])
 
     def _phase(self, kind, client=None):
@@ -138,6 +142,8 @@ class Case:
         b = raw(frame) if not isinstance(frame, (bytes, bytearray)) else bytes(frame)
         ph["frames"].append(b)
         for d in dests:
+            if d is None:
+                continue
             if d not in self.expect:
                 raise ValueError("%s: unknown destination %s" % (self.name, d))
             self.expect[d].append(b)
@@ -200,7 +206,8 @@ class Case:
             expect[dest] = {"file": fname, "count": len(frames)}
         meta = {"name": self.name, "covers": self.covers, "policy": self.policy,
                 "allow": self.allow, "ordered": self.ordered, "settle": self.settle,
-                "clients": [{"name": c["name"], "rules": c["rules"]} for c in self.clients],
+                "ring_size": self.ring_size, "kernel_path": self.kernel_path,
+                "clients": self.clients,
                 "phases": phases, "expect": expect,
                 "drops": {r: self.drops.get(r, 0) for r in DROP_REASONS},
                 "client_counters": self.client_counters, "rules": self.rules,

@@ -2,10 +2,11 @@
  * gives it into a pcap (switch -> client), and on SIGUSR1 sends the frames of a pcap through its
  * TX ring (client -> switch). SIGTERM drains the RX ring, closes the pcap and detaches.
  *
- * usage: pmx-capture -s SOCKET -o OUT.pcap [-n NAME] [-t TX.pcap] [RULE...]
+ * usage: pmx-capture -s SOCKET -o OUT.pcap [-n NAME] [-t TX.pcap] [-p] [RULE...]
  *   RULE: listen,PROTO,IP|*,PORT   connect,PROTO,LIP,LPORT,RIP,RPORT   claim_ip,IP
  *   (commas because IPv6 addresses hold colons; "*" = every address of the port; for
- *   icmp/icmpv6 the port is the echo identifier).
+ *   icmp/icmpv6 the port is the echo identifier). -p (paused): receive nothing before
+ *   SIGTERM, so that the RX ring fills up.
  * Prints "rule N <spec>" per rule, "ready <client id>" once attached, "sent N" after the TX
  * pcap went into the ring and "received N" on exit.
  */
@@ -174,7 +175,7 @@ out_free:
 
 /* Receives into the capture until SIGTERM; sends the TX pcap once on SIGUSR1. */
 static int capture_loop(struct pmx_client *c, pcap_dumper_t *dumper, const char *tx_path,
-			unsigned long *received)
+			bool paused, unsigned long *received)
 {
 	const struct timespec idle = {.tv_nsec = IDLE_SLEEP_NS};
 	struct rte_mbuf *pkts[32];
@@ -197,7 +198,7 @@ static int capture_loop(struct pmx_client *c, pcap_dumper_t *dumper, const char 
 			printf("sent %d\n", sent);
 			fflush(stdout);
 		}
-		n = pmx_client_rx_burst(c, pkts, 32);
+		n = paused ? 0 : pmx_client_rx_burst(c, pkts, 32);
 		*received += n;
 		if (n > 0)
 			dump_frames(dumper, pkts, n);
@@ -215,7 +216,7 @@ static int capture_loop(struct pmx_client *c, pcap_dumper_t *dumper, const char 
 static void usage(const char *prog)
 {
 	fprintf(stderr,
-		"usage: %s -s SOCKET -o OUT.pcap [-n NAME] [-t TX.pcap] [RULE...]\n"
+		"usage: %s -s SOCKET -o OUT.pcap [-n NAME] [-t TX.pcap] [-p] [RULE...]\n"
 		"  RULE: listen,PROTO,IP|*,PORT  connect,PROTO,LIP,LPORT,RIP,RPORT  claim_ip,IP\n",
 		prog);
 }
@@ -228,14 +229,16 @@ int main(int argc, char **argv)
 	pcap_dumper_t *dumper;
 	pcap_t *dead;
 	unsigned long received = 0;
+	bool paused = false;
 	int opt, ret, exit_code = 1;
 
-	while ((opt = getopt(argc, argv, "s:o:n:t:h")) != -1) {
+	while ((opt = getopt(argc, argv, "s:o:n:t:ph")) != -1) {
 		switch (opt) {
 		case 's': params.socket_path = optarg; break;
 		case 'o': out_path = optarg; break;
 		case 'n': params.name = optarg; break;
 		case 't': tx_path = optarg; break;
+		case 'p': paused = true; break;
 		default: usage(argv[0]); return 2;
 		}
 	}
@@ -273,7 +276,7 @@ int main(int argc, char **argv)
 	printf("ready %u\n", c->id);
 	fflush(stdout);
 
-	if (capture_loop(c, dumper, tx_path, &received) == 0)
+	if (capture_loop(c, dumper, tx_path, paused, &received) == 0)
 		exit_code = 0;
 	printf("received %lu\n", received);
 out_client:

@@ -107,6 +107,8 @@ class Client:
         argv = [binary, "-s", sock, "-o", self.out, "-n", self.name]
         if tx_file:
             argv += ["-t", os.path.join(case_dir, tx_file)]
+        if spec.get("paused"):
+            argv.append("-p")
         self.err = open(os.path.join(case_dir, "client_%s.log" % self.name), "w")
         self.proc = subprocess.Popen(argv + spec["rules"], stdout=subprocess.PIPE,
                                      stderr=self.err, text=True)
@@ -234,18 +236,19 @@ class Runner:
         self.kernel = Tap(args.kernel_if)
 
     def config(self, case, prefix, sock):
+        exception = {"type": "device",
+                     "device": "net_pcap1,iface=%s,phy_mac=1" % self.args.exc_if,
+                     "addresses": ["198.18.0.1", "fd00::1"]}
+        if not case["kernel_path"]:
+            exception = {"type": "none", "addresses": ["198.18.0.1", "fd00::1"]}
         return {
             "eal": ["-l", self.args.lcores, "--file-prefix", prefix, "--no-pci",
                     "--log-level", "pmd.net.pcap:warning"],
             "ports": [{"name": "wan0", "device": "net_pcap0,iface=%s,phy_mac=1" %
-                       self.args.nic_if,
-                       "exception": {"type": "device",
-                                     "device": "net_pcap1,iface=%s,phy_mac=1" %
-                                     self.args.exc_if,
-                                     "addresses": ["198.18.0.1", "fd00::1"]}}],
+                       self.args.nic_if, "exception": exception}],
             "kernel": {"policy": case["policy"], "allow": case["allow"]},
             "control": {"socket": sock, "mode": "0660", "group": None},
-            "clients": {"max": 8, "ring_size": 1024, "max_rules": 256},
+            "clients": {"max": 8, "ring_size": case["ring_size"], "max_rules": 256},
             "mbufs": 8192,
         }
 
@@ -299,10 +302,11 @@ class Runner:
             tap, key = (self.wire, "nic") if ph["kind"] == "wire" else (self.kernel, "kernel")
             tap.send(pcapio.read(os.path.join(d, ph["file"])))
             sent[key] += ph["count"]
-            if not wait_until(lambda: ctl.stats()["ports"][0][key]["ipackets"] >= sent[key], 5):
-                raise Failed("%s frames never reached the switch (%s ipackets %d < %d)" %
-                             (ph["kind"], key, ctl.stats()["ports"][0][key]["ipackets"],
-                              sent[key]))
+            if not wait_until(lambda: ctl.stats()["ports"][0][key]["ipackets"] >= sent[key], 10):
+                st = ctl.stats()
+                raise Failed("%s frames never reached the switch (%s ipackets %d < %d, "
+                             "lcore loops %s)" % (ph["kind"], key, st["ports"][0][key]["ipackets"],
+                                                  sent[key], [lc["loops"] for lc in st["lcores"]]))
             self.quiesce(ctl)
         elif ph["kind"] == "tx":
             cl = clients[ph["client"]]
