@@ -62,7 +62,7 @@ struct pmx_flow_key {
 	uint16_t remote_port;
 	uint8_t local_ip[16];
 	uint8_t remote_ip[16];
-};
+} __attribute__((aligned(8))); /* rte_hash_crc() reads keys 8 bytes at a time */
 _Static_assert(sizeof(struct pmx_flow_key) == 40, "flow key must be 40 bytes, no holes");
 
 /** What the parser learned of one frame. */
