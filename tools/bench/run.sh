@@ -15,7 +15,7 @@ set -u
 source "$(dirname "$0")/../lib.sh"
 
 FLOWS=65536 CLIENTS=4 UNMATCHED=0 DURATION=10 WARMUP=3 REPEATS=3 RULES=listen RING=16384
-MAX_RULES=4096 TESTPMD=1 MODE=e2e CTL_BG_RULES="0 1000 10000" CTL_MAX_RULES="4096 65536 1048576"
+MAX_RULES=4096 TESTPMD=1 MODE=e2e SINK_ARGS=() CTL_BG_RULES="0 1000 10000" CTL_MAX_RULES="4096 65536 1048576"
 CTL_DURATION=5
 
 usage() {
@@ -34,6 +34,7 @@ options (end-to-end):
   --ring-size N    client ring size (default $RING)
   --max-rules N    flow table capacity (default $MAX_RULES, raised to fit --rules exact)
   --no-testpmd     skip the baseline
+  --raw-free       the sink returns frames with rte_mempool_put_bulk (no mbuf read)
 options (--ctl):
   --ctl-bg "N..."  rules held in the table while measuring (default "$CTL_BG_RULES")
   --ctl-max "N..." flow table capacities to measure (default "$CTL_MAX_RULES")
@@ -54,6 +55,7 @@ while [ $# -gt 0 ]; do
 	--ring-size) RING=$2; shift ;;
 	--max-rules) MAX_RULES=$2; shift ;;
 	--no-testpmd) TESTPMD=0 ;;
+	--raw-free) SINK_ARGS+=(-r) ;;
 	--micro) MODE=micro; shift; MICRO_ARGS=("$@"); break ;;
 	--ctl) MODE=ctl ;;
 	--ctl-bg) CTL_BG_RULES=$2; shift ;;
@@ -102,6 +104,16 @@ cpu_ns() {
 		fi
 	done
 	echo 0
+}
+
+# wait_pid PID SECONDS: wait for PID to exit by itself (bounded); then stop it.
+wait_pid() {
+	local pid=$1 i
+	for ((i = 0; i < $2 * 10; i++)); do
+		kill -0 "$pid" 2>/dev/null || break
+		sleep 0.1
+	done
+	stop_pid "$pid"
 }
 
 # stop_pid PID: SIGTERM, up to 10 s, then SIGKILL.
@@ -220,13 +232,15 @@ stop_daemon() {
 
 # ---- one portmuxd run: leaves the sink's RESULT JSON in $W/result-N.json ----
 switch_run() {
-	local r=$1 log=$W/sink-$1.log spid limit
+	local r=$1 log=$W/sink-$1.log spid
 	start_daemon "s$r" "$MAX_RULES"
-	limit=$((WARMUP + DURATION + 45))
-	taskset -c 0 timeout --kill-after=5 "$limit" "$SINK" -s "$SOCK" -n "$CLIENTS" -w "$WARMUP" \
-		-d "$DURATION" -q $([ "$RULES" = exact ] && echo -f "$FLOWLIST") > "$log" 2>&1 &
+	# taskset execs the sink: $! is the sink's PID
+	taskset -c 0 "$SINK" -s "$SOCK" -n "$CLIENTS" -w "$WARMUP" -d "$DURATION" -q \
+		"${SINK_ARGS[@]}" \
+		$([ "$RULES" = exact ] && echo -f "$FLOWLIST") > "$log" 2>&1 &
 	spid=$!
-	wait "$spid"
+	tb_on_exit "kill -KILL $spid"
+	wait_pid "$spid" $((WARMUP + DURATION + 45))
 	stop_daemon
 	grep '^RESULT ' "$log" | sed 's/^RESULT //' > "$W/result-$r.json"
 	[ -s "$W/result-$r.json" ] || { tail -20 "$log" >&2; die "switch run $r: no result"; }
@@ -240,13 +254,12 @@ if [ "$MODE" = ctl ]; then
 	[ -x "$CTL_RATE" ] || die "$CTL_RATE missing: build with meson/ninja first"
 	machine_line
 	say "control plane: listen/release through the socket while $CLIENTS clients receive traffic"
-	printf '%-10s %-8s %12s %12s %10s %10s %s\n' max_rules held "updates/s" "p99_us" \
-		"drops" "delivered" "loadavg"
+	printf '%-10s %-8s %10s %10s %9s %-18s %7s %9s %s\n' max_rules held "updates/s" \
+		"p99_us" "bg_add/s" "failed" "drops" "Mpps_dlv" "loadavg"
 	for max in $CTL_MAX_RULES; do
 		MBUFS=$((trace_packets + CLIENTS * RING + 16384))
 		start_daemon "c$max" "$max"
-		taskset -c 0 timeout --kill-after=5 $((CTL_DURATION * 4 + 40)) "$SINK" -s "$SOCK" \
-			-n "$CLIENTS" -w 0 -d 0 -q > "$W/sink-c$max.log" 2>&1 &
+		taskset -c 0 "$SINK" -s "$SOCK" -n "$CLIENTS" -w 0 -d 0 -q > "$W/sink-c$max.log" 2>&1 &
 		spid=$!
 		tb_on_exit "kill -KILL $spid"
 		tb_wait_for "sink ready" 100 grep -q ready "$W/sink-c$max.log" ||
@@ -257,15 +270,17 @@ if [ "$MODE" = ctl ]; then
 				> "$W/ctl-$max-$bg.log" 2>&1 ||
 				{ cat "$W/ctl-$max-$bg.log"; die "pmx-ctl-rate failed"; }
 			line=$(grep '^RESULT ' "$W/ctl-$max-$bg.log" | sed 's/^RESULT //')
-			printf '%-10s %-8s %12s %12s %10s %10s %s\n' "$max" "$bg" \
+			printf '%-10s %-8s %10s %10s %9s %-18s %7s %9s %s\n' "$max" "$bg" \
 				"$(jq -r '.updates_per_s | floor' <<< "$line")" \
-				"$(jq -r '.p99_us' <<< "$line")" \
+				"$(jq -r '.p99_us | floor' <<< "$line")" \
+				"$(jq -r '.bg_add_per_s | floor' <<< "$line")" \
+				"$(jq -r '[.failed_by_code | to_entries[] | "\(.key)=\(.value)"] |
+					if length == 0 then "0" else join(",") end' <<< "$line")" \
 				"$(jq -r '.drops_total' <<< "$line")" \
-				"$(jq -r '.delivered_mpps' <<< "$line")" \
+				"$(jq -r '.delivered_mpps * 1000 | floor / 1000' <<< "$line")" \
 				"$(cut -d' ' -f1 /proc/loadavg)"
 		done
-		kill -TERM "$spid"
-		wait "$spid"
+		stop_pid "$spid"
 		stop_daemon
 	done
 	exit 0

@@ -1,0 +1,361 @@
+/* ctl_rate.c - control-plane benchmark: listen/release updates per second through the socket */
+/*
+ * One client session (hello, no EAL: rules only) sends "listen" requests pipelined WINDOW at a
+ * time, reads the rule ids from the replies, releases them the same way, and repeats for
+ * DURATION seconds. Before that it can fill the table with BG listen rules that stay for the
+ * run (the cost of a request may grow with the rules held). A second, plain connection takes
+ * "stats" before and after, so the run also shows what the dataplane did meanwhile: frames
+ * received and delivered, and drops by reason (expected: none).
+ * The result is one JSON line starting with "RESULT ".
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <jansson.h>
+
+#define MAX_WINDOW 1024
+#define CHURN_PORT 2000  /* churned rules: UDP 2000.. (the sink's ports are 10000..) */
+#define BG_PORT 30000    /* background rules: UDP 30000.. */
+#define MAX_LAT_SAMPLES (1u << 22)
+
+struct conn {
+	int fd;
+	char buf[1 << 16];
+	size_t len; /* bytes in buf */
+	size_t off; /* start of the next line */
+};
+
+static double now_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+static int conn_open(struct conn *c, const char *path)
+{
+	struct sockaddr_un addr = {.sun_family = AF_UNIX};
+
+	c->len = c->off = 0;
+	c->fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (c->fd < 0)
+		return -errno;
+	snprintf(addr.sun_path, sizeof(addr.sun_path), "%s", path);
+	if (connect(c->fd, (struct sockaddr *)&addr, sizeof(addr)) != 0) {
+		int ret = -errno;
+
+		close(c->fd);
+		return ret;
+	}
+	return 0;
+}
+
+static int send_all(struct conn *c, const char *data, size_t len)
+{
+	while (len > 0) {
+		ssize_t w = send(c->fd, data, len, MSG_NOSIGNAL);
+
+		if (w <= 0)
+			return -EIO;
+		data += w;
+		len -= (size_t)w;
+	}
+	return 0;
+}
+
+/* The next reply line (NUL-terminated inside c->buf), or NULL when the connection ends. */
+static char *read_line(struct conn *c)
+{
+	for (;;) {
+		char *nl = memchr(c->buf + c->off, '\n', c->len - c->off);
+
+		if (nl != NULL) {
+			char *line = c->buf + c->off;
+
+			*nl = '\0';
+			c->off = (size_t)(nl - c->buf) + 1;
+			return line;
+		}
+		/* keep the partial line, make room, read more */
+		memmove(c->buf, c->buf + c->off, c->len - c->off);
+		c->len -= c->off;
+		c->off = 0;
+		if (c->len == sizeof(c->buf))
+			return NULL;
+		ssize_t r = recv(c->fd, c->buf + c->len, sizeof(c->buf) - c->len, 0);
+
+		if (r <= 0)
+			return NULL;
+		c->len += (size_t)r;
+	}
+}
+
+static json_t *request(struct conn *c, const char *line)
+{
+	json_t *reply, *res = NULL;
+	char *text;
+
+	if (send_all(c, line, strlen(line)) != 0 || send_all(c, "\n", 1) != 0)
+		return NULL;
+	text = read_line(c);
+	if (text == NULL)
+		return NULL;
+	reply = json_loads(text, 0, NULL);
+	if (json_is_true(json_object_get(reply, "ok")))
+		res = json_incref(json_object_get(reply, "result"));
+	else
+		fprintf(stderr, "pmx-ctl-rate: %s -> %s\n", line, text);
+	json_decref(reply);
+	return res;
+}
+
+/* Requests that failed, by error code (a rule update that did not happen is counted, not fatal). */
+struct failures {
+	unsigned n;
+	char code[8][16];
+	uint64_t count[8];
+};
+
+static void count_failure(struct failures *f, const char *line)
+{
+	const char *p = strstr(line, "\"code\":\"");
+	char code[16] = "?";
+	unsigned i;
+
+	if (p != NULL)
+		sscanf(p + 8, "%15[A-Z0-9]", code);
+	for (i = 0; i < f->n && strcmp(f->code[i], code) != 0; i++)
+		;
+	if (i == f->n && f->n < 8)
+		snprintf(f->code[f->n++], sizeof(f->code[0]), "%s", code);
+	if (i < 8)
+		f->count[i]++;
+}
+
+/*
+ * Send n requests (one per line in out[0..len)), then read n replies: rule ids into ids[]
+ * (UINT32_MAX for a failed request). Returns the number that succeeded, or -EIO.
+ */
+static int pipelined(struct conn *c, const char *out, size_t len, unsigned n, uint32_t *ids,
+		     double *lat, unsigned *n_lat, double t_sent, struct failures *fail)
+{
+	int ok = 0;
+
+	if (send_all(c, out, len) != 0)
+		return -EIO;
+	for (unsigned i = 0; i < n; i++) {
+		char *line = read_line(c), *p;
+
+		if (line == NULL)
+			return -EIO;
+		if (*n_lat < MAX_LAT_SAMPLES)
+			lat[(*n_lat)++] = now_s() - t_sent;
+		if (strstr(line, "\"ok\":true") == NULL) {
+			count_failure(fail, line);
+			if (ids != NULL)
+				ids[i] = UINT32_MAX;
+			continue;
+		}
+		ok++;
+		if (ids != NULL) {
+			p = strstr(line, "\"rule_id\":");
+			if (p == NULL)
+				return -EIO;
+			ids[i] = (uint32_t)strtoul(p + 10, NULL, 10);
+		}
+	}
+	return ok;
+}
+
+static size_t fmt_listens(char *out, size_t cap, unsigned first_port, unsigned n, unsigned id0)
+{
+	size_t len = 0;
+
+	for (unsigned i = 0; i < n && len + 128 < cap; i++)
+		len += (size_t)snprintf(out + len, cap - len,
+					"{\"cmd\":\"listen\",\"id\":%u,\"proto\":\"udp\","
+					"\"port\":%u}\n",
+					id0 + i, first_port + i);
+	return len;
+}
+
+/* Release requests for the ids that were granted; *n_out says how many. */
+static size_t fmt_releases(char *out, size_t cap, const uint32_t *ids, unsigned n, unsigned id0,
+			   unsigned *n_out)
+{
+	size_t len = 0;
+
+	*n_out = 0;
+	for (unsigned i = 0; i < n && len + 128 < cap; i++) {
+		if (ids[i] == UINT32_MAX)
+			continue;
+		len += (size_t)snprintf(out + len, cap - len,
+					"{\"cmd\":\"release\",\"id\":%u,\"rule_id\":%u}\n", id0 + i,
+					ids[i]);
+		(*n_out)++;
+	}
+	return len;
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return (x > y) - (x < y);
+}
+
+static json_int_t port_counter(json_t *stats, const char *key)
+{
+	return json_integer_value(
+		json_object_get(json_array_get(json_object_get(stats, "ports"), 0), key));
+}
+
+static void usage(const char *prog)
+{
+	printf("usage: %s -s SOCKET [-b BG_RULES] [-d SECONDS] [-W WINDOW]\n"
+	       "  fills the table with BG_RULES listen rules (UDP %u..), then for SECONDS (5)\n"
+	       "  adds and releases WINDOW (64) rules at a time on UDP %u.. pipelined, and prints\n"
+	       "  updates/s, reply latency and the dataplane's counters over the run.\n",
+	       prog, BG_PORT, CHURN_PORT);
+}
+
+int main(int argc, char **argv)
+{
+	const char *path = getenv("PORTMUX_SOCKET");
+	unsigned bg = 0, window = 64, n_lat = 0, id = 1;
+	double duration = 5, t0, t1, bg_s = 0;
+	static char out[MAX_WINDOW * 128];
+	static uint32_t ids[MAX_WINDOW];
+	uint32_t *bg_ids = NULL;
+	struct conn *cl = calloc(1, sizeof(*cl)), *st = calloc(1, sizeof(*st));
+	json_t *s0 = NULL, *s1 = NULL, *hello;
+	struct failures bg_fail = {0}, fail = {0};
+	uint64_t updates = 0;
+	double *lat = calloc(MAX_LAT_SAMPLES, sizeof(double));
+	int opt, ret = 1;
+
+	while ((opt = getopt(argc, argv, "s:b:d:W:h")) != -1) {
+		switch (opt) {
+		case 's': path = optarg; break;
+		case 'b': bg = (unsigned)atoi(optarg); break;
+		case 'd': duration = atof(optarg); break;
+		case 'W': window = (unsigned)atoi(optarg); break;
+		case 'h': usage(argv[0]); return 0;
+		default: usage(argv[0]); return 2;
+		}
+	}
+	if (path == NULL || window < 1 || window > MAX_WINDOW || bg > 65535 - BG_PORT ||
+	    duration <= 0 || duration > 30) {
+		usage(argv[0]);
+		return 2;
+	}
+	if (cl == NULL || st == NULL || lat == NULL || conn_open(cl, path) != 0 ||
+	    conn_open(st, path) != 0) {
+		fprintf(stderr, "pmx-ctl-rate: cannot connect to %s\n", path);
+		return 1;
+	}
+	hello = request(cl, "{\"cmd\":\"hello\",\"id\":0,\"name\":\"pmx-ctl-rate\"}");
+	if (hello == NULL)
+		return 1;
+	json_decref(hello);
+
+	/* background rules, pipelined in windows (their add rate is reported too) */
+	bg_ids = calloc(bg + 1, sizeof(*bg_ids));
+	t0 = now_s();
+	for (unsigned done = 0; done < bg && bg_ids != NULL;) {
+		unsigned n = bg - done < window ? bg - done : window;
+		size_t len = fmt_listens(out, sizeof(out), BG_PORT + done, n, id);
+
+		if (pipelined(cl, out, len, n, bg_ids + done, lat, &n_lat, now_s(), &bg_fail) < 0)
+			goto out;
+		id += n;
+		done += n;
+	}
+	bg_s = now_s() - t0;
+	n_lat = 0;
+
+	/* churn: listen WINDOW, release them, until the time is up */
+	s0 = request(st, "{\"cmd\":\"stats\",\"id\":1}");
+	t0 = now_s();
+	do {
+		size_t len = fmt_listens(out, sizeof(out), CHURN_PORT, window, id);
+		unsigned n_rel;
+		int added, released;
+
+		added = pipelined(cl, out, len, window, ids, lat, &n_lat, now_s(), &fail);
+		if (added < 0)
+			goto out;
+		id += window;
+		len = fmt_releases(out, sizeof(out), ids, window, id, &n_rel);
+		released = pipelined(cl, out, len, n_rel, NULL, lat, &n_lat, now_s(), &fail);
+		if (released < 0)
+			goto out;
+		id += window;
+		updates += (unsigned)(added + released);
+		t1 = now_s();
+	} while (t1 - t0 < duration);
+	s1 = request(st, "{\"cmd\":\"stats\",\"id\":2}");
+	if (s0 == NULL || s1 == NULL)
+		goto out;
+
+	qsort(lat, n_lat, sizeof(*lat), cmp_double);
+	json_t *drops = json_object(), *v;
+	json_int_t drops_total = 0;
+	const char *key;
+
+	json_object_foreach(json_object_get(s1, "drops"), key, v) {
+		json_int_t d = json_integer_value(v) -
+			       json_integer_value(json_object_get(json_object_get(s0, "drops"), key));
+
+		json_object_set_new(drops, key, json_integer(d));
+		drops_total += d;
+	}
+	json_int_t rx = port_counter(s1, "rx") - port_counter(s0, "rx");
+	json_int_t to_clients = port_counter(s1, "to_clients") - port_counter(s0, "to_clients");
+	json_t *failed = json_object();
+	json_int_t n_failed = 0;
+
+	for (unsigned i = 0; i < fail.n; i++) {
+		json_object_set_new(failed, fail.code[i], json_integer((json_int_t)fail.count[i]));
+		n_failed += (json_int_t)fail.count[i];
+	}
+	for (unsigned i = 0; i < bg_fail.n; i++)
+		fprintf(stderr, "pmx-ctl-rate: %llu background rules failed: %s\n",
+			(unsigned long long)bg_fail.count[i], bg_fail.code[i]);
+	json_t *res = json_pack(
+		"{s:i, s:f, s:f, s:i, s:f, s:I, s:I, s:o, s:f, s:f, s:f, s:I, s:o, s:I, s:I, s:f}",
+		"bg_rules",
+		bg, "bg_add_per_s", bg_s > 0 ? bg / bg_s : 0.0, "seconds", t1 - t0, "window",
+		window, "updates_per_s", updates / (t1 - t0), "updates", (json_int_t)updates,
+		"failed", n_failed, "failed_by_code", failed,
+		"p50_us", n_lat ? lat[n_lat / 2] * 1e6 : 0.0, "p99_us",
+		n_lat ? lat[(size_t)(n_lat * 0.99)] * 1e6 : 0.0, "max_us",
+		n_lat ? lat[n_lat - 1] * 1e6 : 0.0, "drops_total", drops_total, "drops", drops,
+		"rx", rx, "to_clients", to_clients, "delivered_mpps", to_clients / (t1 - t0) / 1e6);
+	char *text = json_dumps(res, JSON_COMPACT | JSON_REAL_PRECISION(8));
+
+	printf("RESULT %s\n", text ? text : "{}");
+	free(text);
+	json_decref(res);
+	ret = 0;
+out:
+	/* the background rules go with the session */
+	json_decref(s0);
+	json_decref(s1);
+	close(cl->fd);
+	close(st->fd);
+	free(bg_ids);
+	free(lat);
+	free(cl);
+	free(st);
+	return ret;
+}
