@@ -15,7 +15,9 @@ pmx_hugepages 512
 
 # One namespace, two veth pairs: w0 is the switch's NIC (w1 the wire the test sends on and
 # captures from), k0 its kernel path (k1 shows what "the kernel" got). No kernel stack speaks on
-# any of them: IPv6 off, no addresses, so the captures hold only what the switch sent.
+# any of them (IPv6 off, no addresses, no ARP replies), so the captures hold only what the switch
+# sent. The appliance's addresses sit on lo, as they would on the kernel's interface: portmuxd
+# sees kernel sockets bound to them (ports it must not give to clients).
 GOLDEN_NS=pmx-golden-$$
 GOLDEN_DIR=$(mktemp -d /tmp/portmux-golden.XXXXXX)
 if [ "${PMX_GOLDEN_KEEP:-0}" = 1 ]; then
@@ -25,7 +27,8 @@ else
 fi
 ip netns add "$GOLDEN_NS" && tb_on_exit "ip netns del $GOLDEN_NS" || die "cannot create $GOLDEN_NS"
 in_golden() { ip netns exec "$GOLDEN_NS" "$@"; }
-in_golden sysctl -qw net.ipv6.conf.all.disable_ipv6=1 net.ipv6.conf.default.disable_ipv6=1
+in_golden sysctl -qw net.ipv6.conf.default.disable_ipv6=1 net.ipv4.conf.all.arp_ignore=8 \
+	net.ipv4.conf.default.arp_ignore=8
 ip -n "$GOLDEN_NS" link add w0 type veth peer name w1 || die "cannot create veths"
 ip -n "$GOLDEN_NS" link add k0 type veth peer name k1 || die "cannot create veths"
 ip -n "$GOLDEN_NS" link set w0 address 02:00:00:00:00:01
@@ -33,6 +36,8 @@ for i in lo w0 w1 k0 k1; do
 	in_golden ethtool -K "$i" tx off rx off tso off gso off gro off >/dev/null 2>&1
 	ip -n "$GOLDEN_NS" link set "$i" up
 done
+ip -n "$GOLDEN_NS" addr add 198.18.0.1/32 dev lo
+ip -n "$GOLDEN_NS" addr add fd00::1/128 dev lo nodad
 
 say "generating the cases"
 "$PMX_PY" "$PMX_ROOT/tests/golden/cases.py" "$GOLDEN_DIR/cases" "$@" > /dev/null ||
