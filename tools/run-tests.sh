@@ -15,6 +15,7 @@ run_suite() {
 	local name=$1 limit=$2; shift 2
 	[ -n "$ONLY" ] && [[ "$name" != *"$ONLY"* ]] && return 0
 	local log="$RESULTS/$name.log" start=$SECONDS rc
+	mkdir -p "$(dirname "$log")"
 	timeout --kill-after=10 "$limit" "$@" > "$log" 2>&1
 	rc=$?
 	if [ $rc -eq 0 ]; then
@@ -33,7 +34,8 @@ pmx_install_deps
 pmx_build
 
 say "unit tests (CUnit, meson test)"
-for t in $(meson test -C "$PMX_BUILD" --list --suite unit 2>/dev/null | sed 's/.* \/ //'); do
+for t in $(meson test -C "$PMX_BUILD" --list --suite unit 2>/dev/null | grep -v '^ninja' |
+	   sed 's/.* \/ //'); do
 	run_suite "unit/$t" 600 meson test -C "$PMX_BUILD" --suite unit --print-errorlogs "$t"
 done
 
