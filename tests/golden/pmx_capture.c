@@ -2,13 +2,14 @@
  * gives it into a pcap (switch -> client), and on SIGUSR1 sends the frames of a pcap through its
  * TX ring (client -> switch). SIGTERM drains the RX ring, closes the pcap and detaches.
  *
- * usage: pmx-capture -s SOCKET -o OUT.pcap [-n NAME] [-t TX.pcap] [-p] [RULE...]
+ * usage: pmx-capture -s SOCKET -o OUT.pcap [-n NAME] [-t TX.pcap] [-p] [-w] [RULE...]
  *   RULE: listen,PROTO,IP|*,PORT   connect,PROTO,LIP,LPORT,RIP,RPORT   claim_ip,IP
  *   (commas because IPv6 addresses hold colons; "*" = every address of the port; for
  *   icmp/icmpv6 the port is the echo identifier). -p (paused): receive nothing before
- *   SIGTERM, so that the RX ring fills up.
- * Prints "rule N <spec>" per rule, "ready <client id>" once attached, "sent N" after the TX
- * pcap went into the ring and "received N" on exit.
+ *   SIGTERM, so that the RX ring fills up. -w: once attached, print "attached" and register
+ *   the rules only on SIGUSR2 (several clients attach at once, their rules go in an order).
+ * Prints "rule N <spec>" per rule, "ready <client id>" once its rules are in, "sent N" after
+ * the TX pcap went into the ring and "received N" on exit.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -32,6 +33,7 @@
 
 static volatile sig_atomic_t stop_requested;
 static volatile sig_atomic_t send_requested;
+static volatile sig_atomic_t rules_requested;
 
 static void on_stop(int sig)
 {
@@ -43,6 +45,12 @@ static void on_send(int sig)
 {
 	(void)sig;
 	send_requested = 1;
+}
+
+static void on_rules(int sig)
+{
+	(void)sig;
+	rules_requested = 1;
 }
 
 /* Splits "a,b,c" in place into at most max fields; returns how many. */
@@ -216,7 +224,7 @@ static int capture_loop(struct pmx_client *c, pcap_dumper_t *dumper, const char 
 static void usage(const char *prog)
 {
 	fprintf(stderr,
-		"usage: %s -s SOCKET -o OUT.pcap [-n NAME] [-t TX.pcap] [-p] [RULE...]\n"
+		"usage: %s -s SOCKET -o OUT.pcap [-n NAME] [-t TX.pcap] [-p] [-w] [RULE...]\n"
 		"  RULE: listen,PROTO,IP|*,PORT  connect,PROTO,LIP,LPORT,RIP,RPORT  claim_ip,IP\n",
 		prog);
 }
@@ -229,16 +237,17 @@ int main(int argc, char **argv)
 	pcap_dumper_t *dumper;
 	pcap_t *dead;
 	unsigned long received = 0;
-	bool paused = false;
+	bool paused = false, wait_rules = false;
 	int opt, ret, exit_code = 1;
 
-	while ((opt = getopt(argc, argv, "s:o:n:t:ph")) != -1) {
+	while ((opt = getopt(argc, argv, "s:o:n:t:pwh")) != -1) {
 		switch (opt) {
 		case 's': params.socket_path = optarg; break;
 		case 'o': out_path = optarg; break;
 		case 'n': params.name = optarg; break;
 		case 't': tx_path = optarg; break;
 		case 'p': paused = true; break;
+		case 'w': wait_rules = true; break;
 		default: usage(argv[0]); return 2;
 		}
 	}
@@ -255,11 +264,20 @@ int main(int argc, char **argv)
 	signal(SIGTERM, on_stop);
 	signal(SIGINT, on_stop);
 	signal(SIGUSR1, on_send);
+	signal(SIGUSR2, on_rules);
 
 	ret = pmx_client_open(&params, &c);
 	if (ret != 0) {
 		fprintf(stderr, "pmx-capture: attach: %s\n", strerror(-ret));
 		goto out_dump;
+	}
+	if (wait_rules) {
+		const struct timespec tick = {.tv_nsec = 1000000L};
+
+		printf("attached %u\n", c->id);
+		fflush(stdout);
+		while (!rules_requested && !stop_requested)
+			nanosleep(&tick, NULL);
 	}
 	for (int i = optind; i < argc; i++) {
 		char spec[256];

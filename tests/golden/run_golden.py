@@ -104,7 +104,7 @@ class Client:
     def __init__(self, binary, sock, case_dir, spec, tx_file):
         self.name = spec["name"]
         self.out = os.path.join(case_dir, "out_%s.pcap" % self.name)
-        argv = [binary, "-s", sock, "-o", self.out, "-n", self.name]
+        argv = [binary, "-s", sock, "-o", self.out, "-n", self.name, "-w"]
         if tx_file:
             argv += ["-t", os.path.join(case_dir, tx_file)]
         if spec.get("paused"):
@@ -383,14 +383,22 @@ class Runner:
             tmark("daemon ready")
             ctl = Ctl(sock)
             tx_files = {ph["client"]: ph["file"] for ph in case["phases"] if ph["kind"] == "tx"}
+            # attach all at once (EAL start-up is the slow part), then rules in order
             for spec in case["clients"]:
                 cl = Client(os.path.join(self.build, "tests/golden/pmx-capture"), sock, d, spec,
                             tx_files.get(spec["name"]))
                 clients[cl.name] = cl
-                if not wait_until(lambda: cl.line("ready") or cl.proc.poll() is not None, 15) \
-                        or cl.line("ready") is None:
+            for cl in clients.values():
+                if not wait_until(lambda: cl.line("attached") or cl.proc.poll() is not None, 20) \
+                        or cl.line("attached") is None:
                     raise Failed("client %s did not attach: see %s/client_%s.log" %
                                  (cl.name, d, cl.name))
+            for cl in clients.values():
+                cl.proc.send_signal(signal.SIGUSR2)
+                if not wait_until(lambda: cl.line("ready") or cl.proc.poll() is not None, 10) \
+                        or cl.line("ready") is None:
+                    raise Failed("client %s could not register its rules: see %s/client_%s.log"
+                                 % (cl.name, d, cl.name))
             tmark("clients ready")
             sent = {"nic": 0, "kernel": 0}
             for ph in case["phases"]:
