@@ -84,7 +84,7 @@ tb_up() {
 	# pmx-wire belongs to portmuxd (af_packet), as a NIC bound to DPDK would: the appliance's
 	# kernel must not answer on it too (no IPv6, no ARP, strict reverse-path filter for IPv4)
 	in_app sysctl -qw net.ipv6.conf.pmx-wire.disable_ipv6=1 net.ipv4.conf.pmx-wire.arp_ignore=8 \
-		net.ipv4.conf.pmx-wire.rp_filter=1 net.ipv4.conf.all.rp_filter=1
+		net.ipv4.conf.pmx-wire.rp_filter=1
 	ip -n "$TB_APP" link set pmx-wire up
 	ip -n "$TB_PEER" addr add 198.18.0.2/24 dev eth0
 	ip -n "$TB_PEER" addr add fd00::2/64 dev eth0 nodad
@@ -125,6 +125,8 @@ tb_start_daemon() {
 		sleep 0.1
 	done
 	grep -q '^ready' "$TB_LOG" || { cat "$TB_LOG"; die "portmuxd did not become ready"; }
+	# clients share the kernel's address: their frames to the kernel come from its own IP
+	in_app sysctl -qw net.ipv4.conf.pmx0.accept_local=1
 	ip -n "$TB_APP" addr add 198.18.0.1/24 dev pmx0
 	ip -n "$TB_APP" addr add fd00::1/64 dev pmx0 nodad
 	ip -n "$TB_APP" link set pmx0 up

@@ -3,10 +3,15 @@
 #include <stdio.h>
 #include <string.h>
 
+#include <unistd.h>
+
+#include <rte_dev.h>
+#include <rte_ethdev.h>
 #include <rte_lcore.h>
 #include <rte_mempool.h>
 
 #include "client_registry.h"
+#include "flow_offload.h"
 
 unsigned pmx_registry_client_lcore(const struct pmx_switch *sw, uint16_t id)
 {
@@ -38,7 +43,82 @@ static unsigned drain_ring(struct rte_ring *ring)
 	return total;
 }
 
-int pmx_registry_attach(struct pmx_switch *sw, uint16_t port, struct pmx_attach_info *info)
+/* Close an ethdev and remove the device behind it. */
+static void memif_remove(uint16_t port_id)
+{
+	struct rte_eth_dev_info info;
+	struct rte_device *dev = NULL;
+
+	if (rte_eth_dev_info_get(port_id, &info) == 0)
+		dev = info.device;
+	rte_eth_dev_stop(port_id);
+	rte_eth_dev_close(port_id);
+	if (dev != NULL)
+		rte_dev_remove(dev);
+}
+
+/* The memif device of slot id: the switch is its server; 1 RX and 1 TX queue, both used by
+ * the slot's TX lcore only (other lcores reach the client through the slot's rx_ring). */
+static int memif_create(struct pmx_switch *sw, uint16_t id, struct pmx_attach_info *info)
+{
+	struct rte_eth_conf conf = {0};
+	char devargs[320], name[RTE_ETH_NAME_MAX_LEN], dir[108];
+	uint8_t rnd[12];
+	char *slash;
+	uint16_t port_id;
+	FILE *f;
+
+	/* the socket lives beside the control socket, and so shares its permissions */
+	snprintf(dir, sizeof(dir), "%s", sw->cfg->socket_path);
+	slash = strrchr(dir, '/');
+	if (slash == NULL)
+		return -EINVAL;
+	*slash = '\0';
+	f = fopen("/dev/urandom", "r");
+	if (f == NULL || fread(rnd, 1, sizeof(rnd), f) != sizeof(rnd)) {
+		if (f != NULL)
+			fclose(f);
+		return -EIO;
+	}
+	fclose(f);
+	for (unsigned i = 0; i < sizeof(rnd); i++)
+		snprintf(info->memif_secret + 2 * i, 3, "%02x", rnd[i]);
+	if ((size_t)snprintf(info->memif_socket, sizeof(info->memif_socket), "%.80s/memif-c%u.sock",
+			     dir, id) >= sizeof(info->memif_socket) || strlen(dir) > 80)
+		return -ENAMETOOLONG;
+	snprintf(name, sizeof(name), "net_memif_c%u", id);
+	snprintf(devargs, sizeof(devargs),
+		 "%s,role=server,id=0,socket=%s,socket-abstract=no,secret=%s", name,
+		 info->memif_socket, info->memif_secret);
+	unlink(info->memif_socket);
+	if (rte_dev_probe(devargs) != 0 || rte_eth_dev_get_port_by_name(name, &port_id) != 0)
+		return -ENODEV;
+	if (rte_eth_dev_configure(port_id, 1, 1, &conf) != 0 ||
+	    rte_eth_rx_queue_setup(port_id, 0, 1024, rte_socket_id(), NULL, sw->pool) != 0 ||
+	    rte_eth_tx_queue_setup(port_id, 0, 1024, rte_socket_id(), NULL) != 0 ||
+	    rte_eth_dev_start(port_id) != 0) {
+		memif_remove(port_id);
+		return -ENODEV;
+	}
+	sw->clients[id].memif = port_id;
+	return 0;
+}
+
+static void memif_destroy(struct pmx_switch *sw, uint16_t id)
+{
+	char path[128];
+
+	memif_remove(sw->clients[id].memif);
+	snprintf(path, sizeof(path), "%s", sw->cfg->socket_path);
+	if (strrchr(path, '/') != NULL) {
+		snprintf(strrchr(path, '/') + 1, sizeof(path) - (strrchr(path, '/') + 1 - path),
+			 "memif-c%u.sock", id);
+		unlink(path);
+	}
+}
+
+int pmx_registry_attach(struct pmx_switch *sw, uint16_t port, enum pmx_channel channel,
+			struct pmx_attach_info *info)
 {
 	struct pmx_client_slot *slot = NULL;
 	struct rte_mempool_cache *cache;
@@ -63,6 +143,14 @@ int pmx_registry_attach(struct pmx_switch *sw, uint16_t port, struct pmx_attach_
 				  RING_F_SP_ENQ | RING_F_SC_DEQ);
 	if (slot->rx_ring == NULL || slot->tx_ring == NULL)
 		return -ENOMEM;
+	info->memif_socket[0] = info->memif_secret[0] = '\0';
+	if (channel == PMX_CHANNEL_MEMIF) {
+		int ret = memif_create(sw, id, info);
+
+		if (ret != 0)
+			return ret;
+	}
+	slot->channel = channel;
 	/* whatever a previous client of this slot left behind goes back to the pool */
 	drain_ring(slot->rx_ring);
 	drain_ring(slot->tx_ring);
@@ -103,8 +191,11 @@ unsigned pmx_registry_detach(struct pmx_switch *sw, uint16_t id)
 	__atomic_store_n(&slot->state, PMX_SLOT_CLOSING, __ATOMIC_RELEASE);
 	pmx_bitmap_clear(sw->port_clients[slot->port], id);
 	pmx_bitmap_clear(sw->workers[slot->tx_worker]->tx_bitmap, id);
+	pmx_offload_owner_removed(sw, id);
 	pmx_flow_table_del_owner(sw->ft, id);
 	pmx_flow_table_synchronize(sw->ft);
+	if (slot->channel == PMX_CHANNEL_MEMIF)
+		memif_destroy(sw, id);
 
 	unsigned freed = drain_ring(slot->rx_ring) + drain_ring(slot->tx_ring);
 

@@ -23,14 +23,19 @@ struct pmx_attach_info {
 	unsigned lcore_id;
 	char rx_ring[RTE_RING_NAMESIZE];
 	char tx_ring[RTE_RING_NAMESIZE];
+	char memif_socket[108];   /**< memif: the server socket the client connects to */
+	char memif_secret[25];    /**< memif: the per-client secret */
 };
 
 /**
- * Attach a client to NIC port `port`. Management lcore only.
+ * Attach a client to NIC port `port` over `channel`. Management lcore only.
+ * For PMX_CHANNEL_MEMIF the switch becomes the memif server of a new memif device (socket
+ * beside the control socket, a random secret): the client shares no switch memory.
  * @return 0 (info filled), -ENOSPC when all slots are taken, -EINVAL for a bad port,
- *         -ENOMEM when rings cannot be created.
+ *         -ENOMEM when rings cannot be created, -ENODEV when the memif device cannot start.
  */
-int pmx_registry_attach(struct pmx_switch *sw, uint16_t port, struct pmx_attach_info *info);
+int pmx_registry_attach(struct pmx_switch *sw, uint16_t port, enum pmx_channel channel,
+			struct pmx_attach_info *info);
 
 /**
  * Detach client `id`: rules removed, RX lcores synchronized, rings drained.

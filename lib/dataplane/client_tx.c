@@ -23,6 +23,8 @@ static bool arp_ok(const struct pmx_port *port, const struct rte_mbuf *m,
 	return rte_is_same_ether_addr(&arp->arp_data.arp_sha, &port->mac);
 }
 
+#define LEARNING 0xff /* verdict: handed to the management lcore */
+
 /* Check one client's burst: what passes is compacted to the front of pkts. */
 static unsigned check_burst(struct pmx_worker *w, uint16_t c, struct rte_mbuf **pkts, unsigned n)
 {
@@ -48,22 +50,50 @@ static unsigned check_burst(struct pmx_worker *w, uint16_t c, struct rte_mbuf **
 			   (cls == PMX_PKT_ARP && !arp_ok(port, pkts[i], pi))) {
 			verdict[i] = PMX_DROP_SPOOFED + 1;
 		} else if (cls != PMX_PKT_ARP && cls != PMX_PKT_ND) {
-			/* an IP frame: its source must be a flow, port or address it owns */
+			/* an IP frame: its source must be one of the appliance's addresses (a
+			 * listen on "any address" means those), and a flow, port or address that
+			 * this client owns; later fragments follow their first fragment */
 			pi->key.port_id = sw->clients[c].port;
-			key_of[nk] = i;
-			keys[nk++] = &pi->key;
+			if (!pmx_is_local_addr(sw, pi->key.port_id, pi->key.local_ip))
+				verdict[i] = PMX_DROP_SPOOFED + 1;
+			else if (cls == PMX_PKT_FRAGMENT)
+				verdict[i] = pmx_frag_tx_owner(w, pi) == c ? 0 : PMX_DROP_SPOOFED + 1;
+			else {
+				key_of[nk] = i;
+				keys[nk++] = &pi->key;
+			}
 		}
 	}
 	pmx_flow_table_classify_bulk(sw->ft, w->id, keys, nk, owners);
-	for (unsigned k = 0; k < nk; k++)
-		if (owners[k] != c)
-			verdict[key_of[k]] = PMX_DROP_SPOOFED + 1;
+	for (unsigned k = 0; k < nk; k++) {
+		unsigned i = key_of[k];
+
+		if (owners[k] == c) {
+			if (info[i].is_fragment) /* a first fragment: its later ones may follow */
+				pmx_frag_tx_record(w, &info[i], c);
+			continue;
+		}
+		/* an unowned source port may be a new outgoing connection: the management
+		 * lcore learns it (if the port is free) and sends the frame back to us */
+		if (owners[k] == PMX_OWNER_NONE && info[i].cls == PMX_PKT_FLOW &&
+		    info[i].key.local_port != 0) {
+			PMX_LEARN_CLIENT(pkts[i]) = c;
+			if (rte_ring_sp_enqueue(w->learn_req, pkts[i]) == 0) {
+				w->client[c].learning++;
+				verdict[i] = LEARNING;
+				continue;
+			}
+		}
+		verdict[i] = PMX_DROP_SPOOFED + 1;
+	}
 
 	for (unsigned i = 0; i < n; i++) {
 		if (verdict[i] == 0) {
 			pkts[kept++] = pkts[i];
 			continue;
 		}
+		if (verdict[i] == LEARNING)
+			continue; /* in the management lcore's hands now */
 		if (verdict[i] - 1 == PMX_DROP_SPOOFED)
 			w->client[c].spoofed++;
 		pmx_drop(w, verdict[i] - 1, &pkts[i], 1);
@@ -88,6 +118,46 @@ static void send_out(struct pmx_worker *w, unsigned p, struct rte_mbuf **pkts, u
 	pmx_wire_send(w, p, wire, n_wire);
 }
 
+/* A memif client's frames wait in its slot's rx_ring (every RX lcore may produce) until its
+ * TX lcore copies them into the memif device, here. */
+static unsigned memif_tx(struct pmx_worker *w, uint16_t c, const struct pmx_client_slot *slot)
+{
+	struct rte_mbuf *pkts[PMX_BURST];
+	unsigned n, sent;
+
+	n = rte_ring_sc_dequeue_burst(slot->rx_ring, (void **)pkts, PMX_BURST, NULL);
+	if (n == 0)
+		return 0;
+	sent = rte_eth_tx_burst(slot->memif, 0, pkts, n);
+	if (sent < n) {
+		w->client[c].ring_full += n - sent;
+		pmx_drop(w, PMX_DROP_RING_FULL, pkts + sent, n - sent);
+	}
+	return n;
+}
+
+unsigned pmx_learn_return_poll(struct pmx_worker *w)
+{
+	struct rte_mbuf *pkts[PMX_BURST];
+	unsigned n = rte_ring_sc_dequeue_burst(w->learn_ret, (void **)pkts, PMX_BURST, NULL);
+
+	for (unsigned i = 0; i < n; i++) {
+		uint32_t tag = PMX_LEARN_CLIENT(pkts[i]);
+		uint16_t c = (uint16_t)tag;
+		unsigned p = w->sw->clients[c].port;
+
+		if (tag & PMX_LEARN_REFUSED) {
+			w->client[c].spoofed++;
+			pmx_drop(w, PMX_DROP_SPOOFED, &pkts[i], 1);
+			continue;
+		}
+		w->client[c].tx++;
+		w->port[p].from_clients++;
+		send_out(w, p, &pkts[i], 1);
+	}
+	return n;
+}
+
 unsigned pmx_client_tx_poll(struct pmx_worker *w)
 {
 	struct pmx_switch *sw = w->sw;
@@ -103,7 +173,13 @@ unsigned pmx_client_tx_poll(struct pmx_worker *w)
 			unsigned n, kept;
 
 			bits &= bits - 1;
-			n = rte_ring_dequeue_burst(slot->tx_ring, (void **)pkts, PMX_BURST, NULL);
+			if (slot->channel == PMX_CHANNEL_MEMIF) {
+				total += memif_tx(w, c, slot);
+				n = rte_eth_rx_burst(slot->memif, 0, pkts, PMX_BURST);
+			} else {
+				n = rte_ring_dequeue_burst(slot->tx_ring, (void **)pkts, PMX_BURST,
+							   NULL);
+			}
 			if (n == 0)
 				continue;
 			total += n;

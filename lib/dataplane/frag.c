@@ -17,6 +17,29 @@ static void frag_key(const struct pmx_pkt_info *pi, struct pmx_flow_key *k)
 	memcpy(k->remote_ip, pi->key.remote_ip, 16);
 }
 
+static uint16_t lookup_key(const struct pmx_worker *w, const struct pmx_flow_key *k);
+
+/* Fragments a client sends are remembered apart from those received: port_id's top bit. */
+#define TX_SIDE 0x8000u
+
+void pmx_frag_tx_record(struct pmx_worker *w, const struct pmx_pkt_info *pi, uint16_t client)
+{
+	struct pmx_flow_key k;
+
+	frag_key(pi, &k);
+	k.port_id |= TX_SIDE;
+	pmx_lcore_table_put(&w->frags, &k, client, rte_rdtsc());
+}
+
+uint16_t pmx_frag_tx_owner(struct pmx_worker *w, const struct pmx_pkt_info *pi)
+{
+	struct pmx_flow_key k;
+
+	frag_key(pi, &k);
+	k.port_id |= TX_SIDE;
+	return lookup_key(w, &k);
+}
+
 void pmx_frag_record(struct pmx_worker *w, const struct pmx_pkt_info *pi, uint16_t dest)
 {
 	struct pmx_flow_key k;

@@ -7,7 +7,7 @@
 
 #include "pmx_switch.h"
 
-static bool is_local_addr(const struct pmx_switch *sw, unsigned p, const uint8_t ip[16])
+bool pmx_is_local_addr(const struct pmx_switch *sw, unsigned p, const uint8_t ip[16])
 {
 	unsigned active = __atomic_load_n(&sw->local_active, __ATOMIC_ACQUIRE);
 	const struct pmx_local_addrs *la = &sw->local[active][p];
@@ -35,7 +35,7 @@ bool pmx_local_dest(struct pmx_worker *w, unsigned p, struct rte_mbuf *m, bool f
 		uint8_t tip[16];
 
 		pmx_ip4_to_key((const uint8_t *)&arp->arp_data.arp_tip, tip);
-		if (!from_client || !is_local_addr(w->sw, p, tip))
+		if (!from_client || !pmx_is_local_addr(w->sw, p, tip))
 			return false;
 		*dest = PMX_DEST_KERNEL;
 		return true;
@@ -57,9 +57,9 @@ bool pmx_local_dest(struct pmx_worker *w, unsigned p, struct rte_mbuf *m, bool f
 			pmx_ip4_to_key(l3 + 16, dst);
 		else
 			memcpy(dst, l3 + 24, 16);
-		if (!is_local_addr(w->sw, p, dst))
+		if (!pmx_is_local_addr(w->sw, p, dst))
 			return false;
-	} else if (!is_local_addr(w->sw, p, key->local_ip)) {
+	} else if (!pmx_is_local_addr(w->sw, p, key->local_ip)) {
 		return false;
 	}
 	pi.key.port_id = p;

@@ -76,6 +76,12 @@ struct pmx_local_addrs {
 /** Client slot states. */
 enum pmx_slot_state { PMX_SLOT_FREE = 0, PMX_SLOT_ACTIVE, PMX_SLOT_CLOSING };
 
+/** How a client exchanges frames with the switch. */
+enum pmx_channel {
+	PMX_CHANNEL_RING = 0, /**< trusted: rte_rings in shared hugepage memory (zero copy) */
+	PMX_CHANNEL_MEMIF,    /**< isolated: a memif device, frames copied, no shared memory */
+};
+
 /** One NIC port and its exception port. Written at start-up, then read-only. */
 struct pmx_port {
 	char name[PMX_NAME_LEN];
@@ -84,6 +90,9 @@ struct pmx_port {
 	struct rte_ether_addr mac;     /**< the NIC's MAC, shared by the kernel and clients */
 	char exc_kind[16];             /**< "tap", "virtio_user", "device", "none" */
 	char exc_iface[PMX_IFNAME_LEN];
+	uint8_t offload;               /**< enum pmx_offload_mode (flow_offload.c), at start-up */
+	uint8_t offload_refused;       /**< the NIC refused MARK metadata (flow_offload.c) */
+	char offload_note[96];         /**< how the offload probe went (flow_offload.c) */
 };
 
 /** A client as the dataplane sees it. Written by the management lcore only. */
@@ -92,8 +101,10 @@ struct pmx_client_slot {
 	uint16_t port;               /**< index into pmx_switch.ports */
 	uint16_t tx_worker;          /**< the one RX lcore that drains tx_ring */
 	uint32_t generation;         /**< bumps on every attach of this slot */
-	struct rte_ring *rx_ring;    /**< switch -> client */
-	struct rte_ring *tx_ring;    /**< client -> switch */
+	uint8_t channel;             /**< enum pmx_channel */
+	uint16_t memif;              /**< memif: the ethdev of the client's memif device */
+	struct rte_ring *rx_ring;    /**< switch -> client (memif: -> the memif device's TX) */
+	struct rte_ring *tx_ring;    /**< client -> switch (unused for memif) */
 } __rte_cache_aligned;
 
 /** Per-port counters of one worker. */
@@ -112,7 +123,15 @@ struct pmx_client_counters {
 	uint64_t ring_full; /**< frames dropped because its RX ring was full */
 	uint64_t tx;        /**< frames from the client that left */
 	uint64_t spoofed;   /**< frames from the client dropped by anti-spoofing */
+	uint64_t learning;  /**< first frames of new connections passed to the management lcore */
 };
+
+/** The client id a frame waiting in learn_req came from (kept in the mbuf's hash.usr);
+ * the management lcore sets PMX_LEARN_REFUSED in it when the connection may not be learned,
+ * and the RX lcore then drops the frame as spoofed. */
+#define PMX_LEARN_CLIENT(m) ((m)->hash.usr)
+#define PMX_LEARN_REFUSED 0x80000000u
+#define PMX_LEARN_RING_SIZE 1024
 
 struct pmx_switch;
 
@@ -130,6 +149,8 @@ struct pmx_worker {
 	struct pmx_lcore_table frags;  /**< first fragments seen here: datagram -> destination */
 	struct pmx_lcore_table kconns; /**< connections the kernel opened through this lcore */
 	uint64_t frag_inserts_seen;    /**< sum of all lcores' frags.inserts at the last retry */
+	struct rte_ring *learn_req;    /**< first frames of unknown client connections -> mgmt */
+	struct rte_ring *learn_ret;    /**< those frames, once learned, back to be sent */
 	unsigned n_pending;
 	struct pmx_frag_pending pending[PMX_FRAG_PENDING_MAX];
 } __rte_cache_aligned;
@@ -148,6 +169,7 @@ struct pmx_switch {
 	struct pmx_client_slot *clients; /**< [clients_max] */
 	unsigned client_lcore_base;      /**< client in slot i runs EAL on lcore base + i */
 	struct pmx_shm *shm;             /**< the memzone clients check at attach */
+	struct pmx_offload *offload;     /**< rte_flow rules of offloaded rules (flow_offload.c) */
 	uint32_t kernel_policy;          /**< enum pmx_kernel_policy; atomic store/load */
 	/** Own addresses per port, double-buffered: the management lcore fills the copy not in
 	 * use, flips local_active (release), then waits for the RX lcores (RCU) before it may
@@ -181,8 +203,17 @@ uint16_t pmx_kernel_policy_dest(struct pmx_worker *w, const struct pmx_pkt_info 
 /** kernel_path.c: does the kernel policy let the kernel have its copy of a mirrored frame? */
 bool pmx_kernel_admits_mirror(const struct pmx_worker *w, const struct pmx_pkt_info *pi);
 
+/** client_tx.c: send the frames the management lcore returned after learning. */
+unsigned pmx_learn_return_poll(struct pmx_worker *w);
+
 /** frag.c: remember the destination of a first fragment (pi->is_fragment, offset 0). */
 void pmx_frag_record(struct pmx_worker *w, const struct pmx_pkt_info *pi, uint16_t dest);
+
+/** frag.c: a client sent the first fragment of a datagram (its source owned by it). */
+void pmx_frag_tx_record(struct pmx_worker *w, const struct pmx_pkt_info *pi, uint16_t client);
+
+/** frag.c: the client whose first fragment a later one it sends follows, or OWNER_NONE. */
+uint16_t pmx_frag_tx_owner(struct pmx_worker *w, const struct pmx_pkt_info *pi);
 
 /** frag.c: destination of a later fragment; PMX_OWNER_NONE when its first is unknown. */
 uint16_t pmx_frag_lookup(struct pmx_worker *w, const struct pmx_pkt_info *pi);
@@ -193,6 +224,9 @@ void pmx_frag_hold(struct pmx_worker *w, unsigned p, const struct pmx_pkt_info *
 
 /** frag.c: release held fragments whose first arrived, drop expired ones. Returns work. */
 unsigned pmx_frag_poll(struct pmx_worker *w, bool idle);
+
+/** local_path.c: is ip one of the appliance's own addresses on port p? Lock-free. */
+bool pmx_is_local_addr(const struct pmx_switch *sw, unsigned p, const uint8_t ip[16]);
 
 /**
  * local_path.c: is m (sent by a client or the kernel of port p) addressed to one of the

@@ -8,6 +8,7 @@
 #include <rte_ethdev.h>
 #include <rte_log.h>
 
+#include "flow_offload.h"
 #include "port_setup.h"
 
 #define RX_DESC 1024
@@ -124,6 +125,7 @@ int pmx_ports_init(struct pmx_switch *sw, const struct pmx_config *cfg, char *er
 				 pc->device, strerror(-ret));
 			return ret;
 		}
+		pmx_offload_negotiate(sw, p); /* MARK metadata must be asked for before configure */
 		ret = configure_port(port->nic, queues, sw->pool, true);
 		if (ret < 0) {
 			snprintf(err, errlen, "ports[%u].device: cannot start with %u queues: %s",
@@ -132,6 +134,7 @@ int pmx_ports_init(struct pmx_switch *sw, const struct pmx_config *cfg, char *er
 		}
 		port->exc = PMX_PORT_NONE;
 		sw->n_ports = p + 1; /* from here on pmx_ports_close() undoes this port */
+		pmx_offload_probe(sw, p);
 		rte_eth_promiscuous_enable(port->nic);
 		rte_eth_macaddr_get(port->nic, &port->mac);
 
@@ -154,6 +157,7 @@ int pmx_ports_init(struct pmx_switch *sw, const struct pmx_config *cfg, char *er
 
 void pmx_ports_close(struct pmx_switch *sw)
 {
+	pmx_offload_close(sw);
 	for (unsigned p = 0; p < sw->n_ports; p++) {
 		struct pmx_port *port = &sw->ports[p];
 

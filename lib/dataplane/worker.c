@@ -1,4 +1,5 @@
 /* worker.c - the RX lcore loop: a flat list of polls over NIC, kernel path and client rings */
+#include <errno.h>
 #include <stdio.h>
 
 #include <rte_cycles.h>
@@ -23,8 +24,36 @@ int pmx_worker_init(struct pmx_worker *w)
 	snprintf(name, sizeof(name), "pmx_kconn_w%u", w->id);
 	ret = pmx_lcore_table_create(&w->kconns, name, KCONN_ENTRIES, qsv, rte_socket_id());
 	if (ret != 0)
-		pmx_lcore_table_destroy(&w->frags);
+		goto fail_frags;
+	/* learning: this lcore produces requests, the management lcore consumes, and back */
+	snprintf(name, sizeof(name), "pmx_learn_req_w%u", w->id);
+	w->learn_req = rte_ring_create(name, PMX_LEARN_RING_SIZE, rte_socket_id(),
+				       RING_F_SP_ENQ | RING_F_SC_DEQ);
+	snprintf(name, sizeof(name), "pmx_learn_ret_w%u", w->id);
+	w->learn_ret = rte_ring_create(name, PMX_LEARN_RING_SIZE, rte_socket_id(),
+				       RING_F_SP_ENQ | RING_F_SC_DEQ);
+	if (w->learn_req == NULL || w->learn_ret == NULL) {
+		ret = -ENOMEM;
+		goto fail_rings;
+	}
+	return 0;
+
+fail_rings:
+	rte_ring_free(w->learn_req);
+	rte_ring_free(w->learn_ret);
+	w->learn_req = w->learn_ret = NULL;
+	pmx_lcore_table_destroy(&w->kconns);
+fail_frags:
+	pmx_lcore_table_destroy(&w->frags);
 	return ret;
+}
+
+static void free_ring_frames(struct rte_ring *r)
+{
+	struct rte_mbuf *m;
+
+	while (r != NULL && rte_ring_dequeue(r, (void **)&m) == 0)
+		rte_pktmbuf_free(m);
 }
 
 void pmx_worker_fini(struct pmx_worker *w)
@@ -32,6 +61,11 @@ void pmx_worker_fini(struct pmx_worker *w)
 	for (unsigned i = 0; i < w->n_pending; i++)
 		rte_pktmbuf_free(w->pending[i].m);
 	w->n_pending = 0;
+	free_ring_frames(w->learn_req);
+	free_ring_frames(w->learn_ret);
+	rte_ring_free(w->learn_req);
+	rte_ring_free(w->learn_ret);
+	w->learn_req = w->learn_ret = NULL;
 	pmx_lcore_table_destroy(&w->frags);
 	pmx_lcore_table_destroy(&w->kconns);
 }
@@ -64,6 +98,8 @@ int pmx_worker_main(void *arg)
 			work += pmx_kernel_rx_poll(w, p);
 		/* clients -> wire (or locally to the kernel and other clients) */
 		work += pmx_client_tx_poll(w);
+		/* first frames of new client connections, learned by the management lcore */
+		work += pmx_learn_return_poll(w);
 		/* later fragments whose first fragment arrived meanwhile */
 		work += pmx_frag_poll(w, false);
 		/* nothing looked up above is still held */

@@ -2,6 +2,7 @@
 #include <errno.h>
 #include <string.h>
 
+#include <rte_cycles.h>
 #include <rte_errno.h>
 #include <rte_hash_crc.h>
 #include <rte_malloc.h>
@@ -169,7 +170,8 @@ int pmx_flow_table_add(struct pmx_flow_table *ft, const struct pmx_flow_key *key
 	rule->owner = owner;
 	rule->origin = origin;
 	rule->hits_base = sum_hits(ft, pos);
-	rule->last_used = 0;
+	rule->last_used = rte_rdtsc();
+	rule->hits_seen = 0;
 	rule->in_use = 1;
 	rte_hash_add_key_data(ft->hash, key, DATA_PACK(pos, owner));
 	ft->n_rules++;

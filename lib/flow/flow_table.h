@@ -39,7 +39,8 @@ struct pmx_rule {
 	uint8_t in_use;
 	uint8_t origin;     /**< enum pmx_rule_origin */
 	uint64_t hits_base; /**< sum of reader hit counters when the rule was added */
-	uint64_t last_used; /**< TSC of the last lookup that found it (learned ageing) */
+	uint64_t last_used; /**< TSC when the management lcore last saw its hits grow */
+	uint64_t hits_seen; /**< hits at that time (learned-rule ageing) */
 };
 
 struct pmx_flow_table;

@@ -36,13 +36,13 @@ assert_eq "UDP :7 echoed by the client (5 datagrams)" 5 "$ok"
 udp_noports_after=$(in_app awk '/^Udp:/ {n++; if (n == 2) print $3}' /proc/net/snmp)
 assert_eq "no UDP :7 datagram reached the kernel" "$udp_noports_before" "$udp_noports_after"
 
-# a client may send only from what it owns: 3 datagrams from an unowned port are dropped,
-# 2 from its own port arrive at the peer
+# a client may send only from what it owns: 3 datagrams from an address that is not the
+# appliance's are dropped, 2 from its own port arrive at the peer
 peer_mac=$(in_peer cat /sys/class/net/eth0/address)
 tb_bg_peer sink socat -u UDP-RECV:5000 CREATE:"$TB_DIR/peer-received"
 tb_wait_for "peer listening on UDP 5000" 50 in_peer sh -c "ss -lun | grep -q ':5000 '"
 spoofed_before=$(pmx_req '{"cmd":"stats"}' | jq '.result.drops.spoofed')
-in_app env PORTMUX_SOCKET="$TB_SOCK" "$PMX_BUILD/tests/pmx-sender" -l 9000 -f 9001 \
+in_app env PORTMUX_SOCKET="$TB_SOCK" "$PMX_BUILD/tests/pmx-sender" -l 9000 -f 9000 -F 198.18.0.77 \
 	-t 198.18.0.2 -T 5000 -m "$peer_mac" -n 3
 in_app env PORTMUX_SOCKET="$TB_SOCK" "$PMX_BUILD/tests/pmx-sender" -l 9000 -f 9000 \
 	-t 198.18.0.2 -T 5000 -m "$peer_mac" -n 2

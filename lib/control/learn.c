@@ -1,0 +1,166 @@
+/* learn.c - outgoing connections of clients (client TX -> management lcore -> back to the RX
+ * lcore -> wire): the first frame from a free local port makes a learned rule of its client;
+ * learned rules idle for too long are forgotten */
+#include <errno.h>
+#include <string.h>
+#include <unistd.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+
+#include <rte_cycles.h>
+
+#include "ctl.h"
+#include "pmx_packet.h"
+
+#define LEARNED_IDLE_S 120 /* a learned connection without traffic for this long is dropped */
+
+/* Does a kernel socket hold (proto, ip, port)? Probed by binding it, undone at once. */
+static bool kernel_holds(const struct pmx_flow_key *key)
+{
+	struct sockaddr_storage ss = {0};
+	socklen_t len;
+	int type, fd, ret;
+
+	if (key->proto == PMX_PROTO_TCP)
+		type = SOCK_STREAM;
+	else if (key->proto == PMX_PROTO_UDP)
+		type = SOCK_DGRAM;
+	else
+		return false;
+	if (pmx_key_ip_is_v4(key->local_ip)) {
+		struct sockaddr_in *sin = (struct sockaddr_in *)&ss;
+
+		sin->sin_family = AF_INET;
+		sin->sin_port = key->local_port;
+		memcpy(&sin->sin_addr, key->local_ip + 12, 4);
+		len = sizeof(*sin);
+	} else {
+		struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)&ss;
+
+		sin6->sin6_family = AF_INET6;
+		sin6->sin6_port = key->local_port;
+		memcpy(&sin6->sin6_addr, key->local_ip, 16);
+		len = sizeof(*sin6);
+	}
+	fd = socket(ss.ss_family, type | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return false;
+	ret = bind(fd, (struct sockaddr *)&ss, len);
+	close(fd);
+	return ret != 0 && errno == EADDRINUSE;
+}
+
+/* May client c take the local end of key? Its address must be the port's or claimed by c;
+ * the port must be nobody's: no listener, no other owner of the address, not the kernel's. */
+static bool may_learn(struct pmx_ctl *ctl, uint16_t c, const struct pmx_flow_key *key)
+{
+	struct pmx_flow_key k;
+	uint8_t addrs[PMX_MAX_ADDRS][16];
+	unsigned n = pmx_port_addresses(ctl, key->port_id, addrs, PMX_MAX_ADDRS);
+	bool own = false;
+	uint32_t id;
+
+	for (unsigned i = 0; i < n && !own; i++)
+		own = memcmp(addrs[i], key->local_ip, 16) == 0;
+	pmx_flow_key_reduce(key, PMX_KEY_IP, 0, &k);
+	id = pmx_flow_table_find(ctl->sw->ft, &k);
+	if (id != PMX_RULE_NONE) {
+		if (pmx_flow_table_rule(ctl->sw->ft, id)->owner != c)
+			return false;
+		own = true;
+	}
+	if (!own)
+		return false;
+	for (int any = 0; any <= 1; any++) {
+		pmx_flow_key_reduce(key, PMX_KEY_LISTEN, any, &k);
+		if (pmx_flow_table_find(ctl->sw->ft, &k) != PMX_RULE_NONE)
+			return false;
+	}
+	return !kernel_holds(key);
+}
+
+/* Learn the connection of one frame; true when it may leave. */
+static bool learn_one(struct pmx_ctl *ctl, struct rte_mbuf *m)
+{
+	uint16_t c = (uint16_t)PMX_LEARN_CLIENT(m);
+	struct pmx_ctl_session *s = c < PMX_MAX_CLIENTS ? ctl->client_session[c] : NULL;
+	struct pmx_pkt_info pi;
+	uint32_t rule_id;
+
+	if (s == NULL || ctl->sw->clients[c].state != PMX_SLOT_ACTIVE ||
+	    s->n_rules >= ctl->cfg->client_rule_quota)
+		return false;
+	if (pmx_packet_parse(rte_pktmbuf_mtod(m, const uint8_t *), rte_pktmbuf_data_len(m),
+			     PMX_DIR_OUT, &pi) != PMX_PKT_FLOW)
+		return false;
+	pi.key.port_id = ctl->sw->clients[c].port;
+	if (pmx_flow_table_find(ctl->sw->ft, &pi.key) != PMX_RULE_NONE) {
+		/* learned already from an earlier frame of the same burst */
+		return pmx_flow_table_rule(ctl->sw->ft, pmx_flow_table_find(ctl->sw->ft, &pi.key))
+			       ->owner == c;
+	}
+	if (!may_learn(ctl, c, &pi.key) ||
+	    pmx_flow_table_add(ctl->sw->ft, &pi.key, c, PMX_ORIGIN_LEARNED, &rule_id) != 0)
+		return false;
+	s->n_rules++;
+	return true;
+}
+
+unsigned pmx_learn_poll(struct pmx_ctl *ctl)
+{
+	struct pmx_switch *sw = ctl->sw;
+	unsigned total = 0;
+
+	for (unsigned w = 0; w < sw->n_workers; w++) {
+		struct pmx_worker *wk = sw->workers[w];
+		struct rte_mbuf *pkts[32];
+		unsigned n = rte_ring_sc_dequeue_burst(wk->learn_req, (void **)pkts, 32, NULL);
+
+		if (n == 0)
+			continue;
+		pmx_ctl_lock(ctl); /* the telemetry thread reads the rules */
+		for (unsigned i = 0; i < n; i++) {
+			/* back to the RX lcore either way: it sends or drops and counts */
+			if (learn_one(ctl, pkts[i])) {
+				ctl->learned++;
+			} else {
+				ctl->learn_refused++;
+				PMX_LEARN_CLIENT(pkts[i]) |= PMX_LEARN_REFUSED;
+			}
+			if (rte_ring_sp_enqueue(wk->learn_ret, pkts[i]) != 0)
+				rte_pktmbuf_free(pkts[i]); /* cannot happen: same size as learn_req */
+		}
+		pmx_ctl_unlock(ctl);
+		total += n;
+	}
+	return total;
+}
+
+void pmx_learn_age(struct pmx_ctl *ctl)
+{
+	struct pmx_flow_table *ft = ctl->sw->ft;
+	uint32_t limit = pmx_flow_table_id_limit(ft);
+	uint64_t now = rte_rdtsc(), idle = rte_get_tsc_hz() * LEARNED_IDLE_S;
+
+	pmx_ctl_lock(ctl);
+	for (uint32_t id = 0; id < limit; id++) {
+		struct pmx_rule *r = (struct pmx_rule *)pmx_flow_table_rule(ft, id);
+		uint64_t hits;
+
+		if (r == NULL || r->origin != PMX_ORIGIN_LEARNED || r->owner >= PMX_MAX_CLIENTS)
+			continue;
+		hits = pmx_flow_table_hits(ft, id);
+		if (hits != r->hits_seen) {
+			r->hits_seen = hits;
+			r->last_used = now;
+		} else if (now - r->last_used > idle) {
+			struct pmx_ctl_session *s = ctl->client_session[r->owner];
+
+			pmx_flow_table_del(ft, id);
+			if (s != NULL && s->n_rules > 0)
+				s->n_rules--;
+		}
+	}
+	pmx_ctl_unlock(ctl);
+}

@@ -1,0 +1,45 @@
+#!/usr/bin/env bash
+# test_learn.sh - outgoing connections of clients: a frame from a free local port is learned
+# as the client's and leaves; one from a port the kernel holds or another client owns is
+# dropped as spoofed; a client's frame to the appliance's own address reaches the kernel.
+set -u
+source "$(dirname "$0")/../../tools/lib.sh"
+source "$(dirname "$0")/assert.sh"
+trap tb_cleanup EXIT
+
+spoofed() { pmx_req '{"cmd":"stats"}' | jq '.result.drops.spoofed'; }
+received() { grep -o 'pmx-sender' "$TB_DIR/$1.log" 2>/dev/null | wc -l; }
+send_from() { # FROM-PORT TO-IP TO-PORT DST-MAC COUNT
+	in_app env PORTMUX_SOCKET="$TB_SOCK" "$PMX_BUILD/tests/pmx-sender" -l 9000 -f "$1" \
+		-t "$2" -T "$3" -m "$4" -n "$5" > /dev/null
+}
+
+pmx_hugepages 512
+tb_up
+tb_start_daemon
+peer_mac=$(in_peer cat /sys/class/net/eth0/address)
+own_mac=$(in_app cat /sys/class/net/pmx0/address)
+tb_bg_peer sink socat -u UDP-RECV:5000 STDOUT
+tb_bg ksink socat -u UDP-RECV:5353 STDOUT        # a port the kernel holds
+tb_bg echo env PORTMUX_SOCKET="$TB_SOCK" "$PMX_BUILD/app/portmux-echo/portmux-echo" 7
+tb_wait_for "listeners" 100 sh -c "grep -q listening $TB_DIR/echo.log && ip netns exec $TB_PEER ss -lun | grep -q ':5000 '"
+
+s0=$(spoofed)
+send_from 40000 198.18.0.2 5000 "$peer_mac" 3
+tb_wait_for "3 frames from a learned port at the peer" 100 sh -c "[ \$(grep -o pmx-sender $TB_DIR/sink.log | wc -l) -ge 3 ]"
+assert_eq "frames from a free port are learned and leave" 3 "$(received sink)"
+assert_eq "learning drops nothing" "$s0" "$(spoofed)"
+
+send_from 5353 198.18.0.2 5000 "$peer_mac" 2
+send_from 7 198.18.0.2 5000 "$peer_mac" 2
+tb_wait_for "4 refused frames counted" 100 sh -c "[ \$(printf '%s\n' '{\"cmd\":\"stats\"}' | socat -t 5 - UNIX-CONNECT:$TB_SOCK | jq '.result.drops.spoofed') -ge $((s0 + 4)) ]"
+assert_eq "a kernel port or another client's port is not learned (spoofed)" $((s0 + 4)) "$(spoofed)"
+assert_eq "nothing of those reached the peer" 3 "$(received sink)"
+
+# to the appliance's own address: delivered to the kernel, not put on the wire
+send_from 40001 198.18.0.1 5353 "$own_mac" 2
+tb_wait_for "2 frames at the kernel's UDP 5353" 100 sh -c "[ \$(grep -o pmx-sender $TB_DIR/ksink.log | wc -l) -ge 2 ]"
+assert_eq "a client's frames to the kernel's address are delivered locally" 2 "$(received ksink)"
+assert_eq "rules of detached senders are gone (only echo's listen remains)" 1 \
+	"$(pmx_req '{"cmd":"rules"}' | jq '.result.rules | length')"
+assert_done
