@@ -1,14 +1,15 @@
 #!/usr/bin/python3
 # cases.py - the dataplane golden cases (DESIGN.md §3): for each, the frames that enter the switch
 # (from the wire, the kernel, clients) and the frames each destination must receive, written as
-# pcaps + case.json under OUTDIR for run_golden.py.   usage: cases.py OUTDIR [NAME-SUBSTRING...]
+# pcaps + case.json under OUTDIR for run_golden.py.
+# usage: cases.py OUTDIR [NAME-SUBSTRING...]   or   cases.py --list
 import struct
 import sys
 
-from golden_case import (A4, A6, APP_MAC, BAD_MAC, P4, P6, PEER_MAC, PROTO_DCCP, PROTO_SCTP,
-                         PROTO_UDPLITE, ROUTER4, ROUTER6, X4, X6, Case, dccp_request, eth_in,
-                         eth_out, frag4, frag6, l4_bytes, truncate, udplite)
-from scapy.all import ARP, GRE, ICMP, IP, TCP, UDP, Dot1Q, Ether, IPv6, Raw, raw
+from golden_case import (A4, A6, APP_MAC, BAD_MAC, P4, P6, PEER_MAC, PROTO_DCCP, PROTO_UDPLITE,
+                         ROUTER4, ROUTER6, X4, X6, Case, dccp_request, eth_in, eth_out, frag4,
+                         frag6, l4_bytes, truncate, udplite)
+from scapy.all import ARP, GRE, ICMP, IP, TCP, UDP, Ether, IPv6, Raw, raw
 from scapy.layers.dhcp import BOOTP, DHCP
 from scapy.layers.dhcp6 import DHCP6_Reply
 from scapy.layers.inet import IPOption_Router_Alert, IPOption_RR
@@ -290,8 +291,9 @@ def broadcast_multicast():
 def icmp_errors_v4():
     c = Case("icmp_errors_v4", "ICMP errors go to the owner of the flow they quote (unowned: "
              "the kernel)")
-    c.client("c0", "listen,udp,%s,9000" % A4, "listen,tcp,*,8080")
+    c.client("c0", "listen,udp,%s,9000" % A4, "listen,tcp,*,8080", "listen,icmp,*,4660")
     out_udp = IP(src=A4, dst=P4, id=1) / UDP(sport=9000, dport=5000) / Raw(load=b"request")
+    ping = IP(src=A4, dst="198.51.100.7", id=5, ttl=1) / ICMP(type=8, id=0x1234, seq=3)
     out_tcp = IP(src=A4, dst=P4, id=2, flags="DF") / TCP(sport=8080, dport=40000, flags="SA")
     far = IP(src=A4, dst="198.51.100.7", id=3) / UDP(sport=9000, dport=53) / Raw(load=b"q")
     other = IP(src=A4, dst=P4, id=4) / UDP(sport=9999, dport=5000) / Raw(load=b"x")
@@ -299,6 +301,7 @@ def icmp_errors_v4():
     c.wire(eth_in() / IP(src=ROUTER4, dst=A4) / ICMP(type=11, code=0) / far, "c0")
     c.wire(eth_in() / IP(src=ROUTER4, dst=A4) / ICMP(type=3, code=4, nexthopmtu=1400) /
            Raw(load=raw(out_tcp)[:28]), "c0")   # only IP header + 8 bytes quoted (RFC 792)
+    c.wire(eth_in() / IP(src=ROUTER4, dst=A4) / ICMP(type=11, code=0) / ping, "c0")
     c.wire(eth_in() / IP(src=P4, dst=A4) / ICMP(type=3, code=3) / other, "kernel")
     return c
 
@@ -410,7 +413,8 @@ def kernel_policy_pass():
 @case
 def kernel_policy_firewall():
     c = Case("kernel_policy_firewall", "policy firewall: the kernel gets the allow list, ARP, "
-             "ND, DHCP; the rest is dropped and counted (clients unaffected)", policy="firewall")
+             "ND, DHCP; the rest is dropped and counted (clients unaffected, multicast to "
+             "clients only)", policy="firewall")
     c.client("c0", "listen,udp,*,7")
     c.wire(syn4(c, 22), "kernel")
     c.wire(syn6(c, 22), "kernel")
@@ -431,7 +435,10 @@ def kernel_policy_firewall():
     c.wire(udp4(c, 53))
     c.wire(udp6(c, 53))
     c.wire(eth_in() / IP(src=P4, dst=A4) / GRE() / c.mark())
-    c.expect_drops(firewall=5)
+    # multicast still reaches the clients; the kernel's copy is a firewall drop
+    c.wire(Ether(src=PEER_MAC, dst="01:00:5e:00:00:fb") / IP(src=P4, dst="224.0.0.251") /
+           UDP(sport=5353, dport=5353) / c.mark(), "c0")
+    c.expect_drops(firewall=6)
     return c
 
 
@@ -723,8 +730,13 @@ def hostile_client_tx():
 
 def main(argv):
     if len(argv) < 2:
-        sys.stderr.write("usage: cases.py OUTDIR [NAME-SUBSTRING...]\n")
+        sys.stderr.write("usage: cases.py OUTDIR|--list [NAME-SUBSTRING...]\n")
         return 2
+    if argv[1] == "--list":
+        for make in CASES:
+            c = make()
+            print("%-44s %s" % (c.name, c.covers))
+        return 0
     picked = [f for f in CASES if len(argv) == 2 or any(s in f.__name__ for s in argv[2:])]
     for make in picked:
         print(make().write(argv[1]))

@@ -6,7 +6,7 @@ import os
 import struct
 
 import pcapio
-from scapy.all import (ARP, IP, TCP, UDP, Dot1Q, Ether, ICMP, IPv6, Raw, raw)
+from scapy.all import IP, Dot1Q, Ether, IPv6, Raw, raw
 from scapy.layers.inet6 import IPv6ExtHdrFragment
 
 # The appliance: portmuxd's NIC has APP_MAC and answers on A4/A6 (config "addresses").
@@ -21,7 +21,7 @@ DEFAULT_ALLOW = ["tcp:22", "icmp", "icmpv6"]
 DROP_REASONS = ["malformed", "no_route", "ring_full", "spoofed", "tx_full", "frag_unknown",
                 "firewall", "rule", "nomem"]
 
-PROTO_UDPLITE, PROTO_DCCP, PROTO_SCTP = 136, 33, 132
+PROTO_UDPLITE, PROTO_DCCP = 136, 33
 
 
 def mark(case, n):
@@ -215,9 +215,3 @@ class Case:
         with open(os.path.join(d, "case.json"), "w") as f:
             json.dump(meta, f, indent=1)
         return d
-
-
-__all__ = ["APP_MAC", "PEER_MAC", "BAD_MAC", "A4", "A6", "P4", "P6", "X4", "X6", "ROUTER4",
-           "ROUTER6", "PROTO_UDPLITE", "PROTO_DCCP", "PROTO_SCTP", "Case", "eth_in", "eth_out",
-           "l4_bytes", "frag4", "frag6", "udplite", "dccp_request", "truncate", "IP", "IPv6",
-           "UDP", "TCP", "ICMP", "ARP", "Raw", "raw", "Ether"]
