@@ -7,6 +7,7 @@
 
 #include <lwip/init.h>
 
+#include "http_request.h"
 #include "http_server.h"
 
 #define HTTP_REQ_MAX 2048       /* request line and headers; longer requests get 400 */
@@ -81,67 +82,26 @@ static void conn_abort(struct http_conn *hc)
 	tcp_abort(pcb);
 }
 
-/* Is the request's header block complete? */
-static bool request_complete(const struct http_conn *hc)
+/* Build the response to a parsed request (ret > 0) or to a bad one into out. @return its
+ * length as snprintf() does. */
+static int build_response(struct http_server *s, int ret, const struct http_request *req,
+			  char *out, size_t size)
 {
-	return memmem(hc->req, hc->len, "\r\n\r\n", 4) != NULL ||
-	       memmem(hc->req, hc->len, "\n\n", 2) != NULL;
-}
-
-/* Split the request line in place: METHOD SP TARGET SP HTTP/1.x. @return 0 or -EINVAL. */
-static int parse_request_line(struct http_conn *hc, char **method, char **target, int *minor)
-{
-	char *eol = memchr(hc->req, '\n', hc->len), *sp1, *sp2;
-
-	if (eol == NULL)
-		return -EINVAL;
-	*eol = '\0';
-	if (eol > hc->req && eol[-1] == '\r')
-		eol[-1] = '\0';
-	sp1 = strchr(hc->req, ' ');
-	if (sp1 == NULL)
-		return -EINVAL;
-	*sp1 = '\0';
-	sp2 = strchr(sp1 + 1, ' ');
-	if (sp2 == NULL)
-		return -EINVAL;
-	*sp2 = '\0';
-	if (strcmp(sp2 + 1, "HTTP/1.0") == 0)
-		*minor = 0;
-	else if (strcmp(sp2 + 1, "HTTP/1.1") == 0)
-		*minor = 1;
-	else
-		return -EINVAL;
-	*method = hc->req;
-	*target = sp1 + 1;
-	return (*method)[0] != '\0' && (*target)[0] == '/' ? 0 : -EINVAL;
-}
-
-/* Build the response for the buffered request into out. @return its length. */
-static int build_response(struct http_conn *hc, char *out, size_t size)
-{
-	struct http_server *s = hc->server;
-	const char *status = "400 Bad Request", *version = "HTTP/1.0";
-	char body[160], *method, *target, *query;
-	bool head = false;
-	int minor, blen;
+	const char *status, *version = ret > 0 && req->minor ? "HTTP/1.1" : "HTTP/1.0";
+	bool head = ret > 0 && req->method == HTTP_METHOD_HEAD;
+	char body[160];
+	int blen;
 
 	s->st.requests++;
-	if (parse_request_line(hc, &method, &target, &minor) != 0) {
+	if (ret <= 0) {
 		s->st.bad++;
+		status = "400 Bad Request";
 		blen = snprintf(body, sizeof(body), "bad request\n");
-		goto out;
-	}
-	version = minor ? "HTTP/1.1" : "HTTP/1.0";
-	query = strchr(target, '?');
-	if (query != NULL)
-		*query = '\0';
-	head = strcmp(method, "HEAD") == 0;
-	if (!head && strcmp(method, "GET") != 0) {
+	} else if (req->method == HTTP_METHOD_OTHER) {
 		s->st.bad++;
 		status = "501 Not Implemented";
 		blen = snprintf(body, sizeof(body), "only GET and HEAD\n");
-	} else if (strcmp(target, "/") == 0 || strcmp(target, "/index.html") == 0) {
+	} else if (strcmp(req->path, "/") == 0 || strcmp(req->path, "/index.html") == 0) {
 		s->st.ok++;
 		status = "200 OK";
 		blen = snprintf(body, sizeof(body), "portmux-httpd (lwIP %s) on %s, request %llu\n",
@@ -151,18 +111,18 @@ static int build_response(struct http_conn *hc, char *out, size_t size)
 		status = "404 Not Found";
 		blen = snprintf(body, sizeof(body), "not found\n");
 	}
-out:
 	return snprintf(out, size,
 			"%s %s\r\nServer: portmux-httpd\r\nContent-Type: text/plain\r\n"
 			"Content-Length: %d\r\nConnection: close\r\n\r\n%s",
 			version, status, blen, head ? "" : body);
 }
 
-/* The request is complete (or too long): write the response, wait for its ACK. */
-static err_t respond(struct http_conn *hc)
+/* The request is complete, bad or too long (ret from http_request_parse): write the response
+ * and wait for its acknowledgement. */
+static err_t respond(struct http_conn *hc, int ret, const struct http_request *req)
 {
 	char out[512];
-	int len = build_response(hc, out, sizeof(out));
+	int len = build_response(hc->server, ret, req, out, sizeof(out));
 
 	if (len < 0 || (size_t)len >= sizeof(out) ||
 	    tcp_write(hc->pcb, out, (u16_t)len, TCP_WRITE_FLAG_COPY) != ERR_OK) {
@@ -178,6 +138,9 @@ static err_t respond(struct http_conn *hc)
 static err_t on_recv(void *arg, struct tcp_pcb *pcb, struct pbuf *p, err_t err)
 {
 	struct http_conn *hc = arg;
+	struct http_request req;
+	u16_t room;
+	int ret;
 
 	if (p == NULL) { /* the peer closed its side */
 		if (hc->state == HTTP_READING)
@@ -190,14 +153,12 @@ static err_t on_recv(void *arg, struct tcp_pcb *pcb, struct pbuf *p, err_t err)
 		return ERR_OK;
 	}
 	hc->idle_polls = 0;
-	if (p->tot_len > sizeof(hc->req) - 1 - hc->len) {
-		pbuf_free(p); /* too long: answered 400 (the line parser finds no valid line) */
-		hc->len = 0;
-		return respond(hc);
-	}
-	hc->len += pbuf_copy_partial(p, hc->req + hc->len, p->tot_len, 0);
+	room = (u16_t)(sizeof(hc->req) - hc->len); /* what does not fit makes the request too long */
+	hc->len += pbuf_copy_partial(p, hc->req + hc->len, p->tot_len < room ? p->tot_len : room,
+				     0);
 	pbuf_free(p);
-	return request_complete(hc) ? respond(hc) : ERR_OK;
+	ret = http_request_parse(hc->req, hc->len, sizeof(hc->req), &req);
+	return ret == 0 ? ERR_OK : respond(hc, ret, &req);
 }
 
 static err_t on_sent(void *arg, struct tcp_pcb *pcb, u16_t len)

@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # test_httpd.sh - a real TCP/IP stack behind the switch: portmux-httpd (lwIP) serves HTTP on
 # 198.18.0.1:8080 while the kernel, on the same IP and MAC, serves TCP :22 and answers ping.
-# Covers: the page, 404, HTTP/1.0 and HEAD, sequential and parallel requests (with the kernel
-# busy at the same time), lwIP's own ARP, no frame of lwIP's dropped as spoofed, and after
-# SIGKILL: :8080 refuses within a bound, the rule is gone, every mbuf is back in the pool.
+# Covers: the page, 404, 501, 400, HTTP/1.0 and HEAD, sequential and parallel requests (with
+# the kernel busy at the same time), lwIP's own ARP, frames lwIP must not see kept from it, no
+# frame of lwIP's dropped as spoofed, and after SIGKILL: :8080 refuses within a bound, the rule
+# is gone, every mbuf is back in the pool.
 set -u
 source "$(dirname "$0")/../../tools/lib.sh"
 source "$(dirname "$0")/assert.sh"
@@ -45,6 +46,10 @@ out=$(get "$URL/")
 assert_eq "curl / returns lwIP's page" "$PAGE 1" "$out"
 assert_eq "404 for an unknown path" 404 \
 	"$(get -o /dev/null -w '%{http_code}' "$URL/no/such/page")"
+assert_eq "501 for POST" 501 "$(get -o /dev/null -w '%{http_code}' -X POST "$URL/")"
+big=$(head -c 3000 /dev/zero | tr '\0' a)
+assert_eq "400 for a request head over 2 KiB" 400 \
+	"$(get -o /dev/null -w '%{http_code}' -H "X-Big: $big" "$URL/")"
 out=$(get --http1.0 -i "$URL/index.html" | tr -d '\r')
 assert_match "HTTP/1.0 request answered in HTTP/1.0" "HTTP/1.0 200 OK" "$out"
 assert_match "Connection: close" "Connection: close" "$out"
@@ -108,7 +113,7 @@ assert_eq "the client's own spoofed counter is 0" 0 "$(client_of '.result.client
 kill -TERM "$TB_PID_httpd"
 tb_wait_for "portmux-httpd exit" 150 grep -q "frames:" "$TB_DIR/httpd.log"
 line=$(grep "requests (" "$TB_DIR/httpd.log")
-assert_match "lwIP answered the 22 requests" "22 requests (21 ok, 1 not found, 0 bad)" "$line"
+assert_match "lwIP answered the 24 requests" "24 requests (21 ok, 1 not found, 2 bad)" "$line"
 frames=$(grep "frames:" "$TB_DIR/httpd.log")
 assert_match "no frame reached lwIP that was not its own" "unexpected 0," "$frames"
 ignored=$(sed -n 's/.*mirrored ignored \([0-9]*\),.*/\1/p' <<< "$frames")
