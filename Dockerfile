@@ -18,7 +18,10 @@ RUN apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q \
 	pkg-config gcc libc6-dev liblwip-dev && rm -rf /var/lib/apt/lists/*
 WORKDIR /src
 COPY . /src
-RUN meson setup /build /src --prefix=/usr --buildtype=release -Dtests=${PMX_TESTS} \
+# --libdir: without dpkg-architecture (dpkg-dev) meson would pick lib64 instead of Debian's
+# multiarch directory
+RUN meson setup /build /src --prefix=/usr --libdir=lib/$(gcc -print-multiarch) \
+	--buildtype=release -Dtests=${PMX_TESTS} \
 	&& ninja -C /build \
 	&& DESTDIR=/staging meson install -C /build --no-rebuild --quiet
 # the Debian packages that own every shared library the installed programs link (the client
@@ -53,10 +56,12 @@ RUN apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q \
 	&& groupadd --system --gid ${PMX_UID} portmux \
 	&& useradd --system --uid ${PMX_UID} --gid portmux --home-dir /run/portmux \
 		--no-create-home --shell /usr/sbin/nologin portmux \
-	&& mkdir -p /run/portmux /dev/hugepages
+	&& mkdir -p /run/portmux
 COPY --from=build /staging/ /
 COPY tools/container-entrypoint.sh /usr/local/bin/portmux-entrypoint
-RUN ldconfig && /usr/sbin/portmuxd --version
+# every program finds every library it links
+RUN ldconfig && for f in /usr/sbin/portmuxd /usr/bin/portmux-*; do \
+		! ldd "$f" | grep 'not found' || exit 1; done && /usr/sbin/portmuxd --version
 
 # DPDK puts its runtime directory (the multi-process config, the mp socket, telemetry) under
 # $RUNTIME_DIRECTORY/dpdk/<file-prefix>: next to the control socket, so that one volume

@@ -34,7 +34,7 @@ gid=$(id -g "$user")
 # the shared runtime volume: control socket and DPDK runtime directory, owned by the user
 run=${RUNTIME_DIRECTORY:-/run/portmux}
 if [ "$1" = /usr/sbin/portmuxd ] && [ "$(stat -c %u "$run" 2>/dev/null)" != "$uid" ]; then
-	mkdir -p "$run" && chown "$uid:$gid" "$run" && chmod 0750 "$run" ||
+	mkdir -p "$run" && chmod 0750 "$run" && chown "$uid:$gid" "$run" ||
 		echo "portmux-entrypoint: cannot give $run to $user" >&2
 fi
 
@@ -47,7 +47,7 @@ fi
 
 # the daemon keeps the wanted capabilities that are in the bounding set (CapBnd in
 # /proc/self/status); other commands (clients, portmux-ctl) get none
-bnd=$(awk '/^CapBnd:/ { print $2 }' /proc/self/status)
+bnd=$(awk '/^CapBnd:/ { print $2 }' /proc/self/status 2>/dev/null) || bnd=0
 keep=""
 [ "$1" = /usr/sbin/portmuxd ] || want=""
 for cap in $(echo "$want" | tr ',' ' '); do

@@ -102,13 +102,47 @@ echo "  built in $((SECONDS - start)) s; image $(podman image inspect --format '
 
 say "the image's programs (podman image mount + chroot; podman run cannot start containers here)"
 M=$(podman image mount "$IMG") || die "podman image mount failed"
+mkdir -p "$W/run" "$W/huge"
 tb_on_exit "podman image unmount $IMG"
+# img_run NAME "SETPRIV-ARGS" CMD...: run CMD from the image as `docker run` would: its own
+# mount namespace, the image as root filesystem, the image's environment and entrypoint, /proc
+# /sys /dev from the host, the testbed's hugetlbfs on /dev/hugepages, $W/run on /run/portmux
+# (the shared volume), the test config on /etc/portmux/portmux.json, the user and capability
+# bounding set of the `docker run` options given as setpriv arguments; in the appliance's
+# network namespace, in the background (log $TB_DIR/NAME.log, PID $TB_PID_NAME)
+# The image's environment is in $W/env (read by the helper inside the mount namespace).
+IMG_SH='
+	m=$1; w=$2; priv=$3; shift 3
+	mount --rbind /proc "$m/proc" && mount --rbind /sys "$m/sys" &&
+	mount --rbind /dev "$m/dev" && mount -t tmpfs tmpfs "$m/tmp" || exit 111
+	if [ -e "$w/portmux.json" ]; then
+		mount --bind "$w/huge" "$m/dev/hugepages" && mount --bind "$w/run" "$m/run/portmux" &&
+		mount --bind "$w/portmux.json" "$m/etc/portmux/portmux.json" || exit 111
+	fi
+	exec env -i $(cat "$w/env") chroot "$m" setpriv $priv -- \
+		/usr/local/bin/portmux-entrypoint "$@"'
+img_run() {
+	local name=$1 priv=$2; shift 2
+	tb_bg "$name" unshare -m --propagation private sh -c "$IMG_SH" sh "$M" "$W" "$priv" "$@"
+}
+# img_exec "SETPRIV-ARGS" CMD...: the same in the foreground, in the host's network namespace
+img_exec() {
+	local priv=$1; shift
+	unshare -m --propagation private sh -c "$IMG_SH" sh "$M" "$W" "$priv" "$@"
+}
+# docker run --cap-drop ALL --cap-add NET_ADMIN,NET_RAW,IPC_LOCK,SETUID,SETGID,SETPCAP,CHOWN
+DAEMON_PRIV="--inh-caps=-all --bounding-set=-all,+net_admin,+net_raw,+ipc_lock,+setuid,+setgid,+setpcap,+chown"
+# docker run --user 990:990 (Docker's default capability set; a non-root user gets none)
+DOCKER_DEFAULT=+chown,+dac_override,+fsetid,+fowner,+mknod,+net_raw,+setgid,+setuid,+setfcap,+setpcap,+net_bind_service,+sys_chroot,+kill,+audit_write
+CLIENT_PRIV="--reuid=$PMX_UID --regid=$PMX_UID --clear-groups --inh-caps=-all --bounding-set=-all,$DOCKER_DEFAULT"
+
+podman image inspect --format '{{range .Config.Env}}{{println .}}{{end}}' "$IMG" | grep . > "$W/env"
 version=$(sed -n "s/^ *version *: *'\([^']*\)'.*/\1/p" "$PMX_ROOT/meson.build" | head -1)
 out=$(chroot "$M" /usr/sbin/portmuxd --version 2>&1)
 echo "  $ portmuxd --version: $out"
 assert_eq "portmuxd --version in the image" "portmuxd $version" "$out"
-out=$(chroot "$M" /usr/local/bin/portmux-entrypoint --version 2>&1)
-assert_eq "the entrypoint passes options to portmuxd" "portmuxd $version" "$out"
+out=$(img_exec "$DAEMON_PRIV" --version 2>&1)
+assert_eq "the entrypoint runs portmuxd with the options given" "portmuxd $version" "$out"
 out=$(chroot "$M" /usr/bin/portmux-echo -V 2>&1)
 assert_eq "portmux-echo -V in the image" "portmux-echo $version" "$out"
 if [ -f "$CTX/tools/portmux-ctl/meson.build" ]; then
@@ -123,8 +157,8 @@ assert_eq "the example config is in /etc/portmux" yes \
 missing=$(chroot "$M" sh -c 'for f in /usr/sbin/portmuxd /usr/bin/portmux-* \
 	/usr/lib/x86_64-linux-gnu/libportmux-client.so.0; do ldd "$f" | grep "not found"; done')
 assert_eq "every shared library the programs link is in the image" "" "$missing"
-dev=$(chroot "$M" dpkg-query -W -f '${Package}\n' | grep -E -e '-dev$' -e '^(gcc|meson|ninja-build|cpp)' |
-	tr '\n' ' ')
+dev=$(chroot "$M" dpkg-query -W -f '${Package}\n' |
+	grep -E -e '-dev$' -e '^(gcc|gcc-[0-9]+|cpp|cpp-[0-9]+|meson|ninja-build|pkgconf)$' | tr '\n' ' ')
 assert_eq "the runtime stage has no compiler and no -dev package" "" "$dev"
 drivers=$(ls "$M"/usr/lib/x86_64-linux-gnu/dpdk/pmds-*/ | grep -c '\.so\.[0-9]*$')
 echo "  DPDK driver plugins in the image: $drivers"
@@ -136,34 +170,13 @@ if [ $DEMO -eq 0 ]; then
 	assert_done
 fi
 
-# img_run NAME CMD...: run CMD from the image as `docker run --network ns --cap-add ...` would:
-# its own mount namespace, the image as root filesystem, the image's environment and
-# entrypoint, /proc /sys /dev from the host, the testbed's hugetlbfs on /dev/hugepages,
-# $W/run on /run/portmux (the shared volume), the test config on /etc/portmux/portmux.json;
-# in the appliance's network namespace, in the background (log $TB_DIR/NAME.log)
-img_env() {
-	podman image inspect --format '{{range .Config.Env}}{{println .}}{{end}}' "$IMG" | grep .
-}
-img_run() {
-	local name=$1; shift
-	tb_bg "$name" unshare -m --propagation private sh -c '
-		m=$1; w=$2; shift 2
-		mount --rbind /proc "$m/proc" && mount --rbind /sys "$m/sys" &&
-		mount --rbind /dev "$m/dev" && mount --bind "$w/huge" "$m/dev/hugepages" &&
-		mount --bind "$w/run" "$m/run/portmux" &&
-		mount --bind "$w/portmux.json" "$m/etc/portmux/portmux.json" &&
-		mount -t tmpfs tmpfs "$m/tmp" || exit 111
-		exec env -i $(cat "$w/env") chroot "$m" /usr/local/bin/portmux-entrypoint "$@"
-	' sh "$M" "$W" "$@"
-}
-
 say "demo scenario from the image: peer <-veth-> [portmuxd (image)] <-tap-> kernel, portmux-echo (image)"
 pmx_hugepages 512
 tb_up
-img_env > "$W/env"
-mkdir -p "$W/run" "$W/huge"
 # hugetlbfs for the image's user, as DEPLOY.md tells operators to mount it
-mount -t hugetlbfs -o "uid=$PMX_UID,gid=$PMX_UID,mode=0770" nodev "$W/huge" || die "hugetlbfs mount"
+# (size= makes the mount account its pages: df shows what portmuxd holds)
+mount -t hugetlbfs -o "uid=$PMX_UID,gid=$PMX_UID,mode=0770,size=1G" nodev "$W/huge" ||
+	die "hugetlbfs mount"
 tb_on_exit "umount $W/huge"
 cat > "$W/portmux.json" <<JSON
 {
@@ -178,8 +191,8 @@ cat > "$W/portmux.json" <<JSON
   "mbufs": 16384
 }
 JSON
-TB_SOCK=$W/run/portmux.sock
-img_run daemon
+TB_SOCK=$W/run/portmux.sock   # the volume, seen from the host
+img_run daemon "$DAEMON_PRIV"
 DPID=$TB_PID_daemon
 tb_on_exit "kill -TERM $DPID; for i in \$(seq 50); do kill -0 $DPID || break; sleep 0.1; done"
 if ! tb_wait_for "portmuxd ready" 200 grep -q '^ready' "$TB_DIR/daemon.log"; then
@@ -194,12 +207,13 @@ status=$(grep -E '^(Uid|CapEff|NoNewPrivs)' "/proc/$DPID/status" | tr -s '\t' ' 
 echo "  portmuxd process: $status"
 assert_match "portmuxd runs as the unprivileged user" "Uid: $PMX_UID $PMX_UID" "$status"
 assert_match "with CAP_NET_ADMIN, CAP_NET_RAW, CAP_IPC_LOCK only" "CapEff: 0000000000007000" "$status"
+echo "  hugepage memory held by portmuxd: $(df -k --output=used "$W/huge" | tail -1 | awk '{ printf "%.0f MB", $1 / 1024 }')"
 echo "  /run/portmux (the shared volume): $(cd "$W/run" && find . -maxdepth 3 | sort | tr '\n' ' ')"
 assert_eq "DPDK's runtime directory is in the shared volume" yes \
 	"$([ -d "$W/run/dpdk/$TB_PREFIX" ] && echo yes)"
 
 tb_bg sshd socat TCP-LISTEN:22,fork,reuseaddr SYSTEM:'echo SSH-2.0-kernel'
-img_run echo portmux-echo 7
+img_run echo "$CLIENT_PRIV" portmux-echo 7
 tb_wait_for "portmux-echo listening" 100 grep -q listening "$TB_DIR/echo.log" ||
 	{ sed 's/^/  portmux-echo | /' "$TB_DIR/echo.log"; die "portmux-echo from the image did not attach"; }
 tb_wait_for "kernel :22 listening" 100 in_app sh -c "ss -ltn | grep -q ':22 '"
@@ -226,7 +240,7 @@ echo "  stats: $(jq -c '.result.ports[0] | {rx, to_clients, to_kernel, tx_wire}'
 assert_eq "the switch counted 3 frames to the client" yes \
 	"$(jq -r '.result.ports[0].to_clients >= 3' <<< "$stats")"
 if [ -f "$CTX/tools/portmux-ctl/meson.build" ]; then
-	img_run ctl portmux-ctl show port stats all
+	img_run ctl "$CLIENT_PRIV" portmux-ctl show port stats all
 	tb_wait_for "portmux-ctl exit" 50 sh -c "! kill -0 $TB_PID_ctl"
 	sed 's/^/  portmux-ctl | /' "$TB_DIR/ctl.log" | head -12
 	assert_match "portmux-ctl from the image talks to the daemon" "wan0" "$(cat "$TB_DIR/ctl.log")"
