@@ -153,9 +153,10 @@ static err_t on_recv(void *arg, struct tcp_pcb *pcb, struct pbuf *p, err_t err)
 		return ERR_OK;
 	}
 	hc->idle_polls = 0;
-	room = (u16_t)(sizeof(hc->req) - hc->len); /* what does not fit makes the request too long */
-	hc->len += pbuf_copy_partial(p, hc->req + hc->len, p->tot_len < room ? p->tot_len : room,
-				     0);
+	room = (u16_t)(sizeof(hc->req) - hc->len); /* what does not fit: the request is too long */
+	if (room > p->tot_len)
+		room = p->tot_len;
+	hc->len += pbuf_copy_partial(p, hc->req + hc->len, room, 0);
 	pbuf_free(p);
 	ret = http_request_parse(hc->req, hc->len, sizeof(hc->req), &req);
 	return ret == 0 ? ERR_OK : respond(hc, ret, &req);

@@ -29,7 +29,7 @@ struct http_server_stats {
 	uint64_t ok;          /**< 200 */
 	uint64_t not_found;   /**< 404 */
 	uint64_t bad;         /**< 400 and 501 */
-	uint64_t timeouts;    /**< closed because the request did not arrive in time */
+	uint64_t timeouts;    /**< request not received, or response not acknowledged, in time */
 };
 
 /** A server. Fields are private to http_server.c except the stats. */
