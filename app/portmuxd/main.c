@@ -1,24 +1,30 @@
 /* main.c - portmuxd: load the config, start EAL, ports and RX lcores, serve the control socket */
 #include <errno.h>
 #include <getopt.h>
+#include <glob.h>
 #include <libgen.h>
+#include <mntent.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
+#include <rte_cycles.h>
 #include <rte_eal.h>
 #include <rte_ethdev.h>
 #include <rte_lcore.h>
 #include <rte_malloc.h>
 #include <rte_mbuf.h>
 #include <rte_memzone.h>
+#include <rte_pdump.h>
 
 #include "client_registry.h"
 #include "config.h"
 #include "ctl.h"
 #include "pmx_log.h"
 #include "port_setup.h"
+#include "prompt.h"
 
 static volatile sig_atomic_t stop_requested;
 
@@ -176,12 +182,44 @@ static void print_banner(const struct daemon *d)
 	fflush(stdout);
 }
 
+/* After a failed start, remove what EAL leaves on disk for this file-prefix: the hugepage files
+ * of memory DPDK never frees (the ethdev data memzone) and the runtime directory. No client
+ * can have attached yet, so nothing else maps them. */
+static void remove_eal_files(const char *rundir)
+{
+	const char *prefix = strrchr(rundir, '/') ? strrchr(rundir, '/') + 1 : rundir;
+	FILE *mounts = setmntent("/proc/mounts", "r");
+	char pattern[PATH_MAX];
+	struct mntent *m;
+	glob_t g = {0}; /* globfree() takes it with nothing found */
+
+	while (mounts != NULL && (m = getmntent(mounts)) != NULL) {
+		if (strcmp(m->mnt_type, "hugetlbfs") != 0 ||
+		    snprintf(pattern, sizeof(pattern), "%s/%smap_*", m->mnt_dir, prefix) >=
+			    (int)sizeof(pattern))
+			continue;
+		if (glob(pattern, 0, NULL, &g) == 0)
+			for (size_t i = 0; i < g.gl_pathc; i++)
+				unlink(g.gl_pathv[i]);
+		globfree(&g);
+	}
+	if (mounts != NULL)
+		endmntent(mounts);
+	if (snprintf(pattern, sizeof(pattern), "%s/*", rundir) < (int)sizeof(pattern) &&
+	    glob(pattern, 0, NULL, &g) == 0)
+		for (size_t i = 0; i < g.gl_pathc; i++)
+			unlink(g.gl_pathv[i]);
+	globfree(&g);
+	rmdir(rundir);
+}
+
 int main(int argc, char **argv)
 {
 	static const struct option longopts[] = {
 		{"version", no_argument, NULL, 'V'}, {"help", no_argument, NULL, 'h'}, {NULL, 0, NULL, 0}};
 	static struct daemon d;
 	const char *conf_path = NULL;
+	static char rundir[PATH_MAX]; /* set once we are the primary: its files are ours */
 	int opt, ret, exit_code = 1;
 
 	while ((opt = getopt_long(argc, argv, "c:ih", longopts, NULL)) != -1) {
@@ -220,6 +258,11 @@ int main(int argc, char **argv)
 		fprintf(stderr, "portmuxd: eal: must run as the primary process\n");
 		goto out_eal;
 	}
+	snprintf(rundir, sizeof(rundir), "%s", rte_eal_get_runtime_dir());
+	/* dpdk-dumpcap (a secondary process) captures the ports through pdump */
+	if (rte_pdump_init() != 0)
+		PMX_LOG(WARNING, main, "pdump: %s: dpdk-dumpcap will not work",
+			rte_strerror(rte_errno));
 
 	/* start-up, in order; each step undone below in reverse */
 	if (switch_init(&d) != 0 || pmx_ports_init(&d.sw, &d.cfg, d.err, sizeof(d.err)) != 0 ||
@@ -227,6 +270,8 @@ int main(int argc, char **argv)
 		fprintf(stderr, "portmuxd: %s: %s\n", conf_path, d.err);
 		goto out_switch;
 	}
+	if (pmx_telemetry_init(&d.ctl) != 0)
+		PMX_LOG(WARNING, main, "telemetry: cannot register /portmux/* commands");
 	signal(SIGINT, on_signal);
 	signal(SIGTERM, on_signal);
 	signal(SIGPIPE, SIG_IGN);
@@ -234,15 +279,29 @@ int main(int argc, char **argv)
 	for (unsigned w = 0; w < d.sw.n_workers; w++)
 		rte_eal_remote_launch(pmx_worker_main, d.sw.workers[w], d.sw.workers[w]->lcore_id);
 	print_banner(&d);
+	if (d.interactive && pmx_prompt_start(&d.ctl, &stop_requested) != 0)
+		stop_requested = 1;
 
-	/* the management loop: control socket until a signal */
+	/* the management loop: control socket and prompt until a signal or quit */
+	uint64_t last_age = rte_rdtsc();
+
 	while (!stop_requested) {
 		/* control requests (the socket), at most 20 ms of waiting */
 		pmx_ctl_poll(&d.ctl, 20);
+		pmx_ctl_lock(&d.ctl); /* telemetry reads rules from its own thread */
+		/* first frames of new client connections, from the RX lcores */
+		pmx_learn_poll(&d.ctl);
 		/* the dataplane's view of the appliance's own addresses */
 		pmx_local_addrs_refresh(&d.ctl);
+		/* once a second: forget learned connections gone idle */
+		if (rte_rdtsc() - last_age > rte_get_tsc_hz()) {
+			last_age = rte_rdtsc();
+			pmx_learn_age(&d.ctl);
+		}
+		pmx_ctl_unlock(&d.ctl);
 	}
 
+	pmx_prompt_stop();
 	printf("portmuxd: stopping\n");
 	__atomic_store_n(&d.sw.quit, 1, __ATOMIC_RELAXED);
 	rte_eal_mp_wait_lcore();
@@ -250,8 +309,11 @@ int main(int argc, char **argv)
 	exit_code = 0;
 out_switch:
 	switch_fini(&d);
+	rte_pdump_uninit();
 out_eal:
 	rte_eal_cleanup();
+	if (exit_code != 0 && rundir[0] != '\0')
+		remove_eal_files(rundir);
 out_argv:
 	free(eal_argv);
 out_config:

@@ -1,13 +1,20 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /**
  * @file
- * ctl.h - the control API (DESIGN.md §4): NDJSON over a UNIX stream socket, served by the
- * management lcore. Everything here runs on the management lcore only; the dataplane is
- * reached through the flow table (RCU) and the client registry.
+ * ctl.h - the control API (DESIGN.md §4, docs/CONTROL-API.md): NDJSON over a UNIX stream
+ * socket, served by the management lcore. The dataplane is reached only through the flow
+ * table (RCU), the client registry and atomic stores (kernel policy).
+ *
+ * Thread-safety: everything here is called by the management thread, except the telemetry
+ * callbacks (telemetry.c), which run on DPDK's telemetry thread. Both sides hold ctl->lock
+ * (recursive) while they touch sessions, rules or baselines: pmx_ctl_poll() and
+ * pmx_ctl_execute() take it themselves; code that writes the flow table from the management
+ * loop outside of them (timers) should wrap its writes in pmx_ctl_lock()/pmx_ctl_unlock().
  */
 #ifndef PMX_CTL_H
 #define PMX_CTL_H
 
+#include <pthread.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <sys/types.h>
@@ -17,13 +24,20 @@
 #include "config.h"
 #include "pmx_switch.h"
 
-#define PMX_CTL_MAX_REQUEST (64 * 1024)  /**< longer request lines get E2BIG */
+#define PMX_CTL_MAX_REQUEST (64 * 1024)      /**< longer request lines get E2BIG */
 #define PMX_CTL_MAX_OUTPUT (4 * 1024 * 1024) /**< unread replies beyond this drop the peer */
+#define PMX_CTL_PAUSE_OUTPUT (256 * 1024)    /**< stop reading a peer that does not read */
 #define PMX_CTL_MAX_SESSIONS 1024
+#define PMX_CTL_SESSIONS_PER_UID 64          /**< per non-root uid */
+#define PMX_CTL_BUDGET 16                    /**< requests per session per poll round */
 
-/** One connection (or the daemon's own CLI). */
+/** What an epoll entry of the control loop is. */
+enum pmx_ctl_kind { PMX_CTL_LISTENER = 0, PMX_CTL_SESSION, PMX_CTL_WATCH };
+
+/** One connection (or the daemon's own CLI, fd -1). Zero-initialised fields are valid. */
 struct pmx_ctl_session {
-	int fd;            /**< -1 for the built-in CLI session */
+	enum pmx_ctl_kind kind; /**< PMX_CTL_SESSION */
+	int fd;            /**< -1 for a session that is not a socket (CLI, tests) */
 	uid_t uid;         /**< from SO_PEERCRED */
 	gid_t gid;
 	pid_t pid;
@@ -31,12 +45,37 @@ struct pmx_ctl_session {
 	int client_id;     /**< -1 until hello */
 	char name[PMX_NAME_LEN];
 	unsigned n_rules;  /**< rules it owns (quota) */
-	size_t rlen;       /**< bytes in rbuf */
 	bool discarding;   /**< skipping the rest of an oversize line */
+	bool eof;          /**< the peer half-closed: answer what is buffered, then close */
+	bool closing;      /**< close at the end of this poll round (kick, error) */
+	size_t rlen;       /**< bytes in rbuf */
 	char rbuf[PMX_CTL_MAX_REQUEST + 1];
 	char *wbuf;        /**< replies not yet written */
 	size_t wlen;
 };
+
+/** An extra fd served by the control loop (the interactive prompt's stdin). */
+struct pmx_ctl_watch {
+	enum pmx_ctl_kind kind; /**< PMX_CTL_WATCH */
+	int fd;
+	void (*readable)(void *arg); /**< called with ctl->lock held */
+	void *arg;
+};
+
+/** Counters as they were at the last "clear port stats" (ctl_stats.c). */
+struct pmx_ctl_baseline {
+	struct pmx_port_counters port[PMX_MAX_PORTS]; /**< per port, summed over workers */
+	uint64_t drops[PMX_DROP_MAX];                 /**< summed over workers */
+	struct {
+		uint64_t loops, busy_loops, drops[PMX_DROP_MAX];
+	} worker[RTE_MAX_LCORE];
+	struct {
+		uint64_t ipackets, opackets, imissed, ierrors, oerrors, ibytes, obytes;
+	} ethdev[RTE_MAX_ETHPORTS];
+	uint64_t cleared_at; /**< time(NULL) of the last clear, 0 = never */
+};
+
+struct pmx_port_resv;
 
 /** The control plane. */
 struct pmx_ctl {
@@ -44,14 +83,22 @@ struct pmx_ctl {
 	const struct pmx_config *cfg;
 	int listen_fd;
 	int epfd;
+	enum pmx_ctl_kind listener_kind; /**< epoll tag of listen_fd */
 	bool has_admin_gid;
 	gid_t admin_gid;
 	char file_prefix[64];
-	enum pmx_kernel_policy policy;
+	pthread_mutex_t lock; /**< recursive; see the file comment */
 	struct pmx_ctl_session *sessions[PMX_CTL_MAX_SESSIONS];
 	struct pmx_ctl_session *client_session[PMX_MAX_CLIENTS]; /**< by client id */
+	struct pmx_ctl_baseline *base;
+	struct pmx_port_resv *resv; /**< kernel sockets holding clients' ports (port_reserve.c) */
 	uint64_t requests;
 	uint64_t errors;
+	uint64_t learned;       /**< client connections learned from their first frame */
+	uint64_t learn_refused; /**< first frames refused (port taken, quota, ...) */
+	uint64_t log_window;   /**< second of the current bad-input log window */
+	unsigned log_count;    /**< bad-input lines logged in it */
+	uint64_t log_dropped;  /**< bad-input lines not logged (rate limit) */
 };
 
 /**
@@ -61,7 +108,11 @@ struct pmx_ctl {
 int pmx_ctl_init(struct pmx_ctl *ctl, struct pmx_switch *sw, const struct pmx_config *cfg,
 		 char *err, size_t errlen);
 
-/** Serve the socket for at most timeout_ms. @return events handled, or -errno. */
+/**
+ * Serve the socket (and watched fds) for at most timeout_ms: accept, read, answer at most
+ * PMX_CTL_BUDGET requests per session, write. Returns at once when a session has requests
+ * left over from an earlier round. @return events handled, or -errno.
+ */
 int pmx_ctl_poll(struct pmx_ctl *ctl, int timeout_ms);
 
 /** Close every session (detaching clients) and the socket; removes the socket file. */
@@ -71,22 +122,53 @@ void pmx_ctl_close(struct pmx_ctl *ctl);
 int pmx_ctl_fd(const struct pmx_ctl *ctl);
 
 /**
+ * Serve w->fd from the control loop: w->readable(w->arg) runs (lock held) when it is
+ * readable or hung up. w must stay valid until pmx_ctl_unwatch(). @return 0 or -errno.
+ */
+int pmx_ctl_watch(struct pmx_ctl *ctl, struct pmx_ctl_watch *w);
+void pmx_ctl_unwatch(struct pmx_ctl *ctl, struct pmx_ctl_watch *w);
+
+/** Take / release the control state lock (recursive). */
+void pmx_ctl_lock(struct pmx_ctl *ctl);
+void pmx_ctl_unlock(struct pmx_ctl *ctl);
+
+/**
  * Execute one request object for session s; returns the reply object (new reference),
- * always {"id":..., "ok":...}. Used by the socket, the CLI and tests.
+ * always {"id":..., "ok":...}. Takes the lock. Used by the socket, the CLI and tests.
  */
 json_t *pmx_ctl_execute(struct pmx_ctl *ctl, struct pmx_ctl_session *s, json_t *req);
 
-/** Detach the client of session s (if any): rules and rings released. */
+/** Detach the client of session s (if any): rules, port reservations and rings released. */
 void pmx_ctl_session_detach(struct pmx_ctl *ctl, struct pmx_ctl_session *s);
 
-/* ctl_stats.c: read-only views */
+/**
+ * Log one line about bad input from a peer, at most 10 a second (the rest are counted and
+ * summed up in the next window's first line).
+ */
+void pmx_ctl_log_bad_input(struct pmx_ctl *ctl, const struct pmx_ctl_session *s,
+			   const char *what);
+
+/* ctl_stats.c: read-only JSON views (caller holds the lock) */
 json_t *pmx_ctl_stats_json(struct pmx_ctl *ctl);
+/** Rules of owner only_owner (a client id, PMX_OWNER_*), or all when only_owner < 0. */
 json_t *pmx_ctl_rules_json(struct pmx_ctl *ctl, int only_owner);
 json_t *pmx_ctl_clients_json(struct pmx_ctl *ctl);
 json_t *pmx_ctl_rule_json(struct pmx_ctl *ctl, uint32_t rule_id);
+/** One port's description (device, driver, link, queues, kernel path, addresses). */
+json_t *pmx_ctl_port_info_json(struct pmx_ctl *ctl, unsigned p);
+/** Remember every counter now, so stats count from zero again. */
+void pmx_ctl_stats_clear(struct pmx_ctl *ctl);
+/** Owner of a rule as JSON: "kernel", "drop" or {"client_id": n, "name": ...}. */
+json_t *pmx_ctl_owner_json(const struct pmx_ctl *ctl, uint16_t owner);
+/** "tcp", "udp", ... or the number. */
+const char *pmx_ctl_proto_name(uint8_t proto, char *buf, size_t len);
 
 /* local_addrs.c: refresh the dataplane's own-address sets (call periodically) */
 void pmx_local_addrs_refresh(struct pmx_ctl *ctl);
+
+/* learn.c: outgoing client connections learned from their first frame (management loop) */
+unsigned pmx_learn_poll(struct pmx_ctl *ctl);
+void pmx_learn_age(struct pmx_ctl *ctl);
 
 /* addresses.c: the addresses of port p (configured, else those of its kernel interface) */
 unsigned pmx_port_addresses(const struct pmx_ctl *ctl, unsigned p, uint8_t (*out)[16],
@@ -95,5 +177,12 @@ unsigned pmx_port_addresses(const struct pmx_ctl *ctl, unsigned p, uint8_t (*out
 const char *pmx_addr_str(const uint8_t ip[16], char *buf, size_t len);
 /** Parse an IPv4/IPv6 address into key form. 0 or -EINVAL. */
 int pmx_addr_parse(const char *s, uint8_t out[16]);
+
+/* telemetry.c */
+/**
+ * Register /portmux/stats, /portmux/clients and /portmux/rules with rte_telemetry for ctl
+ * (one control plane per process). Call after rte_eal_init(). @return 0 or -errno.
+ */
+int pmx_telemetry_init(struct pmx_ctl *ctl);
 
 #endif

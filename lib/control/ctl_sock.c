@@ -1,4 +1,4 @@
-/* ctl_sock.c - the control socket: accept, read NDJSON lines, write replies (management lcore) */
+/* ctl_sock.c - the control socket: accept, read NDJSON lines, answer within a budget, write replies */
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
@@ -9,13 +9,15 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
+#include <time.h>
 #include <unistd.h>
 
-#include <rte_log.h>
-
 #include "ctl.h"
+#include "pmx_log.h"
+#include "port_reserve.h"
 
-#define RTE_LOGTYPE_PMX_CTL RTE_LOGTYPE_USER1
+#define BAD_INPUT_LOGS_PER_S 10
+#define ACCEPTS_PER_ROUND 16
 
 static bool in_group(gid_t gid, pid_t pid, gid_t want)
 {
@@ -29,14 +31,29 @@ static bool in_group(gid_t gid, pid_t pid, gid_t want)
 	if (f == NULL)
 		return found;
 	while (!found && fgets(line, sizeof(line), f) != NULL) {
+		char *save = NULL;
+
 		if (strncmp(line, "Groups:", 7) != 0)
 			continue;
-		for (char *tok = strtok(line + 7, " \t\n"); tok; tok = strtok(NULL, " \t\n"))
+		for (char *tok = strtok_r(line + 7, " \t\n", &save); tok;
+		     tok = strtok_r(NULL, " \t\n", &save))
 			if ((gid_t)strtoul(tok, NULL, 10) == want)
 				found = true;
 	}
 	fclose(f);
 	return found;
+}
+
+static int init_lock(struct pmx_ctl *ctl)
+{
+	pthread_mutexattr_t attr;
+	int ret;
+
+	pthread_mutexattr_init(&attr);
+	pthread_mutexattr_settype(&attr, PTHREAD_MUTEX_RECURSIVE);
+	ret = pthread_mutex_init(&ctl->lock, &attr);
+	pthread_mutexattr_destroy(&attr);
+	return -ret;
 }
 
 int pmx_ctl_init(struct pmx_ctl *ctl, struct pmx_switch *sw, const struct pmx_config *cfg,
@@ -50,8 +67,8 @@ int pmx_ctl_init(struct pmx_ctl *ctl, struct pmx_switch *sw, const struct pmx_co
 	memset(ctl, 0, sizeof(*ctl));
 	ctl->sw = sw;
 	ctl->cfg = cfg;
-	ctl->policy = cfg->policy;
 	ctl->listen_fd = ctl->epfd = -1;
+	ctl->listener_kind = PMX_CTL_LISTENER;
 	if (cfg->socket_group[0] != '\0') {
 		struct group *gr = getgrnam(cfg->socket_group);
 
@@ -61,6 +78,12 @@ int pmx_ctl_init(struct pmx_ctl *ctl, struct pmx_switch *sw, const struct pmx_co
 		}
 		ctl->has_admin_gid = true;
 		ctl->admin_gid = gr->gr_gid;
+	}
+	ctl->base = calloc(1, sizeof(*ctl->base));
+	ctl->resv = pmx_port_resv_create(pmx_flow_table_id_limit(sw->ft));
+	if (ctl->base == NULL || ctl->resv == NULL || init_lock(ctl) != 0) {
+		snprintf(err, errlen, "control: out of memory");
+		goto fail_free;
 	}
 
 	/* the socket's directory is created if missing (e.g. /run/portmux) */
@@ -81,7 +104,7 @@ int pmx_ctl_init(struct pmx_ctl *ctl, struct pmx_switch *sw, const struct pmx_co
 	    listen(ctl->listen_fd, 64) != 0)
 		goto fail_errno;
 	ctl->epfd = epoll_create1(EPOLL_CLOEXEC);
-	ev.data.ptr = NULL; /* NULL marks the listening socket */
+	ev.data.ptr = &ctl->listener_kind;
 	if (ctl->epfd < 0 || epoll_ctl(ctl->epfd, EPOLL_CTL_ADD, ctl->listen_fd, &ev) != 0)
 		goto fail_errno;
 	return 0;
@@ -95,12 +118,58 @@ fail_errno:;
 	if (ctl->epfd >= 0)
 		close(ctl->epfd);
 	ctl->listen_fd = ctl->epfd = -1;
+	pthread_mutex_destroy(&ctl->lock);
+	pmx_port_resv_destroy(ctl->resv);
+	free(ctl->base);
+	ctl->resv = NULL;
+	ctl->base = NULL;
 	return ret;
+fail_free:
+	pmx_port_resv_destroy(ctl->resv);
+	free(ctl->base);
+	ctl->resv = NULL;
+	ctl->base = NULL;
+	return -ENOMEM;
 }
 
 int pmx_ctl_fd(const struct pmx_ctl *ctl)
 {
 	return ctl->epfd;
+}
+
+int pmx_ctl_watch(struct pmx_ctl *ctl, struct pmx_ctl_watch *w)
+{
+	struct epoll_event ev = {.events = EPOLLIN, .data.ptr = w};
+
+	w->kind = PMX_CTL_WATCH;
+	return epoll_ctl(ctl->epfd, EPOLL_CTL_ADD, w->fd, &ev) == 0 ? 0 : -errno;
+}
+
+void pmx_ctl_unwatch(struct pmx_ctl *ctl, struct pmx_ctl_watch *w)
+{
+	epoll_ctl(ctl->epfd, EPOLL_CTL_DEL, w->fd, NULL);
+}
+
+void pmx_ctl_log_bad_input(struct pmx_ctl *ctl, const struct pmx_ctl_session *s,
+			   const char *what)
+{
+	uint64_t now = (uint64_t)time(NULL);
+
+	if (now != ctl->log_window) {
+		if (ctl->log_dropped > 0)
+			PMX_LOG(NOTICE, ctl, "%llu more bad requests not logged",
+				(unsigned long long)ctl->log_dropped);
+		ctl->log_window = now;
+		ctl->log_count = 0;
+		ctl->log_dropped = 0;
+	}
+	if (ctl->log_count >= BAD_INPUT_LOGS_PER_S) {
+		ctl->log_dropped++;
+		return;
+	}
+	ctl->log_count++;
+	PMX_LOG(NOTICE, ctl, "bad request from pid %d uid %u: %s", (int)s->pid, (unsigned)s->uid,
+		what);
 }
 
 static void session_close(struct pmx_ctl *ctl, struct pmx_ctl_session *s)
@@ -113,63 +182,6 @@ static void session_close(struct pmx_ctl *ctl, struct pmx_ctl_session *s)
 	close(s->fd);
 	free(s->wbuf);
 	free(s);
-}
-
-static void accept_one(struct pmx_ctl *ctl)
-{
-	struct epoll_event ev = {.events = EPOLLIN | EPOLLRDHUP};
-	struct pmx_ctl_session *s;
-	struct ucred cred;
-	socklen_t clen = sizeof(cred);
-	unsigned slot;
-	int fd;
-
-	fd = accept4(ctl->listen_fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
-	if (fd < 0)
-		return;
-	for (slot = 0; slot < PMX_CTL_MAX_SESSIONS && ctl->sessions[slot] != NULL; slot++)
-		;
-	s = slot < PMX_CTL_MAX_SESSIONS ? calloc(1, sizeof(*s)) : NULL;
-	if (s == NULL || getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &clen) != 0) {
-		free(s);
-		close(fd);
-		return;
-	}
-	s->fd = fd;
-	s->uid = cred.uid;
-	s->gid = cred.gid;
-	s->pid = cred.pid;
-	s->client_id = -1;
-	s->admin = cred.uid == 0 ||
-		   (ctl->has_admin_gid && in_group(cred.gid, cred.pid, ctl->admin_gid));
-	ev.data.ptr = s;
-	if (epoll_ctl(ctl->epfd, EPOLL_CTL_ADD, fd, &ev) != 0) {
-		free(s);
-		close(fd);
-		return;
-	}
-	ctl->sessions[slot] = s;
-}
-
-/* Write what is queued; returns -1 when the peer is gone or hopelessly behind. */
-static int flush_output(struct pmx_ctl *ctl, struct pmx_ctl_session *s)
-{
-	struct epoll_event ev = {.events = EPOLLIN | EPOLLRDHUP, .data.ptr = s};
-
-	while (s->wlen > 0) {
-		ssize_t w = send(s->fd, s->wbuf, s->wlen, MSG_NOSIGNAL);
-
-		if (w < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
-			break;
-		if (w <= 0)
-			return -1;
-		memmove(s->wbuf, s->wbuf + w, s->wlen - w);
-		s->wlen -= w;
-	}
-	if (s->wlen > 0)
-		ev.events |= EPOLLOUT;
-	epoll_ctl(ctl->epfd, EPOLL_CTL_MOD, s->fd, &ev);
-	return 0;
 }
 
 static int queue_reply(struct pmx_ctl_session *s, json_t *reply)
@@ -201,8 +213,106 @@ static int queue_reply(struct pmx_ctl_session *s, json_t *reply)
 
 static json_t *error_reply(const char *code, const char *msg)
 {
-	return json_pack("{s:n, s:b, s:{s:s, s:s}}", "id", 0, "ok", 0, "error", "code", code,
+	return json_pack("{s:n, s:b, s:{s:s, s:s}}", "id", "ok", 0, "error", "code", code,
 			 "message", msg);
+}
+
+static void accept_one(struct pmx_ctl *ctl, int fd)
+{
+	struct pmx_ctl_session *s;
+	struct ucred cred;
+	socklen_t clen = sizeof(cred);
+	unsigned slot, same_uid = 0;
+
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &clen) != 0) {
+		close(fd);
+		return;
+	}
+	for (slot = 0; slot < PMX_CTL_MAX_SESSIONS; slot++)
+		same_uid += ctl->sessions[slot] != NULL && ctl->sessions[slot]->uid == cred.uid;
+	for (slot = 0; slot < PMX_CTL_MAX_SESSIONS && ctl->sessions[slot] != NULL; slot++)
+		;
+	if (slot == PMX_CTL_MAX_SESSIONS || (cred.uid != 0 && same_uid >= PMX_CTL_SESSIONS_PER_UID)) {
+		static const char busy[] = "{\"id\":null,\"ok\":false,\"error\":{\"code\":\"EMFILE\","
+					   "\"message\":\"too many connections\"}}\n";
+
+		if (send(fd, busy, sizeof(busy) - 1, MSG_NOSIGNAL | MSG_DONTWAIT) < 0)
+			PMX_LOG(DEBUG, ctl, "refused connection gone already");
+		close(fd);
+		PMX_LOG(NOTICE, ctl, "connection of uid %u refused: too many", (unsigned)cred.uid);
+		return;
+	}
+	s = calloc(1, sizeof(*s));
+	if (s == NULL) {
+		close(fd);
+		return;
+	}
+	s->kind = PMX_CTL_SESSION;
+	s->fd = fd;
+	s->uid = cred.uid;
+	s->gid = cred.gid;
+	s->pid = cred.pid;
+	s->client_id = -1;
+	s->admin = cred.uid == 0 ||
+		   (ctl->has_admin_gid && in_group(cred.gid, cred.pid, ctl->admin_gid));
+	struct epoll_event ev = {.events = EPOLLIN | EPOLLRDHUP, .data.ptr = s};
+
+	if (epoll_ctl(ctl->epfd, EPOLL_CTL_ADD, fd, &ev) != 0) {
+		free(s);
+		close(fd);
+		return;
+	}
+	ctl->sessions[slot] = s;
+}
+
+static void accept_some(struct pmx_ctl *ctl)
+{
+	for (unsigned i = 0; i < ACCEPTS_PER_ROUND; i++) {
+		int fd = accept4(ctl->listen_fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+
+		if (fd < 0)
+			return;
+		accept_one(ctl, fd);
+	}
+}
+
+/* Is there a complete request line in s->rbuf? */
+static bool has_line(const struct pmx_ctl_session *s)
+{
+	return s->rlen > 0 && memchr(s->rbuf, '\n', s->rlen) != NULL;
+}
+
+/* Which events s waits for: input only while it has room and its replies are read. */
+static void update_interest(struct pmx_ctl *ctl, struct pmx_ctl_session *s)
+{
+	struct epoll_event ev = {.events = 0, .data.ptr = s};
+
+	if (!s->eof)
+		ev.events |= EPOLLRDHUP; /* level-triggered: once seen, it would fire forever */
+	if (!s->eof && s->rlen <= PMX_CTL_MAX_REQUEST && s->wlen < PMX_CTL_PAUSE_OUTPUT)
+		ev.events |= EPOLLIN;
+	if (s->wlen > 0)
+		ev.events |= EPOLLOUT;
+	epoll_ctl(ctl->epfd, EPOLL_CTL_MOD, s->fd, &ev);
+}
+
+/* Write what is queued; -1 when the peer is gone. */
+static int flush_output(struct pmx_ctl_session *s)
+{
+	size_t done = 0;
+
+	while (done < s->wlen) {
+		ssize_t w = send(s->fd, s->wbuf + done, s->wlen - done, MSG_NOSIGNAL);
+
+		if (w < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+			break;
+		if (w <= 0)
+			return -1;
+		done += (size_t)w;
+	}
+	memmove(s->wbuf, s->wbuf + done, s->wlen - done);
+	s->wlen -= done;
+	return 0;
 }
 
 static int handle_line(struct pmx_ctl *ctl, struct pmx_ctl_session *s, const char *line,
@@ -212,12 +322,16 @@ static int handle_line(struct pmx_ctl *ctl, struct pmx_ctl_session *s, const cha
 	json_t *req, *reply;
 	char msg[256];
 
+	if (len > 0 && line[len - 1] == '\r')
+		len--;
 	if (len == 0)
 		return 0;
-	req = json_loadb(line, len, JSON_REJECT_DUPLICATES, &jerr);
+	req = json_loadb(line, len, JSON_REJECT_DUPLICATES | JSON_DECODE_ANY, &jerr);
 	if (req == NULL) {
 		snprintf(msg, sizeof(msg), "invalid JSON at column %d: %s", jerr.column, jerr.text);
+		ctl->requests++;
 		ctl->errors++;
+		pmx_ctl_log_bad_input(ctl, s, msg);
 		return queue_reply(s, error_reply("EINVAL", msg));
 	}
 	reply = pmx_ctl_execute(ctl, s, req);
@@ -225,74 +339,134 @@ static int handle_line(struct pmx_ctl *ctl, struct pmx_ctl_session *s, const cha
 	return queue_reply(s, reply);
 }
 
-/* Read what arrived and answer every complete line; -1 closes the session. */
-static int read_input(struct pmx_ctl *ctl, struct pmx_ctl_session *s)
+/* Answer up to PMX_CTL_BUDGET complete lines; -1 closes the session. */
+static int serve_lines(struct pmx_ctl *ctl, struct pmx_ctl_session *s)
 {
-	for (;;) {
-		ssize_t r = recv(s->fd, s->rbuf + s->rlen, PMX_CTL_MAX_REQUEST + 1 - s->rlen, 0);
-		size_t start = 0;
+	size_t start = 0;
+	int ret = 0;
 
-		if (r < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
-			return 0;
-		if (r <= 0)
-			return -1;
-		s->rlen += r;
-		for (size_t i = 0; i < s->rlen; i++) {
-			if (s->rbuf[i] != '\n')
-				continue;
-			if (!s->discarding && handle_line(ctl, s, s->rbuf + start, i - start) != 0)
-				return -1;
-			s->discarding = false;
-			start = i + 1;
-			/* a client that detached itself (bye) is done after its reply */
-		}
-		memmove(s->rbuf, s->rbuf + start, s->rlen - start);
-		s->rlen -= start;
-		if (s->rlen > PMX_CTL_MAX_REQUEST) {
-			/* oversize request: answer once, skip up to its newline, stay connected */
-			if (!s->discarding &&
-			    queue_reply(s, error_reply("E2BIG", "request longer than 64 KiB")) != 0)
-				return -1;
-			ctl->errors++;
-			s->discarding = true;
-			s->rlen = 0;
-		}
-		if (flush_output(ctl, s) != 0)
-			return -1;
+	for (unsigned n = 0; n < PMX_CTL_BUDGET && !s->closing && s->wlen < PMX_CTL_PAUSE_OUTPUT;
+	     n++) {
+		char *nl = memchr(s->rbuf + start, '\n', s->rlen - start);
+		size_t end;
+
+		if (nl == NULL)
+			break;
+		end = (size_t)(nl - s->rbuf);
+		if (!s->discarding)
+			ret = handle_line(ctl, s, s->rbuf + start, end - start);
+		s->discarding = false;
+		start = end + 1;
+		if (ret != 0)
+			break;
 	}
+	memmove(s->rbuf, s->rbuf + start, s->rlen - start);
+	s->rlen -= start;
+	return ret;
+}
+
+/* One recv into the free part of the buffer; -1 when the peer is gone. */
+static int read_some(struct pmx_ctl *ctl, struct pmx_ctl_session *s)
+{
+	ssize_t r;
+
+	if (s->eof || s->rlen > PMX_CTL_MAX_REQUEST)
+		return 0;
+	r = recv(s->fd, s->rbuf + s->rlen, PMX_CTL_MAX_REQUEST + 1 - s->rlen, 0);
+	if (r < 0)
+		return errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR ? 0 : -1;
+	if (r == 0) {
+		s->eof = true;
+		return 0;
+	}
+	s->rlen += (size_t)r;
+	if (s->rlen > PMX_CTL_MAX_REQUEST && !has_line(s)) {
+		/* oversize request: answer once, skip up to its newline, stay connected */
+		if (!s->discarding) {
+			ctl->requests++;
+			ctl->errors++;
+			pmx_ctl_log_bad_input(ctl, s, "request longer than 64 KiB");
+			if (queue_reply(s, error_reply("E2BIG", "request longer than 64 KiB")) != 0)
+				return -1;
+		}
+		s->discarding = true;
+		s->rlen = 0;
+	}
+	return 0;
+}
+
+/* Answer, write, decide: -1 when the session is over. */
+static int serve(struct pmx_ctl *ctl, struct pmx_ctl_session *s)
+{
+	if (serve_lines(ctl, s) != 0 || flush_output(s) != 0)
+		return -1;
+	if (s->eof && !has_line(s) && s->wlen == 0)
+		return -1; /* the peer is done and has every reply */
+	update_interest(ctl, s);
+	return 0;
 }
 
 int pmx_ctl_poll(struct pmx_ctl *ctl, int timeout_ms)
 {
 	struct epoll_event events[32];
-	int n = epoll_wait(ctl->epfd, events, RTE_DIM(events), timeout_ms);
+	bool backlog = false;
+	int n;
 
+	/* sessions with requests left from the last round are served without waiting */
+	for (unsigned i = 0; i < PMX_CTL_MAX_SESSIONS && !backlog; i++)
+		backlog = ctl->sessions[i] != NULL && has_line(ctl->sessions[i]) &&
+			  ctl->sessions[i]->wlen < PMX_CTL_PAUSE_OUTPUT;
+	n = epoll_wait(ctl->epfd, events, RTE_DIM(events), backlog ? 0 : timeout_ms);
 	if (n < 0)
 		return errno == EINTR ? 0 : -errno;
-	for (int i = 0; i < n; i++) {
-		struct pmx_ctl_session *s = events[i].data.ptr;
 
-		if (s == NULL) {
-			accept_one(ctl);
+	pmx_ctl_lock(ctl);
+	for (int i = 0; i < n; i++) {
+		enum pmx_ctl_kind *kind = events[i].data.ptr;
+		struct pmx_ctl_session *s;
+
+		if (*kind == PMX_CTL_LISTENER) {
+			accept_some(ctl);
 			continue;
 		}
-		if ((events[i].events & EPOLLIN) && read_input(ctl, s) != 0) {
-			session_close(ctl, s);
+		if (*kind == PMX_CTL_WATCH) {
+			struct pmx_ctl_watch *w = events[i].data.ptr;
+
+			w->readable(w->arg);
 			continue;
 		}
-		if ((events[i].events & EPOLLOUT) && flush_output(ctl, s) != 0) {
-			session_close(ctl, s);
+		s = events[i].data.ptr;
+		if (s->closing)
 			continue;
-		}
-		if (events[i].events & (EPOLLHUP | EPOLLERR | EPOLLRDHUP))
-			if (!(events[i].events & EPOLLIN) || read_input(ctl, s) != 0)
-				session_close(ctl, s);
+		if ((events[i].events & (EPOLLIN | EPOLLHUP | EPOLLERR | EPOLLRDHUP)) &&
+		    read_some(ctl, s) != 0)
+			s->closing = true;
+		if ((events[i].events & EPOLLERR) ||
+		    ((events[i].events & EPOLLHUP) && !(events[i].events & EPOLLIN)))
+			s->eof = true;
 	}
+	/* every session: at most PMX_CTL_BUDGET requests, then the next one */
+	for (unsigned i = 0; i < PMX_CTL_MAX_SESSIONS; i++) {
+		struct pmx_ctl_session *s = ctl->sessions[i];
+
+		if (s == NULL)
+			continue;
+		if (!s->closing && (has_line(s) || s->wlen > 0 || s->eof) && serve(ctl, s) != 0)
+			s->closing = true;
+		if (s->closing) {
+			flush_output(s); /* a kicked peer still gets what was queued, if it fits */
+			session_close(ctl, s);
+		}
+	}
+	pmx_ctl_unlock(ctl);
 	return n;
 }
 
 void pmx_ctl_close(struct pmx_ctl *ctl)
 {
+	if (ctl->base == NULL)
+		return; /* never initialised, or closed already */
+	pmx_ctl_lock(ctl);
 	for (unsigned i = 0; i < PMX_CTL_MAX_SESSIONS; i++)
 		if (ctl->sessions[i] != NULL)
 			session_close(ctl, ctl->sessions[i]);
@@ -303,4 +477,9 @@ void pmx_ctl_close(struct pmx_ctl *ctl)
 	if (ctl->epfd >= 0)
 		close(ctl->epfd);
 	ctl->listen_fd = ctl->epfd = -1;
+	pmx_port_resv_destroy(ctl->resv);
+	ctl->resv = NULL;
+	free(ctl->base);
+	ctl->base = NULL;
+	pmx_ctl_unlock(ctl);
 }

@@ -1,15 +1,19 @@
-/* ctl_stats.c - read-only JSON views of the switch: stats, rules, clients (management lcore) */
+/* ctl_stats.c - read-only JSON views of the switch (stats, rules, clients, ports) and stats baselines */
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 #include <arpa/inet.h>
 
 #include <rte_ethdev.h>
+#include <rte_lcore.h>
 #include <rte_mempool.h>
 
 #include "client_registry.h"
 #include "ctl.h"
+#include "flow_offload.h"
+#include "port_reserve.h"
 
-static const char *proto_name(uint8_t proto, char *buf, size_t len)
+const char *pmx_ctl_proto_name(uint8_t proto, char *buf, size_t len)
 {
 	switch (proto) {
 	case PMX_PROTO_TCP: return "tcp";
@@ -23,7 +27,7 @@ static const char *proto_name(uint8_t proto, char *buf, size_t len)
 	}
 }
 
-static json_t *owner_json(const struct pmx_ctl *ctl, uint16_t owner)
+json_t *pmx_ctl_owner_json(const struct pmx_ctl *ctl, uint16_t owner)
 {
 	if (owner == PMX_OWNER_KERNEL)
 		return json_string("kernel");
@@ -42,20 +46,24 @@ json_t *pmx_ctl_rule_json(struct pmx_ctl *ctl, uint32_t id)
 	const struct pmx_rule *r = pmx_flow_table_rule(ctl->sw->ft, id);
 	char lip[INET6_ADDRSTRLEN] = "*", rip[INET6_ADDRSTRLEN] = "", pbuf[8];
 	static const uint8_t any[16];
+	json_t *j;
 
-	if (r == NULL)
+	if (r == NULL || r->key.kind < PMX_KEY_EXACT || r->key.kind > PMX_KEY_IP ||
+	    r->origin >= RTE_DIM(origins) || r->key.port_id >= ctl->sw->n_ports)
 		return NULL;
 	if (memcmp(r->key.local_ip, any, 16) != 0)
 		pmx_addr_str(r->key.local_ip, lip, sizeof(lip));
 	if (r->key.kind == PMX_KEY_EXACT)
 		pmx_addr_str(r->key.remote_ip, rip, sizeof(rip));
-	json_t *j = json_pack("{s:I, s:s, s:s, s:s, s:s, s:o, s:I}", "rule_id", (json_int_t)id,
-			      "kind", kinds[r->key.kind], "origin", origins[r->origin], "port",
-			      ctl->sw->ports[r->key.port_id].name, "local_ip", lip, "owner",
-			      owner_json(ctl, r->owner), "hits",
-			      (json_int_t)pmx_flow_table_hits(ctl->sw->ft, id));
+	j = json_pack("{s:I, s:s, s:s, s:s, s:s, s:o, s:I, s:b}", "rule_id", (json_int_t)id, "kind",
+		      kinds[r->key.kind], "origin", origins[r->origin], "port",
+		      ctl->sw->ports[r->key.port_id].name, "local_ip", lip, "owner",
+		      pmx_ctl_owner_json(ctl, r->owner), "hits",
+		      (json_int_t)pmx_flow_table_hits(ctl->sw->ft, id), "reserved",
+		      ctl->resv != NULL && pmx_port_resv_held(ctl->resv, id));
 	if (r->key.kind != PMX_KEY_IP) {
-		json_object_set_new(j, "proto", json_string(proto_name(r->key.proto, pbuf, sizeof(pbuf))));
+		json_object_set_new(j, "proto", json_string(pmx_ctl_proto_name(r->key.proto, pbuf,
+										 sizeof(pbuf))));
 		json_object_set_new(j, "local_port", json_integer(ntohs(r->key.local_port)));
 	}
 	if (r->key.kind == PMX_KEY_EXACT) {
@@ -72,11 +80,25 @@ json_t *pmx_ctl_rules_json(struct pmx_ctl *ctl, int only_owner)
 
 	for (uint32_t id = 0; id < limit; id++) {
 		const struct pmx_rule *r = pmx_flow_table_rule(ctl->sw->ft, id);
+		json_t *j;
 
-		if (r != NULL && (only_owner < 0 || r->owner == only_owner))
-			json_array_append_new(arr, pmx_ctl_rule_json(ctl, id));
+		if (r == NULL || (only_owner >= 0 && r->owner != only_owner))
+			continue;
+		j = pmx_ctl_rule_json(ctl, id);
+		if (j != NULL)
+			json_array_append_new(arr, j);
 	}
 	return arr;
+}
+
+/* Frames waiting in all of a client's RX rings. */
+static unsigned rx_ring_count(const struct pmx_client_slot *slot)
+{
+	unsigned n = 0;
+
+	for (unsigned q = 0; q < slot->n_queues; q++)
+		n += rte_ring_count(slot->rx_ring[q]);
+	return n;
 }
 
 json_t *pmx_ctl_clients_json(struct pmx_ctl *ctl)
@@ -98,76 +120,180 @@ json_t *pmx_ctl_clients_json(struct pmx_ctl *ctl)
 				       s->n_rules, "rx", (json_int_t)c.rx, "ring_full",
 				       (json_int_t)c.ring_full, "tx", (json_int_t)c.tx, "spoofed",
 				       (json_int_t)c.spoofed, "rx_ring_count",
-				       (json_int_t)rte_ring_count(ctl->sw->clients[id].rx_ring)));
+				       (json_int_t)rx_ring_count(&ctl->sw->clients[id])));
 	}
 	return arr;
 }
 
-static json_t *ethdev_json(uint16_t port_id)
+static json_t *ethdev_json(const struct pmx_ctl *ctl, uint16_t port_id)
 {
 	struct rte_eth_stats st;
 
-	if (port_id == PMX_PORT_NONE || rte_eth_stats_get(port_id, &st) != 0)
+	if (port_id == PMX_PORT_NONE || port_id >= RTE_MAX_ETHPORTS ||
+	    rte_eth_stats_get(port_id, &st) != 0)
 		return json_null();
-	return json_pack("{s:i, s:I, s:I, s:I, s:I, s:I}", "ethdev", port_id, "ipackets",
-			 (json_int_t)st.ipackets, "opackets", (json_int_t)st.opackets, "imissed",
-			 (json_int_t)st.imissed, "ierrors", (json_int_t)st.ierrors, "oerrors",
-			 (json_int_t)st.oerrors);
+	const typeof(ctl->base->ethdev[0]) *b = &ctl->base->ethdev[port_id];
+
+	return json_pack("{s:i, s:I, s:I, s:I, s:I, s:I, s:I, s:I}", "ethdev", port_id, "ipackets",
+			 (json_int_t)(st.ipackets - b->ipackets), "opackets",
+			 (json_int_t)(st.opackets - b->opackets), "imissed",
+			 (json_int_t)(st.imissed - b->imissed), "ierrors",
+			 (json_int_t)(st.ierrors - b->ierrors), "oerrors",
+			 (json_int_t)(st.oerrors - b->oerrors), "ibytes",
+			 (json_int_t)(st.ibytes - b->ibytes), "obytes",
+			 (json_int_t)(st.obytes - b->obytes));
+}
+
+/* Port p's counters summed over the RX lcores. */
+static void port_totals(const struct pmx_switch *sw, unsigned p, struct pmx_port_counters *t)
+{
+	memset(t, 0, sizeof(*t));
+	for (unsigned w = 0; w < sw->n_workers; w++) {
+		const struct pmx_port_counters *c = &sw->workers[w]->port[p];
+
+		t->rx += c->rx;
+		t->to_clients += c->to_clients;
+		t->to_kernel += c->to_kernel;
+		t->from_kernel += c->from_kernel;
+		t->from_clients += c->from_clients;
+		t->tx_wire += c->tx_wire;
+	}
+}
+
+static json_t *ports_json(struct pmx_ctl *ctl)
+{
+	const struct pmx_switch *sw = ctl->sw;
+	json_t *ports = json_array();
+
+	for (unsigned p = 0; p < sw->n_ports; p++) {
+		const struct pmx_port_counters *b = &ctl->base->port[p];
+		struct pmx_port_counters t;
+
+		port_totals(sw, p, &t);
+		json_array_append_new(
+			ports, json_pack("{s:i, s:s, s:s, s:s, s:I, s:I, s:I, s:I, s:I, s:I, s:o, s:o}",
+					 "port", p, "name", sw->ports[p].name, "exception",
+					 sw->ports[p].exc_kind, "kernel_iface", sw->ports[p].exc_iface,
+					 "rx", (json_int_t)(t.rx - b->rx), "to_clients",
+					 (json_int_t)(t.to_clients - b->to_clients), "to_kernel",
+					 (json_int_t)(t.to_kernel - b->to_kernel), "from_kernel",
+					 (json_int_t)(t.from_kernel - b->from_kernel), "from_clients",
+					 (json_int_t)(t.from_clients - b->from_clients), "tx_wire",
+					 (json_int_t)(t.tx_wire - b->tx_wire), "nic",
+					 ethdev_json(ctl, sw->ports[p].nic), "kernel",
+					 ethdev_json(ctl, sw->ports[p].exc)));
+	}
+	return ports;
 }
 
 json_t *pmx_ctl_stats_json(struct pmx_ctl *ctl)
 {
 	const struct pmx_switch *sw = ctl->sw;
-	json_t *ports = json_array(), *lcores = json_array(), *drops = json_object();
+	json_t *lcores = json_array(), *drops = json_object();
 	uint64_t drop_sum[PMX_DROP_MAX] = {0};
 
-	for (unsigned p = 0; p < sw->n_ports; p++) {
-		struct pmx_port_counters t = {0};
-
-		for (unsigned w = 0; w < sw->n_workers; w++) {
-			const struct pmx_port_counters *c = &sw->workers[w]->port[p];
-
-			t.rx += c->rx;
-			t.to_clients += c->to_clients;
-			t.to_kernel += c->to_kernel;
-			t.from_kernel += c->from_kernel;
-			t.from_clients += c->from_clients;
-			t.tx_wire += c->tx_wire;
-		}
-		json_array_append_new(
-			ports, json_pack("{s:i, s:s, s:s, s:s, s:I, s:I, s:I, s:I, s:I, s:I, s:o, s:o}",
-					 "port", p, "name", sw->ports[p].name, "exception",
-					 sw->ports[p].exc_kind, "kernel_iface", sw->ports[p].exc_iface,
-					 "rx", (json_int_t)t.rx, "to_clients",
-					 (json_int_t)t.to_clients, "to_kernel", (json_int_t)t.to_kernel,
-					 "from_kernel", (json_int_t)t.from_kernel, "from_clients",
-					 (json_int_t)t.from_clients, "tx_wire", (json_int_t)t.tx_wire,
-					 "nic", ethdev_json(sw->ports[p].nic), "kernel",
-					 ethdev_json(sw->ports[p].exc)));
-	}
 	for (unsigned w = 0; w < sw->n_workers; w++) {
 		const struct pmx_worker *wk = sw->workers[w];
+		const typeof(ctl->base->worker[0]) *b = &ctl->base->worker[w];
 		json_t *wd = json_object();
 
 		for (unsigned r = 0; r < PMX_DROP_MAX; r++) {
-			drop_sum[r] += wk->drops[r];
-			json_object_set_new(wd, pmx_drop_reason_name(r), json_integer(wk->drops[r]));
+			drop_sum[r] += wk->drops[r] - b->drops[r];
+			json_object_set_new(wd, pmx_drop_reason_name(r),
+					    json_integer((json_int_t)(wk->drops[r] - b->drops[r])));
 		}
 		json_array_append_new(lcores, json_pack("{s:i, s:i, s:I, s:I, s:o}", "worker", w,
 							"lcore", wk->lcore_id, "loops",
-							(json_int_t)wk->loops, "busy_loops",
-							(json_int_t)wk->busy_loops, "drops", wd));
+							(json_int_t)(wk->loops - b->loops), "busy_loops",
+							(json_int_t)(wk->busy_loops - b->busy_loops),
+							"drops", wd));
 	}
 	for (unsigned r = 0; r < PMX_DROP_MAX; r++)
-		json_object_set_new(drops, pmx_drop_reason_name(r), json_integer(drop_sum[r]));
+		json_object_set_new(drops, pmx_drop_reason_name(r), json_integer((json_int_t)drop_sum[r]));
 
-	return json_pack("{s:o, s:o, s:o, s:o, s:{s:i, s:i, s:i}, s:{s:i, s:i}, s:s, s:I, s:I}",
-			 "ports", ports, "lcores", lcores, "drops", drops, "clients",
+	return json_pack("{s:o, s:o, s:o, s:o, s:{s:i, s:i, s:i}, s:{s:i, s:i}, s:s, s:I, s:I, "
+			 "s:I, s:I, s:I, s:i}",
+			 "ports", ports_json(ctl), "lcores", lcores, "drops", drops, "clients",
 			 pmx_ctl_clients_json(ctl), "mempool", "size", (int)sw->pool->size,
 			 "in_use", (int)rte_mempool_in_use_count(sw->pool), "available",
 			 (int)rte_mempool_avail_count(sw->pool), "flow_table", "rules",
 			 (int)pmx_flow_table_count(sw->ft), "capacity",
 			 (int)pmx_flow_table_id_limit(sw->ft), "kernel_policy",
-			 ctl->policy == PMX_POLICY_FIREWALL ? "firewall" : "pass", "requests",
-			 (json_int_t)ctl->requests, "request_errors", (json_int_t)ctl->errors);
+			 __atomic_load_n(&sw->kernel_policy, __ATOMIC_ACQUIRE) == PMX_POLICY_FIREWALL
+				 ? "firewall"
+				 : "pass",
+			 "requests", (json_int_t)ctl->requests, "request_errors",
+			 (json_int_t)ctl->errors, "learned", (json_int_t)ctl->learned,
+			 "learn_refused", (json_int_t)ctl->learn_refused, "cleared_at",
+			 (json_int_t)ctl->base->cleared_at, "management_lcore",
+			 (int)rte_get_main_lcore());
+}
+
+void pmx_ctl_stats_clear(struct pmx_ctl *ctl)
+{
+	const struct pmx_switch *sw = ctl->sw;
+	struct pmx_ctl_baseline *b = ctl->base;
+
+	for (unsigned p = 0; p < sw->n_ports; p++) {
+		uint16_t ids[2] = {sw->ports[p].nic, sw->ports[p].exc};
+
+		port_totals(sw, p, &b->port[p]);
+		for (unsigned i = 0; i < 2; i++) {
+			struct rte_eth_stats st;
+
+			if (ids[i] >= RTE_MAX_ETHPORTS || rte_eth_stats_get(ids[i], &st) != 0)
+				continue;
+			b->ethdev[ids[i]].ipackets = st.ipackets;
+			b->ethdev[ids[i]].opackets = st.opackets;
+			b->ethdev[ids[i]].imissed = st.imissed;
+			b->ethdev[ids[i]].ierrors = st.ierrors;
+			b->ethdev[ids[i]].oerrors = st.oerrors;
+			b->ethdev[ids[i]].ibytes = st.ibytes;
+			b->ethdev[ids[i]].obytes = st.obytes;
+		}
+	}
+	for (unsigned w = 0; w < sw->n_workers; w++) {
+		const struct pmx_worker *wk = sw->workers[w];
+
+		b->worker[w].loops = wk->loops;
+		b->worker[w].busy_loops = wk->busy_loops;
+		memcpy(b->worker[w].drops, wk->drops, sizeof(wk->drops));
+	}
+	b->cleared_at = (uint64_t)time(NULL);
+}
+
+json_t *pmx_ctl_port_info_json(struct pmx_ctl *ctl, unsigned p)
+{
+	const struct pmx_port *port = &ctl->sw->ports[p];
+	uint8_t addrs[PMX_MAX_ADDRS][16];
+	unsigned n = pmx_port_addresses(ctl, p, addrs, PMX_MAX_ADDRS);
+	char mac[RTE_ETHER_ADDR_FMT_SIZE], buf[INET6_ADDRSTRLEN];
+	struct rte_eth_dev_info info;
+	struct rte_eth_link link;
+	json_t *j, *arr = json_array();
+	unsigned clients = 0;
+
+	for (unsigned i = 0; i < n; i++)
+		json_array_append_new(arr, json_string(pmx_addr_str(addrs[i], buf, sizeof(buf))));
+	for (unsigned w = 0; w < PMX_BITMAP_WORDS; w++)
+		clients += (unsigned)__builtin_popcountll(pmx_bitmap_word(ctl->sw->port_clients[p], w));
+	rte_ether_format_addr(mac, sizeof(mac), &port->mac);
+	j = json_pack("{s:i, s:s, s:s, s:s, s:{s:s, s:s, s:o}, s:o, s:s, s:i, s:i}", "port", p,
+		      "name", port->name, "device", ctl->cfg->ports[p].device, "mac", mac,
+		      "exception", "kind", port->exc_kind, "iface", port->exc_iface, "ethdev",
+		      port->exc == PMX_PORT_NONE ? json_null() : json_integer(port->exc),
+		      "addresses", arr, "flow_offload", pmx_offload_mode_name(port->offload),
+		      "clients", (int)clients, "rx_queues", (int)ctl->sw->n_workers);
+	json_object_set_new(j, "flow_offload_note", json_string(port->offload_note));
+	if (port->nic < RTE_MAX_ETHPORTS && rte_eth_dev_info_get(port->nic, &info) == 0) {
+		json_object_set_new(j, "ethdev", json_integer(port->nic));
+		json_object_set_new(j, "driver", json_string(info.driver_name));
+		json_object_set_new(j, "max_rx_queues", json_integer(info.max_rx_queues));
+	}
+	if (port->nic < RTE_MAX_ETHPORTS && rte_eth_link_get_nowait(port->nic, &link) == 0)
+		json_object_set_new(j, "link", json_pack("{s:b, s:I, s:s}", "up",
+							 link.link_status == RTE_ETH_LINK_UP,
+							 "speed_mbps", (json_int_t)link.link_speed,
+							 "duplex", link.link_duplex ? "full" : "half"));
+	return j;
 }

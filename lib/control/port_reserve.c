@@ -1,0 +1,432 @@
+/* port_reserve.c - kernel sockets that hold clients' ports, and the kernel's ports from /proc */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+
+#include "ctl.h"
+#include "pmx_log.h"
+#include "port_reserve.h"
+
+#ifndef IPV6_FREEBIND
+#define IPV6_FREEBIND 78
+#endif
+
+/* One (proto, port, address) held for the clients' rules that use it. */
+struct resv_sock {
+	bool in_use;
+	uint8_t proto;
+	uint16_t port;   /* host order */
+	uint8_t ip[16];  /* all zero = every address */
+	unsigned refs;   /* rules using it */
+	int fd;          /* -1 while a wildcard socket of the same (proto, port) covers it */
+	ino_t ino;
+};
+
+struct pmx_port_resv {
+	uint32_t id_limit;
+	uint32_t *by_rule; /* rule id -> index + 1 into socks, 0 = nothing held */
+	unsigned n_held;   /* rules holding something */
+	struct resv_sock *socks;
+	unsigned cap;
+};
+
+/* A kernel socket as /proc/net/{tcp,udp}[6] shows it. */
+struct ksock {
+	uint8_t proto;
+	uint8_t lip[16], rip[16];
+	uint16_t lport, rport;
+	unsigned state;
+	unsigned long inode;
+};
+
+static const uint8_t any_ip[16];
+
+static bool ip_is_any(const uint8_t ip[16])
+{
+	return memcmp(ip, any_ip, 16) == 0;
+}
+
+struct pmx_port_resv *pmx_port_resv_create(uint32_t id_limit)
+{
+	struct pmx_port_resv *pr = calloc(1, sizeof(*pr));
+
+	if (pr == NULL)
+		return NULL;
+	pr->id_limit = id_limit;
+	pr->by_rule = calloc(id_limit, sizeof(*pr->by_rule));
+	if (pr->by_rule == NULL) {
+		free(pr);
+		return NULL;
+	}
+	return pr;
+}
+
+void pmx_port_resv_destroy(struct pmx_port_resv *pr)
+{
+	if (pr == NULL)
+		return;
+	for (unsigned i = 0; i < pr->cap; i++)
+		if (pr->socks[i].in_use && pr->socks[i].fd >= 0)
+			close(pr->socks[i].fd);
+	free(pr->socks);
+	free(pr->by_rule);
+	free(pr);
+}
+
+/* ---- /proc/net ---- */
+
+/* Hex words as the kernel prints them (each a host-order u32 of network-order bytes). */
+static int parse_hex_addr(const char *hex, uint8_t out[16])
+{
+	size_t len = strlen(hex);
+	char word[9] = {0};
+
+	if (len != 8 && len != 32)
+		return -EINVAL;
+	memset(out, 0, 16);
+	for (size_t w = 0; w < len / 8; w++) {
+		uint32_t v;
+
+		memcpy(word, hex + w * 8, 8);
+		v = (uint32_t)strtoul(word, NULL, 16);
+		memcpy(len == 8 ? out + 12 : out + w * 4, &v, 4);
+	}
+	if (len == 8) {
+		uint8_t v4[4];
+
+		memcpy(v4, out + 12, 4);
+		pmx_ip4_to_key(v4, out);
+	}
+	return 0;
+}
+
+static int parse_line(const char *line, uint8_t proto, struct ksock *ks)
+{
+	char lip[40], rip[40];
+	unsigned lport, rport;
+
+	if (sscanf(line, " %*u: %39[0-9A-Fa-f]:%x %39[0-9A-Fa-f]:%x %x %*s %*s %*s %*u %*u %lu",
+		   lip, &lport, rip, &rport, &ks->state, &ks->inode) != 6)
+		return -EINVAL;
+	if (parse_hex_addr(lip, ks->lip) != 0 || parse_hex_addr(rip, ks->rip) != 0)
+		return -EINVAL;
+	ks->proto = proto;
+	ks->lport = (uint16_t)lport;
+	ks->rport = (uint16_t)rport;
+	return 0;
+}
+
+/* Call fn for every kernel socket of proto (TCP or UDP) that is not one of ours. */
+static void foreach_ksock(const struct pmx_port_resv *pr, uint8_t proto,
+			  void (*fn)(const struct ksock *, void *), void *arg)
+{
+	static const char *const tcp_files[] = {"/proc/net/tcp", "/proc/net/tcp6"};
+	static const char *const udp_files[] = {"/proc/net/udp", "/proc/net/udp6"};
+	const char *const *files = proto == IPPROTO_TCP ? tcp_files : udp_files;
+	char line[512];
+
+	for (unsigned f = 0; f < 2; f++) {
+		FILE *fp = fopen(files[f], "r");
+
+		if (fp == NULL)
+			continue;
+		while (fgets(line, sizeof(line), fp) != NULL) {
+			struct ksock ks;
+			bool ours = false;
+
+			if (parse_line(line, proto, &ks) != 0)
+				continue; /* the header line */
+			for (unsigned i = 0; i < pr->cap && !ours; i++)
+				ours = pr->socks[i].in_use && pr->socks[i].fd >= 0 &&
+				       ks.inode != 0 && pr->socks[i].ino == ks.inode;
+			if (!ours)
+				fn(&ks, arg);
+		}
+		fclose(fp);
+	}
+}
+
+/* Does a kernel address overlap with ours? 0.0.0.0 covers IPv4, :: covers everything. */
+static bool addr_overlap(const uint8_t kip[16], const uint8_t ip[16])
+{
+	uint8_t v4_any[16];
+	static const uint8_t zero4[4];
+
+	if (ip_is_any(ip) || ip_is_any(kip) || memcmp(kip, ip, 16) == 0)
+		return true;
+	pmx_ip4_to_key(zero4, v4_any);
+	return memcmp(kip, v4_any, 16) == 0 && pmx_key_ip_is_v4(ip);
+}
+
+struct uses_arg {
+	const struct pmx_flow_key *k;
+	bool found;
+	char *what;
+	size_t len;
+};
+
+static const char *const tcp_states[] = {
+	"unknown",    "established", "syn_sent", "syn_recv", "fin_wait1", "fin_wait2",
+	"time_wait",  "close",       "close_wait", "last_ack", "listen", "closing",
+};
+
+static const char *state_name(const struct ksock *ks)
+{
+	if (ks->proto == IPPROTO_UDP)
+		return ks->rport == 0 ? "unconnected" : "connected";
+	return ks->state < RTE_DIM(tcp_states) ? tcp_states[ks->state] : "unknown";
+}
+
+static void check_use(const struct ksock *ks, void *arg)
+{
+	struct uses_arg *u = arg;
+	char buf[INET6_ADDRSTRLEN];
+
+	if (u->found || ks->lport != ntohs(u->k->local_port) || !addr_overlap(ks->lip, u->k->local_ip))
+		return;
+	u->found = true;
+	snprintf(u->what, u->len, "%s %s port %u (%s)", ks->proto == IPPROTO_TCP ? "tcp" : "udp",
+		 pmx_addr_str(ks->lip, buf, sizeof(buf)), ks->lport, state_name(ks));
+}
+
+bool pmx_port_resv_kernel_uses(struct pmx_port_resv *pr, const struct pmx_flow_key *k,
+			       char *what, size_t len)
+{
+	struct uses_arg u = {.k = k, .what = what, .len = len};
+
+	if (k->proto != IPPROTO_TCP && k->proto != IPPROTO_UDP)
+		return false;
+	foreach_ksock(pr, k->proto, check_use, &u);
+	return u.found;
+}
+
+static void add_kernel_port(const struct ksock *ks, void *arg)
+{
+	json_t **lists = arg;
+	const char *proto = ks->proto == IPPROTO_TCP ? "tcp" : "udp";
+	char lbuf[INET6_ADDRSTRLEN], rbuf[INET6_ADDRSTRLEN];
+	bool listening = ks->proto == IPPROTO_TCP ? ks->state == 0x0a
+						  : ks->rport == 0 && ip_is_any(ks->rip);
+
+	pmx_addr_str(ks->lip, lbuf, sizeof(lbuf));
+	if (listening) {
+		json_array_append_new(lists[0], json_pack("{s:s, s:s, s:i, s:s}", "proto", proto,
+							  "ip", lbuf, "port", ks->lport,
+							  "owner", "kernel"));
+		return;
+	}
+	pmx_addr_str(ks->rip, rbuf, sizeof(rbuf));
+	json_array_append_new(lists[1],
+			      json_pack("{s:s, s:s, s:i, s:s, s:i, s:s, s:s}", "proto", proto,
+					"local_ip", lbuf, "local_port", ks->lport, "remote_ip",
+					rbuf, "remote_port", ks->rport, "state", state_name(ks),
+					"owner", "kernel"));
+}
+
+void pmx_port_resv_kernel_ports(struct pmx_port_resv *pr, json_t *listening, json_t *connected)
+{
+	json_t *lists[2] = {listening, connected};
+
+	foreach_ksock(pr, IPPROTO_TCP, add_kernel_port, lists);
+	foreach_ksock(pr, IPPROTO_UDP, add_kernel_port, lists);
+}
+
+/* ---- the sockets we hold ---- */
+
+/* Bind a socket that keeps the kernel off (proto, ip, port). 0 (fd, ino set) or -errno. */
+static int bind_hold(uint8_t proto, const uint8_t ip[16], uint16_t port, int *fd_out,
+		     ino_t *ino)
+{
+	int type = (proto == IPPROTO_TCP ? SOCK_STREAM : SOCK_DGRAM) | SOCK_CLOEXEC;
+	bool v4 = pmx_key_ip_is_v4(ip);
+	int one = 1, zero = 0, fd, ret;
+	struct sockaddr_in6 sin6 = {.sin6_family = AF_INET6, .sin6_port = htons(port)};
+	struct sockaddr_in sin = {.sin_family = AF_INET, .sin_port = htons(port)};
+	struct stat st;
+
+	if (ip_is_any(ip)) {
+		/* a dual-stack wildcard socket holds the port for IPv4 and IPv6 alike */
+		fd = socket(AF_INET6, type, 0);
+		if (fd >= 0) {
+			setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &zero, sizeof(zero));
+			ret = bind(fd, (struct sockaddr *)&sin6, sizeof(sin6));
+		} else {
+			fd = socket(AF_INET, type, 0);
+			ret = fd < 0 ? -1 : bind(fd, (struct sockaddr *)&sin, sizeof(sin));
+		}
+	} else if (v4) {
+		memcpy(&sin.sin_addr, ip + 12, 4);
+		fd = socket(AF_INET, type, 0);
+		if (fd >= 0)
+			setsockopt(fd, IPPROTO_IP, IP_FREEBIND, &one, sizeof(one));
+		ret = fd < 0 ? -1 : bind(fd, (struct sockaddr *)&sin, sizeof(sin));
+	} else {
+		memcpy(&sin6.sin6_addr, ip, 16);
+		fd = socket(AF_INET6, type, 0);
+		if (fd >= 0) {
+			setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one));
+			setsockopt(fd, IPPROTO_IPV6, IPV6_FREEBIND, &one, sizeof(one));
+		}
+		ret = fd < 0 ? -1 : bind(fd, (struct sockaddr *)&sin6, sizeof(sin6));
+	}
+	if (fd < 0)
+		return -errno;
+	if (ret != 0 || fstat(fd, &st) != 0) {
+		ret = -errno;
+		close(fd);
+		return ret;
+	}
+	if (proto == IPPROTO_UDP) /* datagrams that reach it anyway are not kept */
+		setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &one, sizeof(one));
+	*fd_out = fd;
+	*ino = st.st_ino;
+	return 0;
+}
+
+static struct resv_sock *find_sock(struct pmx_port_resv *pr, uint8_t proto, uint16_t port,
+				   const uint8_t ip[16])
+{
+	for (unsigned i = 0; i < pr->cap; i++) {
+		struct resv_sock *rs = &pr->socks[i];
+
+		if (rs->in_use && rs->proto == proto && rs->port == port &&
+		    memcmp(rs->ip, ip, 16) == 0)
+			return rs;
+	}
+	return NULL;
+}
+
+static struct resv_sock *new_sock(struct pmx_port_resv *pr)
+{
+	struct resv_sock *n;
+	unsigned i;
+
+	for (i = 0; i < pr->cap; i++)
+		if (!pr->socks[i].in_use)
+			return &pr->socks[i];
+	n = realloc(pr->socks, sizeof(*n) * (pr->cap * 2 + 8));
+	if (n == NULL)
+		return NULL;
+	memset(n + pr->cap, 0, sizeof(*n) * (pr->cap + 8));
+	pr->socks = n;
+	pr->cap = pr->cap * 2 + 8;
+	return &pr->socks[i];
+}
+
+/* Close the per-address sockets of (proto, port): a wildcard socket replaces them. */
+static void cover_specific(struct pmx_port_resv *pr, uint8_t proto, uint16_t port)
+{
+	for (unsigned i = 0; i < pr->cap; i++) {
+		struct resv_sock *rs = &pr->socks[i];
+
+		if (rs->in_use && rs->proto == proto && rs->port == port && rs->fd >= 0) {
+			close(rs->fd);
+			rs->fd = -1;
+		}
+	}
+}
+
+/* Bind every per-address socket of (proto, port) not bound (the wildcard one went away). */
+static void uncover_specific(struct pmx_port_resv *pr, uint8_t proto, uint16_t port)
+{
+	for (unsigned i = 0; i < pr->cap; i++) {
+		struct resv_sock *rs = &pr->socks[i];
+		char buf[INET6_ADDRSTRLEN];
+
+		if (!rs->in_use || rs->proto != proto || rs->port != port || rs->fd >= 0)
+			continue;
+		if (bind_hold(proto, rs->ip, port, &rs->fd, &rs->ino) != 0)
+			PMX_LOG(WARNING, ctl, "cannot hold %s %s port %u against the kernel any more",
+				proto == IPPROTO_TCP ? "tcp" : "udp",
+				pmx_addr_str(rs->ip, buf, sizeof(buf)), port);
+	}
+}
+
+int pmx_port_resv_hold(struct pmx_port_resv *pr, uint32_t rule_id, const struct pmx_flow_key *k)
+{
+	uint16_t port = ntohs(k->local_port);
+	struct resv_sock *rs, *wild;
+	int ret;
+
+	if (rule_id >= pr->id_limit)
+		return -EINVAL;
+	if ((k->proto != IPPROTO_TCP && k->proto != IPPROTO_UDP) || k->kind == PMX_KEY_IP ||
+	    port == 0)
+		return 0;
+	pmx_port_resv_release(pr, rule_id);
+	rs = find_sock(pr, k->proto, port, k->local_ip);
+	if (rs != NULL)
+		goto hold;
+	wild = find_sock(pr, k->proto, port, any_ip);
+	rs = new_sock(pr);
+	if (rs == NULL)
+		return -ENOMEM;
+	*rs = (struct resv_sock){.proto = k->proto, .port = port, .fd = -1};
+	memcpy(rs->ip, k->local_ip, 16);
+	if (wild == NULL) {
+		if (ip_is_any(k->local_ip))
+			cover_specific(pr, k->proto, port);
+		ret = bind_hold(k->proto, k->local_ip, port, &rs->fd, &rs->ino);
+		if (ret != 0) {
+			if (ip_is_any(k->local_ip))
+				uncover_specific(pr, k->proto, port);
+			return ret;
+		}
+	}
+	rs->in_use = true;
+hold:
+	rs->refs++;
+	pr->by_rule[rule_id] = (uint32_t)(rs - pr->socks) + 1;
+	pr->n_held++;
+	return 0;
+}
+
+void pmx_port_resv_release(struct pmx_port_resv *pr, uint32_t rule_id)
+{
+	struct resv_sock *rs;
+
+	if (rule_id >= pr->id_limit || pr->by_rule[rule_id] == 0)
+		return;
+	rs = &pr->socks[pr->by_rule[rule_id] - 1];
+	pr->by_rule[rule_id] = 0;
+	pr->n_held--;
+	if (--rs->refs > 0)
+		return;
+	if (rs->fd >= 0)
+		close(rs->fd);
+	rs->in_use = false;
+	if (ip_is_any(rs->ip))
+		uncover_specific(pr, rs->proto, rs->port);
+}
+
+bool pmx_port_resv_held(const struct pmx_port_resv *pr, uint32_t rule_id)
+{
+	return rule_id < pr->id_limit && pr->by_rule[rule_id] != 0;
+}
+
+unsigned pmx_port_resv_sweep(struct pmx_port_resv *pr, const struct pmx_flow_table *ft)
+{
+	unsigned released = 0;
+
+	for (uint32_t id = 0; id < pr->id_limit && pr->n_held > 0; id++) {
+		const struct pmx_rule *r;
+		const struct resv_sock *rs;
+
+		if (pr->by_rule[id] == 0)
+			continue;
+		r = pmx_flow_table_rule(ft, id);
+		rs = &pr->socks[pr->by_rule[id] - 1];
+		if (r != NULL && r->owner < PMX_MAX_CLIENTS && r->key.proto == rs->proto &&
+		    ntohs(r->key.local_port) == rs->port && !memcmp(r->key.local_ip, rs->ip, 16))
+			continue;
+		pmx_port_resv_release(pr, id);
+		released++;
+	}
+	return released;
+}

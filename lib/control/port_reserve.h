@@ -1,0 +1,70 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/**
+ * @file
+ * port_reserve.h - keep the kernel and the clients off each other's ports (DESIGN.md §3).
+ *
+ * Both directions, for TCP and UDP on ports that have a kernel path (tap, virtio_user):
+ *  - a client cannot claim a port the kernel uses: before a client rule is added, the
+ *    kernel's sockets are read from /proc/net/{tcp,tcp6,udp,udp6} of the daemon's network
+ *    namespace; an overlapping one (same protocol and port, same or wildcard address)
+ *    makes the request fail with EADDRINUSE;
+ *  - the kernel cannot take a port a client owns: portmuxd binds a kernel socket
+ *    (SO_REUSEADDR off, IP_FREEBIND on) to the rule's (protocol, local address or any, local
+ *    port) and holds it while the rule exists. Rules sharing a (protocol, port) share the
+ *    sockets: one wildcard socket when any of them is for every address, else one socket
+ *    per address.
+ * Management thread only (caller holds the control lock).
+ */
+#ifndef PMX_PORT_RESERVE_H
+#define PMX_PORT_RESERVE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <jansson.h>
+
+#include "flow_table.h"
+
+struct pmx_port_resv;
+
+/** Create the bookkeeping for rule ids 0..id_limit-1. NULL when out of memory. */
+struct pmx_port_resv *pmx_port_resv_create(uint32_t id_limit);
+
+/** Close every socket and free. Accepts NULL. */
+void pmx_port_resv_destroy(struct pmx_port_resv *pr);
+
+/**
+ * Is (proto, ip, port) of key k (LISTEN or EXACT kind; ip zero = any) used by a kernel
+ * socket that is not one of ours? @return true and a description in what (e.g.
+ * "tcp 0.0.0.0:22 listen") when it is.
+ */
+bool pmx_port_resv_kernel_uses(struct pmx_port_resv *pr, const struct pmx_flow_key *k,
+			       char *what, size_t len);
+
+/**
+ * Hold the local (proto, ip, port) of rule rule_id (key k) against the kernel.
+ * Does nothing (returns 0) for protocols other than TCP and UDP and for IP rules.
+ * @return 0, -EADDRINUSE when the kernel has it, -ENOMEM, or another -errno of bind().
+ */
+int pmx_port_resv_hold(struct pmx_port_resv *pr, uint32_t rule_id, const struct pmx_flow_key *k);
+
+/** Let go of what rule_id holds (nothing when it holds nothing). */
+void pmx_port_resv_release(struct pmx_port_resv *pr, uint32_t rule_id);
+
+/**
+ * Release what is held for rules that no longer exist or changed (deleted by the registry
+ * at detach, by ageing, ...). @return the number released.
+ */
+unsigned pmx_port_resv_sweep(struct pmx_port_resv *pr, const struct pmx_flow_table *ft);
+
+/** Is rule_id holding a reservation? */
+bool pmx_port_resv_held(const struct pmx_port_resv *pr, uint32_t rule_id);
+
+/**
+ * The kernel's sockets (ours left out) as used_ports entries appended to listening and
+ * connected: {"proto", "ip", "port", "owner": "kernel"} and {"proto", "local_ip",
+ * "local_port", "remote_ip", "remote_port", "state", "owner": "kernel"}.
+ */
+void pmx_port_resv_kernel_ports(struct pmx_port_resv *pr, json_t *listening, json_t *connected);
+
+#endif
