@@ -328,15 +328,18 @@ int main(int argc, char **argv)
 		json_object_set_new(failed, fail.code[i], json_integer((json_int_t)fail.count[i]));
 		n_failed += (json_int_t)fail.count[i];
 	}
-	for (unsigned i = 0; i < bg_fail.n; i++)
+	json_int_t bg_failed = 0;
+
+	for (unsigned i = 0; i < bg_fail.n; i++) {
 		fprintf(stderr, "pmx-ctl-rate: %llu background rules failed: %s\n",
 			(unsigned long long)bg_fail.count[i], bg_fail.code[i]);
+		bg_failed += (json_int_t)bg_fail.count[i];
+	}
 	json_t *res = json_pack(
-		"{s:i, s:f, s:f, s:i, s:f, s:I, s:I, s:o, s:f, s:f, s:f, s:I, s:o, s:I, s:I, s:f}",
-		"bg_rules",
-		bg, "bg_add_per_s", bg_s > 0 ? bg / bg_s : 0.0, "seconds", t1 - t0, "window",
-		window, "updates_per_s", updates / (t1 - t0), "updates", (json_int_t)updates,
-		"failed", n_failed, "failed_by_code", failed,
+		"{s:i, s:I, s:f, s:f, s:i, s:f, s:I, s:I, s:o, s:f, s:f, s:f, s:I, s:o, s:I, s:I, s:f}",
+		"bg_rules", bg, "bg_failed", bg_failed, "bg_add_per_s", bg_s > 0 ? bg / bg_s : 0.0,
+		"seconds", t1 - t0, "window", window, "updates_per_s", updates / (t1 - t0),
+		"updates", (json_int_t)updates, "failed", n_failed, "failed_by_code", failed,
 		"p50_us", n_lat ? lat[n_lat / 2] * 1e6 : 0.0, "p99_us",
 		n_lat ? lat[(size_t)(n_lat * 0.99)] * 1e6 : 0.0, "max_us",
 		n_lat ? lat[n_lat - 1] * 1e6 : 0.0, "drops_total", drops_total, "drops", drops,

@@ -38,6 +38,7 @@ options (end-to-end):
 options (--ctl):
   --ctl-bg "N..."  rules held in the table while measuring (default "$CTL_BG_RULES")
   --ctl-max "N..." flow table capacities to measure (default "$CTL_MAX_RULES")
+  --ctl-duration S seconds of add/release per measurement (default $CTL_DURATION)
 Binaries come from \$PMX_BUILD (default $PMX_ROOT/build). Run as root.
 EOF
 }
@@ -60,6 +61,7 @@ while [ $# -gt 0 ]; do
 	--ctl) MODE=ctl ;;
 	--ctl-bg) CTL_BG_RULES=$2; shift ;;
 	--ctl-max) CTL_MAX_RULES=$2; shift ;;
+	--ctl-duration) CTL_DURATION=$2; shift ;;
 	-h|--help) usage; exit 0 ;;
 	*) usage >&2; exit 2 ;;
 	esac
@@ -88,7 +90,7 @@ machine_line() {
 # ---- the microbenchmark ----
 if [ "$MODE" = micro ]; then
 	[ -x "$MICRO" ] || die "$MICRO missing: build with meson/ninja first"
-	pmx_hugepages 512
+	pmx_hugepages 1024
 	machine_line
 	exec "$MICRO" "${MICRO_ARGS[@]}"
 fi
@@ -143,7 +145,7 @@ TRACE=$W/trace.pcap
 FLOWLIST=$W/flows.txt
 trace_packets=$FLOWS
 [ "$FLOWS" -lt 1024 ] && trace_packets=1024 # small traces repeat their flows
-pmx_hugepages 512
+pmx_hugepages 1024 # 2 GiB: the trace alone takes ~160 MB of mbufs at 64K flows
 say "trace: $FLOWS flows, $CLIENTS clients, unmatched $UNMATCHED"
 "$PMX_PY" "$PMX_ROOT/tools/bench/gen_trace.py" -o "$TRACE" -f "$FLOWS" -c "$CLIENTS" \
 	-u "$UNMATCHED" -p "$trace_packets" $([ "$RULES" = exact ] && echo --flows-out "$FLOWLIST") ||
@@ -279,10 +281,12 @@ if [ "$MODE" = ctl ]; then
 				"$(jq -r '.drops_total' <<< "$line")" \
 				"$(jq -r '.delivered_mpps * 1000 | floor / 1000' <<< "$line")" \
 				"$(cut -d' ' -f1 /proc/loadavg)"
+			echo "CTL {\"max_rules\":$max,\"result\":$line}" >> "$W/ctl.txt"
 		done
 		stop_pid "$spid"
 		stop_daemon
 	done
+	cat "$W/ctl.txt" 2>/dev/null # one JSON line per measurement, for scripts
 	exit 0
 fi
 
@@ -291,6 +295,34 @@ fi
 machine_line
 say "layout: RX lcore on core 1; management lcore + sink ($CLIENTS sessions) on core 0"
 say "$REPEATS run(s) of ${DURATION} s after ${WARMUP} s warm-up; rules: $RULES; rings $RING"
+# per run, one TSV row: testpmd Mpps wall, per CPU-s; portmuxd rx wall, per CPU-s; delivered
+# wall, per CPU-s; cycles/pkt portmuxd, testpmd; drop %; RX lcore CPU share; sink CPU share;
+# to_kernel Mpps; loadavg. "per CPU-s": per second of CPU the RX lcore thread got.
+cat > "$W/common.jq" <<'JQ'
+def mpps(n; s): if s > 0 then n / s / 1e6 else 0 end;
+def cpu_s: (.lcores | map(.cpu_ns // 0) | add) / 1e9;
+def drops: .drops | to_entries | map(.value) | add;
+def cycles(n; secs; hz): if n > 0 then secs * hz / n else 0 end;
+JQ
+cat "$W/common.jq" - > "$W/row.jq" <<'JQ'
+[ mpps($tprx; $tpw), mpps($tprx; $tpc / 1e9), mpps(.rx; .window_s), mpps(.rx; cpu_s),
+  mpps(.delivered; .window_s), mpps(.delivered; cpu_s), cycles(.rx; cpu_s; .tsc_hz),
+  cycles($tprx; $tpc / 1e9; .tsc_hz), (if .rx > 0 then 100 * drops / .rx else 0 end),
+  cpu_s / .window_s, .sink_cpu_ns / 1e9 / .window_s, mpps(.to_kernel; .window_s),
+  ($load | tonumber) ] | @tsv
+JQ
+cat "$W/common.jq" - > "$W/show.jq" <<'JQ'
+def f2: . * 100 | round / 100;
+def pct: . * 100 | round;
+"run \($run) (loadavg \($load)):",
+(if $tp == 1 then
+  "  testpmd rxonly : \(mpps($tprx; $tpw) | f2) Mpps wall, \(mpps($tprx; $tpc / 1e9) | f2) per CPU-s (\($tpc / 1e9 / $tpw | pct) % CPU), \(cycles($tprx; $tpc / 1e9; .tsc_hz) | round) cycles/pkt"
+ else empty end),
+(.lcores[] | "  portmuxd lcore \(.lcore): CPU \((.cpu_ns // 0) / 1e9 | . * 1000 | round / 1000) s of \(.loops) loops (\(if .loops > 0 then .busy_loops * 100 / .loops | round else 0 end) % busy), drops \(.drops | to_entries | map(.value) | add)"),
+"  portmuxd port  : rx \(mpps(.rx; .window_s) | f2) Mpps wall, \(mpps(.rx; cpu_s) | f2) per CPU-s (\(cpu_s / .window_s | pct) % CPU), \(cycles(.rx; cpu_s; .tsc_hz) | round) cycles/pkt; to_kernel \(mpps(.to_kernel; .window_s) | f2) Mpps",
+"  delivered      : \(mpps(.delivered; .window_s) | f2) Mpps wall, \(mpps(.delivered; cpu_s) | f2) per CPU-s (sink count; daemon enqueued \(.to_clients)); per client \(.delivered_per_client | map(tostring) | join(" ")); sink CPU \(.sink_cpu_ns / 1e9 / .window_s | pct) %",
+"  drops          : \(if .rx > 0 then 100 * drops / .rx else 0 end | . * 1000 | round / 1000) % of rx: \(.drops | to_entries | map(select(.value > 0) | "\(.key)=\(.value)") | if length == 0 then "none" else join(" ") end)"
+JQ
 : > "$W/rows.tsv"
 for ((r = 1; r <= REPEATS; r++)); do
 	tp_rx=0 tp_wall=1 tp_cpu=0
@@ -300,30 +332,11 @@ for ((r = 1; r <= REPEATS; r++)); do
 	fi
 	switch_run "$r"
 	load=$(cut -d' ' -f1 /proc/loadavg)
-	j=$W/result-$r.json
-	# one row: testpmd wall Mpps, testpmd Mpps per CPU-second, switch rx wall, switch rx per
-	# CPU-s, delivered wall, delivered per CPU-s, cycles/pkt switch, cycles/pkt testpmd,
-	# drop %, RX lcore CPU share, sink CPU share, to_kernel Mpps, loadavg
 	jq -r --argjson tprx "$tp_rx" --argjson tpw "$tp_wall" --argjson tpc "$tp_cpu" \
-		--arg load "$load" '
-		def mpps(n; s): if s > 0 then n / s / 1e6 else 0 end;
-		(.lcores | map(.cpu_ns) | add) as $cpu |
-		(.drops | to_entries | map(.value) | add) as $drops |
-		[ mpps($tprx; $tpw), mpps($tprx; $tpc / 1e9),
-		  mpps(.rx; .window_s), mpps(.rx; $cpu / 1e9),
-		  mpps(.delivered; .window_s), mpps(.delivered; $cpu / 1e9),
-		  (if .rx > 0 then $cpu / 1e9 * .tsc_hz / .rx else 0 end),
-		  (if $tprx > 0 then $tpc / 1e9 * .tsc_hz / $tprx else 0 end),
-		  (if .rx > 0 then 100 * $drops / .rx else 0 end),
-		  $cpu / 1e9 / .window_s, .sink_cpu_ns / 1e9 / .window_s,
-		  mpps(.to_kernel; .window_s), ($load | tonumber) ] | @tsv' "$j" >> "$W/rows.tsv"
-	printf 'run %d: ' "$r"
-	awk -F'\t' 'END {printf "testpmd %.2f Mpps (%.2f per CPU-s) | portmuxd rx %.2f (%.2f per CPU-s), delivered %.2f (%.2f per CPU-s), %.0f cycles/pkt, drops %.3f %%, RX lcore CPU %.0f %%, sink CPU %.0f %%, loadavg %s\n",
-		$1, $2, $3, $4, $5, $6, $7, $9, 100 * $10, 100 * $11, $13}' "$W/rows.tsv"
-	jq -r '"  drops by reason: " + (.drops | to_entries | map("\(.key)=\(.value)") | join(" ")) +
-		"\n  per RX lcore: " + (.lcores | map("lcore \(.lcore): rx \(.loops) bursts, busy \(if .loops > 0 then 100 * .busy_loops / .loops | floor else 0 end) %, CPU \(.cpu_ns / 1e9 | . * 1000 | floor / 1000) s") | join("; ")) +
-		"\n  per client delivered: " + (.delivered_per_client | map(tostring) | join(" ")) +
-		", to_kernel \(.to_kernel)"' "$j"
+		--arg load "$load" -f "$W/row.jq" "$W/result-$r.json" >> "$W/rows.tsv"
+	jq -r --argjson tprx "$tp_rx" --argjson tpw "$tp_wall" --argjson tpc "$tp_cpu" \
+		--arg load "$load" --arg run "$r" --argjson tp "$TESTPMD" -f "$W/show.jq" \
+		"$W/result-$r.json"
 done
 
 col() { cut -f"$1" "$W/rows.tsv" | median; }
@@ -340,10 +353,20 @@ printf '  drops                 %7.3f %% of received\n' "$(col 9)"
 printf '  RX lcore CPU share    %7.0f %%   sink CPU share %5.0f %%   loadavg %s\n' \
 	"$(awk -v v="$(col 10)" 'BEGIN {print 100 * v}')" \
 	"$(awk -v v="$(col 11)" 'BEGIN {print 100 * v}')" "$(col 13)"
+ratio_w=0 ratio_c=0
 if [ "$TESTPMD" -eq 1 ]; then
 	# the ratio of each run, then the median of the ratios
-	awk -F'\t' '{print ($1 > 0 ? $5 / $1 : 0)}' "$W/rows.tsv" > "$W/ratio_w"
-	awk -F'\t' '{print ($2 > 0 ? $6 / $2 : 0)}' "$W/rows.tsv" > "$W/ratio_c"
-	printf '  ratio delivered/testpmd: %.3f wall, %.3f per CPU-second (median of per-run ratios; target >= 0.70)\n' \
-		"$(median < "$W/ratio_w")" "$(median < "$W/ratio_c")"
+	ratio_w=$(awk -F'\t' '{print ($1 > 0 ? $5 / $1 : 0)}' "$W/rows.tsv" | median)
+	ratio_c=$(awk -F'\t' '{print ($2 > 0 ? $6 / $2 : 0)}' "$W/rows.tsv" | median)
+	printf '  ratio delivered/testpmd %6.3f wall   %7.3f per CPU-second (median of the runs'"'"' ratios; target >= 0.70)\n' \
+		"$ratio_w" "$ratio_c"
 fi
+# one line for scripts
+printf 'SUMMARY {"flows":%s,"clients":%s,"unmatched":%s,"rules":"%s","repeats":%s,"duration_s":%s,' \
+	"$FLOWS" "$CLIENTS" "$UNMATCHED" "$RULES" "$REPEATS" "$DURATION"
+printf '"testpmd_mpps":%s,"testpmd_mpps_per_cpu_s":%s,"rx_mpps":%s,"rx_mpps_per_cpu_s":%s,' \
+	"$tp_w" "$tp_c" "$rx_w" "$rx_c"
+printf '"delivered_mpps":%s,"delivered_mpps_per_cpu_s":%s,"cycles_per_pkt":%s,' "$dl_w" "$dl_c" "$(col 7)"
+printf '"testpmd_cycles_per_pkt":%s,"drop_pct":%s,"to_kernel_mpps":%s,"ratio_wall":%s,' \
+	"$(col 8)" "$(col 9)" "$(col 12)" "$ratio_w"
+printf '"ratio_per_cpu_s":%s,"loadavg":%s}\n' "$ratio_c" "$(col 13)"

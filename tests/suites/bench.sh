@@ -1,0 +1,74 @@
+#!/usr/bin/env bash
+# bench.sh - smoke test of the benchmark tooling (tools/bench/run.sh and its programs), so the
+# benchmark keeps working as the switch changes: tiny runs of the microbenchmark, of the
+# end-to-end benchmark (testpmd baseline, listen and exact rules, matched and unmatched
+# frames), and of the control-plane rate. It checks that every part measures something and that
+# frames went where the rules say; it asserts no speed (the figures come from full runs, see
+# docs/PERFORMANCE.md).
+set -u
+source "$(dirname "$0")/../../tools/lib.sh"
+source "$(dirname "$0")/../ns/assert.sh"
+RUN="$PMX_ROOT/tools/bench/run.sh"
+OUT=$(mktemp -d /tmp/portmux-bench-smoke.XXXXXX)
+trap 'rm -rf "$OUT"' EXIT
+
+for bin in app/portmuxd/portmuxd tools/bench/pmx-sink tools/bench/pmx-ctl-rate \
+	tests/bench/pmx-microbench; do
+	[ -x "$PMX_BUILD/$bin" ] || die "$PMX_BUILD/$bin missing: build first (ninja -C $PMX_BUILD)"
+done
+
+# num NAME JSON: a SUMMARY field
+num() { jq -r ".$1" <<< "$2"; }
+# gt A B: A > B (floats)
+gt() { awk -v a="$1" -v b="$2" 'BEGIN {exit !(a > b)}'; }
+
+# 1. microbenchmark: both rule kinds measured, every frame matched its rule (else it exits 1)
+bash "$RUN" --micro -r 1024 -p 65536 > "$OUT/micro.log" 2>&1
+assert_eq "microbenchmark exits 0" 0 $?
+assert_eq "microbenchmark measured exact and listen rules" 2 \
+	"$(grep -cE '^1024 +(exact|listen) +[0-9.]+ ' "$OUT/micro.log")"
+
+# 2. end-to-end, listen rules, a quarter of the flows unmatched (they go to the kernel path)
+bash "$RUN" --flows 4096 --clients 2 --unmatched 0.25 --repeats 1 --duration 2 --warmup 1 \
+	--ring-size 2048 > "$OUT/e2e.log" 2>&1
+assert_eq "end-to-end run exits 0" 0 $?
+s=$(sed -n 's/^SUMMARY //p' "$OUT/e2e.log")
+assert_eq "end-to-end run prints a summary" 1 "$(jq -e . <<< "$s" > /dev/null 2>&1 && echo 1)"
+gt "$(num testpmd_mpps "$s")" 0 && ok=1 || ok=0
+assert_eq "testpmd baseline received frames" 1 "$ok"
+gt "$(num delivered_mpps "$s")" 0 && ok=1 || ok=0
+assert_eq "the sink counted frames delivered to clients" 1 "$ok"
+gt "$(num to_kernel_mpps "$s")" 0 && ok=1 || ok=0
+assert_eq "unmatched frames went to the kernel path" 1 "$ok"
+per_client=$(sed -n 's/.*per client \([0-9 ]*\);.*/\1/p' "$OUT/e2e.log" | head -1)
+assert_eq "both clients received frames" 2 "$(wc -w <<< "$per_client")"
+assert_eq "no client got zero frames" 0 "$(tr ' ' '\n' <<< "$per_client" | grep -cx 0)"
+assert_eq "no malformed or no_route drops" "" "$(grep -oE '(malformed|no_route)=[0-9]+' "$OUT/e2e.log")"
+
+# 3. end-to-end, one exact (connect) rule per flow, no baseline
+bash "$RUN" --flows 256 --clients 2 --rules exact --repeats 1 --duration 2 --warmup 1 \
+	--ring-size 2048 --no-testpmd > "$OUT/exact.log" 2>&1
+assert_eq "exact-rule run exits 0" 0 $?
+assert_match "the sink connected every flow" "256 exact rules added" "$(cat "$OUT/exact.log")"
+s=$(sed -n 's/^SUMMARY //p' "$OUT/exact.log")
+gt "$(num delivered_mpps "$s")" 0 && ok=1 || ok=0
+assert_eq "frames delivered through exact rules" 1 "$ok"
+assert_eq "nothing went to the kernel path" 0 "$(num to_kernel_mpps "$s" | awk '{print ($1 > 0)}')"
+
+# 4. control-plane rate: rules added and released while traffic runs
+bash "$RUN" --ctl --ctl-max 4096 --ctl-bg "0 100" --ctl-duration 1 --flows 4096 --clients 2 \
+	--ring-size 2048 > "$OUT/ctl.log" 2>&1
+assert_eq "control-plane run exits 0" 0 $?
+assert_eq "two control-plane measurements" 2 "$(grep -c '^CTL ' "$OUT/ctl.log")"
+rates=$(sed -n 's/^CTL //p' "$OUT/ctl.log" | jq -r '.result.updates_per_s')
+assert_eq "every measurement made updates" 0 "$(awk '$1 <= 0' <<< "$rates" | wc -l)"
+assert_eq "the held rules were all added" 0 \
+	"$(sed -n 's/^CTL //p' "$OUT/ctl.log" | jq -r ".result.bg_failed" | tail -1)"
+
+if [ "$ASSERT_FAILED" -ne 0 ]; then
+	for f in micro e2e exact ctl; do
+		echo "---- $f.log"
+		tail -25 "$OUT/$f.log"
+	done
+fi
+assert_done
