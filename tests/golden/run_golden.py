@@ -423,7 +423,9 @@ class Runner:
             problems += self.check_counters(case, st, rules)
         except (Failed, ConnectionError, OSError, KeyError) as e:
             problems.append("    harness: %s: %s" % (type(e).__name__, e))
-            st = None
+            if daemon is not None and daemon.poll() is not None:
+                problems.append("    portmuxd died during the case (exit %s): see %s/portmuxd.log"
+                                % (daemon.poll(), d))
         finally:
             for cl in clients.values():
                 cl.stop()
