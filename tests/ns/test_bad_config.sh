@@ -42,7 +42,7 @@ run_bad() {
 }
 
 say "the catalogue: tests/config/bad-*.json"
-n=0
+n=0 t0=$SECONDS
 for f in "$CONFIGS"/bad-*.json; do
 	b=$(basename "$f")
 	grep -q "^$b " "$CONFIGS/expected-errors.txt" ||
@@ -55,9 +55,10 @@ while read -r file expect; do
 	[ -n "$sock" ] && [ -e "$sock" ] && sock= # there before us: not ours to judge
 	run_bad "$file" "$CONFIGS/$file" "$expect" "pmxbad${TB_ID}c$n" "$sock"
 done < "$CONFIGS/expected-errors.txt"
-echo "catalogue: $n bad configs"
+echo "catalogue: $n bad configs in $((SECONDS - t0)) s"
 
 say "configs that parse but cannot start"
+t0=$SECONDS
 # startup NAME EXPECTED LCORES DEVICE RXQ EXCEPTION CONTROL CLIENTS_AND_MBUFS
 startup() {
 	local name=$1 expect=$2 lcores=$3 device=$4 rxq=$5 exc=$6 control=$7 rest=$8
@@ -74,7 +75,7 @@ JSON
 }
 WIRE=net_af_packet0,iface=pmx-wire,qpairs=1
 TAP='{ "type": "tap", "iface": "pmxbad0" }'
-CTL() { echo "{ \"socket\": \"$TB_DIR/$1.sock\" $2 }"; }
+CTL() { echo "{ \"socket\": \"$TB_DIR/$1.sock\" ${2:-} }"; }
 MB='"mbufs": 4096'
 startup nodevice 'ports[0].device' 0-1 net_af_packet0,iface=does-not-exist 1 "$TAP" \
 	"$(CTL nodevice)" "$MB"
@@ -91,4 +92,5 @@ cat > "$TB_DIR/start-socket.json" <<JSON
   "control": { "socket": "/proc/pmx-no-such-dir/portmux.sock" }, $MB }
 JSON
 run_bad start-socket "$TB_DIR/start-socket.json" 'control.socket' "pmxbad${TB_ID}ssocket"
+echo "start-up failures: 7 configs in $((SECONDS - t0)) s"
 assert_done
