@@ -178,13 +178,16 @@ static void fit_rss(uint16_t ethdev, struct pmx_offload_spec *spec)
 static void set_mode(struct pmx_port *port, enum pmx_offload_mode mode, const char *what,
 		     int err, const struct rte_flow_error *fe)
 {
+	const char *detail = fe != NULL ? fe->message : NULL;
+
 	port->offload = (uint8_t)mode;
+	if (detail != NULL && strcmp(detail, strerror(err)) == 0)
+		detail = NULL; /* the PMD only repeated the errno */
 	if (err == 0)
 		snprintf(port->offload_note, sizeof(port->offload_note), "%s", what);
 	else
 		snprintf(port->offload_note, sizeof(port->offload_note), "%s: %s%s%s", what,
-			 strerror(err), fe != NULL && fe->message != NULL ? ", " : "",
-			 fe != NULL && fe->message != NULL ? fe->message : "");
+			 strerror(err), detail != NULL ? ", " : "", detail != NULL ? detail : "");
 }
 
 static int offload_alloc(struct pmx_switch *sw)
