@@ -6,6 +6,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <rte_hash_crc.h>
 #include <rte_ip.h>
 #include <rte_udp.h>
 
@@ -23,7 +24,11 @@ static void on_signal(int sig)
 	stop_requested = 1;
 }
 
+#define FLOW_SLOTS 4096
+
 struct echo_stats {
+	uint64_t per_queue[PMX_MAX_QUEUES];
+	uint64_t flows_on_two_queues; /* must stay 0: a flow keeps to one queue pair */
 	uint64_t echoed;
 	uint64_t mirrored; /* ARP, ND, broadcast, multicast: copies every client gets */
 	uint64_t other;    /* unicast frames that are not UDP to our ports: misdelivered */
@@ -75,21 +80,51 @@ static bool is_echo_port(const uint16_t *ports, unsigned n, uint16_t port_be)
 	return false;
 }
 
+/* Which queue each flow (remote address and port) came in on: 1 + queue, 0 = unseen. */
+struct flow_queues {
+	uint64_t key[FLOW_SLOTS];
+	uint8_t queue[FLOW_SLOTS];
+};
+
+static void note_flow_queue(struct flow_queues *fq, const struct pmx_pkt_info *pi, unsigned q,
+			    struct echo_stats *st)
+{
+	uint64_t key = rte_hash_crc(pi->key.remote_ip, 16, pi->key.remote_port) | 1;
+	unsigned slot = key % FLOW_SLOTS;
+
+	for (unsigned tries = 0; tries < 16; tries++, slot = (slot + 1) % FLOW_SLOTS) {
+		if (fq->queue[slot] == 0) {
+			fq->key[slot] = key;
+			fq->queue[slot] = (uint8_t)(q + 1);
+			return;
+		}
+		if (fq->key[slot] == key) {
+			if (fq->queue[slot] != q + 1)
+				st->flows_on_two_queues++;
+			return;
+		}
+	}
+}
+
 static void serve(struct pmx_client *c, const uint16_t *ports, unsigned n_ports,
 		  struct echo_stats *st)
 {
+	static struct flow_queues fq;
 	struct rte_mbuf *pkts[32], *out[32];
-	unsigned idle = 0;
+	unsigned idle = 0, q = 0;
 
 	while (!stop_requested && pmx_client_alive(c)) {
-		uint16_t n = pmx_client_rx_burst(c, pkts, 32), n_out = 0, sent;
+		uint16_t n, n_out = 0, sent;
 
+		q = (q + 1) % c->n_queues; /* one thread serves every queue pair in turn */
+		n = pmx_client_rx_burst_q(c, q, pkts, 32);
 		if (n == 0) {
-			if (++idle > IDLE_POLLS_BEFORE_SLEEP)
+			if (++idle > IDLE_POLLS_BEFORE_SLEEP * c->n_queues)
 				usleep(50); /* an echo server need not burn a core when idle */
 			continue;
 		}
 		idle = 0;
+		st->per_queue[q] += n;
 		for (uint16_t i = 0; i < n; i++) {
 			struct pmx_pkt_info pi;
 			enum pmx_pkt_class cls;
@@ -106,10 +141,11 @@ static void serve(struct pmx_client *c, const uint16_t *ports, unsigned n_ports,
 				rte_pktmbuf_free(pkts[i]);
 				continue;
 			}
+			note_flow_queue(&fq, &pi, q, st);
 			make_reply(pkts[i], &pi, &c->mac);
 			out[n_out++] = pkts[i];
 		}
-		sent = pmx_client_tx_burst(c, out, n_out);
+		sent = pmx_client_tx_burst_q(c, q, out, n_out);
 		st->echoed += sent;
 		st->tx_full += n_out - sent;
 		rte_pktmbuf_free_bulk(out + sent, n_out - sent);
@@ -125,14 +161,16 @@ int main(int argc, char **argv)
 	struct pmx_client *c;
 	int opt, ret;
 
-	while ((opt = getopt(argc, argv, "s:p:n:V")) != -1) {
+	while ((opt = getopt(argc, argv, "s:p:n:q:V")) != -1) {
 		switch (opt) {
+		case 'q': params.queues = (unsigned)atoi(optarg); break;
 		case 's': params.socket_path = optarg; break;
 		case 'p': params.port = optarg; break;
 		case 'n': params.name = optarg; break;
 		case 'V': printf("portmux-echo %s\n", PMX_VERSION); return 0;
 		default:
-			fprintf(stderr, "usage: %s [-s SOCKET] [-p PORT-NAME] [-n NAME] UDP-PORT...\n",
+			fprintf(stderr, "usage: %s [-s SOCKET] [-p PORT-NAME] [-n NAME] [-q QUEUES] "
+					"UDP-PORT...\n",
 				argv[0]);
 			return 2;
 		}
@@ -180,6 +218,10 @@ int main(int argc, char **argv)
 	       (unsigned long long)st.echoed, (unsigned long long)st.tx_full,
 	       (unsigned long long)st.mirrored, (unsigned long long)st.other,
 	       pmx_client_alive(c) ? "" : " (detached by switch)");
+	printf("portmux-echo: frames per queue:");
+	for (unsigned q = 0; q < c->n_queues; q++)
+		printf(" %llu", (unsigned long long)st.per_queue[q]);
+	printf("; flows seen on two queues: %llu\n", (unsigned long long)st.flows_on_two_queues);
 	pmx_client_close(c);
 	return 0;
 }

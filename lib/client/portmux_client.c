@@ -174,19 +174,27 @@ static int start_eal(struct pmx_client *c, const struct pmx_client_params *p,
 static int attach_shared(struct pmx_client *c, json_t *res)
 {
 	const struct rte_memzone *mz = rte_memzone_lookup(PMX_SHM_MZ_NAME);
-	const char *rx = json_string_value(json_array_get(json_object_get(res, "rx_rings"), 0));
-	const char *tx = json_string_value(json_array_get(json_object_get(res, "tx_rings"), 0));
+	json_t *rx = json_object_get(res, "rx_rings"), *tx = json_object_get(res, "tx_rings");
 	const char *pool = json_string_value(json_object_get(res, "mempool"));
 
-	if (mz == NULL || rx == NULL || tx == NULL || pool == NULL)
+	c->n_queues = (unsigned)json_array_size(rx);
+	if (mz == NULL || pool == NULL || c->n_queues == 0 || c->n_queues > PMX_MAX_QUEUES ||
+	    json_array_size(tx) != c->n_queues)
 		return -EPROTO;
 	c->shm = mz->addr;
 	if (c->shm->magic != PMX_SHM_MAGIC || c->shm->version != PMX_SHM_VERSION)
 		return -EPROTO;
-	c->rx = rte_ring_lookup(rx);
-	c->tx = rte_ring_lookup(tx);
+	for (unsigned q = 0; q < c->n_queues; q++) {
+		const char *rx_name = json_string_value(json_array_get(rx, q));
+		const char *tx_name = json_string_value(json_array_get(tx, q));
+
+		c->rx[q] = rx_name ? rte_ring_lookup(rx_name) : NULL;
+		c->tx[q] = tx_name ? rte_ring_lookup(tx_name) : NULL;
+		if (c->rx[q] == NULL || c->tx[q] == NULL)
+			return -EPROTO;
+	}
 	c->pool = rte_mempool_lookup(pool);
-	return c->rx && c->tx && c->pool ? 0 : -EPROTO;
+	return c->pool ? 0 : -EPROTO;
 }
 
 static void read_identity(struct pmx_client *c, json_t *res)
@@ -232,8 +240,9 @@ int pmx_client_open(const struct pmx_client_params *params, struct pmx_client **
 		ret = c->fd;
 		goto fail_free;
 	}
-	req = json_pack("{s:s, s:s, s:s}", "cmd", "hello", "name", p->name ? p->name : "client",
-			"channel", "ring");
+	req = json_pack("{s:s, s:s, s:s, s:i}", "cmd", "hello", "name",
+			p->name ? p->name : "client", "channel", "ring", "queues",
+			p->queues ? (int)p->queues : 1);
 	if (p->port != NULL)
 		json_object_set_new(req, "port", json_string(p->port));
 	ret = call(c->fd, ++c->next_request_id, req, &res);
@@ -241,14 +250,19 @@ int pmx_client_open(const struct pmx_client_params *params, struct pmx_client **
 		goto fail_close;
 	read_identity(c, res);
 	ret = start_eal(c, p, json_string_value(json_object_get(res, "file_prefix")) ?: "rte");
-	if (ret == 0)
-		ret = attach_shared(c, res);
+	if (ret != 0) {
+		json_decref(res);
+		goto fail_close;
+	}
+	ret = attach_shared(c, res);
 	json_decref(res);
 	if (ret != 0)
-		goto fail_close;
+		goto fail_eal;
 	*out = c;
 	return 0;
 
+fail_eal:
+	rte_eal_cleanup();
 fail_close:
 	close(c->fd);
 fail_free:
@@ -304,8 +318,9 @@ void pmx_client_close(struct pmx_client *c)
 	if (c == NULL)
 		return;
 	/* a clean close lets the switch send what was queued (bounded: 2 s) */
-	for (int i = 0; i < 20000 && pmx_client_alive(c) && !rte_ring_empty(c->tx); i++)
-		usleep(100);
+	for (unsigned q = 0; q < c->n_queues; q++)
+		for (int i = 0; i < 20000 && pmx_client_alive(c) && !rte_ring_empty(c->tx[q]); i++)
+			usleep(100);
 	/* frames this process freed into its lcore's cache go back to the common pool */
 	cache = rte_mempool_default_cache(c->pool, rte_lcore_id());
 	if (cache != NULL)

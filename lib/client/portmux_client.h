@@ -31,6 +31,8 @@ struct pmx_client_params {
 	const char *socket_path; /**< default $PORTMUX_SOCKET, else PMX_CLIENT_DEFAULT_SOCKET */
 	const char *name;        /**< shown to operators */
 	const char *port;        /**< NIC port name; NULL = the first port */
+	unsigned queues;         /**< queue pairs, 1..PMX_MAX_QUEUES (0 = 1); each flow stays on
+				      one queue pair, chosen by a symmetric flow hash */
 	int eal_argc;            /**< extra EAL arguments (e.g. --log-level) */
 	char **eal_argv;
 };
@@ -42,8 +44,9 @@ struct pmx_client {
 	uint32_t generation;      /**< this attach's generation */
 	unsigned lcore_id;        /**< the EAL lcore this process runs on */
 	uint16_t port;            /**< NIC port index */
-	struct rte_ring *rx;      /**< switch -> client */
-	struct rte_ring *tx;      /**< client -> switch */
+	unsigned n_queues;        /**< queue pairs */
+	struct rte_ring *rx[PMX_MAX_QUEUES]; /**< switch -> client */
+	struct rte_ring *tx[PMX_MAX_QUEUES]; /**< client -> switch */
 	struct rte_mempool *pool; /**< allocate frames to send from here */
 	const struct pmx_shm *shm;
 	struct rte_ether_addr mac; /**< the port's MAC: the source of every frame sent */
@@ -100,28 +103,43 @@ static inline bool pmx_client_alive(struct pmx_client *c)
 }
 
 /**
- * Receive up to n frames. Lock-free, single consumer. The caller owns (and must free or
+ * Receive up to n frames from queue pair q (< c->n_queues). Lock-free; one consumer per
+ * queue (queues may be served by different threads). The caller owns (and must free or
  * send) every frame returned. @return the number of frames, 0 when none or detached.
  */
+static inline uint16_t pmx_client_rx_burst_q(struct pmx_client *c, unsigned q,
+					     struct rte_mbuf **pkts, uint16_t n)
+{
+	if (!pmx_client_alive(c))
+		return 0;
+	return (uint16_t)rte_ring_dequeue_burst(c->rx[q], (void **)pkts, n, NULL);
+}
+
+/** pmx_client_rx_burst_q() on queue pair 0. */
 static inline uint16_t pmx_client_rx_burst(struct pmx_client *c, struct rte_mbuf **pkts,
 					   uint16_t n)
 {
-	if (!pmx_client_alive(c))
-		return 0;
-	return (uint16_t)rte_ring_dequeue_burst(c->rx, (void **)pkts, n, NULL);
+	return pmx_client_rx_burst_q(c, 0, pkts, n);
 }
 
 /**
- * Send up to n frames (source MAC must be c->mac; source address and port must be owned,
+ * Send up to n frames on queue pair q (one producer per queue) (source MAC must be c->mac; source address and port must be owned,
  * or the switch drops and counts them as spoofed). Ownership of the sent frames passes to
  * the switch. @return the number taken; the caller still owns pkts[ret..n-1].
  */
-static inline uint16_t pmx_client_tx_burst(struct pmx_client *c, struct rte_mbuf **pkts,
-					   uint16_t n)
+static inline uint16_t pmx_client_tx_burst_q(struct pmx_client *c, unsigned q,
+					     struct rte_mbuf **pkts, uint16_t n)
 {
 	if (!pmx_client_alive(c))
 		return 0;
-	return (uint16_t)rte_ring_enqueue_burst(c->tx, (void **)pkts, n, NULL);
+	return (uint16_t)rte_ring_enqueue_burst(c->tx[q], (void **)pkts, n, NULL);
+}
+
+/** pmx_client_tx_burst_q() on queue pair 0. */
+static inline uint16_t pmx_client_tx_burst(struct pmx_client *c, struct rte_mbuf **pkts,
+					   uint16_t n)
+{
+	return pmx_client_tx_burst_q(c, 0, pkts, n);
 }
 
 #endif

@@ -21,12 +21,15 @@
 #include <stdint.h>
 
 #define PMX_MAX_CLIENTS 256
+#define PMX_MAX_QUEUES 8 /* queue pairs (RX ring + TX ring) per client */
 #define PMX_SHM_MAGIC 0x504d5831u /* "PMX1" */
 #define PMX_SHM_VERSION 1u
 #define PMX_SHM_MZ_NAME "pmx_shm"
 #define PMX_POOL_NAME "pmx_mbuf_pool"
-/** Ring name: client slot, direction "rx"/"tx". A slot keeps its rings across attaches. */
-#define PMX_RING_FMT "pmx_c%u_%s"
+/** Ring name: client slot, direction "rx"/"tx", queue. A slot keeps its rings across
+ * attaches. A client with several queue pairs gets each flow on one queue pair, chosen by a
+ * hash that is the same in both directions of the flow. */
+#define PMX_RING_FMT "pmx_c%u_%s%u"
 
 /** Written once by the daemon before any client attaches; read-only for clients. */
 struct pmx_shm {

@@ -21,9 +21,9 @@ unsigned pmx_registry_client_lcore(const struct pmx_switch *sw, uint16_t id)
 /* A slot's ring, created at its first attach and kept (a stale client can never write
  * into freed memory); returns the ring or NULL. */
 static struct rte_ring *slot_ring(const struct pmx_switch *sw, struct rte_ring *ring, char *name,
-				  uint16_t id, const char *dir, unsigned flags)
+				  uint16_t id, const char *dir, unsigned q, unsigned flags)
 {
-	snprintf(name, RTE_RING_NAMESIZE, PMX_RING_FMT, id, dir);
+	snprintf(name, RTE_RING_NAMESIZE, PMX_RING_FMT, id, dir, q);
 	if (ring != NULL)
 		return ring;
 	return rte_ring_create(name, sw->cfg->ring_size, rte_socket_id(), flags);
@@ -118,13 +118,14 @@ static void memif_destroy(struct pmx_switch *sw, uint16_t id)
 }
 
 int pmx_registry_attach(struct pmx_switch *sw, uint16_t port, enum pmx_channel channel,
-			struct pmx_attach_info *info)
+			unsigned n_queues, struct pmx_attach_info *info)
 {
 	struct pmx_client_slot *slot = NULL;
 	struct rte_mempool_cache *cache;
 	uint16_t id;
 
-	if (port >= sw->n_ports)
+	if (port >= sw->n_ports || n_queues == 0 || n_queues > PMX_MAX_QUEUES ||
+	    (channel == PMX_CHANNEL_MEMIF && n_queues != 1))
 		return -EINVAL;
 	for (id = 0; id < sw->clients_max; id++) {
 		if (sw->clients[id].state == PMX_SLOT_FREE) {
@@ -137,12 +138,19 @@ int pmx_registry_attach(struct pmx_switch *sw, uint16_t port, enum pmx_channel c
 
 	/* RX ring: every RX lcore may produce (single producer when there is one lcore),
 	 * only the client consumes. TX ring: only the client produces, one lcore consumes. */
-	slot->rx_ring = slot_ring(sw, slot->rx_ring, info->rx_ring, id, "rx",
-				  RING_F_SC_DEQ | (sw->n_workers == 1 ? RING_F_SP_ENQ : 0));
-	slot->tx_ring = slot_ring(sw, slot->tx_ring, info->tx_ring, id, "tx",
-				  RING_F_SP_ENQ | RING_F_SC_DEQ);
-	if (slot->rx_ring == NULL || slot->tx_ring == NULL)
-		return -ENOMEM;
+	for (unsigned q = 0; q < n_queues; q++) {
+		slot->rx_ring[q] = slot_ring(sw, slot->rx_ring[q], info->rx_ring[q], id, "rx", q,
+					     RING_F_SC_DEQ |
+						     (sw->n_workers == 1 ? RING_F_SP_ENQ : 0));
+		slot->tx_ring[q] = slot_ring(sw, slot->tx_ring[q], info->tx_ring[q], id, "tx", q,
+					     RING_F_SP_ENQ | RING_F_SC_DEQ);
+		if (slot->rx_ring[q] == NULL || slot->tx_ring[q] == NULL)
+			return -ENOMEM;
+		/* whatever a previous client of this slot left behind goes back to the pool */
+		drain_ring(slot->rx_ring[q]);
+		drain_ring(slot->tx_ring[q]);
+	}
+	info->n_queues = n_queues;
 	info->memif_socket[0] = info->memif_secret[0] = '\0';
 	if (channel == PMX_CHANNEL_MEMIF) {
 		int ret = memif_create(sw, id, info);
@@ -151,9 +159,7 @@ int pmx_registry_attach(struct pmx_switch *sw, uint16_t port, enum pmx_channel c
 			return ret;
 	}
 	slot->channel = channel;
-	/* whatever a previous client of this slot left behind goes back to the pool */
-	drain_ring(slot->rx_ring);
-	drain_ring(slot->tx_ring);
+	slot->n_queues = n_queues;
 	cache = rte_mempool_default_cache(sw->pool, pmx_registry_client_lcore(sw, id));
 	if (cache != NULL)
 		rte_mempool_cache_flush(cache, sw->pool);
@@ -197,7 +203,10 @@ unsigned pmx_registry_detach(struct pmx_switch *sw, uint16_t id)
 	if (slot->channel == PMX_CHANNEL_MEMIF)
 		memif_destroy(sw, id);
 
-	unsigned freed = drain_ring(slot->rx_ring) + drain_ring(slot->tx_ring);
+	unsigned freed = 0;
+
+	for (unsigned q = 0; q < PMX_MAX_QUEUES; q++)
+		freed += drain_ring(slot->rx_ring[q]) + drain_ring(slot->tx_ring[q]);
 
 	__atomic_store_n(&slot->state, PMX_SLOT_FREE, __ATOMIC_RELEASE);
 	return freed;
@@ -209,9 +218,11 @@ void pmx_registry_free_all(struct pmx_switch *sw)
 		return;
 	for (uint16_t id = 0; id < sw->clients_max; id++) {
 		pmx_registry_detach(sw, id);
-		rte_ring_free(sw->clients[id].rx_ring);
-		rte_ring_free(sw->clients[id].tx_ring);
-		sw->clients[id].rx_ring = sw->clients[id].tx_ring = NULL;
+		for (unsigned q = 0; q < PMX_MAX_QUEUES; q++) {
+			rte_ring_free(sw->clients[id].rx_ring[q]);
+			rte_ring_free(sw->clients[id].tx_ring[q]);
+			sw->clients[id].rx_ring[q] = sw->clients[id].tx_ring[q] = NULL;
+		}
 	}
 }
 
@@ -226,5 +237,6 @@ void pmx_registry_client_counters(const struct pmx_switch *sw, uint16_t id,
 		out->ring_full += c->ring_full;
 		out->tx += c->tx;
 		out->spoofed += c->spoofed;
+		out->learning += c->learning;
 	}
 }

@@ -21,21 +21,23 @@ struct pmx_attach_info {
 	uint16_t client_id;
 	uint32_t generation;
 	unsigned lcore_id;
-	char rx_ring[RTE_RING_NAMESIZE];
-	char tx_ring[RTE_RING_NAMESIZE];
+	unsigned n_queues;
+	char rx_ring[PMX_MAX_QUEUES][RTE_RING_NAMESIZE];
+	char tx_ring[PMX_MAX_QUEUES][RTE_RING_NAMESIZE];
 	char memif_socket[108];   /**< memif: the server socket the client connects to */
 	char memif_secret[25];    /**< memif: the per-client secret */
 };
 
 /**
- * Attach a client to NIC port `port` over `channel`. Management lcore only.
+ * Attach a client to NIC port `port` over `channel` with n_queues queue pairs (1 for memif).
+ * Management lcore only.
  * For PMX_CHANNEL_MEMIF the switch becomes the memif server of a new memif device (socket
  * beside the control socket, a random secret): the client shares no switch memory.
  * @return 0 (info filled), -ENOSPC when all slots are taken, -EINVAL for a bad port,
  *         -ENOMEM when rings cannot be created, -ENODEV when the memif device cannot start.
  */
 int pmx_registry_attach(struct pmx_switch *sw, uint16_t port, enum pmx_channel channel,
-			struct pmx_attach_info *info);
+			unsigned n_queues, struct pmx_attach_info *info);
 
 /**
  * Detach client `id`: rules removed, RX lcores synchronized, rings drained.

@@ -125,7 +125,7 @@ static unsigned memif_tx(struct pmx_worker *w, uint16_t c, const struct pmx_clie
 	struct rte_mbuf *pkts[PMX_BURST];
 	unsigned n, sent;
 
-	n = rte_ring_sc_dequeue_burst(slot->rx_ring, (void **)pkts, PMX_BURST, NULL);
+	n = rte_ring_sc_dequeue_burst(slot->rx_ring[0], (void **)pkts, PMX_BURST, NULL);
 	if (n == 0)
 		return 0;
 	sent = rte_eth_tx_burst(slot->memif, 0, pkts, n);
@@ -173,20 +173,22 @@ unsigned pmx_client_tx_poll(struct pmx_worker *w)
 			unsigned n, kept;
 
 			bits &= bits - 1;
-			if (slot->channel == PMX_CHANNEL_MEMIF) {
-				total += memif_tx(w, c, slot);
-				n = rte_eth_rx_burst(slot->memif, 0, pkts, PMX_BURST);
-			} else {
-				n = rte_ring_dequeue_burst(slot->tx_ring, (void **)pkts, PMX_BURST,
-							   NULL);
+			for (unsigned q = 0; q < slot->n_queues; q++) {
+				if (slot->channel == PMX_CHANNEL_MEMIF) {
+					total += memif_tx(w, c, slot);
+					n = rte_eth_rx_burst(slot->memif, 0, pkts, PMX_BURST);
+				} else {
+					n = rte_ring_dequeue_burst(slot->tx_ring[q], (void **)pkts,
+								   PMX_BURST, NULL);
+				}
+				if (n == 0)
+					continue;
+				total += n;
+				kept = check_burst(w, c, pkts, n);
+				w->client[c].tx += kept;
+				w->port[slot->port].from_clients += kept;
+				send_out(w, slot->port, pkts, kept);
 			}
-			if (n == 0)
-				continue;
-			total += n;
-			kept = check_burst(w, c, pkts, n);
-			w->client[c].tx += kept;
-			w->port[slot->port].from_clients += kept;
-			send_out(w, slot->port, pkts, kept);
 		}
 	}
 	return total;

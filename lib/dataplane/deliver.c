@@ -25,24 +25,60 @@ void pmx_drop(struct pmx_worker *w, enum pmx_drop_reason reason, struct rte_mbuf
 	rte_pktmbuf_free_bulk(pkts, n);
 }
 
-void pmx_client_deliver(struct pmx_worker *w, uint16_t c, struct rte_mbuf **pkts, unsigned n)
+static void enqueue(struct pmx_worker *w, uint16_t c, const struct pmx_client_slot *slot,
+		    struct rte_ring *ring, struct rte_mbuf **pkts, unsigned n)
 {
-	struct pmx_switch *sw = w->sw;
-	const struct pmx_client_slot *slot = &sw->clients[c];
-	unsigned sent;
+	unsigned sent = rte_ring_enqueue_burst(ring, (void **)pkts, n, NULL);
 
-	if (c >= sw->clients_max ||
-	    __atomic_load_n(&slot->state, __ATOMIC_ACQUIRE) != PMX_SLOT_ACTIVE) {
-		pmx_drop(w, PMX_DROP_NO_ROUTE, pkts, n);
-		return;
-	}
-	sent = rte_ring_enqueue_burst(slot->rx_ring, (void **)pkts, n, NULL);
 	w->client[c].rx += sent;
 	w->port[slot->port].to_clients += sent;
 	if (sent < n) {
 		w->client[c].ring_full += n - sent;
 		pmx_drop(w, PMX_DROP_RING_FULL, pkts + sent, n - sent);
 	}
+}
+
+/* Several queue pairs: each frame to the queue its flow hash picks, one burst per queue. */
+static void spread_over_queues(struct pmx_worker *w, uint16_t c,
+			       const struct pmx_client_slot *slot, struct rte_mbuf **pkts,
+			       unsigned n)
+{
+	struct rte_mbuf *per_queue[PMX_MAX_QUEUES][PMX_BURST];
+	unsigned count[PMX_MAX_QUEUES] = {0};
+
+	while (n > 0) {
+		unsigned chunk = RTE_MIN(n, (unsigned)PMX_BURST);
+
+		for (unsigned i = 0; i < chunk; i++) {
+			unsigned q = PMX_FLOW_QUEUE_HASH(pkts[i]) % slot->n_queues;
+
+			per_queue[q][count[q]++] = pkts[i];
+		}
+		for (unsigned q = 0; q < slot->n_queues; q++) {
+			if (count[q] > 0)
+				enqueue(w, c, slot, slot->rx_ring[q], per_queue[q], count[q]);
+			count[q] = 0;
+		}
+		pkts += chunk;
+		n -= chunk;
+	}
+}
+
+void pmx_client_deliver(struct pmx_worker *w, uint16_t c, struct rte_mbuf **pkts, unsigned n)
+{
+	struct pmx_switch *sw = w->sw;
+	const struct pmx_client_slot *slot = &sw->clients[c];
+
+	if (c >= sw->clients_max ||
+	    __atomic_load_n(&slot->state, __ATOMIC_ACQUIRE) != PMX_SLOT_ACTIVE) {
+		pmx_drop(w, PMX_DROP_NO_ROUTE, pkts, n);
+		return;
+	}
+	if (slot->n_queues > 1) {
+		spread_over_queues(w, c, slot, pkts, n);
+		return;
+	}
+	enqueue(w, c, slot, slot->rx_ring[0], pkts, n);
 }
 
 void pmx_mirror_to_clients(struct pmx_worker *w, unsigned p, struct rte_mbuf *m)
@@ -63,6 +99,7 @@ void pmx_mirror_to_clients(struct pmx_worker *w, unsigned p, struct rte_mbuf *m)
 				w->drops[PMX_DROP_NOMEM]++;
 				continue;
 			}
+			PMX_FLOW_QUEUE_HASH(copy) = 0; /* mirrored frames: queue 0 */
 			pmx_client_deliver(w, c, &copy, 1);
 		}
 	}

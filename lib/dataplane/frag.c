@@ -114,6 +114,8 @@ unsigned pmx_frag_poll(struct pmx_worker *w, bool idle)
 		uint16_t dest = lookup_key(w, &fp->key);
 
 		if (dest != PMX_OWNER_NONE) {
+			/* fragments of a datagram hash alike (no ports): one queue */
+			PMX_FLOW_QUEUE_HASH(fp->m) = pmx_flow_queue_hash(&fp->key, false);
 			pmx_deliver(w, fp->port, dest, &fp->m, 1);
 			done++;
 		} else if (now - fp->since > hold) {

@@ -91,6 +91,9 @@ unsigned pmx_nic_rx_poll(struct pmx_worker *w, unsigned p)
 			o = pmx_kernel_policy_dest(w, &info[i]);
 		else if (o == PMX_OWNER_DROP)
 			o = PMX_DEST_DROP(PMX_DROP_RULE);
+		else if (o < PMX_MAX_CLIENTS && w->sw->clients[o].n_queues > 1)
+			PMX_FLOW_QUEUE_HASH(pkts[i]) =
+				pmx_flow_queue_hash(&info[i].key, !info[i].is_fragment);
 		dest[i] = o;
 		/* the first fragment decides for the whole datagram */
 		if (info[i].is_fragment)
@@ -106,6 +109,7 @@ unsigned pmx_nic_rx_poll(struct pmx_worker *w, unsigned p)
 				pmx_frag_hold(w, p, &info[i], pkts[i]);
 				continue;
 			}
+			PMX_FLOW_QUEUE_HASH(pkts[i]) = pmx_flow_queue_hash(&info[i].key, false);
 		}
 		bucket_add(&buckets, dest[i], pkts[i]);
 	}

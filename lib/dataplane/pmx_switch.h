@@ -17,6 +17,7 @@
 #include <stdint.h>
 
 #include <rte_ether.h>
+#include <rte_hash_crc.h>
 #include <rte_mbuf.h>
 #include <rte_ring.h>
 
@@ -99,12 +100,13 @@ struct pmx_port {
 struct pmx_client_slot {
 	uint32_t state;              /**< enum pmx_slot_state, stored with release */
 	uint16_t port;               /**< index into pmx_switch.ports */
-	uint16_t tx_worker;          /**< the one RX lcore that drains tx_ring */
+	uint16_t tx_worker;          /**< the one RX lcore that drains the TX rings */
 	uint32_t generation;         /**< bumps on every attach of this slot */
 	uint8_t channel;             /**< enum pmx_channel */
 	uint16_t memif;              /**< memif: the ethdev of the client's memif device */
-	struct rte_ring *rx_ring;    /**< switch -> client (memif: -> the memif device's TX) */
-	struct rte_ring *tx_ring;    /**< client -> switch (unused for memif) */
+	uint8_t n_queues;            /**< queue pairs in use (rings beyond stay allocated) */
+	struct rte_ring *rx_ring[PMX_MAX_QUEUES]; /**< switch -> client (memif: -> its TX) */
+	struct rte_ring *tx_ring[PMX_MAX_QUEUES]; /**< client -> switch (unused for memif) */
 } __rte_cache_aligned;
 
 /** Per-port counters of one worker. */
@@ -125,6 +127,27 @@ struct pmx_client_counters {
 	uint64_t spoofed;   /**< frames from the client dropped by anti-spoofing */
 	uint64_t learning;  /**< first frames of new connections passed to the management lcore */
 };
+
+/** The queue of a frame for a client with several queue pairs: a flow hash that is the same
+ * for both directions, set by the RX lcore in the mbuf's hash.usr before delivery. */
+#define PMX_FLOW_QUEUE_HASH(m) ((m)->hash.usr)
+
+/**
+ * The flow hash behind PMX_FLOW_QUEUE_HASH: the same for both directions of a flow (XOR of
+ * the ends); without ports for fragments, so that a whole datagram lands on one queue.
+ */
+static inline uint32_t pmx_flow_queue_hash(const struct pmx_flow_key *k, bool with_ports)
+{
+	const uint32_t *l = (const uint32_t *)k->local_ip;
+	const uint32_t *r = (const uint32_t *)k->remote_ip;
+	uint32_t h = k->proto;
+
+	for (unsigned i = 0; i < 4; i++)
+		h = rte_hash_crc_4byte(l[i] ^ r[i], h);
+	if (with_ports)
+		h = rte_hash_crc_4byte((uint32_t)(k->local_port ^ k->remote_port), h);
+	return h;
+}
 
 /** The client id a frame waiting in learn_req came from (kept in the mbuf's hash.usr);
  * the management lcore sets PMX_LEARN_REFUSED in it when the connection may not be learned,
