@@ -16,6 +16,7 @@
 #include <rte_malloc.h>
 #include <rte_mbuf.h>
 
+#include "client_registry.h"
 #include "ctl_fixture.h"
 
 struct ctl_fixture F;
@@ -123,11 +124,7 @@ int fx_teardown(void)
 
 	pmx_ctl_close(&F.ctl);
 	rmdir(F.dir);
-	if (sw->clients != NULL)
-		for (unsigned id = 0; id < sw->clients_max; id++) {
-			rte_ring_free(sw->clients[id].rx_ring);
-			rte_ring_free(sw->clients[id].tx_ring);
-		}
+	pmx_registry_free_all(sw); /* the slots' rings */
 	if (sw->workers[0] != NULL) {
 		pmx_worker_fini(sw->workers[0]);
 		rte_free(sw->workers[0]->client);
