@@ -112,15 +112,21 @@ json_t *pmx_ctl_clients_json(struct pmx_ctl *ctl)
 		if (s == NULL)
 			continue;
 		pmx_registry_client_counters(ctl->sw, id, &c);
-		json_array_append_new(
-			arr, json_pack("{s:i, s:s, s:i, s:i, s:s, s:i, s:i, s:I, s:I, s:I, s:I, s:I}",
+		json_t *client = json_pack("{s:i, s:s, s:i, s:i, s:s, s:i, s:i, s:I, s:I, s:I, s:I, s:I}",
 				       "client_id", id, "name", s->name, "pid", (int)s->pid, "uid",
 				       (int)s->uid, "port", ctl->sw->ports[ctl->sw->clients[id].port].name,
 				       "lcore", pmx_registry_client_lcore(ctl->sw, id), "rules",
 				       s->n_rules, "rx", (json_int_t)c.rx, "ring_full",
 				       (json_int_t)c.ring_full, "tx", (json_int_t)c.tx, "spoofed",
 				       (json_int_t)c.spoofed, "rx_ring_count",
-				       (json_int_t)rx_ring_count(&ctl->sw->clients[id])));
+				       (json_int_t)rx_ring_count(&ctl->sw->clients[id]));
+		const struct pmx_client_slot *slot = &ctl->sw->clients[id];
+
+		json_object_set_new(client, "channel", json_string(slot->channel == PMX_CHANNEL_MEMIF
+									   ? "memif" : "ring"));
+		json_object_set_new(client, "queues", json_integer(slot->n_queues));
+		json_object_set_new(client, "learning", json_integer((json_int_t)c.learning));
+		json_array_append_new(arr, client);
 	}
 	return arr;
 }
