@@ -84,11 +84,22 @@ CTL frobnicate > /dev/null 2>&1
 assert_eq "not a command: exit 2" 2 "$?"
 "$PMX_BUILD/tools/portmux-ctl/portmux-ctl" -s "$TB_DIR/nowhere.sock" show clients > /dev/null 2>&1
 assert_eq "no daemon: exit 3" 3 "$?"
-# the socket is 0660 root:root: another user cannot even connect
-out=$(setpriv --reuid=65534 --regid=65534 --clear-groups \
-	"$PMX_BUILD/tools/portmux-ctl/portmux-ctl" -s "$TB_SOCK" show clients 2>&1); rc=$?
+# as another user: the socket's mode (0660 root:root) keeps it out; with the mode opened,
+# SO_PEERCRED still keeps it from operator commands while it may read stats
+chmod 0711 "$TB_DIR" # only the socket's own mode decides now
+as_nobody() { setpriv --reuid=65534 --regid=65534 --clear-groups \
+	"$PMX_BUILD/tools/portmux-ctl/portmux-ctl" -s "$TB_SOCK" "$@"; }
+assert_eq "the socket file has control.mode" 660 "$(stat -c %a "$TB_SOCK")"
+out=$(as_nobody show clients 2>&1); rc=$?
 assert_eq "an unprivileged user is kept out by the socket mode: exit 3" 3 "$rc"
 assert_match "... with permission denied" "Permission denied" "$out"
+chmod 0666 "$TB_SOCK"
+out=$(as_nobody show clients 2>&1); rc=$?
+assert_eq "an unprivileged user gets no operator command: exit 1" 1 "$rc"
+assert_match "... EPERM" "error: EPERM" "$out"
+as_nobody show port stats all > /dev/null
+assert_eq "an unprivileged user may read stats" 0 "$?"
+chmod 0660 "$TB_SOCK"
 
 # clear port stats all: counts start again from zero (baselines; workers' counters untouched)
 CTL clear port stats all > /dev/null
