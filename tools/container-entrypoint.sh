@@ -23,6 +23,14 @@ else
 	esac
 fi
 
+# --version and --help need no preparation
+prepare=1
+for a in "$@"; do
+	case "$a" in
+	--version | --help | -h | -V) prepare=0 ;;
+	esac
+done
+
 # started as non-root (docker run --user ...) or asked to stay root: nothing to drop
 if [ "$(id -u)" -ne 0 ] || [ "$user" = root ]; then
 	exec "$@"
@@ -33,13 +41,14 @@ gid=$(id -g "$user")
 
 # the shared runtime volume: control socket and DPDK runtime directory, owned by the user
 run=${RUNTIME_DIRECTORY:-/run/portmux}
-if [ "$1" = /usr/sbin/portmuxd ] && [ "$(stat -c %u "$run" 2>/dev/null)" != "$uid" ]; then
+if [ "$1" = /usr/sbin/portmuxd ] && [ $prepare -eq 1 ] &&
+	[ "$(stat -c %u "$run" 2>/dev/null)" != "$uid" ]; then
 	mkdir -p "$run" && chmod 0750 "$run" && chown "$uid:$gid" "$run" ||
 		echo "portmux-entrypoint: cannot give $run to $user" >&2
 fi
 
 # hugepages must be writable by the user (mount hugetlbfs with uid=/gid= options, DEPLOY.md)
-if [ "$1" = /usr/sbin/portmuxd ] && [ -d /dev/hugepages ] &&
+if [ "$1" = /usr/sbin/portmuxd ] && [ $prepare -eq 1 ] && [ -d /dev/hugepages ] &&
 	! setpriv --reuid="$uid" --regid="$gid" --clear-groups test -w /dev/hugepages; then
 	echo "portmux-entrypoint: /dev/hugepages is not writable by uid $uid: mount hugetlbfs" \
 		"with -o uid=$uid,gid=$gid (docs/DEPLOY.md) or set PORTMUX_USER=root" >&2
