@@ -228,6 +228,25 @@ def compare(dest, expected, actual, ordered):
     return problems
 
 
+def thread_states(pid):
+    """ "name:state(wchan)" of every thread of a process, to tell a blocked lcore from a
+    starved one when the switch stops making progress."""
+    out = []
+    try:
+        for tid in sorted(os.listdir("/proc/%d/task" % pid)):
+            base = "/proc/%d/task/%s/" % (pid, tid)
+            with open(base + "comm") as f:
+                name = f.read().strip()
+            with open(base + "stat") as f:
+                state = f.read().rsplit(")", 1)[1].split()[0]
+            with open(base + "wchan") as f:
+                wchan = f.read().strip()
+            out.append("%s:%s(%s)" % (name, state, wchan))
+    except OSError:
+        pass
+    return " ".join(out)
+
+
 class Runner:
     def __init__(self, args):
         self.args = args
@@ -267,7 +286,7 @@ class Runner:
                 return "exited"
             with open(os.path.join(d, "portmuxd.log")) as f:
                 return "ready" if any(ln.startswith("ready") for ln in f) else None
-        state = wait_until(ready, 15, 0.02)
+        state = wait_until(ready, 60, 0.02)
         if state != "ready":
             self.stop_daemon(proc, prefix)
             raise Failed("portmuxd did not start (%s): see %s/portmuxd.log" % (state, d))
@@ -293,9 +312,11 @@ class Runner:
         from a queue before has been delivered or dropped."""
         start = [lc["loops"] for lc in ctl.stats()["lcores"]]
         ok = wait_until(lambda: all(lc["loops"] >= s + passes for lc, s in
-                                    zip(ctl.stats()["lcores"], start)), 3)
+                                    zip(ctl.stats()["lcores"], start)), 10)
         if not ok:
-            raise Failed("the RX lcores stopped looping")
+            raise Failed("the RX lcores stopped looping (loops %s, then %s; threads: %s)" %
+                         (start, [lc["loops"] for lc in ctl.stats()["lcores"]],
+                          thread_states(self.daemon_pid)))
 
     def run_phase(self, ph, d, ctl, clients, sent):
         if ph["kind"] in ("wire", "kernel"):
@@ -305,8 +326,10 @@ class Runner:
             if not wait_until(lambda: ctl.stats()["ports"][0][key]["ipackets"] >= sent[key], 10):
                 st = ctl.stats()
                 raise Failed("%s frames never reached the switch (%s ipackets %d < %d, "
-                             "lcore loops %s)" % (ph["kind"], key, st["ports"][0][key]["ipackets"],
-                                                  sent[key], [lc["loops"] for lc in st["lcores"]]))
+                             "lcore loops %s; threads: %s)" %
+                             (ph["kind"], key, st["ports"][0][key]["ipackets"], sent[key],
+                              [lc["loops"] for lc in st["lcores"]],
+                              thread_states(self.daemon_pid)))
             self.quiesce(ctl)
         elif ph["kind"] == "tx":
             cl = clients[ph["client"]]
@@ -380,6 +403,7 @@ class Runner:
         try:
             tmark("case start")
             daemon, sock = self.start_daemon(d, case, prefix)
+            self.daemon_pid = daemon.pid
             tmark("daemon ready")
             ctl = Ctl(sock)
             tx_files = {ph["client"]: ph["file"] for ph in case["phases"] if ph["kind"] == "tx"}
@@ -389,7 +413,7 @@ class Runner:
                             tx_files.get(spec["name"]))
                 clients[cl.name] = cl
             for cl in clients.values():
-                if not wait_until(lambda: cl.line("attached") or cl.proc.poll() is not None, 20) \
+                if not wait_until(lambda: cl.line("attached") or cl.proc.poll() is not None, 60) \
                         or cl.line("attached") is None:
                     raise Failed("client %s did not attach: see %s/client_%s.log" %
                                  (cl.name, d, cl.name))
