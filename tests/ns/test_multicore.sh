@@ -40,10 +40,16 @@ mc_config() {
 JSON
 }
 
-# start_echo NAME PORT: an echo client owning UDP PORT (both families)
+# start_echo NAME:PORT...: echo clients, each owning one UDP port (both families), started
+# together; returns once all listen
 start_echo() {
-	tb_bg "$1" env PORTMUX_SOCKET="$TB_SOCK" "$ECHO" -n "$1" "$2"
-	tb_wait_for "$1 listening on $2" 100 grep -q listening "$TB_DIR/$1.log"
+	local c
+	for c in "$@"; do
+		tb_bg "${c%:*}" env PORTMUX_SOCKET="$TB_SOCK" "$ECHO" -n "${c%:*}" "${c#*:}"
+	done
+	for c in "$@"; do
+		tb_wait_for "${c%:*} listening on ${c#*:}" 300 grep -q listening "$TB_DIR/${c%:*}.log"
+	done
 }
 
 # stop_echo NAME: stop it and print the number of "other" frames it got (not echoable: for
@@ -68,6 +74,11 @@ print(q[0], q[1])
 PY
 }
 
+# part TITLE: a heading with the time spent so far (the machine is shared: where time goes)
+part() {
+	say "$* (${SECONDS}s)"
+}
+
 show_layout() {
 	local stats
 	stats=$(pmx_req '{"cmd":"stats"}')
@@ -80,16 +91,15 @@ pmx_hugepages 512
 tb_up
 
 # ---- 1. af_packet, 2 queues: flows spread, stay in order, reach their owner ----
-say "af_packet, qpairs=2, RX lcores 1 and 2"
+part "af_packet, qpairs=2, RX lcores 1 and 2"
 mc_config "net_af_packet0,iface=pmx-wire,qpairs=2"
 tb_start_daemon
 assert_eq "two RX lcores" 2 "$(pmx_req '{"cmd":"stats"}' | jq '.result.lcores | length')"
 info=$(pmx_req '{"cmd":"port_info","port":0}')
 assert_eq "af_packet port classifies in software" software "$(jq -r .result.flow_offload <<< "$info")"
 echo "offload: $(jq -r .result.flow_offload_note <<< "$info")"
-start_echo echoA 7001
-start_echo echoB 7002
-start_echo sink 7100
+start_echo echoA:7001 echoB:7002 sink:7100
+part "clients attached"
 in_peer ping -c 1 -W 2 198.18.0.1 > /dev/null
 in_peer ping -6 -c 1 -W 2 fd00::1 > /dev/null
 
@@ -133,6 +143,7 @@ print(json.dumps({"flows": len(flows), "sent": sent, "received": received,
                   "reordered_flows": reordered, "wrong_source": wrong_source,
                   "wrong_payload": wrong_payload}))
 PY
+part "48 flows"
 before=($(queue_rx))
 result=$(in_peer timeout 120 $PMX_PY "$TB_DIR/flows.py")
 after=($(queue_rx))
@@ -147,6 +158,7 @@ assert_eq "both RX queues carried flows" yes "$([ "$q0" -gt 0 ] && [ "$q1" -gt 0
 
 # IPv6 datagrams over the 1500-byte MTU: the peer's kernel fragments them (IPv4 ones would be
 # reassembled by af_packet's PACKET_FANOUT_FLAG_DEFRAG before the switch sees them)
+part "kernel-fragmented IPv6"
 frags_before=$(in_peer awk '$1 == "Ip6FragCreates" {print $2}' /proc/net/snmp6)
 in_peer $PMX_PY - <<'PY'
 import socket
@@ -162,13 +174,15 @@ show_layout
 assert_eq "kernel-fragmented IPv6: every fragment reached the sink ($frags)" "$frags" "$(stop_echo sink)"
 assert_eq "echo client A got nothing of B's or the sink's" 0 "$(stop_echo echoA)"
 assert_eq "echo client B got nothing of A's or the sink's" 0 "$(stop_echo echoB)"
+part "clients stopped"
 stats=$(pmx_req '{"cmd":"stats"}')
 assert_eq "no malformed, no_route, ring_full, frag_unknown drops" "0 0 0 0" \
 	"$(jq -r '.result.drops | "\(.malformed) \(.no_route) \(.ring_full) \(.frag_unknown)"' <<< "$stats")"
 tb_stop_daemon
+part "daemon stopped"
 
 # ---- 2. net_pcap, one input per queue: fragments split across the RX lcores ----
-say "net_pcap, queue 0 <- pmx-wire, queue 1 <- pmx-wire1"
+part "net_pcap, queue 0 <- pmx-wire, queue 1 <- pmx-wire1"
 ip link add pmx-wire1 netns "$TB_APP" type veth peer name eth1 netns "$TB_PEER" ||
 	die "cannot create the second veth pair"
 in_app sysctl -qw net.ipv6.conf.pmx-wire1.disable_ipv6=1 net.ipv4.conf.pmx-wire1.arp_ignore=8 \
@@ -179,10 +193,11 @@ ip -n "$TB_APP" link set pmx-wire1 up
 ip -n "$TB_PEER" link set eth1 up
 mc_config "net_pcap0,rx_iface_in=pmx-wire,tx_iface=pmx-wire,rx_iface_in=pmx-wire1,tx_iface=pmx-wire1"
 tb_start_daemon
+part "daemon started"
 info=$(pmx_req '{"cmd":"port_info","port":0}')
 assert_eq "pcap port classifies in software" software "$(jq -r .result.flow_offload <<< "$info")"
-start_echo echoA 7001
-start_echo sink 7100
+[ -n "$info" ] || { echo "port_info: no reply"; tail -5 "$TB_LOG"; }
+start_echo echoA:7001 sink:7100
 app_mac=$(in_app cat /sys/class/net/pmx0/address)
 
 cat > "$TB_DIR/frags.py" <<'PY'
@@ -214,6 +229,7 @@ for n in range(8):
             sent += 1
 print(sent)
 PY
+part "crafted fragments"
 before=($(queue_rx))
 frags=$(in_peer timeout 60 $PMX_PY "$TB_DIR/frags.py" "$app_mac")
 after=($(queue_rx))
@@ -230,4 +246,5 @@ assert_eq "echo client A got none of them" 0 "$(stop_echo echoA)"
 stats=$(pmx_req '{"cmd":"stats"}')
 assert_eq "no fragment dropped (frag_unknown), nothing malformed" "0 0" \
 	"$(jq -r '.result.drops | "\(.frag_unknown) \(.malformed)"' <<< "$stats")"
+part "done"
 assert_done
