@@ -310,8 +310,10 @@ static int flush_output(struct pmx_ctl_session *s)
 			return -1;
 		done += (size_t)w;
 	}
-	memmove(s->wbuf, s->wbuf + done, s->wlen - done);
-	s->wlen -= done;
+	if (done > 0) { /* wbuf is NULL until the first reply: memmove(NULL, ...) is undefined */
+		memmove(s->wbuf, s->wbuf + done, s->wlen - done);
+		s->wlen -= done;
+	}
 	return 0;
 }
 
