@@ -20,6 +20,7 @@
 #include <sys/time.h>
 #include <time.h>
 
+#include <jansson.h>
 #include <pcap/pcap.h>
 
 #include <rte_mbuf.h>
@@ -79,24 +80,33 @@ static int parse_port(const char *s, uint16_t *port)
 	return 0;
 }
 
-/* claim_ip has no typed call in the client library: a raw request. */
+/* claim_ip has no typed call in the client library: a raw request. -EPROTO when refused. */
 static int claim_ip(struct pmx_client *c, const char *ip, uint32_t *rule_id)
 {
-	char req[160], *reply = NULL, *p;
-	int ret;
+	json_t *req = json_pack("{s:s, s:I, s:s}", "cmd", "claim_ip", "id",
+				(json_int_t)++c->next_request_id, "ip", ip);
+	char *text = req != NULL ? json_dumps(req, JSON_COMPACT) : NULL, *reply = NULL;
+	json_t *res = NULL, *id;
+	int ret = -ENOMEM;
 
-	snprintf(req, sizeof(req), "{\"cmd\":\"claim_ip\",\"id\":%u,\"ip\":\"%s\"}",
-		 ++c->next_request_id, ip);
-	ret = pmx_client_request(c, req, &reply);
+	if (text == NULL)
+		goto out_req;
+	ret = pmx_client_request(c, text, &reply);
 	if (ret != 0)
-		return ret;
-	p = strstr(reply, "\"rule_id\":");
-	ret = strstr(reply, "\"ok\":true") != NULL && p != NULL ? 0 : -EADDRINUSE;
+		goto out_text;
+	res = json_loads(reply, 0, NULL);
+	id = json_object_get(json_object_get(res, "result"), "rule_id");
+	ret = json_is_true(json_object_get(res, "ok")) && json_is_integer(id) ? 0 : -EPROTO;
 	if (ret == 0)
-		*rule_id = (uint32_t)strtoul(p + strlen("\"rule_id\":"), NULL, 10);
+		*rule_id = (uint32_t)json_integer_value(id);
 	else
 		fprintf(stderr, "pmx-capture: claim_ip %s: %s\n", ip, reply);
+	json_decref(res);
 	free(reply);
+out_text:
+	free(text);
+out_req:
+	json_decref(req);
 	return ret;
 }
 
