@@ -378,7 +378,7 @@ def fragments_out_of_order():
 @case
 def fragments_unknown():
     c = Case("fragments_unknown", "later fragments whose first never comes: held within a "
-             "bound, then dropped and counted frag_unknown", settle=3.0)
+             "bound, then dropped and counted frag_unknown")
     c.client("c0", "listen,udp,%s,9000" % A4)
     n = 0
     for ident in range(0x4000, 0x4000 + 70):     # more than any sane hold bound

@@ -98,7 +98,7 @@ class Case:
     expected drop counters then account for.
     """
 
-    def __init__(self, name, covers, policy="pass", allow=None, ordered=True, settle=1.0,
+    def __init__(self, name, covers, policy="pass", allow=None, ordered=True, settle=3.0,
                  ring_size=1024, kernel_path=True):
         self.name = name
         self.covers = covers

@@ -268,7 +268,7 @@ class Runner:
             "kernel": {"policy": case["policy"], "allow": case["allow"]},
             "control": {"socket": sock, "mode": "0660", "group": None},
             "clients": {"max": 8, "ring_size": case["ring_size"], "max_rules": 256},
-            "mbufs": 8192,
+            "mbufs": 4096,
         }
 
     def start_daemon(self, d, case, prefix):
@@ -333,10 +333,20 @@ class Runner:
             self.quiesce(ctl)
         elif ph["kind"] == "tx":
             cl = clients[ph["client"]]
+
+            def handled():
+                """Frames of the client that left, were delivered locally or dropped
+                (learning goes through the management lcore: lcore loops say nothing)."""
+                st = ctl.stats()
+                mine = [x for x in st.get("clients", []) if x["name"] == cl.name]
+                return sum(mine[0].get(k, 0) for k in ("tx", "spoofed")) + \
+                    st["drops"]["malformed"] if mine else 0
+            before = handled()
             cl.proc.send_signal(signal.SIGUSR1)
-            line = wait_until(lambda: cl.line("sent"), 5)
+            line = wait_until(lambda: cl.line("sent"), 10)
             if line != "sent %d" % ph["count"]:
                 raise Failed("client %s could not send its frames (%s)" % (cl.name, line))
+            wait_until(lambda: handled() >= before + ph["count"], 3)
             self.quiesce(ctl, 3 + ph["count"] // 32)
         elif ph["kind"] == "ctl":
             reply = ctl.request(ph["request"])
