@@ -145,16 +145,17 @@ static int attach_more(struct sink *s, unsigned k)
 	c->generation = (uint32_t)json_integer_value(json_object_get(res, "generation"));
 	c->lcore_id = first->lcore_id; /* frames are freed on this process's lcore */
 	c->port = (uint16_t)json_integer_value(json_object_get(res, "port"));
-	c->rx = rte_ring_lookup(
+	c->n_queues = 1; /* hello asks for one queue pair */
+	c->rx[0] = rte_ring_lookup(
 		json_string_value(json_array_get(json_object_get(res, "rx_rings"), 0)) ?: "");
-	c->tx = rte_ring_lookup(
+	c->tx[0] = rte_ring_lookup(
 		json_string_value(json_array_get(json_object_get(res, "tx_rings"), 0)) ?: "");
 	c->pool = first->pool;
 	c->shm = first->shm;
 	c->mac = first->mac;
 	json_decref(res);
 	s->sess[k] = c;
-	return c->rx != NULL && c->tx != NULL ? 0 : -EPROTO;
+	return c->rx[0] != NULL && c->tx[0] != NULL ? 0 : -EPROTO;
 }
 
 static void detach_more(struct pmx_client *c)

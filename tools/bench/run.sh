@@ -158,34 +158,54 @@ if [ "$RULES" = exact ] && [ "$MAX_RULES" -lt $((FLOWS * 2)) ]; then
 fi
 
 # ---- one testpmd run: writes "rx_packets wall_s cpu_ns" to $W/testpmd-N.txt ----
+# tp_cmd CMD WANT: send a command to testpmd, then wait (bounded) until its log holds WANT
+# "RX-packets:" lines, i.e. the command was executed (testpmd reads its FIFO when it can).
+tp_cmd() {
+	local i
+	echo "$1" >&7
+	for ((i = 0; i < 300; i++)); do
+		[ "$(grep -c 'RX-packets:' "$TP_LOG")" -ge "$2" ] && return 0
+		sleep 0.02
+	done
+	return 1
+}
+
 testpmd_run() {
-	local r=$1 log=$W/testpmd-$1.log fifo=$W/testpmd.in pid rx0 rx1 c0 c1 t0 t1
+	local r=$1 fifo=$W/testpmd.in pid rx0 rx1 c0 c1 t0 t1 i
+	TP_LOG=$W/testpmd-$1.log
 	need_mbufs $((trace_packets + 8192))
 	mkfifo "$fifo"
-	dpdk-testpmd --no-pci --in-memory -l 0-1 --log-level=lib.eal:warning \
+	# line-buffered stdout, so each command's output is in the log when it is done
+	stdbuf -oL dpdk-testpmd --no-pci --in-memory -l 0-1 --log-level=lib.eal:warning \
 		--vdev "net_pcap0,rx_pcap=$TRACE,infinite_rx=1" -- -i --forward-mode=rxonly \
-		--total-num-mbufs=$((trace_packets + 8192)) < "$fifo" > "$log" 2>&1 &
+		--total-num-mbufs=$((trace_packets + 8192)) < "$fifo" > "$TP_LOG" 2>&1 &
 	pid=$!
 	tb_on_exit "kill -KILL $pid"
 	exec 7> "$fifo"
+	# the prompt comes once the trace is loaded (seconds on a busy machine)
+	for ((i = 0; i < 600; i++)); do
+		grep -q 'testpmd>' "$TP_LOG" && break
+		kill -0 "$pid" 2>/dev/null || break
+		sleep 0.05
+	done
 	echo start >&7
 	sleep "$WARMUP"
-	echo "show port stats all" >&7
+	tp_cmd "show port stats all" 1 || { tail -20 "$TP_LOG" >&2; die "testpmd run $r: no stats"; }
 	c0=$(cpu_ns "$pid" 1)
 	t0=$(date +%s.%N)
 	sleep "$DURATION"
-	echo "show port stats all" >&7
+	tp_cmd "show port stats all" 2 || { tail -20 "$TP_LOG" >&2; die "testpmd run $r: no stats"; }
 	c1=$(cpu_ns "$pid" 1)
 	t1=$(date +%s.%N)
+	tp_cmd stop 3 # prints the forward statistics: the whole run's total
 	echo quit >&7
 	exec 7>&-
-	# quit is answered within seconds; stop_pid bounds it
-	for ((i = 0; i < 100; i++)); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
-	stop_pid "$pid"
+	wait_pid "$pid" 10
 	rm -f "$fifo"
-	rx0=$(awk '/RX-packets:/ {n++; if (n == 1) print $2}' "$log")
-	rx1=$(awk '/RX-packets:/ {n++; if (n == 2) print $2}' "$log")
-	[ -n "$rx0" ] && [ -n "$rx1" ] || { tail -20 "$log" >&2; die "testpmd run $r: no stats"; }
+	rx0=$(awk '/RX-packets:/ {n++; if (n == 1) print $2}' "$TP_LOG")
+	rx1=$(awk '/RX-packets:/ {n++; if (n == 2) print $2}' "$TP_LOG")
+	echo "  totals         : testpmd $(awk '/RX-packets:/ {n++; if (n == 3) print $2}' "$TP_LOG") frames" \
+		> "$W/totals-$r.txt"
 	echo "$((rx1 - rx0)) $(awk -v a="$t0" -v b="$t1" 'BEGIN {printf "%.6f", b - a}') $((c1 - c0))" \
 		> "$W/testpmd-$r.txt"
 }
@@ -247,6 +267,8 @@ switch_run() {
 	grep '^RESULT ' "$log" | sed 's/^RESULT //' > "$W/result-$r.json"
 	[ -s "$W/result-$r.json" ] || { tail -20 "$log" >&2; die "switch run $r: no result"; }
 	grep 'exact rules added' "$log" || true
+	# the whole run, warm-up included
+	sed -n 's/^pmx-sink: total/  totals         : sink/p' "$log" >> "$W/totals-$r.txt"
 }
 
 median() { sort -g | awk '{v[NR] = $1} END {if (NR % 2) print v[(NR + 1) / 2]; else printf "%.4f\n", (v[NR / 2] + v[NR / 2 + 1]) / 2}'; }
@@ -321,7 +343,8 @@ def pct: . * 100 | round;
 (.lcores[] | "  portmuxd lcore \(.lcore): CPU \((.cpu_ns // 0) / 1e9 | . * 1000 | round / 1000) s of \(.loops) loops (\(if .loops > 0 then .busy_loops * 100 / .loops | round else 0 end) % busy), drops \(.drops | to_entries | map(.value) | add)"),
 "  portmuxd port  : rx \(mpps(.rx; .window_s) | f2) Mpps wall, \(mpps(.rx; cpu_s) | f2) per CPU-s (\(cpu_s / .window_s | pct) % CPU), \(cycles(.rx; cpu_s; .tsc_hz) | round) cycles/pkt; to_kernel \(mpps(.to_kernel; .window_s) | f2) Mpps",
 "  delivered      : \(mpps(.delivered; .window_s) | f2) Mpps wall, \(mpps(.delivered; cpu_s) | f2) per CPU-s (sink count; daemon enqueued \(.to_clients)); per client \(.delivered_per_client | map(tostring) | join(" ")); sink CPU \(.sink_cpu_ns / 1e9 / .window_s | pct) %",
-"  drops          : \(if .rx > 0 then 100 * drops / .rx else 0 end | . * 1000 | round / 1000) % of rx: \(.drops | to_entries | map(select(.value > 0) | "\(.key)=\(.value)") | if length == 0 then "none" else join(" ") end)"
+"  drops          : \(if .rx > 0 then 100 * drops / .rx else 0 end | . * 1000 | round / 1000) % of rx: \(.drops | to_entries | map(select(.value > 0) | "\(.key)=\(.value)") | if length == 0 then "none" else join(" ") end)",
+(if cpu_s / .window_s < 0.5 then "  WARNING: the RX lcore got \(cpu_s / .window_s | pct) % of its core (other processes run there): not representative" else empty end)
 JQ
 : > "$W/rows.tsv"
 for ((r = 1; r <= REPEATS; r++)); do
@@ -337,6 +360,7 @@ for ((r = 1; r <= REPEATS; r++)); do
 	jq -r --argjson tprx "$tp_rx" --argjson tpw "$tp_wall" --argjson tpc "$tp_cpu" \
 		--arg load "$load" --arg run "$r" --argjson tp "$TESTPMD" -f "$W/show.jq" \
 		"$W/result-$r.json"
+	cat "$W/totals-$r.txt"
 done
 
 col() { cut -f"$1" "$W/rows.tsv" | median; }
@@ -353,6 +377,9 @@ printf '  drops                 %7.3f %% of received\n' "$(col 9)"
 printf '  RX lcore CPU share    %7.0f %%   sink CPU share %5.0f %%   loadavg %s\n' \
 	"$(awk -v v="$(col 10)" 'BEGIN {print 100 * v}')" \
 	"$(awk -v v="$(col 11)" 'BEGIN {print 100 * v}')" "$(col 13)"
+starved=$(awk -F'\t' '$10 < 0.5' "$W/rows.tsv" | wc -l)
+[ "$starved" -gt 0 ] && printf '  WARNING: in %d of %d runs the RX lcore got less than half of its core\n' \
+	"$starved" "$REPEATS"
 ratio_w=0 ratio_c=0
 if [ "$TESTPMD" -eq 1 ]; then
 	# the ratio of each run, then the median of the ratios
@@ -369,4 +396,5 @@ printf '"testpmd_mpps":%s,"testpmd_mpps_per_cpu_s":%s,"rx_mpps":%s,"rx_mpps_per_
 printf '"delivered_mpps":%s,"delivered_mpps_per_cpu_s":%s,"cycles_per_pkt":%s,' "$dl_w" "$dl_c" "$(col 7)"
 printf '"testpmd_cycles_per_pkt":%s,"drop_pct":%s,"to_kernel_mpps":%s,"ratio_wall":%s,' \
 	"$(col 8)" "$(col 9)" "$(col 12)" "$ratio_w"
-printf '"ratio_per_cpu_s":%s,"loadavg":%s}\n' "$ratio_c" "$(col 13)"
+printf '"ratio_per_cpu_s":%s,"rx_lcore_cpu_share":%s,"starved_runs":%s,"loadavg":%s}\n' \
+	"$ratio_c" "$(col 10)" "$starved" "$(col 13)"
