@@ -148,7 +148,8 @@ before=($(queue_rx))
 result=$(in_peer timeout 120 $PMX_PY "$TB_DIR/flows.py")
 after=($(queue_rx))
 echo "flows: $result"
-assert_eq "every datagram of 48 flows echoed" "$(jq .sent <<< "$result")" "$(jq .received <<< "$result")"
+assert_eq "every datagram of 48 flows echoed" "1920 1920" \
+	"$(jq -r '"\(.sent) \(.received)"' <<< "$result")"
 assert_eq "no flow reordered" 0 "$(jq .reordered_flows <<< "$result")"
 assert_eq "every reply from the port it was sent to" 0 "$(jq .wrong_source <<< "$result")"
 assert_eq "every reply carries its own flow's payload" 0 "$(jq .wrong_payload <<< "$result")"
@@ -167,6 +168,7 @@ for i in range(10):
     s.sendto(b"%04d" % i + b"f" * 2996, ("fd00::1", 7100))
 PY
 frags=$(( $(in_peer awk '$1 == "Ip6FragCreates" {print $2}' /proc/net/snmp6) - frags_before ))
+assert_eq "the peer's kernel cut 10 datagrams into 30 fragments" 30 "$frags"
 tb_wait_for "the sink received $frags fragments" 100 sh -c \
 	"[ \$(printf '%s\n' '{\"cmd\":\"clients\"}' | socat -t 5 - UNIX-CONNECT:$TB_SOCK |
 	   jq '[.result.clients[] | select(.name == \"sink\") | .rx] | add') -ge $frags ]"
@@ -233,7 +235,7 @@ part "crafted fragments"
 before=($(queue_rx))
 frags=$(in_peer timeout 60 $PMX_PY "$TB_DIR/frags.py" "$app_mac")
 after=($(queue_rx))
-echo "sent $frags crafted fragments of 8 datagrams (4 IPv4, 4 IPv6) across the two queues"
+assert_eq "24 crafted fragments of 8 datagrams (4 IPv4, 4 IPv6) sent" 24 "$frags"
 tb_wait_for "the sink received $frags fragments" 100 sh -c \
 	"[ \$(printf '%s\n' '{\"cmd\":\"clients\"}' | socat -t 5 - UNIX-CONNECT:$TB_SOCK |
 	   jq '[.result.clients[] | select(.name == \"sink\") | .rx] | add') -ge $frags ]"
