@@ -31,6 +31,7 @@ struct echo_stats {
 	uint64_t flows_on_two_queues; /* must stay 0: a flow keeps to one queue pair */
 	uint64_t echoed;
 	uint64_t mirrored; /* ARP, ND, broadcast, multicast: copies every client gets */
+	uint64_t icmp_errors; /* errors about our own flows (e.g. a peer gone before our reply) */
 	uint64_t other;    /* unicast frames that are not UDP to our ports: misdelivered */
 	uint64_t tx_full;
 };
@@ -136,6 +137,9 @@ static void serve(struct pmx_client *c, const uint16_t *ports, unsigned n_ports,
 				if (cls == PMX_PKT_ARP || cls == PMX_PKT_ND ||
 				    cls == PMX_PKT_MULTICAST)
 					st->mirrored++;
+				else if (cls == PMX_PKT_ICMP_ERROR && pi.key.proto == PMX_PROTO_UDP &&
+					 is_echo_port(ports, n_ports, pi.key.local_port))
+					st->icmp_errors++;
 				else
 					st->other++;
 				rte_pktmbuf_free(pkts[i]);
@@ -214,9 +218,10 @@ int main(int argc, char **argv)
 	serve(c, ports, n_ports, &st);
 
 	printf("portmux-echo: echoed %llu datagrams, %llu not sent; ignored %llu mirrored "
-	       "(ARP/ND/multicast) and %llu other frames%s\n",
+	       "(ARP/ND/multicast), %llu ICMP errors about our flows and %llu other frames%s\n",
 	       (unsigned long long)st.echoed, (unsigned long long)st.tx_full,
-	       (unsigned long long)st.mirrored, (unsigned long long)st.other,
+	       (unsigned long long)st.mirrored, (unsigned long long)st.icmp_errors,
+	       (unsigned long long)st.other,
 	       pmx_client_alive(c) ? "" : " (detached by switch)");
 	printf("portmux-echo: frames per queue:");
 	for (unsigned q = 0; q < c->n_queues; q++)

@@ -2,6 +2,7 @@
 #include <rte_ethdev.h>
 #include <rte_prefetch.h>
 
+#include "flow_offload.h"
 #include "pmx_packet.h"
 #include "pmx_switch.h"
 
@@ -70,11 +71,23 @@ unsigned pmx_nic_rx_poll(struct pmx_worker *w, unsigned p)
 		rte_prefetch0(rte_pktmbuf_mtod(pkts[i], void *));
 	for (unsigned i = 0; i < n; i++) {
 		struct pmx_pkt_info *pi = &info[i];
+		uint16_t o;
 
 		pmx_packet_parse(rte_pktmbuf_mtod(pkts[i], const uint8_t *),
 				 rte_pktmbuf_data_len(pkts[i]), PMX_DIR_IN, pi);
 		pi->key.port_id = p;
 		dest[i] = dest_by_class(w, pi);
+		if (dest[i] == PMX_OWNER_NONE && pi->cls == PMX_PKT_FLOW &&
+		    (o = pmx_offload_mark_owner(w->sw, pkts[i])) != PMX_OWNER_NONE) {
+			/* the NIC classified it (rte_flow MARK): no lookup */
+			dest[i] = o;
+			if (w->sw->clients[o].n_queues > 1)
+				PMX_FLOW_QUEUE_HASH(pkts[i]) =
+					pmx_flow_queue_hash(&pi->key, !pi->is_fragment);
+			if (pi->is_fragment)
+				pmx_frag_record(w, pi, o); /* a marked first fragment still decides */
+			continue;
+		}
 		if (dest[i] == PMX_OWNER_NONE && pi->cls != PMX_PKT_FRAGMENT) {
 			key_of[nk] = i;
 			keys[nk++] = &pi->key;

@@ -27,7 +27,7 @@ assert_eq "TCP :22 reaches the kernel" "SSH-2.0-kernel" "$out"
 # the client answers UDP :7, every datagram, byte for byte
 ok=0
 for i in 1 2 3 4 5; do
-	out=$(printf 'datagram-%s' "$i" | in_peer timeout 8 socat -T 5 - UDP:198.18.0.1:7)
+	out=$(printf 'datagram-%s' "$i" | in_peer timeout 12 socat -T 10 - UDP:198.18.0.1:7)
 	[ "$out" = "datagram-$i" ] && ok=$((ok + 1))
 done
 assert_eq "UDP :7 echoed by the client (5 datagrams)" 5 "$ok"
