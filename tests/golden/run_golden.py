@@ -19,13 +19,15 @@ from collections import Counter
 import pcapio
 
 SOL_PACKET, PACKET_AUXDATA, PACKET_OUTGOING = 263, 8, 4
+APP_MAC, KERNEL_TAP_MAC = "02:00:00:00:00:01", "02:00:00:00:00:77"
 TP_STATUS_VLAN_VALID, TP_STATUS_VLAN_TPID_VALID = 0x10, 0x40
 ETH_P_ALL = 0x0003
 
 
 class Tap:
-    """A raw socket on one end of a veth: sends frames into the switch, and collects what the
-    switch sent out of the other end (VLAN tags put back from the kernel's auxdata)."""
+    """A raw socket on the kernel side of one of the switch's TAP devices: what it sends, the
+    switch receives; it collects what the switch wrote (VLAN tags put back from the kernel's
+    auxdata)."""
 
     def __init__(self, ifname):
         self.ifname = ifname
@@ -47,6 +49,8 @@ class Tap:
             try:
                 data, anc, _, addr = self.sock.recvmsg(65535, socket.CMSG_SPACE(32))
             except BlockingIOError:
+                return n
+            except OSError:  # the TAP went away with its daemon
                 return n
             if addr[2] == PACKET_OUTGOING:
                 continue
@@ -251,20 +255,21 @@ class Runner:
     def __init__(self, args):
         self.args = args
         self.build = args.build
-        self.wire = Tap(args.wire_if)
-        self.kernel = Tap(args.kernel_if)
+        self.wire = self.kernel = None
 
     def config(self, case, prefix, sock):
+        # the kernel side of the kernel path gets a MAC of its own: the namespace's kernel then
+        # ignores the frames the switch hands it (they are for the appliance's MAC)
         exception = {"type": "device",
-                     "device": "net_pcap1,iface=%s,phy_mac=1" % self.args.exc_if,
+                     "device": "net_tap1,iface=%s,mac=%s" % (self.args.kernel_if, KERNEL_TAP_MAC),
                      "addresses": ["198.18.0.1", "fd00::1"]}
         if not case["kernel_path"]:
             exception = {"type": "none", "addresses": ["198.18.0.1", "fd00::1"]}
         return {
             "eal": ["-l", self.args.lcores, "--file-prefix", prefix, "--no-pci",
-                    "--log-level", "pmd.net.pcap:warning"],
-            "ports": [{"name": "wan0", "device": "net_pcap0,iface=%s,phy_mac=1" %
-                       self.args.nic_if, "exception": exception}],
+                    "--log-level", "pmd.net.tap:warning"],
+            "ports": [{"name": "wan0", "device": "net_tap0,iface=%s,mac=%s" %
+                       (self.args.wire_if, APP_MAC), "exception": exception}],
             "kernel": {"policy": case["policy"], "allow": case["allow"]},
             "control": {"socket": sock, "mode": "0660", "group": None},
             "clients": {"max": 8, "ring_size": case["ring_size"], "max_rules": 256},
@@ -407,15 +412,16 @@ class Runner:
             if proto == "tcp":
                 s.listen(1)
             holders.append(s)
-        self.wire.reset()
-        self.kernel.reset()
         daemon, ctl, clients, rc = None, None, {}, None
+        self.wire = self.kernel = None
         try:
             tmark("case start")
             daemon, sock = self.start_daemon(d, case, prefix)
             self.daemon_pid = daemon.pid
+            self.wire, self.kernel = Tap(self.args.wire_if), Tap(self.args.kernel_if)
             tmark("daemon ready")
             ctl = Ctl(sock)
+            base_in_use = ctl.stats()["mempool"]["in_use"]  # PMDs keep RX rings stocked
             tx_files = {ph["client"]: ph["file"] for ph in case["phases"] if ph["kind"] == "tx"}
             # attach all at once (EAL start-up is the slow part), then rules in order
             for spec in case["clients"]:
@@ -451,9 +457,9 @@ class Runner:
             tmark("clients stopped")
             if daemon.poll() is not None:
                 problems.append("    portmuxd died during the case (exit %s)" % daemon.poll())
-            elif not wait_until(lambda: ctl.stats()["mempool"]["in_use"] == 0, 2, 0.02):
-                problems.append("    %d mbufs still in use after the clients left" %
-                                ctl.stats()["mempool"]["in_use"])
+            elif not wait_until(lambda: ctl.stats()["mempool"]["in_use"] <= base_in_use, 2, 0.02):
+                problems.append("    %d mbufs in use after the clients left, %d before the case"
+                                % (ctl.stats()["mempool"]["in_use"], base_in_use))
             problems += self.check_counters(case, st, rules)
         except (Failed, ConnectionError, OSError, KeyError) as e:
             problems.append("    harness: %s: %s" % (type(e).__name__, e))
@@ -465,22 +471,30 @@ class Runner:
                 cl.stop()
             if ctl is not None:
                 ctl.close()
+            for tap in (self.wire, self.kernel):
+                if tap is not None:
+                    tap.poll()
             if daemon is not None:
                 rc = self.stop_daemon(daemon, prefix)
+            for tap in (self.wire, self.kernel):
+                if tap is not None:
+                    tap.close()
             for s in holders:
                 s.close()
         tmark("daemon stopped")
         if rc not in (0, None):
             problems.append("    portmuxd exited with %s on SIGTERM" % rc)
-        self.wire.poll()
-        self.kernel.poll()
-        pcapio.write(os.path.join(d, "out_wire.pcap"), self.wire.frames)
-        pcapio.write(os.path.join(d, "out_kernel.pcap"), self.kernel.frames)
+        for dest, tap in (("wire", self.wire), ("kernel", self.kernel)):
+            pcapio.write(os.path.join(d, "out_%s.pcap" % dest), tap.frames if tap else [])
         got_counts = []
         for dest, e in case["expect"].items():
             expected = pcapio.read(os.path.join(d, e["file"]))
             path = os.path.join(d, "out_%s.pcap" % dest)
-            actual = pcapio.read(path) if os.path.exists(path) else []
+            try:
+                actual = pcapio.read(path) if os.path.exists(path) else []
+            except ValueError as e:
+                problems.append("    %s: capture unreadable (%s)" % (dest, e))
+                actual = []
             got_counts.append("%s %d/%d" % (dest, len(actual), len(expected)))
             problems += compare(dest, expected, actual, case["ordered"])
         return case, problems, got_counts
@@ -490,10 +504,8 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--build", required=True, help="meson build directory")
     ap.add_argument("--cases", required=True, help="directory cases.py wrote")
-    ap.add_argument("--nic-if", default="w0")
-    ap.add_argument("--wire-if", default="w1")
-    ap.add_argument("--exc-if", default="k0")
-    ap.add_argument("--kernel-if", default="k1")
+    ap.add_argument("--wire-if", default="gw0", help="the NIC's TAP (kernel side: the wire)")
+    ap.add_argument("--kernel-if", default="gk0", help="the kernel path's TAP")
     ap.add_argument("--prefix", default="pmxg%d" % os.getpid())
     ap.add_argument("--lcores", default="0-1")
     ap.add_argument("only", nargs="*", help="substrings of case names to run")

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # golden.sh - the dataplane golden tests: cases.py (scapy) writes each case's input frames and the
 # frames expected at every destination; run_golden.py drives a fresh portmuxd per case whose NIC
-# and kernel path are net_pcap on veths in a namespace of their own, with capture clients, and
+# and kernel path are TAP devices in a namespace of their own, with capture clients, and
 # compares frame by frame. Optional arguments: substrings of case names. PMX_GOLDEN_KEEP=1 keeps
 # the captures (expected and actual pcaps per case) for inspection.
 set -u
@@ -13,11 +13,11 @@ for bin in app/portmuxd/portmuxd tests/golden/pmx-capture; do
 done
 pmx_hugepages 512
 
-# One namespace, two veth pairs: w0 is the switch's NIC (w1 the wire the test sends on and
-# captures from), k0 its kernel path (k1 shows what "the kernel" got). No kernel stack speaks on
-# any of them (IPv6 off, no addresses, no ARP replies), so the captures hold only what the switch
-# sent. The appliance's addresses sit on lo, as they would on the kernel's interface: portmuxd
-# sees kernel sockets bound to them (ports it must not give to clients).
+# One namespace of its own. portmuxd's NIC and kernel path are TAP devices in it (gw0: the
+# wire the test sends on and captures from; gk0: what "the kernel" got), created per case. No
+# kernel stack speaks on them (IPv6 off, no addresses, no ARP replies), so the captures hold only
+# what the switch sent. The appliance's addresses sit on lo, as they would on the kernel's
+# interface: portmuxd sees kernel sockets bound to them (ports it must not give to clients).
 GOLDEN_NS=pmx-golden-$$
 GOLDEN_DIR=$(mktemp -d /tmp/portmux-golden.XXXXXX)
 if [ "${PMX_GOLDEN_KEEP:-0}" = 1 ]; then
@@ -29,13 +29,7 @@ ip netns add "$GOLDEN_NS" && tb_on_exit "ip netns del $GOLDEN_NS" || die "cannot
 in_golden() { ip netns exec "$GOLDEN_NS" "$@"; }
 in_golden sysctl -qw net.ipv6.conf.default.disable_ipv6=1 net.ipv4.conf.all.arp_ignore=8 \
 	net.ipv4.conf.default.arp_ignore=8
-ip -n "$GOLDEN_NS" link add w0 type veth peer name w1 || die "cannot create veths"
-ip -n "$GOLDEN_NS" link add k0 type veth peer name k1 || die "cannot create veths"
-ip -n "$GOLDEN_NS" link set w0 address 02:00:00:00:00:01
-for i in lo w0 w1 k0 k1; do
-	in_golden ethtool -K "$i" tx off rx off tso off gso off gro off >/dev/null 2>&1
-	ip -n "$GOLDEN_NS" link set "$i" up
-done
+ip -n "$GOLDEN_NS" link set lo up
 ip -n "$GOLDEN_NS" addr add 198.18.0.1/32 dev lo
 ip -n "$GOLDEN_NS" addr add fd00::1/128 dev lo nodad
 
