@@ -281,6 +281,8 @@ void pmx_offload_rule_added(struct pmx_switch *sw, uint32_t rule_id)
 	struct pmx_offload_spec spec;
 	struct offload_rule *r;
 	int fam[PMX_OFFLOAD_MAX_FAMILIES];
+	uint16_t queues = (uint16_t)sw->n_workers;
+	uint32_t mark;
 	unsigned n;
 
 	if (o == NULL || rule_id >= o->id_limit)
@@ -293,14 +295,15 @@ void pmx_offload_rule_added(struct pmx_switch *sw, uint32_t rule_id)
 	destroy_flows(o, rule_id); /* whatever an earlier rule of this id left */
 	r->ethdev = sw->ports[rule->key.port_id].nic;
 	n = rule_families(&rule->key, fam);
+	mark = pmx_offload_mark(rule->owner, sw->clients[rule->owner].generation);
 	for (unsigned i = 0; i < n; i++) {
-		uint32_t mark = pmx_offload_mark(rule->owner, sw->clients[rule->owner].generation);
 		struct rte_flow_error fe;
 
-		if (pmx_offload_build(&rule->key, fam[i], mark, (uint16_t)sw->n_workers, &spec) != 0)
+		if (pmx_offload_build(&rule->key, fam[i], mark, queues, &spec) != 0)
 			goto undo; /* not expressible: software only */
 		fit_rss(r->ethdev, &spec);
-		r->flow[i] = rte_flow_create(r->ethdev, &spec.attr, spec.pattern, spec.actions, &fe);
+		r->flow[i] = rte_flow_create(r->ethdev, &spec.attr, spec.pattern, spec.actions,
+					     &fe);
 		if (r->flow[i] == NULL) {
 			o->failed++;
 			goto undo;

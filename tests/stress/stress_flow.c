@@ -37,7 +37,8 @@
 #define BURST 32
 #define STABLE_PER_BURST 24 /* the other 8 keys of a burst are churned ones */
 #define SYNC_EVERY 4096     /* writer operations between two explicit synchronize calls */
-#define MIN_CHURN_RATE 1000 /* below this the run did not stress anything: invalid */
+#define MIN_UPDATES 2000  /* fewer rule updates (a starved writer) stress nothing: invalid */
+#define MIN_REUSES 100    /* ... and so do fewer rule ids handed out again */
 
 struct reader {
 	unsigned id;
@@ -266,7 +267,8 @@ static void writer_run(struct stress *s, double seconds, struct writer_stats *w)
 			}
 			if (del_token[id] != 0) {
 				w->reuse_checked++;
-				w->reuse_early += rte_rcu_qsbr_check(qsv, del_token[id], false) != 1;
+				w->reuse_early +=
+					rte_rcu_qsbr_check(qsv, del_token[id], false) != 1;
 			}
 			rule_of[j] = id;
 			present[j] = 1;
@@ -342,7 +344,8 @@ static int report(struct stress *s, const struct writer_stats *w)
 	       "%" PRIu64 " ids reused (%" PRIu64 " before a grace period), %" PRIu64
 	       " ENOSPC waits for readers, %" PRIu64 " adds refused (table full), %" PRIu64
 	       " failures\n",
-	       (double)w->cycles * us / 1e6, w->adds, w->dels, per_sec(w->adds + w->dels, w->cycles),
+	       (double)w->cycles * us / 1e6, w->adds, w->dels,
+	       per_sec(w->adds + w->dels, w->cycles),
 	       w->reuse_checked, w->reuse_early, w->enospc, w->full, w->add_failed);
 	printf("writer: %" PRIu64 " synchronize calls, mean %.1f us, max %.1f us\n", w->syncs,
 	       w->syncs ? (double)w->sync_cycles * us / (double)w->syncs : 0.0,
@@ -351,8 +354,8 @@ static int report(struct stress *s, const struct writer_stats *w)
 		const struct reader *r = &s->readers[i];
 
 		printf("reader %u: %.0f lookups/s (%" PRIu64 " bursts of %u), stable %" PRIu64
-		       " (wrong %" PRIu64 ", none %" PRIu64 "), churned %" PRIu64 " (own owner %" PRIu64
-		       ", wrong %" PRIu64 ")\n",
+		       " (wrong %" PRIu64 ", none %" PRIu64 "), churned %" PRIu64
+		       " (own owner %" PRIu64 ", wrong %" PRIu64 ")\n",
 		       i, per_sec(r->bursts * BURST, r->cycles), r->bursts, BURST, r->stable,
 		       r->stable_wrong, r->stable_none, r->churn, r->churn_hit, r->churn_wrong);
 		stable += r->stable;
@@ -371,8 +374,9 @@ static int report(struct stress *s, const struct writer_stats *w)
 	failed += w->reuse_early != 0;
 	failed += w->add_failed != 0;
 	failed += hits != stable;
-	if (per_sec(w->adds + w->dels, w->cycles) < MIN_CHURN_RATE) {
-		printf("FAIL: fewer than %d rule updates/s: nothing was stressed\n", MIN_CHURN_RATE);
+	if (w->adds + w->dels < MIN_UPDATES || w->reuse_checked < MIN_REUSES) {
+		printf("FAIL: fewer than %d rule updates or %d reused ids: nothing was stressed\n",
+		       MIN_UPDATES, MIN_REUSES);
 		failed++;
 	}
 	return failed;
@@ -414,7 +418,8 @@ int main(int argc, char **argv)
 		eal_argc = argc - optind + 1;
 	}
 	if (rte_eal_init(eal_argc, eal_argv) < 0) {
-		fprintf(stderr, "stress_flow: cannot initialise EAL: %s\n", rte_strerror(rte_errno));
+		fprintf(stderr, "stress_flow: cannot initialise EAL: %s\n",
+			rte_strerror(rte_errno));
 		return 1;
 	}
 	if (rte_lcore_count() < N_READERS + 1) {

@@ -274,8 +274,8 @@ static void expect_software(const char *devargs, unsigned queues, const char *st
 	uint32_t rule;
 	int ret = start_port(&c, devargs, queues);
 
-	printf("\n    %s, %u queue(s): %s (%s) ", devargs, queues, pmx_offload_mode_name(c.sw.ports[0].offload),
-	       c.sw.ports[0].offload_note);
+	printf("\n    %s, %u queue(s): %s (%s) ", devargs, queues,
+	       pmx_offload_mode_name(c.sw.ports[0].offload), c.sw.ports[0].offload_note);
 	CU_ASSERT_EQUAL_FATAL(ret, 0);
 	CU_ASSERT_EQUAL(c.sw.ports[0].offload, PMX_OFFLOAD_SOFTWARE);
 	CU_ASSERT_STRING_EQUAL(pmx_offload_mode_name(c.sw.ports[0].offload), "software");
@@ -357,7 +357,8 @@ int main(int argc, char **argv)
 		{"mark_owner rejects what is not a current mark", test_mark_rejects, false},
 		{"mark_owner accepts a current mark", test_mark_accepts, false},
 		{"build rejects what rte_flow cannot express", test_build_rejects, false},
-		{"build: IPv4 UDP connect rule, RSS over 2 queues", test_build_v4_connect_udp, false},
+		{"build: IPv4 UDP connect rule, RSS over 2 queues", test_build_v4_connect_udp,
+		 false},
 		{"build: IPv6 TCP listen rule, QUEUE 0", test_build_v6_listen_tcp, false},
 		{"build: any address (v4 and v6), SCTP", test_build_any_address_and_sctp, false},
 		{"probe: net_null -> software", test_probe_null, false},
