@@ -12,14 +12,14 @@
 
 #define HTTP_REQ_MAX 2048       /* request line and headers; longer requests get 400 */
 #define HTTP_POLL_INTERVAL 2    /* lwIP coarse ticks (500 ms): poll every second */
-#define HTTP_READ_TIMEOUT 5     /* polls a client has to send its request */
-#define HTTP_SEND_TIMEOUT 20    /* polls the response may take to be acknowledged */
+#define HTTP_READ_TIMEOUT 10    /* polls a client has to send its request */
+#define HTTP_DRAIN_TIMEOUT 10   /* polls the client has to close after the response */
 #define HTTP_LISTEN_BACKLOG 64
 
 enum http_state {
 	HTTP_READING, /* waiting for the end of the request headers */
-	HTTP_SENDING, /* response written, waiting for its acknowledgement */
-	HTTP_CLOSING, /* tcp_close() failed for lack of memory: retried from poll */
+	HTTP_DRAINING, /* response and FIN sent: reading (and dropping) until the client's FIN */
+	HTTP_CLOSING,  /* tcp_close() failed for lack of memory: retried from poll */
 };
 
 struct http_conn {
@@ -28,7 +28,6 @@ struct http_conn {
 	struct http_conn *next, **pprev; /* in server->conns */
 	enum http_state state;
 	unsigned idle_polls;
-	uint32_t unacked; /* response bytes not yet acknowledged */
 	size_t len;
 	char req[HTTP_REQ_MAX];
 };
@@ -50,7 +49,6 @@ static void conn_unhook(struct tcp_pcb *pcb)
 {
 	tcp_arg(pcb, NULL);
 	tcp_recv(pcb, NULL);
-	tcp_sent(pcb, NULL);
 	tcp_err(pcb, NULL);
 	tcp_poll(pcb, NULL, 0);
 }
@@ -118,7 +116,9 @@ static int build_response(struct http_server *s, int ret, const struct http_requ
 }
 
 /* The request is complete, bad or too long (ret from http_request_parse): write the response
- * and wait for its acknowledgement. */
+ * and close our sending side at once (RFC 7230 6.6: the server that sent "Connection: close"
+ * closes first, in two stages), then read until the client's FIN so that late request bytes do
+ * not make lwIP reset the connection before the client has read the response. */
 static err_t respond(struct http_conn *hc, int ret, const struct http_request *req)
 {
 	char out[512];
@@ -129,9 +129,12 @@ static err_t respond(struct http_conn *hc, int ret, const struct http_request *r
 		conn_abort(hc);
 		return ERR_ABRT;
 	}
-	hc->state = HTTP_SENDING;
-	hc->unacked = (uint32_t)len;
-	tcp_output(hc->pcb);
+	hc->state = HTTP_DRAINING;
+	hc->idle_polls = 0;
+	if (tcp_shutdown(hc->pcb, 0, 1) != ERR_OK)
+		conn_close(hc); /* no memory for the FIN: close now, retried from poll */
+	else
+		tcp_output(hc->pcb);
 	return ERR_OK;
 }
 
@@ -142,13 +145,12 @@ static err_t on_recv(void *arg, struct tcp_pcb *pcb, struct pbuf *p, err_t err)
 	u16_t room;
 	int ret;
 
-	if (p == NULL) { /* the peer closed its side */
-		if (hc->state == HTTP_READING)
-			conn_close(hc);
+	if (p == NULL) { /* the client closed its side: nothing more to read or answer */
+		conn_close(hc);
 		return ERR_OK;
 	}
 	tcp_recved(pcb, p->tot_len);
-	if (err != ERR_OK || hc->state != HTTP_READING) { /* data after the request: ignored */
+	if (err != ERR_OK || hc->state != HTTP_READING) { /* data after the request: dropped */
 		pbuf_free(p);
 		return ERR_OK;
 	}
@@ -162,18 +164,6 @@ static err_t on_recv(void *arg, struct tcp_pcb *pcb, struct pbuf *p, err_t err)
 	return ret == 0 ? ERR_OK : respond(hc, ret, &req);
 }
 
-static err_t on_sent(void *arg, struct tcp_pcb *pcb, u16_t len)
-{
-	struct http_conn *hc = arg;
-
-	(void)pcb;
-	hc->idle_polls = 0;
-	hc->unacked = len >= hc->unacked ? 0 : hc->unacked - len;
-	if (hc->state == HTTP_SENDING && hc->unacked == 0)
-		conn_close(hc);
-	return ERR_OK;
-}
-
 static err_t on_poll(void *arg, struct tcp_pcb *pcb)
 {
 	struct http_conn *hc = arg;
@@ -185,10 +175,8 @@ static err_t on_poll(void *arg, struct tcp_pcb *pcb)
 	} else if (hc->state == HTTP_READING && hc->idle_polls >= HTTP_READ_TIMEOUT) {
 		hc->server->st.timeouts++;
 		conn_close(hc);
-	} else if (hc->idle_polls >= HTTP_SEND_TIMEOUT) {
-		hc->server->st.timeouts++;
-		conn_abort(hc);
-		return ERR_ABRT;
+	} else if (hc->state == HTTP_DRAINING && hc->idle_polls >= HTTP_DRAIN_TIMEOUT) {
+		conn_close(hc); /* the client keeps its side open: lwIP finishes the close alone */
 	}
 	return ERR_OK;
 }
@@ -226,7 +214,6 @@ static err_t on_accept(void *arg, struct tcp_pcb *pcb, err_t err)
 	s->conns = hc;
 	tcp_arg(pcb, hc);
 	tcp_recv(pcb, on_recv);
-	tcp_sent(pcb, on_sent);
 	tcp_err(pcb, on_err);
 	tcp_poll(pcb, on_poll, HTTP_POLL_INTERVAL);
 	tcp_nagle_disable(pcb);

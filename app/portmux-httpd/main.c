@@ -185,12 +185,13 @@ static void print_stats(const struct pmx_netif *pn, const struct http_server *s,
 	       (unsigned long long)h->connections, (unsigned long long)h->refused,
 	       (unsigned long long)h->timeouts);
 	printf("portmux-httpd: frames: rx %llu (to lwIP %llu, mirrored ignored %llu, unexpected "
-	       "%llu, bad source %llu, no memory %llu), tx %llu (dropped %llu)%s\n",
+	       "%llu, bad source %llu, no memory %llu), tx %llu (dropped %llu); TIME_WAIT "
+	       "reopened by SYN %llu%s\n",
 	       (unsigned long long)n->rx, (unsigned long long)n->to_lwip,
 	       (unsigned long long)n->mirrored, (unsigned long long)n->unexpected,
 	       (unsigned long long)n->bad_source, (unsigned long long)n->rx_nomem,
-	       (unsigned long long)n->tx,
-	       (unsigned long long)n->tx_dropped, alive ? "" : " (detached by switch)");
+	       (unsigned long long)n->tx, (unsigned long long)n->tx_dropped,
+	       (unsigned long long)n->tw_reopened, alive ? "" : " (detached by switch)");
 }
 
 int main(int argc, char **argv)

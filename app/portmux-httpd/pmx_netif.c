@@ -2,9 +2,13 @@
 #include <errno.h>
 #include <string.h>
 
+#include <rte_tcp.h>
+
 #include <lwip/etharp.h>
 #include <lwip/ethip6.h>
 #include <lwip/pbuf.h>
+#include <lwip/priv/tcp_priv.h> /* tcp_tw_pcbs, TCP_SEQ_GT: see reopen_time_wait() */
+#include <lwip/tcp.h>
 #include <netif/ethernet.h>
 
 #include "pmx_netif.h"
@@ -21,6 +25,38 @@ static bool bad_source(const struct pmx_netif *pn, const uint8_t src[16])
 	const uint8_t first = src[12];
 
 	return memcmp(src, pn->ip_key, 16) == 0 || first == 0 || first == 127 || first >= 224;
+}
+
+/* RFC 1122 4.2.2.13 (and RFC 6191): a SYN whose sequence number is beyond the end of a
+ * connection in TIME_WAIT may reopen it, as Linux does. lwIP 2.1 answers such a SYN with an
+ * ACK and ignores the client's RST, so a client reusing its port within 2 MSL (2 minutes) would
+ * stall until lwIP's TIME_WAIT ends; this server closes first (HTTP "Connection: close"), so
+ * its side is the one in TIME_WAIT. Drop that PCB before lwIP sees the SYN: a TIME_WAIT PCB is
+ * freed by tcp_abort() without sending anything. */
+static void reopen_time_wait(struct pmx_netif *pn, const struct rte_mbuf *m,
+			     const struct pmx_pkt_info *pi)
+{
+	const struct rte_tcp_hdr *th =
+		rte_pktmbuf_mtod_offset(m, const struct rte_tcp_hdr *, pi->l4_offset);
+	const uint8_t flags = RTE_TCP_SYN_FLAG | RTE_TCP_ACK_FLAG | RTE_TCP_RST_FLAG;
+	uint32_t seq = rte_be_to_cpu_32(th->sent_seq);
+	uint16_t remote_port = rte_be_to_cpu_16(pi->key.remote_port);
+	ip4_addr_t remote_ip;
+
+	if ((th->tcp_flags & flags) != RTE_TCP_SYN_FLAG)
+		return;
+	memcpy(&remote_ip.addr, pi->key.remote_ip + 12, 4);
+	for (struct tcp_pcb *pcb = tcp_tw_pcbs; pcb != NULL; pcb = pcb->next) {
+		if (pcb->remote_port != remote_port || !IP_IS_V4_VAL(pcb->remote_ip) ||
+		    !ip4_addr_cmp(ip_2_ip4(&pcb->remote_ip), &remote_ip) ||
+		    pcb->local_port != rte_be_to_cpu_16(pn->tcp_port_be))
+			continue;
+		if (TCP_SEQ_GT(seq, pcb->rcv_nxt)) {
+			pn->st.tw_reopened++;
+			tcp_abort(pcb);
+		}
+		return;
+	}
 }
 
 /* Is this frame for lwIP? ARP always (lwIP keeps its own neighbour cache from the copies the
@@ -49,6 +85,8 @@ static bool for_lwip(struct pmx_netif *pn, const struct rte_mbuf *m)
 			pn->st.bad_source++;
 			return false;
 		}
+		if (cls == PMX_PKT_FLOW && !pi.is_fragment)
+			reopen_time_wait(pn, m, &pi);
 		return true;
 	case PMX_PKT_ND:
 	case PMX_PKT_MULTICAST:

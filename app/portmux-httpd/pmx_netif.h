@@ -35,6 +35,7 @@ struct pmx_netif_stats {
 	uint64_t unexpected; /**< of which unicast frames not for our address and port */
 	uint64_t bad_source; /**< of which for our port from a source lwIP must not answer */
 	uint64_t rx_nomem;   /**< frames lost: no pbuf */
+	uint64_t tw_reopened; /**< SYNs that reopened a 4-tuple lwIP held in TIME_WAIT */
 	uint64_t tx;         /**< frames enqueued to the switch */
 	uint64_t tx_dropped; /**< frames lost: no mbuf, too long, or TX ring full */
 };
