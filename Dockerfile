@@ -20,9 +20,12 @@ WORKDIR /src
 COPY . /src
 # --libdir: without dpkg-architecture (dpkg-dev) meson would pick lib64 instead of Debian's
 # multiarch directory
+# only what is installed is built (benchmarks and test programs are not in the image)
 RUN meson setup /build /src --prefix=/usr --libdir=lib/$(gcc -print-multiarch) \
 	--buildtype=release -Dtests=${PMX_TESTS} \
-	&& ninja -C /build \
+	&& ninja -C /build $(meson introspect --targets /build | python3 -c 'import json, os, sys; \
+		print(" ".join(os.path.relpath(f, "/build") for t in json.load(sys.stdin) \
+		if t["installed"] for f in t["filename"]))') \
 	&& DESTDIR=/staging meson install -C /build --no-rebuild --quiet
 # the Debian packages that own every shared library the installed programs link (the client
 # library is in /staging itself); the runtime stage installs exactly these

@@ -7,13 +7,13 @@
 #
 # Environment:
 #   PORTMUX_USER  user to run as (default portmux); "root" keeps root and the container's caps
-#   PORTMUX_CAPS  capabilities to keep (default net_admin,net_raw,ipc_lock; add sys_admin for
-#                 drivers that need physical addresses, i.e. UIO instead of vfio-pci)
+#   PORTMUX_CAPS  capabilities to keep (default net_admin,net_raw,ipc_lock,net_bind_service;
+#                 add sys_admin for drivers that need physical addresses: UIO, not vfio-pci)
 # A capability the container was not given (not in its bounding set) is left out with a note.
 set -eu
 
 user=${PORTMUX_USER:-portmux}
-want=${PORTMUX_CAPS:-net_admin,net_raw,ipc_lock}
+want=${PORTMUX_CAPS:-net_admin,net_raw,ipc_lock,net_bind_service}
 
 if [ $# -eq 0 ]; then
 	set -- /usr/sbin/portmuxd -c /etc/portmux/portmux.json

@@ -132,8 +132,9 @@ img_exec() {
 	local priv=$1; shift
 	unshare -m --propagation private sh -c "$IMG_SH" sh "$M" "$W" "$priv" "$@"
 }
-# docker run --cap-drop ALL --cap-add NET_ADMIN,NET_RAW,IPC_LOCK,SETUID,SETGID,SETPCAP,CHOWN
-DAEMON_PRIV="--inh-caps=-all --bounding-set=-all,+net_admin,+net_raw,+ipc_lock,+setuid,+setgid,+setpcap,+chown"
+# docker run --cap-drop ALL --cap-add NET_ADMIN,NET_RAW,IPC_LOCK,NET_BIND_SERVICE,SETUID,SETGID,SETPCAP,CHOWN
+DAEMON_PRIV="--inh-caps=-all --bounding-set=-all,+net_admin,+net_raw,+ipc_lock,+net_bind_service"
+DAEMON_PRIV="$DAEMON_PRIV,+setuid,+setgid,+setpcap,+chown"
 # docker run --user 990:990 (Docker's default capability set; a non-root user gets none)
 DOCKER_DEFAULT=+chown,+dac_override,+fsetid,+fowner,+mknod,+net_raw,+setgid,+setuid,+setfcap,+setpcap,+net_bind_service,+sys_chroot,+kill,+audit_write
 CLIENT_PRIV="--reuid=$PMX_UID --regid=$PMX_UID --clear-groups --inh-caps=-all --bounding-set=-all,$DOCKER_DEFAULT"
@@ -208,7 +209,8 @@ in_app ip link set pmx0 up
 status=$(grep -E '^(Uid|CapEff|NoNewPrivs)' "/proc/$DPID/status" | tr -s '\t' ' ' | tr '\n' ' ')
 echo "  portmuxd process: $status"
 assert_match "portmuxd runs as the unprivileged user" "Uid: $PMX_UID $PMX_UID" "$status"
-assert_match "with CAP_NET_ADMIN, CAP_NET_RAW, CAP_IPC_LOCK only" "CapEff: 0000000000007000" "$status"
+assert_match "with CAP_NET_ADMIN, CAP_NET_RAW, CAP_IPC_LOCK, CAP_NET_BIND_SERVICE only" \
+	"CapEff: 0000000000007400" "$status"
 echo "  hugepage memory held by portmuxd: $(df -k --output=used "$W/huge" | tail -1 | awk '{ printf "%.0f MB", $1 / 1024 }')"
 echo "  /run/portmux (the shared volume): $(cd "$W/run" && find . -maxdepth 3 | sort | tr '\n' ' ')"
 assert_eq "DPDK's runtime directory is in the shared volume" yes \

@@ -31,7 +31,15 @@ echo "== meson setup --prefix=/usr, build, DESTDIR install ($T)"
 start=$SECONDS
 meson setup "$T/build" "$PMX_ROOT" --prefix=/usr --buildtype=plain -Dtests=false \
 	-Dpkgconfig.relocatable=true > "$T/setup.log" 2>&1 || { cat "$T/setup.log"; die "meson setup failed"; }
-ninja -C "$T/build" > "$T/build.log" 2>&1 || { tail -40 "$T/build.log"; die "build failed"; }
+# build only what is installed (benchmarks and test programs are not part of the install)
+targets=$(meson introspect --targets "$T/build" | /usr/bin/python3 -c '
+import json, sys
+for t in json.load(sys.stdin):
+    if t["installed"]:
+        print("\n".join(t["filename"]))' | sed "s|^$T/build/||")
+[ -n "$targets" ] || die "meson introspect lists no installed target"
+# shellcheck disable=SC2086
+ninja -C "$T/build" $targets > "$T/build.log" 2>&1 || { tail -40 "$T/build.log"; die "build failed"; }
 DESTDIR=$D meson install -C "$T/build" --no-rebuild > "$T/install.log" 2>&1 ||
 	{ cat "$T/install.log"; die "meson install failed"; }
 echo "  built and installed in $((SECONDS - start)) s"
