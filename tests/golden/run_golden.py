@@ -302,10 +302,11 @@ class Runner:
         if proc.poll() is None:
             proc.send_signal(signal.SIGTERM)
             try:
-                rc = proc.wait(10)
+                rc = proc.wait(20)
             except subprocess.TimeoutExpired:
                 proc.kill()
                 proc.wait()
+                rc = "nothing (killed after 20 s)"
         shutil.rmtree("/var/run/dpdk/%s" % prefix, ignore_errors=True)
         for f in os.listdir("/dev/hugepages") if os.path.isdir("/dev/hugepages") else []:
             if f.startswith(prefix + "map_"):
