@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * fuzz_ctl.c - fuzz target: the control protocol (request lines -> replies -> switch state)
- * on a switch without ports: one port entry with no ethdev, one RX worker that never runs.
+ * on a switch without ports: one port entry with no ethdev, one RX worker that never runs, in
+ * a network namespace of its own (when the process may create one).
  *
  * The first byte of an input chooses the way in; the rest is request lines:
  *   bit 0 set:   through the real socket: connect, send everything, half-close, serve with
@@ -18,6 +19,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <sched.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/un.h>
@@ -62,6 +64,10 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 
 	(void)argc;
 	(void)argv;
+	/* a network namespace of its own: the ports it reserves against the kernel and the
+	 * kernel's sockets it reads (/proc/net) are none of the machine's */
+	if (unshare(CLONE_NEWNET) != 0)
+		fprintf(stderr, "fuzz_ctl: no network namespace of its own: %s\n", strerror(errno));
 	pmx_fuzz_eal_init();
 	snprintf(text, sizeof(text), config_fmt, (int)getpid());
 	if (pmx_config_parse(text, "pmx-fuzz", &F.cfg, err, sizeof(err)) != 0) {
