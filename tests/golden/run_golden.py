@@ -285,16 +285,16 @@ class Runner:
         proc = subprocess.Popen([os.path.join(self.build, "app/portmuxd/portmuxd"), "-c", conf],
                                 stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
         log.close()
+        self.daemon = proc  # stopped by run_case whatever happens from here on
 
         def ready():
             if proc.poll() is not None:
                 return "exited"
             with open(os.path.join(d, "portmuxd.log")) as f:
                 return "ready" if any(ln.startswith("ready") for ln in f) else None
-        state = wait_until(ready, 60, 0.02)
-        if state != "ready":
-            self.stop_daemon(proc, prefix)
-            raise Failed("portmuxd did not start (%s): see %s/portmuxd.log" % (state, d))
+        if wait_until(ready, 60, 0.02) != "ready":
+            raise Failed("portmuxd did not start (%s): see %s/portmuxd.log" %
+                         ("exited" if proc.poll() is not None else "no ready line", d))
         return proc, sock
 
     def stop_daemon(self, proc, prefix):
@@ -416,7 +416,7 @@ class Runner:
                 s.listen(1)
             holders.append(s)
         daemon, ctl, clients, rc = None, None, {}, None
-        self.wire = self.kernel = None
+        self.wire = self.kernel = self.daemon = None
         try:
             tmark("case start")
             daemon, sock = self.start_daemon(d, case, prefix)
@@ -478,8 +478,9 @@ class Runner:
             for tap in (self.wire, self.kernel):
                 if tap is not None:
                     tap.poll()
-            if daemon is not None:
-                rc = self.stop_daemon(daemon, prefix)
+            if self.daemon is not None:
+                rc = self.stop_daemon(self.daemon, prefix)
+                self.daemon = None
             for tap in (self.wire, self.kernel):
                 if tap is not None:
                     tap.close()
@@ -515,6 +516,8 @@ def main():
     ap.add_argument("only", nargs="*", help="substrings of case names to run")
     args = ap.parse_args()
 
+    # SIGTERM (the suite's timeout) unwinds through the finally blocks: clients and daemon stop
+    signal.signal(signal.SIGTERM, lambda sig, frame: sys.exit("run_golden.py: terminated"))
     runner = Runner(args)
     names = sorted(n for n in os.listdir(args.cases)
                    if os.path.isfile(os.path.join(args.cases, n, "case.json")) and

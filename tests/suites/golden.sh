@@ -37,5 +37,8 @@ say "generating the cases"
 "$PMX_PY" "$PMX_ROOT/tests/golden/cases.py" "$GOLDEN_DIR/cases" "$@" > /dev/null ||
 	die "cases.py failed"
 say "running them"
-in_golden "$PMX_PY" "$PMX_ROOT/tests/golden/run_golden.py" --build "$PMX_BUILD" \
-	--cases "$GOLDEN_DIR/cases" --prefix "pmxg$$c"
+ip netns exec "$GOLDEN_NS" "$PMX_PY" "$PMX_ROOT/tests/golden/run_golden.py" --build "$PMX_BUILD" \
+	--cases "$GOLDEN_DIR/cases" --prefix "pmxg$$c" &
+runner=$!
+tb_on_exit "kill -TERM $runner; wait $runner"
+wait "$runner"
