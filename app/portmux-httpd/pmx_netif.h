@@ -10,6 +10,8 @@
  * Everything else (IPv6, broadcast and multicast IP, frames of other flows, sources such as
  * our own address or 127/8) is counted and freed before lwIP sees it, so lwIP never answers,
  * with a RST or an ICMP error, traffic that was not its own, nor loops an answer to itself.
+ * A SYN that may reopen a 4-tuple lwIP holds in TIME_WAIT first frees that PCB (RFC 1122
+ * 4.2.2.13; lwIP 2.1 does not do it and the client would stall).
  *
  * Thread-safety: none. One thread drives the client, the netif and lwIP (the raw API of a
  * library built with NO_SYS=0 is used without its tcpip thread, see docs/HTTPD.md).
