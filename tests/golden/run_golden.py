@@ -522,7 +522,7 @@ def main():
     names = sorted(n for n in os.listdir(args.cases)
                    if os.path.isfile(os.path.join(args.cases, n, "case.json")) and
                    (not args.only or any(s in n for s in args.only)))
-    failed = []
+    failed, details = [], []
     start = time.monotonic()
     print("%-46s %-6s %s" % ("case", "result", "frames got/expected per destination"))
     for i, name in enumerate(names):
@@ -533,9 +533,10 @@ def main():
                                          time.monotonic() - t0))
         if problems:
             failed.append(name)
-            print("    covers: %s" % case["covers"])
-            print("\n".join(problems))
+            details += ["FAIL %s: %s" % (name, case["covers"])] + problems
         sys.stdout.flush()
+    if details:  # last, where a log tail shows them
+        print("\n" + "\n".join(details))
     print("\ngolden: %d passed, %d failed in %.0fs%s" %
           (len(names) - len(failed), len(failed), time.monotonic() - start,
            (" (failed: %s)" % " ".join(failed)) if failed else ""))
