@@ -58,7 +58,8 @@ else
 		rm -rf "$CACHE/rootfs.partial"
 		mkdir -p "$CACHE"
 		debootstrap --variant=minbase bookworm "$CACHE/rootfs.partial" http://deb.debian.org/debian \
-			> "$CACHE/debootstrap.log" 2>&1 || { tail -20 "$CACHE/debootstrap.log"; die "debootstrap failed"; }
+			> "$CACHE/debootstrap.log" 2>&1 ||
+			{ tail -20 "$CACHE/debootstrap.log"; die "debootstrap failed"; }
 		# the sources of the official image: the release, its updates and security
 		rm -f "$CACHE/rootfs.partial/etc/apt/sources.list"
 		cat > "$CACHE/rootfs.partial/etc/apt/sources.list.d/debian.sources" <<-EOF
@@ -94,7 +95,8 @@ fi
 start=$SECONDS
 podman build --isolation chroot -t "$IMG" -f "$CTX/Dockerfile" "$CTX" > "$W/build.log" 2>&1
 rc=$?
-grep -E '^(STEP|COMMIT|runtime packages:|portmuxd [0-9])' "$W/build.log" | sed 's/^/  /' | cut -c1-150
+grep -E '^(STEP|COMMIT|runtime packages:|portmuxd [0-9])' "$W/build.log" | sed 's/^/  /' |
+	cut -c1-150
 if [ $rc -ne 0 ]; then
 	tail -30 "$W/build.log"
 	die "podman build failed (exit $rc)"
@@ -132,12 +134,15 @@ img_exec() {
 	local priv=$1; shift
 	unshare -m --propagation private sh -c "$IMG_SH" sh "$M" "$W" "$priv" "$@"
 }
-# docker run --cap-drop ALL --cap-add NET_ADMIN,NET_RAW,IPC_LOCK,NET_BIND_SERVICE,SETUID,SETGID,SETPCAP,CHOWN
+# docker run --cap-drop ALL --cap-add NET_ADMIN,NET_RAW,IPC_LOCK,NET_BIND_SERVICE \
+#            --cap-add SETUID,SETGID,SETPCAP,CHOWN
 DAEMON_PRIV="--inh-caps=-all --bounding-set=-all,+net_admin,+net_raw,+ipc_lock,+net_bind_service"
 DAEMON_PRIV="$DAEMON_PRIV,+setuid,+setgid,+setpcap,+chown"
 # docker run --user 990:990 (Docker's default capability set; a non-root user gets none)
-DOCKER_DEFAULT=+chown,+dac_override,+fsetid,+fowner,+mknod,+net_raw,+setgid,+setuid,+setfcap,+setpcap,+net_bind_service,+sys_chroot,+kill,+audit_write
-CLIENT_PRIV="--reuid=$PMX_UID --regid=$PMX_UID --clear-groups --inh-caps=-all --bounding-set=-all,$DOCKER_DEFAULT"
+DOCKER_DEFAULT=+chown,+dac_override,+fsetid,+fowner,+mknod,+net_raw,+setgid,+setuid,+setfcap
+DOCKER_DEFAULT=$DOCKER_DEFAULT,+setpcap,+net_bind_service,+sys_chroot,+kill,+audit_write
+CLIENT_PRIV="--reuid=$PMX_UID --regid=$PMX_UID --clear-groups --inh-caps=-all"
+CLIENT_PRIV="$CLIENT_PRIV --bounding-set=-all,$DOCKER_DEFAULT"
 
 podman image inspect --format '{{range .Config.Env}}{{println .}}{{end}}' "$IMG" | grep . > "$W/env"
 version=$(sed -n "s/^ *version *: *'\([^']*\)'.*/\1/p" "$PMX_ROOT/meson.build" | head -1)
@@ -154,7 +159,8 @@ if [ -f "$CTX/tools/portmux-ctl/meson.build" ]; then
 	assert_eq "portmux-ctl --version in the image" "portmux-ctl $version" "$out"
 fi
 echo "  programs: $(cd "$M" && ls usr/sbin/portmuxd usr/bin/portmux-* | tr '\n' ' ')"
-echo "  configs:  $(cd "$M" && ls etc/portmux/ usr/share/doc/portmux/examples/ 2>/dev/null | tr '\n' ' ')"
+echo "  configs:  $(cd "$M" && ls etc/portmux/ usr/share/doc/portmux/examples/ 2>/dev/null |
+	tr '\n' ' ')"
 assert_eq "the example config is in /etc/portmux" yes \
 	"$([ -f "$M/etc/portmux/portmux.json" ] && echo yes)"
 missing=$(chroot "$M" sh -c 'for f in /usr/sbin/portmuxd /usr/bin/portmux-* \
@@ -165,15 +171,17 @@ dev=$(chroot "$M" dpkg-query -W -f '${Package}\n' |
 assert_eq "the runtime stage has no compiler and no -dev package" "" "$dev"
 drivers=$(ls "$M"/usr/lib/x86_64-linux-gnu/dpdk/pmds-*/ | grep -c '\.so\.[0-9]*$')
 echo "  DPDK driver plugins in the image: $drivers"
-assert_eq "the mempool, af_packet and tap drivers are there" 3 "$(ls "$M"/usr/lib/x86_64-linux-gnu/dpdk/pmds-*/ |
+assert_eq "the mempool, af_packet and tap drivers are there" 3 \
+	"$(ls "$M"/usr/lib/x86_64-linux-gnu/dpdk/pmds-*/ |
 	grep -c -E '^librte_(mempool_ring|net_af_packet|net_tap)\.so\.[0-9]+$')"
-podman image inspect --format '  user: {{.Config.User}}  entrypoint: {{.Config.Entrypoint}}  cmd: {{.Config.Cmd}}  env: {{.Config.Env}}  volumes: {{.Config.Volumes}}' "$IMG"
+podman image inspect --format '  user: {{.Config.User}}  entrypoint: {{.Config.Entrypoint}}
+  cmd: {{.Config.Cmd}}  env: {{.Config.Env}}  volumes: {{.Config.Volumes}}' "$IMG"
 
 if [ $DEMO -eq 0 ]; then
 	assert_done
 fi
 
-say "demo scenario from the image: peer <-veth-> [portmuxd (image)] <-tap-> kernel, portmux-echo (image)"
+say "demo from the image: peer <-veth-> [portmuxd (image)] <-tap-> kernel, portmux-echo (image)"
 pmx_hugepages 512
 tb_up
 # hugetlbfs for the image's user, as DEPLOY.md tells operators to mount it
@@ -183,7 +191,8 @@ mount -t hugetlbfs -o "uid=$PMX_UID,gid=$PMX_UID,mode=0770,size=1G" nodev "$W/hu
 tb_on_exit "umount $W/huge"
 cat > "$W/portmux.json" <<JSON
 {
-  "eal": ["-l", "0-1", "--file-prefix", "$TB_PREFIX", "--no-pci", "--log-level", "pmd.net.tap:warning"],
+  "eal": ["-l", "0-1", "--file-prefix", "$TB_PREFIX", "--no-pci",
+          "--log-level", "pmd.net.tap:warning"],
   "ports": [
     { "name": "wan0", "device": "net_af_packet0,iface=pmx-wire,qpairs=1",
       "exception": { "type": "auto", "iface": "pmx0" } }
@@ -211,7 +220,8 @@ echo "  portmuxd process: $status"
 assert_match "portmuxd runs as the unprivileged user" "Uid: $PMX_UID $PMX_UID" "$status"
 assert_match "with CAP_NET_ADMIN, CAP_NET_RAW, CAP_IPC_LOCK, CAP_NET_BIND_SERVICE only" \
 	"CapEff: 0000000000007400" "$status"
-echo "  hugepage memory held by portmuxd: $(df -k --output=used "$W/huge" | tail -1 | awk '{ printf "%.0f MB", $1 / 1024 }')"
+echo "  hugepage memory held by portmuxd: $(df -k --output=used "$W/huge" | tail -1 |
+	awk '{ printf "%.0f MB", $1 / 1024 }')"
 echo "  /run/portmux (the shared volume): $(cd "$W/run" && find . -maxdepth 3 | sort | tr '\n' ' ')"
 assert_eq "DPDK's runtime directory is in the shared volume" yes \
 	"$([ -d "$W/run/dpdk/$TB_PREFIX" ] && echo yes)"
@@ -219,7 +229,7 @@ assert_eq "DPDK's runtime directory is in the shared volume" yes \
 tb_bg sshd socat TCP-LISTEN:22,fork,reuseaddr SYSTEM:'echo SSH-2.0-kernel'
 img_run echo "$CLIENT_PRIV" portmux-echo 7
 tb_wait_for "portmux-echo listening" 100 grep -q listening "$TB_DIR/echo.log" ||
-	{ sed 's/^/  portmux-echo | /' "$TB_DIR/echo.log"; die "portmux-echo from the image did not attach"; }
+	{ sed 's/^/  portmux-echo | /' "$TB_DIR/echo.log"; die "portmux-echo (image) did not attach"; }
 tb_wait_for "kernel :22 listening" 100 in_app sh -c "ss -ltn | grep -q ':22 '"
 grep listening "$TB_DIR/echo.log" | sed 's/^/  portmux-echo | /'
 assert_match "portmux-echo runs as the unprivileged user, no capabilities" \

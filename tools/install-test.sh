@@ -30,7 +30,8 @@ libdir=usr/lib${multiarch:+/$multiarch}
 echo "== meson setup --prefix=/usr, build, DESTDIR install ($T)"
 start=$SECONDS
 meson setup "$T/build" "$PMX_ROOT" --prefix=/usr --buildtype=plain -Dtests=false \
-	-Dpkgconfig.relocatable=true > "$T/setup.log" 2>&1 || { cat "$T/setup.log"; die "meson setup failed"; }
+	-Dpkgconfig.relocatable=true > "$T/setup.log" 2>&1 ||
+	{ cat "$T/setup.log"; die "meson setup failed"; }
 # build only what is installed (benchmarks and test programs are not part of the install)
 targets=$(meson introspect --targets "$T/build" | /usr/bin/python3 -c '
 import json, sys
@@ -39,7 +40,8 @@ for t in json.load(sys.stdin):
         print("\n".join(t["filename"]))' | sed "s|^$T/build/||")
 [ -n "$targets" ] || die "meson introspect lists no installed target"
 # shellcheck disable=SC2086
-ninja -C "$T/build" $targets > "$T/build.log" 2>&1 || { tail -40 "$T/build.log"; die "build failed"; }
+ninja -C "$T/build" $targets > "$T/build.log" 2>&1 ||
+	{ tail -40 "$T/build.log"; die "build failed"; }
 DESTDIR=$D meson install -C "$T/build" --no-rebuild > "$T/install.log" 2>&1 ||
 	{ cat "$T/install.log"; die "meson install failed"; }
 echo "  built and installed in $((SECONDS - start)) s"
