@@ -27,7 +27,7 @@ out=$(in_peer ping -c 2 -i 0.2 -W 2 198.18.0.1)
 assert_match "ping (icmp allowed) answered by the kernel" "2 received" "$out"
 out=$(in_peer ping -6 -c 2 -i 0.2 -W 2 fd00::1)
 assert_match "ping -6 (icmpv6 allowed, ND passes) answered by the kernel" "2 received" "$out"
-out=$(in_peer timeout 5 socat -T 3 - TCP:198.18.0.1:22 < /dev/null)
+out=$(in_peer timeout 8 socat -t 5 -T 5 - TCP:198.18.0.1:22 < /dev/null)
 assert_eq "TCP :22 (allowed) reaches the kernel" "SSH-2.0-kernel" "$out"
 
 before=$(firewall_drops)
@@ -39,9 +39,9 @@ assert_match "socat reports a timeout" "imed out" "$out"
 after=$(firewall_drops)
 assert_eq "the SYNs to :2222 are counted as firewall drops" 1 $((after > before))
 
-out=$(in_app timeout 5 socat -T 3 - TCP:198.18.0.2:8080 < /dev/null)
+out=$(in_app timeout 8 socat -t 5 -T 5 - TCP:198.18.0.2:8080 < /dev/null)
 assert_eq "a TCP connection the kernel opens gets its replies" "peer-web" "$out"
-out=$(printf 'query' | in_app timeout 5 socat -T 2 - UDP:198.18.0.2:5353)
+out=$(printf query | in_app timeout 8 socat -t 3 -T 3 - UDP:198.18.0.2:5353)
 assert_eq "a UDP exchange the kernel starts gets its reply" "peer-dns" "$out"
 assert_eq "kernel-initiated traffic dropped nothing" "$after" "$(firewall_drops)"
 assert_done

@@ -24,12 +24,12 @@ assert_match "ping -6 answered by the kernel" "3 received" "$out"
 assert_match "the peer resolved fd00::1 to the appliance's MAC" \
 	"$(in_app cat /sys/class/net/pmx-wire/address)" "$(in_peer ip -6 neigh show fd00::1)"
 
-out=$(in_peer timeout 5 socat -T 3 - TCP6:[fd00::1]:22 < /dev/null)
+out=$(in_peer timeout 8 socat -t 5 -T 5 - TCP6:[fd00::1]:22 < /dev/null)
 assert_eq "TCP [fd00::1]:22 reaches the kernel" "SSH-2.0-kernel-v6" "$out"
 
 ok=0
 for i in 1 2 3 4 5; do
-	out=$(printf 'v6-datagram-%s' "$i" | in_peer timeout 3 socat -T 2 - UDP6:[fd00::1]:7)
+	out=$(printf 'v6-datagram-%s' "$i" | in_peer timeout 5 socat -t 2 -T 2 - UDP6:[fd00::1]:7)
 	[ "$out" = "v6-datagram-$i" ] && ok=$((ok + 1))
 done
 assert_eq "UDP [fd00::1]:7 echoed by the client (5 datagrams)" 5 "$ok"
