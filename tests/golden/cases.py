@@ -64,8 +64,8 @@ def udp4_listen():
     c.wire(udp4(c, 7), "c0")
     c.wire(udp4(c, 8), "kernel")
     c.wire(udp4(c, 7, sport=5001), "c0")
-    # Ethernet padding after a short datagram: still the client's, delivered with its padding
-    c.wire(patch(udp4(c, 7) / Raw(load=b"\0" * 20), 16, struct.pack("!H", 20 + 8 + 21)), "c0")
+    # Ethernet padding after the IP datagram: still the client's, delivered with its padding
+    c.wire(raw(udp4(c, 7)) + bytes(20), "c0")
     return c
 
 
