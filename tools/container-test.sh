@@ -10,7 +10,8 @@
 #   --committed  build from `git archive HEAD` instead of the working tree
 #   --context    build from DIR (a source tree with the Dockerfile)
 #   --no-demo    stop after the build and the image checks
-#   --clean      also remove the images and the debootstrap cache at the end
+#   --clean      also remove the images (the result, the build stage, the base) and the
+#                debootstrap cache at the end
 # Needs root and network (Debian's mirror); minutes on first run, the layers are cached after.
 set -u
 source "$(dirname "$0")/lib.sh"
@@ -30,6 +31,7 @@ while [ $# -gt 0 ]; do
 done
 
 IMG=localhost/portmux:test
+IMG_BUILD=localhost/portmux-build:test
 BASE=docker.io/library/debian:bookworm
 CACHE=/var/tmp/portmux-container   # the debootstrap tree, kept between runs unless --clean
 PMX_UID=990                         # the image's portmux user (Dockerfile ARG PMX_UID)
@@ -37,7 +39,7 @@ W=$(mktemp -d /tmp/portmux-ct.XXXXXX)
 trap tb_cleanup EXIT
 tb_on_exit "rm -rf $W"
 if [ $CLEAN -eq 1 ]; then
-	tb_on_exit "podman rmi -f $IMG $BASE; rm -rf $CACHE; podman image prune -f"
+	tb_on_exit "podman rmi -f $IMG $IMG_BUILD $BASE; rm -rf $CACHE; podman image prune -f"
 fi
 
 say "packages: podman, debootstrap"
@@ -93,8 +95,13 @@ else
 	echo "  context: $CTX"
 fi
 start=$SECONDS
-podman build --isolation chroot -t "$IMG" -f "$CTX/Dockerfile" "$CTX" > "$W/build.log" 2>&1
+# the build stage gets a tag of its own: it keeps its layers (the -dev packages) as the cache of
+# the next run, while the untagged build stages of earlier runs are pruned
+podman build --isolation chroot --target build -t "$IMG_BUILD" -f "$CTX/Dockerfile" "$CTX" \
+	> "$W/build.log" 2>&1 &&
+	podman build --isolation chroot -t "$IMG" -f "$CTX/Dockerfile" "$CTX" >> "$W/build.log" 2>&1
 rc=$?
+podman image prune -f > /dev/null 2>&1
 grep -E '^(STEP|COMMIT|runtime packages:|portmuxd [0-9])' "$W/build.log" | sed 's/^/  /' |
 	cut -c1-150
 if [ $rc -ne 0 ]; then
