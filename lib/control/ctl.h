@@ -30,6 +30,7 @@
 #define PMX_CTL_MAX_SESSIONS 1024
 #define PMX_CTL_SESSIONS_PER_UID 64          /**< per non-root uid */
 #define PMX_CTL_BUDGET 16                    /**< requests per session per poll round */
+#define PMX_CTL_LISTEN_COUNTS (8 * 65536) /**< 8 protocol classes x 64Ki ports */
 
 /** What an epoll entry of the control loop is. */
 enum pmx_ctl_kind { PMX_CTL_LISTENER = 0, PMX_CTL_SESSION, PMX_CTL_WATCH };
@@ -92,6 +93,12 @@ struct pmx_ctl {
 	struct pmx_ctl_session *client_session[PMX_MAX_CLIENTS]; /**< by client id */
 	struct pmx_ctl_baseline *base;
 	struct pmx_port_resv *resv; /**< kernel sockets holding clients' ports (port_reserve.c) */
+	/** Listening rules per (proto class, L4 port) and IP rules per NIC port: only where
+	 *  they are not zero does an any-address rule look through every rule for an overlap
+	 *  (ctl_rules.c). Kept by rule_add/delete and detach; LISTEN and IP rules must be added
+	 *  through them (learned rules are exact ones). Too high is safe, too low is not. */
+	uint16_t *listen_count;
+	uint32_t ip_count[PMX_MAX_PORTS];
 	uint64_t requests;
 	uint64_t errors;
 	uint64_t learned;       /**< client connections learned from their first frame */

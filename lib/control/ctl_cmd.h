@@ -61,6 +61,9 @@ int rule_add_checked(struct pmx_ctl *ctl, struct pmx_flow_key *key, uint16_t own
 /** Delete rule rule_id (any owner): reservation released, the owner's count decremented. */
 void rule_delete(struct pmx_ctl *ctl, uint32_t rule_id);
 
+/** Before the registry deletes every rule of owner (detach): take them out of the counts. */
+void rules_forget_owner(struct pmx_ctl *ctl, uint16_t owner);
+
 /** ctl_admin.c: operator commands. */
 int cmd_clients(struct pmx_ctl *ctl, struct pmx_ctl_session *s, json_t *req, json_t **result,
 		struct cmd_error *e);

@@ -22,29 +22,109 @@ static bool port_needs_privilege(const struct pmx_ctl *ctl, uint8_t proto, uint1
 	return true;
 }
 
-/* A rule of an owner other than `owner` that overlaps listening key k (or IP key k). */
-static const struct pmx_rule *overlap(struct pmx_ctl *ctl, const struct pmx_flow_key *k,
-				      uint16_t owner)
+/* The listen_count slot of (proto, L4 port): 8 protocol classes of 64Ki ports. */
+static unsigned count_slot(uint8_t proto, uint16_t port_be)
 {
-	static const uint8_t any[16];
+	static const uint8_t classes[] = {PMX_PROTO_TCP, PMX_PROTO_UDP, PMX_PROTO_SCTP,
+					  PMX_PROTO_UDPLITE, PMX_PROTO_DCCP, PMX_PROTO_ICMP,
+					  PMX_PROTO_ICMPV6};
+	unsigned c = 7; /* every other protocol */
+
+	for (unsigned i = 0; i < RTE_DIM(classes); i++)
+		if (classes[i] == proto)
+			c = i;
+	return c * 65536 + ntohs(port_be);
+}
+
+/* Count rule r in (+1) or out (-1) of the overlap counters; a saturated count stays. */
+static void count_rule(struct pmx_ctl *ctl, const struct pmx_rule *r, int delta)
+{
+	if (r->key.kind == PMX_KEY_LISTEN) {
+		uint16_t *c = &ctl->listen_count[count_slot(r->key.proto, r->key.local_port)];
+
+		if (*c != UINT16_MAX && (delta > 0 || *c > 0))
+			*c = (uint16_t)(*c + delta);
+	} else if (r->key.kind == PMX_KEY_IP && r->key.port_id < PMX_MAX_PORTS) {
+		uint32_t *c = &ctl->ip_count[r->key.port_id];
+
+		if (delta > 0 || *c > 0)
+			*c += (uint32_t)delta;
+	}
+}
+
+void rules_forget_owner(struct pmx_ctl *ctl, uint16_t owner)
+{
 	uint32_t limit = pmx_flow_table_id_limit(ctl->sw->ft);
-	bool k_any = memcmp(k->local_ip, any, 16) == 0;
 
 	for (uint32_t id = 0; id < limit; id++) {
 		const struct pmx_rule *r = pmx_flow_table_rule(ctl->sw->ft, id);
 
-		if (r == NULL || r->owner == owner || r->key.port_id != k->port_id)
+		if (r != NULL && r->owner == owner)
+			count_rule(ctl, r, -1);
+	}
+}
+
+/* The rule with exactly key k, if another owner than `owner` has it. */
+static const struct pmx_rule *other_owner(struct pmx_ctl *ctl, const struct pmx_flow_key *k,
+					  uint16_t owner)
+{
+	const struct pmx_rule *r = pmx_flow_table_rule(ctl->sw->ft,
+						       pmx_flow_table_find(ctl->sw->ft, k));
+
+	return r != NULL && r->owner != owner ? r : NULL;
+}
+
+/* Look through every rule for one of another owner overlapping any-address key k: a listening
+ * rule on its (proto, port) or an IP rule of its NIC port. */
+static const struct pmx_rule *overlap_scan(struct pmx_ctl *ctl, const struct pmx_flow_key *k,
+					   uint16_t owner)
+{
+	uint32_t limit = pmx_flow_table_id_limit(ctl->sw->ft);
+
+	for (uint32_t id = 0; id < limit; id++) {
+		const struct pmx_rule *r = pmx_flow_table_rule(ctl->sw->ft, id);
+
+		if (r == NULL || r->key.port_id != k->port_id || r->owner == owner)
 			continue;
-		if (r->key.kind == PMX_KEY_IP && (k_any || !memcmp(r->key.local_ip, k->local_ip, 16)))
-			return r;
-		if (r->key.kind != PMX_KEY_LISTEN || r->key.proto != k->proto ||
-		    r->key.local_port != k->local_port)
-			continue;
-		if (k_any || memcmp(r->key.local_ip, any, 16) == 0 ||
-		    memcmp(r->key.local_ip, k->local_ip, 16) == 0)
+		if (r->key.kind == PMX_KEY_IP ||
+		    (r->key.kind == PMX_KEY_LISTEN && r->key.proto == k->proto &&
+		     r->key.local_port == k->local_port))
 			return r;
 	}
 	return NULL;
+}
+
+/*
+ * A rule of an owner other than `owner` that overlaps listening key k (or IP key k): the same
+ * address or either one for every address, or an IP rule on k's address. Lookups of the few
+ * keys that can overlap; only an any-address key on a (proto, port) or NIC port that may have
+ * such rules looks through all of them.
+ */
+static const struct pmx_rule *overlap(struct pmx_ctl *ctl, const struct pmx_flow_key *k,
+				      uint16_t owner)
+{
+	static const uint8_t any[16];
+	struct pmx_flow_key probe;
+	const struct pmx_rule *r;
+
+	if (k->kind == PMX_KEY_IP)
+		return other_owner(ctl, k, owner);
+	if (memcmp(k->local_ip, any, 16) == 0) {
+		if (ctl->listen_count[count_slot(k->proto, k->local_port)] == 0 &&
+		    ctl->ip_count[k->port_id] == 0)
+			return NULL;
+		return overlap_scan(ctl, k, owner);
+	}
+	r = other_owner(ctl, k, owner); /* listening on the same address */
+	if (r != NULL)
+		return r;
+	probe = *k;
+	memset(probe.local_ip, 0, 16); /* listening on every address */
+	r = other_owner(ctl, &probe, owner);
+	if (r != NULL)
+		return r;
+	pmx_flow_key_reduce(k, PMX_KEY_IP, 0, &probe); /* the address is someone's */
+	return other_owner(ctl, &probe, owner);
 }
 
 static const char *owner_words(uint16_t owner)
@@ -61,7 +141,6 @@ static int client_checks(struct pmx_ctl *ctl, const struct pmx_flow_key *key, ui
 			 bool check_privilege, struct cmd_error *e)
 {
 	const struct pmx_ctl_session *cs = ctl->client_session[owner];
-	char what[128];
 
 	if (cs == NULL)
 		return cmd_fail(e, "ENOENT", "no client %u", owner);
@@ -72,13 +151,29 @@ static int client_checks(struct pmx_ctl *ctl, const struct pmx_flow_key *key, ui
 	    port_needs_privilege(ctl, key->proto, key->local_port))
 		return cmd_fail(e, "EACCES", "port %u needs root or clients.low_ports",
 				ntohs(key->local_port));
-	if (!port_has_kernel(ctl, key->port_id))
-		return 0;
-	if (key->kind == PMX_KEY_IP && is_own_address(ctl, key->port_id, key->local_ip))
+	if (key->kind == PMX_KEY_IP && port_has_kernel(ctl, key->port_id) &&
+	    is_own_address(ctl, key->port_id, key->local_ip))
 		return cmd_fail(e, "EADDRINUSE", "the address is the kernel's own");
-	if (key->kind != PMX_KEY_IP && pmx_port_resv_kernel_uses(ctl->resv, key, what, sizeof(what)))
-		return cmd_fail(e, "EADDRINUSE", "the kernel uses %s", what);
 	return 0;
+}
+
+/* Hold the client's port against the kernel (binding it is also the check that the kernel
+ * does not use it); a refusal names the kernel's socket, read from /proc/net. */
+static int reserve(struct pmx_ctl *ctl, const struct pmx_flow_key *key, uint32_t *handle,
+		   struct cmd_error *e)
+{
+	char what[128];
+	int ret = pmx_port_resv_get(ctl->resv, key, handle);
+
+	if (ret == 0)
+		return 0;
+	if (ret != -EADDRINUSE)
+		return cmd_fail(e, "ENOMEM", "cannot hold the port against the kernel: %s",
+				strerror(-ret));
+	if (pmx_port_resv_kernel_uses(ctl->resv, key, what, sizeof(what)))
+		return cmd_fail(e, "EADDRINUSE", "the kernel uses %s", what);
+	return cmd_fail(e, "EADDRINUSE", "a kernel socket is bound to port %u",
+			ntohs(key->local_port));
 }
 
 int rule_add_checked(struct pmx_ctl *ctl, struct pmx_flow_key *key, uint16_t owner,
@@ -88,7 +183,7 @@ int rule_add_checked(struct pmx_ctl *ctl, struct pmx_flow_key *key, uint16_t own
 	bool client = owner < PMX_MAX_CLIENTS;
 	struct pmx_flow_key reduced;
 	const struct pmx_rule *other;
-	uint32_t rule_id = PMX_RULE_NONE;
+	uint32_t rule_id = PMX_RULE_NONE, handle = 0;
 	int ret;
 
 	if (client && client_checks(ctl, key, owner, check_privilege, e) != 0)
@@ -98,7 +193,11 @@ int rule_add_checked(struct pmx_ctl *ctl, struct pmx_flow_key *key, uint16_t own
 	other = overlap(ctl, &reduced, owner);
 	if (other != NULL)
 		return cmd_fail(e, "EADDRINUSE", "already owned by %s", owner_words(other->owner));
+	if (client && port_has_kernel(ctl, key->port_id) && reserve(ctl, key, &handle, e) != 0)
+		return -1;
 	ret = pmx_flow_table_add(ctl->sw->ft, key, owner, origin, &rule_id);
+	if (ret != 0)
+		pmx_port_resv_put(ctl->resv, handle);
 	if (ret == -EEXIST) {
 		other = pmx_flow_table_rule(ctl->sw->ft, rule_id);
 		if (other != NULL && other->owner != owner)
@@ -110,16 +209,8 @@ int rule_add_checked(struct pmx_ctl *ctl, struct pmx_flow_key *key, uint16_t own
 		return cmd_fail(e, "ENOSPC", "the flow table is full (clients.max_rules)");
 	if (ret != 0)
 		return cmd_fail(e, "EINVAL", "cannot add the rule");
-	if (client && port_has_kernel(ctl, key->port_id)) {
-		ret = pmx_port_resv_hold(ctl->resv, rule_id, key);
-		if (ret != 0) {
-			pmx_flow_table_del(ctl->sw->ft, rule_id);
-			if (ret == -EADDRINUSE)
-				return cmd_fail(e, "EADDRINUSE", "the kernel took the port");
-			return cmd_fail(e, "ENOMEM", "cannot hold the port against the kernel: %s",
-					strerror(-ret));
-		}
-	}
+	pmx_port_resv_assign(ctl->resv, rule_id, handle);
+	count_rule(ctl, pmx_flow_table_rule(ctl->sw->ft, rule_id), +1);
 	if (client)
 		ctl->client_session[owner]->n_rules++;
 	pmx_offload_rule_added(ctl->sw, rule_id);
@@ -137,6 +228,7 @@ void rule_delete(struct pmx_ctl *ctl, uint32_t rule_id)
 	cs = r->owner < PMX_MAX_CLIENTS ? ctl->client_session[r->owner] : NULL;
 	if (cs != NULL && cs->n_rules > 0) /* learned rules count too (learn.c) */
 		cs->n_rules--;
+	count_rule(ctl, r, -1);
 	pmx_port_resv_release(ctl->resv, rule_id);
 	pmx_offload_rule_removed(ctl->sw, rule_id);
 	pmx_flow_table_del(ctl->sw->ft, rule_id);

@@ -81,7 +81,9 @@ int pmx_ctl_init(struct pmx_ctl *ctl, struct pmx_switch *sw, const struct pmx_co
 	}
 	ctl->base = calloc(1, sizeof(*ctl->base));
 	ctl->resv = pmx_port_resv_create(pmx_flow_table_id_limit(sw->ft));
-	if (ctl->base == NULL || ctl->resv == NULL || init_lock(ctl) != 0) {
+	ctl->listen_count = calloc(PMX_CTL_LISTEN_COUNTS, sizeof(*ctl->listen_count));
+	if (ctl->base == NULL || ctl->resv == NULL || ctl->listen_count == NULL ||
+	    init_lock(ctl) != 0) {
 		snprintf(err, errlen, "control: out of memory");
 		goto fail_free;
 	}
@@ -120,14 +122,18 @@ fail_errno:;
 	ctl->listen_fd = ctl->epfd = -1;
 	pthread_mutex_destroy(&ctl->lock);
 	pmx_port_resv_destroy(ctl->resv);
+	free(ctl->listen_count);
 	free(ctl->base);
 	ctl->resv = NULL;
+	ctl->listen_count = NULL;
 	ctl->base = NULL;
 	return ret;
 fail_free:
 	pmx_port_resv_destroy(ctl->resv);
+	free(ctl->listen_count);
 	free(ctl->base);
 	ctl->resv = NULL;
+	ctl->listen_count = NULL;
 	ctl->base = NULL;
 	return -ENOMEM;
 }
@@ -481,6 +487,8 @@ void pmx_ctl_close(struct pmx_ctl *ctl)
 	ctl->listen_fd = ctl->epfd = -1;
 	pmx_port_resv_destroy(ctl->resv);
 	ctl->resv = NULL;
+	free(ctl->listen_count);
+	ctl->listen_count = NULL;
 	free(ctl->base);
 	ctl->base = NULL;
 	pmx_ctl_unlock(ctl);

@@ -10,7 +10,9 @@ static void gather(const struct pmx_ctl *ctl, unsigned p, struct pmx_local_addrs
 	uint32_t limit = pmx_flow_table_id_limit(ctl->sw->ft);
 
 	la->n = pmx_port_addresses(ctl, p, la->addr, PMX_MAX_LOCAL_ADDRS);
-	for (uint32_t id = 0; id < limit && la->n < PMX_MAX_LOCAL_ADDRS; id++) {
+	/* claimed IPs are rules of kind IP: none on this port (ctl->ip_count), nothing to scan */
+	for (uint32_t id = 0; ctl->ip_count[p] > 0 && id < limit && la->n < PMX_MAX_LOCAL_ADDRS;
+	     id++) {
 		const struct pmx_rule *r = pmx_flow_table_rule(ctl->sw->ft, id);
 
 		if (r != NULL && r->key.kind == PMX_KEY_IP && r->key.port_id == p)

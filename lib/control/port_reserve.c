@@ -122,6 +122,13 @@ static int parse_line(const char *line, uint8_t proto, struct ksock *ks)
 	return 0;
 }
 
+static int cmp_ino(const void *a, const void *b)
+{
+	ino_t x = *(const ino_t *)a, y = *(const ino_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
 /* Call fn for every kernel socket of proto (TCP or UDP) that is not one of ours. */
 static void foreach_ksock(const struct pmx_port_resv *pr, uint8_t proto,
 			  void (*fn)(const struct ksock *, void *), void *arg)
@@ -129,8 +136,16 @@ static void foreach_ksock(const struct pmx_port_resv *pr, uint8_t proto,
 	static const char *const tcp_files[] = {"/proc/net/tcp", "/proc/net/tcp6"};
 	static const char *const udp_files[] = {"/proc/net/udp", "/proc/net/udp6"};
 	const char *const *files = proto == IPPROTO_TCP ? tcp_files : udp_files;
+	ino_t *ours = malloc(sizeof(*ours) * (pr->cap + 1));
+	unsigned n_ours = 0;
 	char line[512];
 
+	if (ours == NULL)
+		return;
+	for (unsigned i = 0; i < pr->cap; i++)
+		if (pr->socks[i].in_use && pr->socks[i].fd >= 0)
+			ours[n_ours++] = pr->socks[i].ino;
+	qsort(ours, n_ours, sizeof(*ours), cmp_ino);
 	for (unsigned f = 0; f < 2; f++) {
 		FILE *fp = fopen(files[f], "r");
 
@@ -138,18 +153,17 @@ static void foreach_ksock(const struct pmx_port_resv *pr, uint8_t proto,
 			continue;
 		while (fgets(line, sizeof(line), fp) != NULL) {
 			struct ksock ks;
-			bool ours = false;
+			ino_t ino;
 
 			if (parse_line(line, proto, &ks) != 0)
 				continue; /* the header line */
-			for (unsigned i = 0; i < pr->cap && !ours; i++)
-				ours = pr->socks[i].in_use && pr->socks[i].fd >= 0 &&
-				       ks.inode != 0 && pr->socks[i].ino == ks.inode;
-			if (!ours)
+			ino = (ino_t)ks.inode;
+			if (ino == 0 || bsearch(&ino, ours, n_ours, sizeof(*ours), cmp_ino) == NULL)
 				fn(&ks, arg);
 		}
 		fclose(fp);
 	}
+	free(ours);
 }
 
 /* Does a kernel address overlap with ours? 0.0.0.0 covers IPv4, :: covers everything. */
@@ -348,18 +362,16 @@ static void uncover_specific(struct pmx_port_resv *pr, uint8_t proto, uint16_t p
 	}
 }
 
-int pmx_port_resv_hold(struct pmx_port_resv *pr, uint32_t rule_id, const struct pmx_flow_key *k)
+int pmx_port_resv_get(struct pmx_port_resv *pr, const struct pmx_flow_key *k, uint32_t *handle)
 {
 	uint16_t port = ntohs(k->local_port);
 	struct resv_sock *rs, *wild;
 	int ret;
 
-	if (rule_id >= pr->id_limit)
-		return -EINVAL;
+	*handle = 0;
 	if ((k->proto != IPPROTO_TCP && k->proto != IPPROTO_UDP) || k->kind == PMX_KEY_IP ||
 	    port == 0)
 		return 0;
-	pmx_port_resv_release(pr, rule_id);
 	rs = find_sock(pr, k->proto, port, k->local_ip);
 	if (rs != NULL)
 		goto hold;
@@ -382,20 +394,17 @@ int pmx_port_resv_hold(struct pmx_port_resv *pr, uint32_t rule_id, const struct 
 	rs->in_use = true;
 hold:
 	rs->refs++;
-	pr->by_rule[rule_id] = (uint32_t)(rs - pr->socks) + 1;
-	pr->n_held++;
+	*handle = (uint32_t)(rs - pr->socks) + 1;
 	return 0;
 }
 
-void pmx_port_resv_release(struct pmx_port_resv *pr, uint32_t rule_id)
+void pmx_port_resv_put(struct pmx_port_resv *pr, uint32_t handle)
 {
 	struct resv_sock *rs;
 
-	if (rule_id >= pr->id_limit || pr->by_rule[rule_id] == 0)
+	if (handle == 0 || handle > pr->cap)
 		return;
-	rs = &pr->socks[pr->by_rule[rule_id] - 1];
-	pr->by_rule[rule_id] = 0;
-	pr->n_held--;
+	rs = &pr->socks[handle - 1];
 	if (--rs->refs > 0)
 		return;
 	if (rs->fd >= 0)
@@ -403,6 +412,39 @@ void pmx_port_resv_release(struct pmx_port_resv *pr, uint32_t rule_id)
 	rs->in_use = false;
 	if (ip_is_any(rs->ip))
 		uncover_specific(pr, rs->proto, rs->port);
+}
+
+void pmx_port_resv_assign(struct pmx_port_resv *pr, uint32_t rule_id, uint32_t handle)
+{
+	if (handle == 0 || rule_id >= pr->id_limit) {
+		pmx_port_resv_put(pr, handle);
+		return;
+	}
+	pmx_port_resv_release(pr, rule_id);
+	pr->by_rule[rule_id] = handle;
+	pr->n_held++;
+}
+
+int pmx_port_resv_hold(struct pmx_port_resv *pr, uint32_t rule_id, const struct pmx_flow_key *k)
+{
+	uint32_t handle;
+	int ret = pmx_port_resv_get(pr, k, &handle);
+
+	if (ret == 0)
+		pmx_port_resv_assign(pr, rule_id, handle);
+	return ret;
+}
+
+void pmx_port_resv_release(struct pmx_port_resv *pr, uint32_t rule_id)
+{
+	uint32_t handle;
+
+	if (rule_id >= pr->id_limit || pr->by_rule[rule_id] == 0)
+		return;
+	handle = pr->by_rule[rule_id];
+	pr->by_rule[rule_id] = 0;
+	pr->n_held--;
+	pmx_port_resv_put(pr, handle);
 }
 
 bool pmx_port_resv_held(const struct pmx_port_resv *pr, uint32_t rule_id)

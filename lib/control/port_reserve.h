@@ -35,17 +35,29 @@ void pmx_port_resv_destroy(struct pmx_port_resv *pr);
 
 /**
  * Is (proto, ip, port) of key k (LISTEN or EXACT kind; ip zero = any) used by a kernel
- * socket that is not one of ours? @return true and a description in what (e.g.
- * "tcp 0.0.0.0:22 listen") when it is.
+ * socket that is not one of ours, as /proc/net shows it? @return true and a description in
+ * what (e.g. "tcp 0.0.0.0 port 22 (listen)") when it is. O(kernel sockets): used to explain
+ * a refusal, not on every request.
  */
 bool pmx_port_resv_kernel_uses(struct pmx_port_resv *pr, const struct pmx_flow_key *k,
 			       char *what, size_t len);
 
 /**
- * Hold the local (proto, ip, port) of rule rule_id (key k) against the kernel.
- * Does nothing (returns 0) for protocols other than TCP and UDP and for IP rules.
- * @return 0, -EADDRINUSE when the kernel has it, -ENOMEM, or another -errno of bind().
+ * Hold the local (proto, ip, port) of key k against the kernel, before its rule exists:
+ * binding is also the check that the kernel does not use it. Nothing is bound (and *handle
+ * is 0) for protocols other than TCP and UDP and for IP rules.
+ * @return 0 (*handle set, to pass to pmx_port_resv_assign() or pmx_port_resv_put()),
+ *         -EADDRINUSE when a kernel socket has it, -ENOMEM, or another -errno of bind().
  */
+int pmx_port_resv_get(struct pmx_port_resv *pr, const struct pmx_flow_key *k, uint32_t *handle);
+
+/** Make what pmx_port_resv_get() gave rule rule_id's (released with the rule). */
+void pmx_port_resv_assign(struct pmx_port_resv *pr, uint32_t rule_id, uint32_t handle);
+
+/** Undo a pmx_port_resv_get() whose rule was not added. Handle 0 is nothing. */
+void pmx_port_resv_put(struct pmx_port_resv *pr, uint32_t handle);
+
+/** pmx_port_resv_get() and pmx_port_resv_assign() for a rule that exists (learned ones). */
 int pmx_port_resv_hold(struct pmx_port_resv *pr, uint32_t rule_id, const struct pmx_flow_key *k);
 
 /** Let go of what rule_id holds (nothing when it holds nothing). */
