@@ -4,15 +4,15 @@
  * port_reserve.h - keep the kernel and the clients off each other's ports (DESIGN.md §3).
  *
  * Both directions, for TCP and UDP on ports that have a kernel path (tap, virtio_user):
- *  - a client cannot claim a port the kernel uses: before a client rule is added, the
- *    kernel's sockets are read from /proc/net/{tcp,tcp6,udp,udp6} of the daemon's network
- *    namespace; an overlapping one (same protocol and port, same or wildcard address)
- *    makes the request fail with EADDRINUSE;
  *  - the kernel cannot take a port a client owns: portmuxd binds a kernel socket
  *    (SO_REUSEADDR off, IP_FREEBIND on) to the rule's (protocol, local address or any, local
  *    port) and holds it while the rule exists. Rules sharing a (protocol, port) share the
  *    sockets: one wildcard socket when any of them is for every address, else one socket
- *    per address.
+ *    per address;
+ *  - a client cannot claim a port the kernel uses: that bind, made before the rule is added,
+ *    fails (EADDRINUSE) when a kernel socket holds an overlapping (protocol, address, port);
+ *    the kernel's sockets, read from /proc/net/{tcp,tcp6,udp,udp6} of the daemon's network
+ *    namespace, then name the culprit. /proc is also what used_ports lists.
  * Management thread only (caller holds the control lock).
  */
 #ifndef PMX_PORT_RESERVE_H
