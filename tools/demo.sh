@@ -26,11 +26,11 @@ say "from the peer: ping 198.18.0.1 (the kernel answers)"
 in_peer ping -c 3 -i 0.2 -W 2 198.18.0.1 | sed 's/^/  /'
 
 say "from the peer: TCP 198.18.0.1:22 (a kernel listener answers)"
-echo "  $(in_peer timeout 5 socat -T 3 - TCP:198.18.0.1:22 < /dev/null)"
+echo "  $(in_peer timeout 10 socat -t 5 -T 5 - TCP:198.18.0.1:22 < /dev/null)"
 
 say "from the peer: UDP 198.18.0.1:7 (portmux-echo, a userspace client, answers)"
 for i in 1 2 3; do
-	reply=$(printf 'hello %s' "$i" | in_peer timeout 3 socat -T 2 - UDP:198.18.0.1:7)
+	reply=$(printf 'hello %s' "$i" | in_peer timeout 8 socat -t 5 -T 5 - UDP:198.18.0.1:7)
 	echo "  sent 'hello $i' -> got '$reply'"
 done
 

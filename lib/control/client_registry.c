@@ -57,40 +57,76 @@ static void memif_remove(uint16_t port_id)
 		rte_dev_remove(dev);
 }
 
-/* The memif device of slot id: the switch is its server; 1 RX and 1 TX queue, both used by
- * the slot's TX lcore only (other lcores reach the client through the slot's rx_ring). */
+/* Where memif clients connect: one socket beside the control socket (so it shares its
+ * permissions), every client a device of its own on it, told apart by interface id. */
+static int memif_socket_path(const struct pmx_switch *sw, char *path, size_t len)
+{
+	const char *slash = strrchr(sw->cfg->socket_path, '/');
+
+	if (slash == NULL)
+		return -EINVAL;
+	if ((size_t)snprintf(path, len, "%.*s/memif.sock", (int)(slash - sw->cfg->socket_path),
+			     sw->cfg->socket_path) >= len)
+		return -ENAMETOOLONG;
+	return 0;
+}
+
+static int random_secret(char *out, size_t len)
+{
+	uint8_t rnd[12];
+	FILE *f = fopen("/dev/urandom", "r");
+	size_t got = f ? fread(rnd, 1, sizeof(rnd), f) : 0;
+
+	if (f != NULL)
+		fclose(f);
+	if (got != sizeof(rnd) || len < 2 * sizeof(rnd) + 1)
+		return -EIO;
+	for (unsigned i = 0; i < sizeof(rnd); i++)
+		snprintf(out + 2 * i, 3, "%02x", rnd[i]);
+	return 0;
+}
+
+/* The first memif client creates the socket and its anchor device (never connected). */
+static int memif_listen(struct pmx_switch *sw, const char *sock)
+{
+	char devargs[320], secret[25];
+
+	if (sw->memif_listening)
+		return 0;
+	if (random_secret(secret, sizeof(secret)) != 0)
+		return -EIO;
+	snprintf(devargs, sizeof(devargs),
+		 "net_memif_anchor,role=server,id=%u,socket=%s,socket-abstract=no,secret=%s",
+		 PMX_MAX_CLIENTS, sock, secret);
+	unlink(sock);
+	if (rte_dev_probe(devargs) != 0 ||
+	    rte_eth_dev_get_port_by_name("net_memif_anchor", &sw->memif_anchor) != 0)
+		return -ENODEV;
+	sw->memif_listening = 1;
+	return 0;
+}
+
+/* The memif device of slot id (interface id = slot id): the switch is its server; 1 RX and
+ * 1 TX queue, both used by the slot's TX lcore only (other lcores reach the client through
+ * the slot's rx_ring). */
 static int memif_create(struct pmx_switch *sw, uint16_t id, struct pmx_attach_info *info)
 {
 	struct rte_eth_conf conf = {0};
-	char devargs[320], name[RTE_ETH_NAME_MAX_LEN], dir[108];
-	uint8_t rnd[12];
-	char *slash;
+	char devargs[320], name[RTE_ETH_NAME_MAX_LEN];
 	uint16_t port_id;
-	FILE *f;
+	int ret;
 
-	/* the socket lives beside the control socket, and so shares its permissions */
-	snprintf(dir, sizeof(dir), "%s", sw->cfg->socket_path);
-	slash = strrchr(dir, '/');
-	if (slash == NULL)
-		return -EINVAL;
-	*slash = '\0';
-	f = fopen("/dev/urandom", "r");
-	if (f == NULL || fread(rnd, 1, sizeof(rnd), f) != sizeof(rnd)) {
-		if (f != NULL)
-			fclose(f);
-		return -EIO;
-	}
-	fclose(f);
-	for (unsigned i = 0; i < sizeof(rnd); i++)
-		snprintf(info->memif_secret + 2 * i, 3, "%02x", rnd[i]);
-	if ((size_t)snprintf(info->memif_socket, sizeof(info->memif_socket), "%.80s/memif-c%u.sock",
-			     dir, id) >= sizeof(info->memif_socket) || strlen(dir) > 80)
-		return -ENAMETOOLONG;
+	ret = memif_socket_path(sw, info->memif_socket, sizeof(info->memif_socket));
+	if (ret == 0)
+		ret = random_secret(info->memif_secret, sizeof(info->memif_secret));
+	if (ret == 0)
+		ret = memif_listen(sw, info->memif_socket);
+	if (ret != 0)
+		return ret;
 	snprintf(name, sizeof(name), "net_memif_c%u", id);
 	snprintf(devargs, sizeof(devargs),
-		 "%s,role=server,id=0,socket=%s,socket-abstract=no,secret=%s", name,
+		 "%s,role=server,id=%u,socket=%s,socket-abstract=no,secret=%s", name, id,
 		 info->memif_socket, info->memif_secret);
-	unlink(info->memif_socket);
 	if (rte_dev_probe(devargs) != 0 || rte_eth_dev_get_port_by_name(name, &port_id) != 0)
 		return -ENODEV;
 	if (rte_eth_dev_configure(port_id, 1, 1, &conf) != 0 ||
@@ -102,19 +138,6 @@ static int memif_create(struct pmx_switch *sw, uint16_t id, struct pmx_attach_in
 	}
 	sw->clients[id].memif = port_id;
 	return 0;
-}
-
-static void memif_destroy(struct pmx_switch *sw, uint16_t id)
-{
-	char path[128];
-
-	memif_remove(sw->clients[id].memif);
-	snprintf(path, sizeof(path), "%s", sw->cfg->socket_path);
-	if (strrchr(path, '/') != NULL) {
-		snprintf(strrchr(path, '/') + 1, sizeof(path) - (strrchr(path, '/') + 1 - path),
-			 "memif-c%u.sock", id);
-		unlink(path);
-	}
 }
 
 int pmx_registry_attach(struct pmx_switch *sw, uint16_t port, enum pmx_channel channel,
@@ -201,7 +224,7 @@ unsigned pmx_registry_detach(struct pmx_switch *sw, uint16_t id)
 	pmx_flow_table_del_owner(sw->ft, id);
 	pmx_flow_table_synchronize(sw->ft);
 	if (slot->channel == PMX_CHANNEL_MEMIF)
-		memif_destroy(sw, id);
+		memif_remove(slot->memif); /* the anchor keeps the socket listening */
 
 	unsigned freed = 0;
 
@@ -214,8 +237,13 @@ unsigned pmx_registry_detach(struct pmx_switch *sw, uint16_t id)
 
 void pmx_registry_free_all(struct pmx_switch *sw)
 {
+	char sock[108];
+
 	if (sw->clients == NULL)
 		return;
+	/* the anchor device stays until the process ends (see memif_anchor); its file goes */
+	if (sw->memif_listening && memif_socket_path(sw, sock, sizeof(sock)) == 0)
+		unlink(sock);
 	for (uint16_t id = 0; id < sw->clients_max; id++) {
 		pmx_registry_detach(sw, id);
 		for (unsigned q = 0; q < PMX_MAX_QUEUES; q++) {

@@ -90,7 +90,7 @@ static int cmd_hello(struct pmx_ctl *ctl, struct pmx_ctl_session *s, json_t *req
 		json_object_set_new(*result, "channel", json_string("memif"));
 		json_object_set_new(*result, "memif",
 				    json_pack("{s:s, s:i, s:s, s:s}", "socket", info.memif_socket,
-					      "id", 0, "secret", info.memif_secret, "role",
+					      "id", info.client_id, "secret", info.memif_secret, "role",
 					      "client"));
 		json_object_del(*result, "rx_rings");
 		json_object_del(*result, "tx_rings");
@@ -238,6 +238,7 @@ void pmx_ctl_session_detach(struct pmx_ctl *ctl, struct pmx_ctl_session *s)
 		return;
 	pmx_learn_poll(ctl); /* frames it handed over before it left are still sent */
 	pmx_ctl_lock(ctl);
+	rules_forget_owner(ctl, (uint16_t)id);
 	freed = pmx_registry_detach(ctl->sw, (uint16_t)id);
 	pmx_port_resv_sweep(ctl->resv, ctl->sw->ft);
 	ctl->client_session[id] = NULL;

@@ -194,6 +194,11 @@ struct pmx_switch {
 	struct pmx_shm *shm;             /**< the memzone clients check at attach */
 	struct pmx_offload *offload;     /**< rte_flow rules of offloaded rules (flow_offload.c) */
 	uint32_t kernel_policy;          /**< enum pmx_kernel_policy; atomic store/load */
+	uint8_t memif_listening;         /**< the memif socket and its anchor device exist */
+	uint16_t memif_anchor;           /**< a memif device nobody connects to, kept for the
+					      daemon's life so the shared socket's listener is
+					      never freed (DPDK 22.11 frees it under the interrupt
+					      thread when its last device goes) */
 	/** Own addresses per port, double-buffered: the management lcore fills the copy not in
 	 * use, flips local_active (release), then waits for the RX lcores (RCU) before it may
 	 * write the other copy again. */

@@ -277,6 +277,17 @@ static enum pmx_pkt_class parse_l4(const uint8_t *l4, uint32_t avail, enum pmx_d
 }
 
 /* IPv4 header at ip, avail bytes to the end of the frame (Ethernet padding included). */
+/* A later fragment (offset > 0) carrying payload_len bytes: it may not reach beyond the 64 KiB
+ * of a datagram, nor (TCP, RFC 1858) start at offset 8, where it would overwrite the flags of
+ * the TCP header its first fragment carried. */
+static enum pmx_pkt_class later_fragment(struct pmx_pkt_info *info, uint32_t payload_len)
+{
+	if ((uint32_t)info->frag_offset + payload_len > 65535 ||
+	    (info->key.proto == IPPROTO_TCP && info->frag_offset == 8))
+		return malformed(info, PMX_BAD_FRAGMENT);
+	return PMX_PKT_FRAGMENT;
+}
+
 static enum pmx_pkt_class parse_ipv4(const uint8_t *ip, uint32_t avail, enum pmx_dir dir,
 				     struct pmx_pkt_info *info)
 {
@@ -303,7 +314,7 @@ static enum pmx_pkt_class parse_ipv4(const uint8_t *ip, uint32_t avail, enum pmx
 		info->frag_id = rd16(ip + 4);
 		info->frag_offset = (uint16_t)((frag & IPV4_OFFSET_MASK) * 8);
 		if (info->frag_offset)
-			return PMX_PKT_FRAGMENT;
+			return later_fragment(info, total - hlen);
 	}
 	info->l4_offset = (uint16_t)(info->l3_offset + hlen);
 	return parse_l4(ip + hlen, total - hlen, dir, info);
@@ -334,7 +345,7 @@ static enum pmx_pkt_class parse_ipv6(const uint8_t *ip, uint32_t avail, enum pmx
 		info->frag_id = c.frag_id;
 		info->frag_offset = c.frag_offset;
 		if (c.frag_offset)
-			return PMX_PKT_FRAGMENT;
+			return later_fragment(info, end - c.off);
 	}
 	if (c.proto != IPPROTO_NONE)
 		info->l4_offset = (uint16_t)(info->l3_offset + c.off);

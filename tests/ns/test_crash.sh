@@ -7,7 +7,7 @@ source "$(dirname "$0")/assert.sh"
 trap tb_cleanup EXIT
 
 in_use() { pmx_req '{"cmd":"stats"}' | jq '.result.mempool.in_use'; }
-udp_echo() { printf '%s' "$1" | in_peer timeout 3 socat -T 1 - UDP:198.18.0.1:7 2>/dev/null; }
+udp_echo() { printf '%s' "$1" | in_peer timeout 5 socat -t 3 -T 3 - UDP:198.18.0.1:7 2>/dev/null; }
 
 pmx_hugepages 512
 tb_up

@@ -21,13 +21,13 @@ out=$(in_peer ping -c 3 -i 0.2 -W 2 198.18.0.1)
 assert_match "ping answered by the kernel" "3 received" "$out"
 
 # the kernel answers TCP :22
-out=$(in_peer timeout 15 socat -T 10 - TCP:198.18.0.1:22 < /dev/null)
+out=$(in_peer timeout 15 socat -t 10 -T 10 - TCP:198.18.0.1:22 < /dev/null)
 assert_eq "TCP :22 reaches the kernel" "SSH-2.0-kernel" "$out"
 
 # the client answers UDP :7, every datagram, byte for byte
 ok=0
 for i in 1 2 3 4 5; do
-	out=$(printf 'datagram-%s' "$i" | in_peer timeout 12 socat -T 10 - UDP:198.18.0.1:7)
+	out=$(printf 'datagram-%s' "$i" | in_peer timeout 12 socat -t 10 -T 10 - UDP:198.18.0.1:7)
 	[ "$out" = "datagram-$i" ] && ok=$((ok + 1))
 done
 assert_eq "UDP :7 echoed by the client (5 datagrams)" 5 "$ok"

@@ -9,16 +9,17 @@ source "$(dirname "$0")/../../tools/lib.sh"
 source "$(dirname "$0")/assert.sh"
 trap tb_cleanup EXIT
 
-udp_echo() { printf '%s' "$1" | in_peer timeout 8 socat -T 3 - UDP:198.18.0.1:7 2>/dev/null; }
+udp_echo() { printf '%s' "$1" | in_peer timeout 8 socat -t 5 -T 5 - UDP:198.18.0.1:7 2>/dev/null; }
 spoofed() { pmx_req '{"cmd":"stats"}' | jq '.result.drops.spoofed'; }
 
 # start_testpmd NAME MODE: testpmd as the memif client, its own file-prefix and memory
 start_testpmd() {
-	local sock secret
+	local sock secret id
 	sock=$(head -1 "$TB_DIR/session.log" | jq -r '.result.memif.socket')
 	secret=$(head -1 "$TB_DIR/session.log" | jq -r '.result.memif.secret')
+	id=$(head -1 "$TB_DIR/session.log" | jq -r '.result.memif.id')
 	tb_bg "$1" dpdk-testpmd -l 0-1 --file-prefix "tp$TB_ID" --no-pci --no-huge -m 512 \
-		--vdev "net_memif0,role=client,id=0,socket=$sock,socket-abstract=no,secret=$secret" \
+		--vdev "net_memif0,role=client,id=$id,socket=$sock,socket-abstract=no,secret=$secret" \
 		-- --forward-mode="$2" --auto-start --stats-period 1 --total-num-mbufs 4096 \
 		--no-mlockall
 	tb_wait_for "testpmd forwarding" 150 grep -q "Port 0: link state change event\|Start automatic packet forwarding" "$TB_DIR/$1.log"
@@ -57,9 +58,13 @@ assert_eq "the client's own counter shows them" 1 \
 	"$(pmx_req '{"cmd":"clients"}' | jq '[.result.clients[] | select(.name == "testpmd-memif") | .spoofed >= 3] | if . == [true] then 1 else 0 end')"
 kill -TERM "$TB_PID_tp2"; wait "$TB_PID_tp2" 2>/dev/null
 
-# the session ends: the client, its rules, its memif device and socket go
+# the session ends: the client, its rules and its memif device go (the socket stays for
+# the next memif client until the daemon stops)
 kill -TERM "$TB_PID_session"
 tb_wait_for "memif client detached" 100 sh -c "[ \$(printf '%s\n' '{\"cmd\":\"clients\"}' | socat -t 5 - UNIX-CONNECT:$TB_SOCK | jq '.result.clients | length') -eq 0 ]"
 assert_eq "no rules left" 0 "$(pmx_req '{"cmd":"rules"}' | jq '.result.rules | length')"
-assert_eq "the memif socket is removed" no "$([ -e "$memif_sock" ] && echo yes || echo no)"
+assert_eq "its memif device is removed" 0 \
+	"$(pmx_req '{"cmd":"stats"}' | jq '[.result.clients[] | select(.channel == "memif")] | length')"
+tb_stop_daemon
+assert_eq "the memif socket is removed with the daemon" no "$([ -e "$memif_sock" ] && echo yes || echo no)"
 assert_done

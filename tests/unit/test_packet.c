@@ -392,6 +392,19 @@ static void b_frag(struct frame *f, int a, int b, int c)
 	ip_done(f, a, at);
 }
 
+/* A later fragment (M set) of family a, proto b, at offset c bytes, with 16 bytes of data. */
+static void b_later_frag(struct frame *f, int a, int b, int c)
+{
+	uint32_t at = start_ip(f, a, a == 4 ? (uint8_t)b : FRAG, 0);
+
+	if (a == 4)
+		set16(f, at + 6, (uint16_t)(0x2000 | c / 8));
+	else
+		frag6(f, (uint8_t)b, (uint16_t)(c | 1));
+	put_zero(f, 16);
+	ip_done(f, a, at);
+}
+
 /* A first fragment (M set) of family a, proto b, with only c bytes of its L4 header. */
 static void b_first_frag(struct frame *f, int a, int b, int c)
 {
@@ -569,6 +582,10 @@ static const struct bad_case bad_cases[] = {
 	{ "arp: 27 bytes", { b_arp, 1, 0, 0 }, 14 + 27, PMX_BAD_ARP },
 	{ "arp: no payload", { b_arp, 0, 0, 0 }, 14, PMX_BAD_ARP },
 	{ "tcp4 first fragment: 3 bytes", { b_first_frag, 4, TCP, 3 }, 0, PMX_BAD_FRAGMENT },
+	{ "tcp4 fragment at offset 8 (RFC 1858)", { b_later_frag, 4, TCP, 8 }, 0, PMX_BAD_FRAGMENT },
+	{ "tcp6 fragment at offset 8 (RFC 1858)", { b_later_frag, 6, TCP, 8 }, 0, PMX_BAD_FRAGMENT },
+	{ "udp4 fragment beyond 64 KiB", { b_later_frag, 4, UDP, 65528 }, 0, PMX_BAD_FRAGMENT },
+	{ "udp6 fragment beyond 64 KiB", { b_later_frag, 6, UDP, 65528 }, 0, PMX_BAD_FRAGMENT },
 	{ "udp4 first fragment: 0 bytes", { b_first_frag, 4, UDP, 0 }, 0, PMX_BAD_FRAGMENT },
 	{ "icmp4 first fragment: 7 bytes", { b_first_frag, 4, ICMP, 7 }, 0, PMX_BAD_FRAGMENT },
 	{ "tcp6 first fragment: 3 bytes", { b_first_frag, 6, TCP, 3 }, 0, PMX_BAD_FRAGMENT },
