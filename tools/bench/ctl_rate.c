@@ -25,6 +25,7 @@
 #define CHURN_PORT 2000  /* churned rules: UDP 2000.. (the sink's ports are 10000..) */
 #define BG_PORT 30000    /* background rules: UDP 30000.. */
 #define MAX_LAT_SAMPLES (1u << 22)
+#define BG_SECONDS_MAX 30 /* background rules not added by then are left out (bg_rules says) */
 
 struct conn {
 	int fd;
@@ -271,7 +272,9 @@ int main(int argc, char **argv)
 	/* background rules, pipelined in windows (their add rate is reported too) */
 	bg_ids = calloc(bg + 1, sizeof(*bg_ids));
 	t0 = now_s();
-	for (unsigned done = 0; done < bg && bg_ids != NULL;) {
+	unsigned done = 0;
+
+	for (; done < bg && bg_ids != NULL && now_s() - t0 < BG_SECONDS_MAX;) {
 		unsigned n = bg - done < window ? bg - done : window;
 		size_t len = fmt_listens(out, sizeof(out), BG_PORT + done, n, id);
 
@@ -281,6 +284,10 @@ int main(int argc, char **argv)
 		done += n;
 	}
 	bg_s = now_s() - t0;
+	if (done < bg)
+		fprintf(stderr, "pmx-ctl-rate: only %u of %u background rules in %d s\n", done, bg,
+			BG_SECONDS_MAX);
+	bg = done;
 	n_lat = 0;
 
 	/* churn: listen WINDOW, release them, until the time is up */

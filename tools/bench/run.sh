@@ -11,12 +11,15 @@
 #
 # Other processes share both cores, so every figure is given twice: per wall-clock second, and
 # per second of CPU the RX lcore thread actually got (from /proc/PID/task/TID/schedstat).
+# Each benchmark process runs in a session of its own (setsid): with autogroup scheduling the
+# kernel shares a core between sessions, and a session busy on both cores (say, the RX lcore
+# on core 1 and the sink on core 0) would get only part of its weight on each.
 set -u
 source "$(dirname "$0")/../lib.sh"
 
 FLOWS=65536 CLIENTS=4 UNMATCHED=0 DURATION=10 WARMUP=3 REPEATS=3 RULES=listen RING=16384
 MAX_RULES=4096 TESTPMD=1 MODE=e2e SINK_ARGS=() CTL_BG_RULES="0 1000 10000" CTL_MAX_RULES="4096 65536 1048576"
-CTL_DURATION=5
+CTL_DURATION=5 CTL_KERNEL=0
 
 usage() {
 	cat <<EOF
@@ -39,6 +42,8 @@ options (--ctl):
   --ctl-bg "N..."  rules held in the table while measuring (default "$CTL_BG_RULES")
   --ctl-max "N..." flow table capacities to measure (default "$CTL_MAX_RULES")
   --ctl-duration S seconds of add/release per measurement (default $CTL_DURATION)
+  --ctl-kernel     kernel path = TAP (in a namespace of its own) instead of net_null: the
+                   daemon then also holds a kernel socket per claimed port
 Binaries come from \$PMX_BUILD (default $PMX_ROOT/build). Run as root.
 EOF
 }
@@ -62,6 +67,7 @@ while [ $# -gt 0 ]; do
 	--ctl-bg) CTL_BG_RULES=$2; shift ;;
 	--ctl-max) CTL_MAX_RULES=$2; shift ;;
 	--ctl-duration) CTL_DURATION=$2; shift ;;
+	--ctl-kernel) CTL_KERNEL=1 ;;
 	-h|--help) usage; exit 0 ;;
 	*) usage >&2; exit 2 ;;
 	esac
@@ -176,7 +182,7 @@ testpmd_run() {
 	need_mbufs $((trace_packets + 8192))
 	mkfifo "$fifo"
 	# line-buffered stdout, so each command's output is in the log when it is done
-	stdbuf -oL dpdk-testpmd --no-pci --in-memory -l 0-1 --log-level=lib.eal:warning \
+	setsid stdbuf -oL dpdk-testpmd --no-pci --in-memory -l 0-1 --log-level=lib.eal:warning \
 		--vdev "net_pcap0,rx_pcap=$TRACE,infinite_rx=1" -- -i --forward-mode=rxonly \
 		--total-num-mbufs=$((trace_packets + 8192)) < "$fifo" > "$TP_LOG" 2>&1 &
 	pid=$!
@@ -211,14 +217,27 @@ testpmd_run() {
 }
 
 # ---- portmuxd config and daemon ----
+# The kernel path: net_null by default (unmatched frames cost nothing); with --ctl-kernel a TAP
+# interface in a namespace of this script's own, as in production (the daemon then holds a
+# kernel socket for every port a client claims, and checks the kernel's ports in /proc/net).
+EXCEPTION='{ "type": "device", "device": "net_null_k0,no-rx=1", "addresses": ["198.18.0.1"] }'
+NETNS_EXEC=()
+use_tap_kernel() {
+	local ns=pmxbench-$ID
+	ip netns add "$ns" || die "cannot create namespace $ns"
+	tb_on_exit "ip netns del $ns"
+	ip -n "$ns" link set lo up
+	NETNS_EXEC=(ip netns exec "$ns")
+	EXCEPTION='{ "type": "tap", "iface": "pmxb0", "addresses": ["198.18.0.1"] }'
+}
+
 write_config() { # FILE SOCKET PREFIX MAX_RULES
 	cat > "$1" <<JSON
 {
   "eal": ["-l", "0-1", "--file-prefix", "$3", "--no-pci", "--log-level", "lib.eal:warning"],
   "ports": [
     { "name": "wan0", "device": "net_pcap0,rx_pcap=$TRACE,infinite_rx=1",
-      "exception": { "type": "device", "device": "net_null_k0,no-rx=1",
-                     "addresses": ["198.18.0.1"] } }
+      "exception": $EXCEPTION }
   ],
   "kernel": { "policy": "pass" },
   "control": { "socket": "$2", "mode": "0660", "group": null },
@@ -235,7 +254,9 @@ start_daemon() {
 	SOCK=$W/pmx-$tag.sock
 	need_mbufs "$MBUFS"
 	write_config "$W/pmx-$tag.json" "$SOCK" "$PREFIX" "$2"
-	"$DAEMON" -c "$W/pmx-$tag.json" > "$W/portmuxd-$tag.log" 2>&1 < /dev/null &
+	: > "$W/portmuxd-$tag.log"
+	# setsid and ip netns exec exec the daemon: $! is its PID
+	setsid "${NETNS_EXEC[@]}" "$DAEMON" -c "$W/pmx-$tag.json" > "$W/portmuxd-$tag.log" 2>&1 < /dev/null &
 	DPID=$!
 	tb_on_exit "stop_pid $DPID; rm -rf /var/run/dpdk/$PREFIX /dev/hugepages/${PREFIX}map_*"
 	for ((i = 0; i < 300; i++)); do
@@ -256,8 +277,8 @@ stop_daemon() {
 switch_run() {
 	local r=$1 log=$W/sink-$1.log spid
 	start_daemon "s$r" "$MAX_RULES"
-	# taskset execs the sink: $! is the sink's PID
-	taskset -c 0 "$SINK" -s "$SOCK" -n "$CLIENTS" -w "$WARMUP" -d "$DURATION" -q \
+	# setsid and taskset exec the sink: $! is the sink's PID
+	setsid taskset -c 0 "$SINK" -s "$SOCK" -n "$CLIENTS" -w "$WARMUP" -d "$DURATION" -q \
 		"${SINK_ARGS[@]}" \
 		$([ "$RULES" = exact ] && echo -f "$FLOWLIST") > "$log" 2>&1 &
 	spid=$!
@@ -277,20 +298,23 @@ median() { sort -g | awk '{v[NR] = $1} END {if (NR % 2) print v[(NR + 1) / 2]; e
 if [ "$MODE" = ctl ]; then
 	[ -x "$CTL_RATE" ] || die "$CTL_RATE missing: build with meson/ninja first"
 	machine_line
+	[ "$CTL_KERNEL" -eq 1 ] && use_tap_kernel
 	say "control plane: listen/release through the socket while $CLIENTS clients receive traffic"
+	say "kernel path: $EXCEPTION"
 	printf '%-10s %-8s %10s %10s %9s %-18s %7s %9s %s\n' max_rules held "updates/s" \
 		"p99_us" "bg_add/s" "failed" "drops" "Mpps_dlv" "loadavg"
 	for max in $CTL_MAX_RULES; do
 		MBUFS=$((trace_packets + CLIENTS * RING + 16384))
 		start_daemon "c$max" "$max"
-		taskset -c 0 "$SINK" -s "$SOCK" -n "$CLIENTS" -w 0 -d 0 -q > "$W/sink-c$max.log" 2>&1 &
+		setsid taskset -c 0 "$SINK" -s "$SOCK" -n "$CLIENTS" -w 0 -d 0 -q \
+			> "$W/sink-c$max.log" 2>&1 &
 		spid=$!
 		tb_on_exit "kill -KILL $spid"
 		tb_wait_for "sink ready" 100 grep -q ready "$W/sink-c$max.log" ||
 			{ cat "$W/sink-c$max.log"; die "sink did not attach"; }
 		for bg in $CTL_BG_RULES; do
 			[ "$bg" -lt "$max" ] || continue
-			taskset -c 0 timeout 60 "$CTL_RATE" -s "$SOCK" -b "$bg" -d "$CTL_DURATION" \
+			timeout 60 setsid taskset -c 0 "$CTL_RATE" -s "$SOCK" -b "$bg" -d "$CTL_DURATION" \
 				> "$W/ctl-$max-$bg.log" 2>&1 ||
 				{ cat "$W/ctl-$max-$bg.log"; die "pmx-ctl-rate failed"; }
 			line=$(grep '^RESULT ' "$W/ctl-$max-$bg.log" | sed 's/^RESULT //')
