@@ -102,8 +102,8 @@ podman build --isolation chroot --target build -t "$IMG_BUILD" -f "$CTX/Dockerfi
 	podman build --isolation chroot -t "$IMG" -f "$CTX/Dockerfile" "$CTX" >> "$W/build.log" 2>&1
 rc=$?
 podman image prune -f > /dev/null 2>&1
-grep -E '^(STEP|COMMIT|runtime packages:|portmuxd [0-9])' "$W/build.log" | sed 's/^/  /' |
-	cut -c1-150
+grep -E '^(\[[0-9]/[0-9]\] )?(STEP|COMMIT)|^(runtime packages:|portmuxd [0-9])' "$W/build.log" |
+	sed 's/^/  /' | cut -c1-150
 if [ $rc -ne 0 ]; then
 	tail -30 "$W/build.log"
 	die "podman build failed (exit $rc)"
