@@ -318,7 +318,9 @@ if [ "$MODE" = ctl ]; then
 				> "$W/ctl-$max-$bg.log" 2>&1 ||
 				{ cat "$W/ctl-$max-$bg.log"; die "pmx-ctl-rate failed"; }
 			line=$(grep '^RESULT ' "$W/ctl-$max-$bg.log" | sed 's/^RESULT //')
-			printf '%-10s %-8s %10s %10s %9s %-18s %7s %9s %s\n' "$max" "$bg" \
+			# held: the background rules actually added (the phase is bounded in time)
+			printf '%-10s %-8s %10s %10s %9s %-18s %7s %9s %s\n' "$max" \
+				"$(jq -r '.bg_rules' <<< "$line")" \
 				"$(jq -r '.updates_per_s | floor' <<< "$line")" \
 				"$(jq -r '.p99_us | floor' <<< "$line")" \
 				"$(jq -r '.bg_add_per_s | floor' <<< "$line")" \
@@ -404,13 +406,16 @@ printf '  RX lcore CPU share    %7.0f %%   sink CPU share %5.0f %%   loadavg %s\
 starved=$(awk -F'\t' '$10 < 0.5' "$W/rows.tsv" | wc -l)
 [ "$starved" -gt 0 ] && printf '  WARNING: in %d of %d runs the RX lcore got less than half of its core\n' \
 	"$starved" "$REPEATS"
-ratio_w=0 ratio_c=0
+ratio_w=0 ratio_c=0 ratio_rx=0
 if [ "$TESTPMD" -eq 1 ]; then
 	# the ratio of each run, then the median of the ratios
 	ratio_w=$(awk -F'\t' '{print ($1 > 0 ? $5 / $1 : 0)}' "$W/rows.tsv" | median)
 	ratio_c=$(awk -F'\t' '{print ($2 > 0 ? $6 / $2 : 0)}' "$W/rows.tsv" | median)
+	ratio_rx=$(awk -F'\t' '{print ($2 > 0 ? $4 / $2 : 0)}' "$W/rows.tsv" | median)
 	printf '  ratio delivered/testpmd %6.3f wall   %7.3f per CPU-second (median of the runs'"'"' ratios; target >= 0.70)\n' \
 		"$ratio_w" "$ratio_c"
+	printf '  ratio received/testpmd                %7.3f per CPU-second (what the RX lcore handles, whatever the sink did)\n' \
+		"$ratio_rx"
 fi
 # one line for scripts
 printf 'SUMMARY {"flows":%s,"clients":%s,"unmatched":%s,"rules":"%s","repeats":%s,"duration_s":%s,' \
@@ -420,5 +425,6 @@ printf '"testpmd_mpps":%s,"testpmd_mpps_per_cpu_s":%s,"rx_mpps":%s,"rx_mpps_per_
 printf '"delivered_mpps":%s,"delivered_mpps_per_cpu_s":%s,"cycles_per_pkt":%s,' "$dl_w" "$dl_c" "$(col 7)"
 printf '"testpmd_cycles_per_pkt":%s,"drop_pct":%s,"to_kernel_mpps":%s,"ratio_wall":%s,' \
 	"$(col 8)" "$(col 9)" "$(col 12)" "$ratio_w"
-printf '"ratio_per_cpu_s":%s,"rx_lcore_cpu_share":%s,"starved_runs":%s,"loadavg":%s}\n' \
-	"$ratio_c" "$(col 10)" "$starved" "$(col 13)"
+printf '"ratio_per_cpu_s":%s,"ratio_rx_per_cpu_s":%s,"rx_lcore_cpu_share":%s,' \
+	"$ratio_c" "$ratio_rx" "$(col 10)"
+printf '"sink_cpu_share":%s,"starved_runs":%s,"loadavg":%s}\n' "$(col 11)" "$starved" "$(col 13)"
