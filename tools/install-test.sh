@@ -3,16 +3,33 @@
 # it: configure with --prefix=/usr, install into a DESTDIR, check every file lands where Debian
 # expects it, run the installed programs' --version, check the systemd unit, and build and run
 # a small program against the installed libportmux-client through its pkg-config file.
-# Usage: tools/install-test.sh [-k]   (-k keeps the temporary directory). No network, no root.
+# Usage: tools/install-test.sh [--fresh] [-k]. No network, no root.
+#   The build directory (configured as above) is kept in /var/tmp between runs, one per source
+#   tree, so that a run recompiles only what changed; --fresh configures and builds from
+#   scratch in the temporary directory. The DESTDIR and every check are new on each run.
+#   -k keeps the temporary directory.
 set -u
 PMX_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-KEEP=0
-[ "${1:-}" = -k ] && KEEP=1
+KEEP=0 FRESH=0
+for a in "$@"; do
+	case "$a" in
+	-k) KEEP=1 ;;
+	--fresh) FRESH=1 ;;
+	*) echo "usage: $0 [--fresh] [-k]" >&2; exit 2 ;;
+	esac
+done
 
 T=$(mktemp -d /tmp/portmux-install.XXXXXX)
 D=$T/root
 cleanup() { [ $KEEP -eq 1 ] && echo "kept $T" || rm -rf "$T"; }
 trap cleanup EXIT
+B=$T/build
+if [ $FRESH -eq 0 ]; then
+	B=/var/tmp/portmux-install-build-$(printf '%s' "$PMX_ROOT" | md5sum | cut -c1-8)
+	# one run at a time per build directory
+	exec 9> "$B.lock"
+	flock 9
+fi
 
 fails=0
 ok() { printf '  ok    %s\n' "$*"; }
@@ -27,24 +44,26 @@ libdir=usr/lib${multiarch:+/$multiarch}
 
 # relocatable pkg-config file: with PKG_CONFIG_PATH into the DESTDIR it names the DESTDIR's
 # headers and library, while libdpdk (a Requires) still resolves to the system's
-echo "== meson setup --prefix=/usr, build, DESTDIR install ($T)"
+echo "== meson setup --prefix=/usr, build ($B), DESTDIR install ($D)"
 start=$SECONDS
-meson setup "$T/build" "$PMX_ROOT" --prefix=/usr --buildtype=plain -Dtests=false \
-	-Dpkgconfig.relocatable=true > "$T/setup.log" 2>&1 ||
-	{ cat "$T/setup.log"; die "meson setup failed"; }
+setup=(--prefix=/usr --buildtype=plain -Dtests=false -Dpkgconfig.relocatable=true)
+if [ ! -f "$B/build.ninja" ]; then
+	rm -rf "$B"
+	meson setup "$B" "$PMX_ROOT" "${setup[@]}" > "$T/setup.log" 2>&1 ||
+		{ cat "$T/setup.log"; rm -rf "$B"; die "meson setup failed"; }
+fi
 # build only what is installed (benchmarks and test programs are not part of the install)
-targets=$(meson introspect --targets "$T/build" | /usr/bin/python3 -c '
+targets=$(meson introspect --targets "$B" | /usr/bin/python3 -c '
 import json, sys
 for t in json.load(sys.stdin):
     if t["installed"]:
-        print("\n".join(t["filename"]))' | sed "s|^$T/build/||")
+        print("\n".join(t["filename"]))' | sed "s|^$B/||")
 [ -n "$targets" ] || die "meson introspect lists no installed target"
 # shellcheck disable=SC2086
-ninja -C "$T/build" $targets > "$T/build.log" 2>&1 ||
-	{ tail -40 "$T/build.log"; die "build failed"; }
-DESTDIR=$D meson install -C "$T/build" --no-rebuild > "$T/install.log" 2>&1 ||
+ninja -C "$B" $targets > "$T/build.log" 2>&1 || { tail -40 "$T/build.log"; die "build failed"; }
+DESTDIR=$D meson install -C "$B" --no-rebuild > "$T/install.log" 2>&1 ||
 	{ cat "$T/install.log"; die "meson install failed"; }
-echo "  built and installed in $((SECONDS - start)) s"
+echo "  built ($(grep -c '^\[' "$T/build.log") steps) and installed in $((SECONDS - start)) s"
 
 echo "== installed files"
 (cd "$D" && find . -not -type d | sed 's|^\./|  /|' | sort)
