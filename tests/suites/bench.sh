@@ -48,7 +48,8 @@ assert_eq "no client got zero frames" 0 "$(tr ' ' '\n' <<< "$per_client" | grep 
 # in the measured window: if the RX lcore ran, unmatched frames went to the kernel path
 gt "$(num rx_mpps "$s")" 0 && ! gt "$(num to_kernel_mpps "$s")" 0 && ok=0 || ok=1
 assert_eq "unmatched frames went to the kernel path" 1 "$ok"
-assert_eq "no malformed or no_route drops" "" "$(grep -oE '(malformed|no_route)=[0-9]+' "$OUT/e2e.log")"
+assert_eq "no malformed or no_route drops" "" \
+	"$(grep -oE '(malformed|no_route)=[0-9]+' "$OUT/e2e.log")"
 
 # 3. end-to-end, one exact (connect) rule per flow, no baseline
 bash "$RUN" --flows 256 --clients 2 --rules exact --repeats 1 --duration 2 --warmup 1 \

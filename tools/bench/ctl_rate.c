@@ -220,6 +220,142 @@ static json_int_t port_counter(json_t *stats, const char *key)
 		json_object_get(json_array_get(json_object_get(stats, "ports"), 0), key));
 }
 
+/* One run: the client session, the stats connection, and what was measured. */
+struct run {
+	struct conn cl;       /* the client session (hello) that adds and releases */
+	struct conn st;       /* a plain connection for "stats" */
+	unsigned window;      /* requests in flight */
+	unsigned next_id;     /* request ids */
+	double *lat;          /* reply latencies (s), MAX_LAT_SAMPLES */
+	unsigned n_lat;
+	unsigned bg;          /* background rules held */
+	double bg_s;          /* seconds it took to add them */
+	struct failures bg_fail, fail;
+	uint64_t updates;     /* successful listen + release in the churn phase */
+	double seconds;       /* length of the churn phase */
+	char out[MAX_WINDOW * 128];
+	uint32_t ids[MAX_WINDOW];
+};
+
+/* Hold `want` listen rules (bounded to BG_SECONDS_MAX); r->bg says how many were added. */
+static int add_background(struct run *r, unsigned want)
+{
+	uint32_t *ids = calloc(want + 1, sizeof(*ids));
+	double t0 = now_s();
+	unsigned done = 0;
+
+	if (ids == NULL)
+		return -ENOMEM;
+	while (done < want && now_s() - t0 < BG_SECONDS_MAX) {
+		unsigned n = want - done < r->window ? want - done : r->window;
+		size_t len = fmt_listens(r->out, sizeof(r->out), BG_PORT + done, n, r->next_id);
+
+		if (pipelined(&r->cl, r->out, len, n, ids + done, r->lat, &r->n_lat, now_s(),
+			      &r->bg_fail) < 0) {
+			free(ids);
+			return -EIO;
+		}
+		r->next_id += n;
+		done += n;
+	}
+	r->bg_s = now_s() - t0;
+	if (done < want)
+		fprintf(stderr, "pmx-ctl-rate: only %u of %u background rules in %d s\n", done,
+			want, BG_SECONDS_MAX);
+	r->bg = done;
+	r->n_lat = 0; /* latencies of the churn phase only */
+	free(ids);    /* the rules go with the session */
+	return 0;
+}
+
+/* Listen on WINDOW ports, release them, again, for `duration` seconds. */
+static int churn(struct run *r, double duration)
+{
+	double t0 = now_s();
+
+	do {
+		size_t len = fmt_listens(r->out, sizeof(r->out), CHURN_PORT, r->window, r->next_id);
+		unsigned n_rel;
+		int added, released;
+
+		added = pipelined(&r->cl, r->out, len, r->window, r->ids, r->lat, &r->n_lat,
+				  now_s(), &r->fail);
+		if (added < 0)
+			return -EIO;
+		r->next_id += r->window;
+		len = fmt_releases(r->out, sizeof(r->out), r->ids, r->window, r->next_id, &n_rel);
+		released = pipelined(&r->cl, r->out, len, n_rel, NULL, r->lat, &r->n_lat, now_s(),
+				     &r->fail);
+		if (released < 0)
+			return -EIO;
+		r->next_id += r->window;
+		r->updates += (unsigned)(added + released);
+		r->seconds = now_s() - t0;
+	} while (r->seconds < duration);
+	return 0;
+}
+
+/* b - a for every counter of the "drops" objects; the sum into *total. */
+static json_t *drops_delta(json_t *s0, json_t *s1, json_int_t *total)
+{
+	json_t *out = json_object(), *d0 = json_object_get(s0, "drops"), *v;
+	const char *key;
+
+	*total = 0;
+	json_object_foreach(json_object_get(s1, "drops"), key, v) {
+		json_int_t d = json_integer_value(v) - json_integer_value(json_object_get(d0, key));
+
+		json_object_set_new(out, key, json_integer(d));
+		*total += d;
+	}
+	return out;
+}
+
+static json_t *failures_json(const struct failures *f, json_int_t *total)
+{
+	json_t *out = json_object();
+
+	*total = 0;
+	for (unsigned i = 0; i < f->n; i++) {
+		json_object_set_new(out, f->code[i], json_integer((json_int_t)f->count[i]));
+		*total += (json_int_t)f->count[i];
+	}
+	return out;
+}
+
+/* The RESULT line: the churn's rate and latencies, and the dataplane between s0 and s1. */
+static void report(struct run *r, json_t *s0, json_t *s1)
+{
+	json_int_t drops_total, n_failed, bg_failed;
+	json_t *drops = drops_delta(s0, s1, &drops_total);
+	json_t *failed = failures_json(&r->fail, &n_failed);
+	json_t *bg_failures = failures_json(&r->bg_fail, &bg_failed);
+	json_int_t to_clients = port_counter(s1, "to_clients") - port_counter(s0, "to_clients");
+	double secs = r->seconds > 0 ? r->seconds : 1e-9;
+	const double *lat = r->lat;
+	unsigned n = r->n_lat;
+	json_t *res;
+	char *text;
+
+	json_decref(bg_failures);
+	qsort(r->lat, n, sizeof(*r->lat), cmp_double);
+	res = json_pack("{s:i, s:I, s:f, s:f, s:i, s:f, s:I, s:I, s:o, s:f, s:f, s:f, s:I, s:o,"
+			" s:I, s:I, s:f}",
+			"bg_rules", r->bg, "bg_failed", bg_failed, "bg_add_per_s",
+			r->bg_s > 0 ? r->bg / r->bg_s : 0.0, "seconds", r->seconds, "window",
+			r->window, "updates_per_s", r->updates / secs, "updates",
+			(json_int_t)r->updates, "failed", n_failed, "failed_by_code", failed,
+			"p50_us", n ? lat[n / 2] * 1e6 : 0.0, "p99_us",
+			n ? lat[(size_t)(n * 0.99)] * 1e6 : 0.0, "max_us",
+			n ? lat[n - 1] * 1e6 : 0.0, "drops_total", drops_total, "drops", drops,
+			"rx", port_counter(s1, "rx") - port_counter(s0, "rx"), "to_clients",
+			to_clients, "delivered_mpps", to_clients / secs / 1e6);
+	text = json_dumps(res, JSON_COMPACT | JSON_REAL_PRECISION(8));
+	printf("RESULT %s\n", text ? text : "{}");
+	free(text);
+	json_decref(res);
+}
+
 static void usage(const char *prog)
 {
 	printf("usage: %s -s SOCKET [-b BG_RULES] [-d SECONDS] [-W WINDOW]\n"
@@ -231,17 +367,11 @@ static void usage(const char *prog)
 
 int main(int argc, char **argv)
 {
+	static struct run r = {.window = 64, .next_id = 1};
 	const char *path = getenv("PORTMUX_SOCKET");
-	unsigned bg = 0, window = 64, n_lat = 0, id = 1;
-	double duration = 5, t0, t1, bg_s = 0;
-	static char out[MAX_WINDOW * 128];
-	static uint32_t ids[MAX_WINDOW];
-	uint32_t *bg_ids = NULL;
-	struct conn *cl = calloc(1, sizeof(*cl)), *st = calloc(1, sizeof(*st));
+	unsigned bg = 0;
+	double duration = 5;
 	json_t *s0 = NULL, *s1 = NULL, *hello;
-	struct failures bg_fail = {0}, fail = {0};
-	uint64_t updates = 0;
-	double *lat = calloc(MAX_LAT_SAMPLES, sizeof(double));
 	int opt, ret = 1;
 
 	while ((opt = getopt(argc, argv, "s:b:d:W:h")) != -1) {
@@ -249,123 +379,48 @@ int main(int argc, char **argv)
 		case 's': path = optarg; break;
 		case 'b': bg = (unsigned)atoi(optarg); break;
 		case 'd': duration = atof(optarg); break;
-		case 'W': window = (unsigned)atoi(optarg); break;
+		case 'W': r.window = (unsigned)atoi(optarg); break;
 		case 'h': usage(argv[0]); return 0;
 		default: usage(argv[0]); return 2;
 		}
 	}
-	if (path == NULL || window < 1 || window > MAX_WINDOW || bg > 65535 - BG_PORT ||
+	if (path == NULL || r.window < 1 || r.window > MAX_WINDOW || bg > 65535 - BG_PORT ||
 	    duration <= 0 || duration > 30) {
 		usage(argv[0]);
 		return 2;
 	}
-	if (cl == NULL || st == NULL || lat == NULL || conn_open(cl, path) != 0 ||
-	    conn_open(st, path) != 0) {
-		fprintf(stderr, "pmx-ctl-rate: cannot connect to %s\n", path);
+	r.lat = calloc(MAX_LAT_SAMPLES, sizeof(*r.lat));
+	if (r.lat == NULL)
 		return 1;
-	}
-	hello = request(cl, "{\"cmd\":\"hello\",\"id\":0,\"name\":\"pmx-ctl-rate\"}");
+	if (conn_open(&r.cl, path) != 0)
+		goto out_free;
+	if (conn_open(&r.st, path) != 0)
+		goto out_close_cl;
+	hello = request(&r.cl, "{\"cmd\":\"hello\",\"id\":0,\"name\":\"pmx-ctl-rate\"}");
 	if (hello == NULL)
-		return 1;
+		goto out_close_st;
 	json_decref(hello);
 
-	/* background rules, pipelined in windows (their add rate is reported too) */
-	bg_ids = calloc(bg + 1, sizeof(*bg_ids));
-	t0 = now_s();
-	unsigned done = 0;
-
-	for (; done < bg && bg_ids != NULL && now_s() - t0 < BG_SECONDS_MAX;) {
-		unsigned n = bg - done < window ? bg - done : window;
-		size_t len = fmt_listens(out, sizeof(out), BG_PORT + done, n, id);
-
-		if (pipelined(cl, out, len, n, bg_ids + done, lat, &n_lat, now_s(), &bg_fail) < 0)
-			goto out;
-		id += n;
-		done += n;
-	}
-	bg_s = now_s() - t0;
-	if (done < bg)
-		fprintf(stderr, "pmx-ctl-rate: only %u of %u background rules in %d s\n", done, bg,
-			BG_SECONDS_MAX);
-	bg = done;
-	n_lat = 0;
-
-	/* churn: listen WINDOW, release them, until the time is up */
-	s0 = request(st, "{\"cmd\":\"stats\",\"id\":1}");
-	t0 = now_s();
-	do {
-		size_t len = fmt_listens(out, sizeof(out), CHURN_PORT, window, id);
-		unsigned n_rel;
-		int added, released;
-
-		added = pipelined(cl, out, len, window, ids, lat, &n_lat, now_s(), &fail);
-		if (added < 0)
-			goto out;
-		id += window;
-		len = fmt_releases(out, sizeof(out), ids, window, id, &n_rel);
-		released = pipelined(cl, out, len, n_rel, NULL, lat, &n_lat, now_s(), &fail);
-		if (released < 0)
-			goto out;
-		id += window;
-		updates += (unsigned)(added + released);
-		t1 = now_s();
-	} while (t1 - t0 < duration);
-	s1 = request(st, "{\"cmd\":\"stats\",\"id\":2}");
-	if (s0 == NULL || s1 == NULL)
-		goto out;
-
-	qsort(lat, n_lat, sizeof(*lat), cmp_double);
-	json_t *drops = json_object(), *v;
-	json_int_t drops_total = 0;
-	const char *key;
-
-	json_object_foreach(json_object_get(s1, "drops"), key, v) {
-		json_int_t d = json_integer_value(v) -
-			       json_integer_value(json_object_get(json_object_get(s0, "drops"), key));
-
-		json_object_set_new(drops, key, json_integer(d));
-		drops_total += d;
-	}
-	json_int_t rx = port_counter(s1, "rx") - port_counter(s0, "rx");
-	json_int_t to_clients = port_counter(s1, "to_clients") - port_counter(s0, "to_clients");
-	json_t *failed = json_object();
-	json_int_t n_failed = 0;
-
-	for (unsigned i = 0; i < fail.n; i++) {
-		json_object_set_new(failed, fail.code[i], json_integer((json_int_t)fail.count[i]));
-		n_failed += (json_int_t)fail.count[i];
-	}
-	json_int_t bg_failed = 0;
-
-	for (unsigned i = 0; i < bg_fail.n; i++) {
-		fprintf(stderr, "pmx-ctl-rate: %llu background rules failed: %s\n",
-			(unsigned long long)bg_fail.count[i], bg_fail.code[i]);
-		bg_failed += (json_int_t)bg_fail.count[i];
-	}
-	json_t *res = json_pack(
-		"{s:i, s:I, s:f, s:f, s:i, s:f, s:I, s:I, s:o, s:f, s:f, s:f, s:I, s:o, s:I, s:I, s:f}",
-		"bg_rules", bg, "bg_failed", bg_failed, "bg_add_per_s", bg_s > 0 ? bg / bg_s : 0.0,
-		"seconds", t1 - t0, "window", window, "updates_per_s", updates / (t1 - t0),
-		"updates", (json_int_t)updates, "failed", n_failed, "failed_by_code", failed,
-		"p50_us", n_lat ? lat[n_lat / 2] * 1e6 : 0.0, "p99_us",
-		n_lat ? lat[(size_t)(n_lat * 0.99)] * 1e6 : 0.0, "max_us",
-		n_lat ? lat[n_lat - 1] * 1e6 : 0.0, "drops_total", drops_total, "drops", drops,
-		"rx", rx, "to_clients", to_clients, "delivered_mpps", to_clients / (t1 - t0) / 1e6);
-	char *text = json_dumps(res, JSON_COMPACT | JSON_REAL_PRECISION(8));
-
-	printf("RESULT %s\n", text ? text : "{}");
-	free(text);
-	json_decref(res);
+	if (add_background(&r, bg) != 0)
+		goto out_close_st;
+	s0 = request(&r.st, "{\"cmd\":\"stats\",\"id\":1}");
+	if (s0 == NULL || churn(&r, duration) != 0)
+		goto out_close_st;
+	s1 = request(&r.st, "{\"cmd\":\"stats\",\"id\":2}");
+	if (s1 == NULL)
+		goto out_close_st;
+	report(&r, s0, s1);
 	ret = 0;
-out:
-	/* the background rules go with the session */
+
+out_close_st:
 	json_decref(s0);
 	json_decref(s1);
-	close(cl->fd);
-	close(st->fd);
-	free(bg_ids);
-	free(lat);
-	free(cl);
-	free(st);
+	close(r.st.fd);
+out_close_cl:
+	close(r.cl.fd); /* the session's rules go with it */
+out_free:
+	if (ret != 0)
+		fprintf(stderr, "pmx-ctl-rate: failed (socket %s)\n", path);
+	free(r.lat);
 	return ret;
 }

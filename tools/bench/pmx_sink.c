@@ -377,7 +377,8 @@ static json_t *window_result(const struct sink *s, json_t *st0, json_t *st1, con
 		json_t *d = object_delta(w0, w);
 
 		json_object_set_new(d, "client_id", json_incref(json_object_get(w, "client_id")));
-		json_object_set_new(d, "rx_ring_count", json_incref(json_object_get(w, "rx_ring_count")));
+		json_object_set_new(d, "rx_ring_count",
+				    json_incref(json_object_get(w, "rx_ring_count")));
 		json_array_append_new(clients, d);
 	}
 	return json_pack("{s:f, s:I, s:f, s:I, s:I, s:I, s:I, s:o, s:o, s:o, s:o, s:o, s:o}",
@@ -448,7 +449,8 @@ static void *control_main(void *arg)
 			total_frames(s, c1);
 			cpu_snapshot(s, u1);
 			if (st1 != NULL)
-				s->result = window_result(s, st0, st1, c0, c1, u0, u1, now_s() - t0);
+				s->result = window_result(s, st0, st1, c0, c1, u0, u1,
+							  now_s() - t0);
 			json_decref(st1);
 			break;
 		}
@@ -496,12 +498,13 @@ static void usage(const char *prog)
 {
 	printf("usage: %s [-s SOCKET] [-n CLIENTS] [-p BASE_PORT] [-f FLOWS_FILE] [-w WARMUP_S]\n"
 	       "          [-d DURATION_S] [-r] [-q] [-- EAL-ARGS]\n"
-	       "  attaches CLIENTS client sessions (default 4) to portmuxd in one process; session k\n"
-	       "  listens on UDP BASE_PORT+k (default 10000), or with -f connects every flow of\n"
-	       "  FLOWS_FILE (gen_trace.py --flows-out); counts and frees what arrives; after\n"
-	       "  WARMUP_S (2) measures DURATION_S (10) and prints a RESULT line (JSON).\n"
-	       "  DURATION_S 0: run until SIGINT/SIGTERM without a measurement.\n"
-	       "  -r: free with rte_mempool_put_bulk (no mbuf read) instead of rte_pktmbuf_free_bulk.\n",
+	       "  Attaches CLIENTS client sessions (default 4) to portmuxd in one process.\n"
+	       "  Session k listens on UDP BASE_PORT+k (default 10000), or with -f connects\n"
+	       "  every flow of FLOWS_FILE (gen_trace.py --flows-out). Counts and frees what\n"
+	       "  arrives; after WARMUP_S (2) measures DURATION_S (10) and prints a RESULT line\n"
+	       "  (JSON). DURATION_S 0: run until SIGINT/SIGTERM without a measurement.\n"
+	       "  -r: return frames with rte_mempool_put_bulk (reads no mbuf) instead of\n"
+	       "      rte_pktmbuf_free_bulk. -q: no line per second.\n",
 	       prog);
 }
 

@@ -18,7 +18,8 @@ set -u
 source "$(dirname "$0")/../lib.sh"
 
 FLOWS=65536 CLIENTS=4 UNMATCHED=0 DURATION=10 WARMUP=3 REPEATS=3 RULES=listen RING=16384
-MAX_RULES=4096 TESTPMD=1 MODE=e2e SINK_ARGS=() CTL_BG_RULES="0 1000 10000" CTL_MAX_RULES="4096 65536 1048576"
+MAX_RULES=4096 TESTPMD=1 MODE=e2e SINK_ARGS=()
+CTL_BG_RULES="0 1000 10000" CTL_MAX_RULES="4096 65536 1048576"
 CTL_DURATION=5 CTL_KERNEL=0
 
 usage() {
@@ -75,7 +76,8 @@ while [ $# -gt 0 ]; do
 done
 [ "$(id -u)" -eq 0 ] || die "run as root (hugepages)"
 case $RULES in listen|exact) ;; *) die "--rules must be listen or exact" ;; esac
-[ "$DURATION" -ge 1 ] && [ "$DURATION" -le 30 ] || die "--duration must be 1..30 (runs stay under 60 s)"
+[ "$DURATION" -ge 1 ] && [ "$DURATION" -le 30 ] ||
+	die "--duration must be 1..30 (runs stay under 60 s)"
 [ "$REPEATS" -ge 1 ] || die "--repeats must be >= 1"
 
 SINK=$PMX_BUILD/tools/bench/pmx-sink
@@ -90,7 +92,8 @@ ID=$$
 machine_line() {
 	printf 'machine: %s, %s CPUs, TSC %s MHz; loadavg now: %s\n' \
 		"$(lscpu | sed -n 's/^Model name: *//p' | head -1)" "$(nproc)" \
-		"$(awk '/^cpu MHz/ {print $4; exit}' /proc/cpuinfo)" "$(cut -d' ' -f1-3 /proc/loadavg)"
+		"$(awk '/^cpu MHz/ {print $4; exit}' /proc/cpuinfo)" \
+		"$(cut -d' ' -f1-3 /proc/loadavg)"
 }
 
 # ---- the microbenchmark ----
@@ -142,7 +145,8 @@ need_mbufs() {
 	free_mb=$(( $(awk '/^HugePages_Free/ {print $2}' /proc/meminfo) * 2 ))
 	# ~2.4 KB per mbuf (2176 B buffer + headers) plus ~64 MB for tables and rings
 	if [ $((mbufs * 24 / 10240 + 64)) -gt "$free_mb" ]; then
-		die "need ~$((mbufs * 24 / 10240 + 64)) MB of hugepages for $mbufs mbufs, $free_mb MB free"
+		die "need ~$((mbufs * 24 / 10240 + 64)) MB of hugepages for $mbufs mbufs," \
+			"$free_mb MB free"
 	fi
 }
 
@@ -154,7 +158,8 @@ trace_packets=$FLOWS
 pmx_hugepages 1024 # 2 GiB: the trace alone takes ~160 MB of mbufs at 64K flows
 say "trace: $FLOWS flows, $CLIENTS clients, unmatched $UNMATCHED"
 "$PMX_PY" "$PMX_ROOT/tools/bench/gen_trace.py" -o "$TRACE" -f "$FLOWS" -c "$CLIENTS" \
-	-u "$UNMATCHED" -p "$trace_packets" $([ "$RULES" = exact ] && echo --flows-out "$FLOWLIST") ||
+	-u "$UNMATCHED" -p "$trace_packets" \
+	$([ "$RULES" = exact ] && echo --flows-out "$FLOWLIST") ||
 	die "gen_trace.py failed"
 # mbufs: the trace itself (net_pcap keeps it in mbufs), full client rings, descriptors, caches
 MBUFS=$((trace_packets + CLIENTS * RING + 16384))
@@ -174,6 +179,11 @@ tp_cmd() {
 		sleep 0.02
 	done
 	return 1
+}
+
+tp_fail() {
+	tail -20 "$TP_LOG" >&2
+	die "testpmd run $1: no stats"
 }
 
 testpmd_run() {
@@ -196,11 +206,11 @@ testpmd_run() {
 	done
 	echo start >&7
 	sleep "$WARMUP"
-	tp_cmd "show port stats all" 1 || { tail -20 "$TP_LOG" >&2; die "testpmd run $r: no stats"; }
+	tp_cmd "show port stats all" 1 || tp_fail "$r"
 	c0=$(cpu_ns "$pid" 1)
 	t0=$(date +%s.%N)
 	sleep "$DURATION"
-	tp_cmd "show port stats all" 2 || { tail -20 "$TP_LOG" >&2; die "testpmd run $r: no stats"; }
+	tp_cmd "show port stats all" 2 || tp_fail "$r"
 	c1=$(cpu_ns "$pid" 1)
 	t1=$(date +%s.%N)
 	tp_cmd stop 3 # prints the forward statistics: the whole run's total
@@ -210,10 +220,10 @@ testpmd_run() {
 	rm -f "$fifo"
 	rx0=$(awk '/RX-packets:/ {n++; if (n == 1) print $2}' "$TP_LOG")
 	rx1=$(awk '/RX-packets:/ {n++; if (n == 2) print $2}' "$TP_LOG")
-	echo "  totals         : testpmd $(awk '/RX-packets:/ {n++; if (n == 3) print $2}' "$TP_LOG") frames" \
-		> "$W/totals-$r.txt"
-	echo "$((rx1 - rx0)) $(awk -v a="$t0" -v b="$t1" 'BEGIN {printf "%.6f", b - a}') $((c1 - c0))" \
-		> "$W/testpmd-$r.txt"
+	printf '  totals         : testpmd %s frames\n' \
+		"$(awk '/RX-packets:/ {n++; if (n == 3) print $2}' "$TP_LOG")" > "$W/totals-$r.txt"
+	echo "$((rx1 - rx0)) $(awk -v a="$t0" -v b="$t1" 'BEGIN {printf "%.6f", b - a}')" \
+		"$((c1 - c0))" > "$W/testpmd-$r.txt"
 }
 
 # ---- portmuxd config and daemon ----
@@ -256,7 +266,8 @@ start_daemon() {
 	write_config "$W/pmx-$tag.json" "$SOCK" "$PREFIX" "$2"
 	: > "$W/portmuxd-$tag.log"
 	# setsid and ip netns exec exec the daemon: $! is its PID
-	setsid "${NETNS_EXEC[@]}" "$DAEMON" -c "$W/pmx-$tag.json" > "$W/portmuxd-$tag.log" 2>&1 < /dev/null &
+	setsid "${NETNS_EXEC[@]}" "$DAEMON" -c "$W/pmx-$tag.json" > "$W/portmuxd-$tag.log" 2>&1 \
+		< /dev/null &
 	DPID=$!
 	tb_on_exit "stop_pid $DPID; rm -rf /var/run/dpdk/$PREFIX /dev/hugepages/${PREFIX}map_*"
 	for ((i = 0; i < 300; i++)); do
@@ -292,14 +303,21 @@ switch_run() {
 	sed -n 's/^pmx-sink: total/  totals         : sink/p' "$log" >> "$W/totals-$r.txt"
 }
 
-median() { sort -g | awk '{v[NR] = $1} END {if (NR % 2) print v[(NR + 1) / 2]; else printf "%.4f\n", (v[NR / 2] + v[NR / 2 + 1]) / 2}'; }
+# median: of the numbers on stdin, one a line
+median() {
+	sort -g | awk '{v[NR] = $1}
+		END {
+			if (NR % 2) print v[(NR + 1) / 2]
+			else printf "%.4f\n", (v[NR / 2] + v[NR / 2 + 1]) / 2
+		}'
+}
 
 # ---- the control-plane rate ----
 if [ "$MODE" = ctl ]; then
 	[ -x "$CTL_RATE" ] || die "$CTL_RATE missing: build with meson/ninja first"
 	machine_line
 	[ "$CTL_KERNEL" -eq 1 ] && use_tap_kernel
-	say "control plane: listen/release through the socket while $CLIENTS clients receive traffic"
+	say "control plane: listen/release through the socket, $CLIENTS clients receiving traffic"
 	say "kernel path: $EXCEPTION"
 	printf '%-10s %-8s %10s %10s %9s %-18s %7s %9s %s\n' max_rules held "updates/s" \
 		"p99_us" "bg_add/s" "failed" "drops" "Mpps_dlv" "loadavg"
@@ -314,7 +332,8 @@ if [ "$MODE" = ctl ]; then
 			{ cat "$W/sink-c$max.log"; die "sink did not attach"; }
 		for bg in $CTL_BG_RULES; do
 			[ "$bg" -lt "$max" ] || continue
-			timeout 60 setsid taskset -c 0 "$CTL_RATE" -s "$SOCK" -b "$bg" -d "$CTL_DURATION" \
+			timeout 60 setsid taskset -c 0 "$CTL_RATE" -s "$SOCK" -b "$bg" \
+				-d "$CTL_DURATION" \
 				> "$W/ctl-$max-$bg.log" 2>&1 ||
 				{ cat "$W/ctl-$max-$bg.log"; die "pmx-ctl-rate failed"; }
 			line=$(grep '^RESULT ' "$W/ctl-$max-$bg.log" | sed 's/^RESULT //')
@@ -361,16 +380,30 @@ cat "$W/common.jq" - > "$W/row.jq" <<'JQ'
 JQ
 cat "$W/common.jq" - > "$W/show.jq" <<'JQ'
 def f2: . * 100 | round / 100;
+def f3: . * 1000 | round / 1000;
 def pct: . * 100 | round;
+def nonzero: to_entries | map(select(.value > 0) | "\(.key)=\(.value)")
+	| if length == 0 then "none" else join(" ") end;
 "run \($run) (loadavg \($load)):",
 (if $tp == 1 then
-  "  testpmd rxonly : \(mpps($tprx; $tpw) | f2) Mpps wall, \(mpps($tprx; $tpc / 1e9) | f2) per CPU-s (\($tpc / 1e9 / $tpw | pct) % CPU), \(cycles($tprx; $tpc / 1e9; .tsc_hz) | round) cycles/pkt"
+	"  testpmd rxonly : \(mpps($tprx; $tpw) | f2) Mpps wall, "
+	+ "\(mpps($tprx; $tpc / 1e9) | f2) per CPU-s (\($tpc / 1e9 / $tpw | pct) % CPU), "
+	+ "\(cycles($tprx; $tpc / 1e9; .tsc_hz) | round) cycles/pkt"
  else empty end),
-(.lcores[] | "  portmuxd lcore \(.lcore): CPU \((.cpu_ns // 0) / 1e9 | . * 1000 | round / 1000) s of \(.loops) loops (\(if .loops > 0 then .busy_loops * 100 / .loops | round else 0 end) % busy), drops \(.drops | to_entries | map(.value) | add)"),
-"  portmuxd port  : rx \(mpps(.rx; .window_s) | f2) Mpps wall, \(mpps(.rx; cpu_s) | f2) per CPU-s (\(cpu_s / .window_s | pct) % CPU), \(cycles(.rx; cpu_s; .tsc_hz) | round) cycles/pkt; to_kernel \(mpps(.to_kernel; .window_s) | f2) Mpps",
-"  delivered      : \(mpps(.delivered; .window_s) | f2) Mpps wall, \(mpps(.delivered; cpu_s) | f2) per CPU-s (sink count; daemon enqueued \(.to_clients)); per client \(.delivered_per_client | map(tostring) | join(" ")); sink CPU \(.sink_cpu_ns / 1e9 / .window_s | pct) %",
-"  drops          : \(if .rx > 0 then 100 * drops / .rx else 0 end | . * 1000 | round / 1000) % of rx: \(.drops | to_entries | map(select(.value > 0) | "\(.key)=\(.value)") | if length == 0 then "none" else join(" ") end)",
-(if cpu_s / .window_s < 0.5 then "  WARNING: the RX lcore got \(cpu_s / .window_s | pct) % of its core (other processes run there): not representative" else empty end)
+(.lcores[] | "  portmuxd lcore \(.lcore): CPU \((.cpu_ns // 0) / 1e9 | f3) s of \(.loops) loops "
+	+ "(\(if .loops > 0 then .busy_loops * 100 / .loops | round else 0 end) % busy), "
+	+ "drops \(.drops | to_entries | map(.value) | add)"),
+"  portmuxd port  : rx \(mpps(.rx; .window_s) | f2) Mpps wall, \(mpps(.rx; cpu_s) | f2) per "
+	+ "CPU-s (\(cpu_s / .window_s | pct) % CPU), \(cycles(.rx; cpu_s; .tsc_hz) | round) "
+	+ "cycles/pkt; to_kernel \(mpps(.to_kernel; .window_s) | f2) Mpps",
+"  delivered      : \(mpps(.delivered; .window_s) | f2) Mpps wall, "
+	+ "\(mpps(.delivered; cpu_s) | f2) per CPU-s (sink count; daemon enqueued "
+	+ "\(.to_clients)); per client \(.delivered_per_client | map(tostring) | join(" ")); "
+	+ "sink CPU \(.sink_cpu_ns / 1e9 / .window_s | pct) %",
+"  drops          : \(if .rx > 0 then 100 * drops / .rx else 0 end | f3) % of rx: "
+	+ "\(.drops | nonzero)",
+(if cpu_s / .window_s < 0.5 then "  WARNING: the RX lcore got \(cpu_s / .window_s | pct) % of "
+	+ "its core (other processes run there): not representative" else empty end)
 JQ
 : > "$W/rows.tsv"
 for ((r = 1; r <= REPEATS; r++)); do
@@ -404,25 +437,28 @@ printf '  RX lcore CPU share    %7.0f %%   sink CPU share %5.0f %%   loadavg %s\
 	"$(awk -v v="$(col 10)" 'BEGIN {print 100 * v}')" \
 	"$(awk -v v="$(col 11)" 'BEGIN {print 100 * v}')" "$(col 13)"
 starved=$(awk -F'\t' '$10 < 0.5' "$W/rows.tsv" | wc -l)
-[ "$starved" -gt 0 ] && printf '  WARNING: in %d of %d runs the RX lcore got less than half of its core\n' \
-	"$starved" "$REPEATS"
+[ "$starved" -gt 0 ] &&
+	printf '  WARNING: in %d of %d runs the RX lcore got less than half of its core\n' \
+		"$starved" "$REPEATS"
 ratio_w=0 ratio_c=0 ratio_rx=0
 if [ "$TESTPMD" -eq 1 ]; then
 	# the ratio of each run, then the median of the ratios
 	ratio_w=$(awk -F'\t' '{print ($1 > 0 ? $5 / $1 : 0)}' "$W/rows.tsv" | median)
 	ratio_c=$(awk -F'\t' '{print ($2 > 0 ? $6 / $2 : 0)}' "$W/rows.tsv" | median)
 	ratio_rx=$(awk -F'\t' '{print ($2 > 0 ? $4 / $2 : 0)}' "$W/rows.tsv" | median)
-	printf '  ratio delivered/testpmd %6.3f wall   %7.3f per CPU-second (median of the runs'"'"' ratios; target >= 0.70)\n' \
-		"$ratio_w" "$ratio_c"
-	printf '  ratio received/testpmd                %7.3f per CPU-second (what the RX lcore handles, whatever the sink did)\n' \
-		"$ratio_rx"
+	printf '  ratio delivered/testpmd %6.3f wall   %7.3f per CPU-second' "$ratio_w" "$ratio_c"
+	printf ' (medians of the runs'"'"' ratios; target >= 0.70)\n'
+	printf '  ratio received/testpmd                %7.3f per CPU-second' "$ratio_rx"
+	printf ' (what the RX lcore handles, whatever the sink did)\n'
 fi
 # one line for scripts
-printf 'SUMMARY {"flows":%s,"clients":%s,"unmatched":%s,"rules":"%s","repeats":%s,"duration_s":%s,' \
-	"$FLOWS" "$CLIENTS" "$UNMATCHED" "$RULES" "$REPEATS" "$DURATION"
+printf 'SUMMARY {"flows":%s,"clients":%s,"unmatched":%s,"rules":"%s",' \
+	"$FLOWS" "$CLIENTS" "$UNMATCHED" "$RULES"
+printf '"repeats":%s,"duration_s":%s,' "$REPEATS" "$DURATION"
 printf '"testpmd_mpps":%s,"testpmd_mpps_per_cpu_s":%s,"rx_mpps":%s,"rx_mpps_per_cpu_s":%s,' \
 	"$tp_w" "$tp_c" "$rx_w" "$rx_c"
-printf '"delivered_mpps":%s,"delivered_mpps_per_cpu_s":%s,"cycles_per_pkt":%s,' "$dl_w" "$dl_c" "$(col 7)"
+printf '"delivered_mpps":%s,"delivered_mpps_per_cpu_s":%s,"cycles_per_pkt":%s,' \
+	"$dl_w" "$dl_c" "$(col 7)"
 printf '"testpmd_cycles_per_pkt":%s,"drop_pct":%s,"to_kernel_mpps":%s,"ratio_wall":%s,' \
 	"$(col 8)" "$(col 9)" "$(col 12)" "$ratio_w"
 printf '"ratio_per_cpu_s":%s,"ratio_rx_per_cpu_s":%s,"rx_lcore_cpu_share":%s,' \
