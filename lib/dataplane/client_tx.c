@@ -101,23 +101,6 @@ static unsigned check_burst(struct pmx_worker *w, uint16_t c, struct rte_mbuf **
 	return kept;
 }
 
-/* Checked frames go to the wire, except those addressed to the appliance itself. */
-static void send_out(struct pmx_worker *w, unsigned p, struct rte_mbuf **pkts, unsigned n)
-{
-	struct rte_mbuf *wire[PMX_BURST];
-	unsigned n_wire = 0;
-
-	for (unsigned i = 0; i < n; i++) {
-		uint16_t dest;
-
-		if (pmx_local_dest(w, p, pkts[i], true, &dest))
-			pmx_deliver(w, p, dest, &pkts[i], 1);
-		else
-			wire[n_wire++] = pkts[i];
-	}
-	pmx_wire_send(w, p, wire, n_wire);
-}
-
 /* A memif client's frames wait in its slot's rx_ring (every RX lcore may produce) until its
  * TX lcore copies them into the memif device, here. */
 static unsigned memif_tx(struct pmx_worker *w, uint16_t c, const struct pmx_client_slot *slot)
@@ -153,7 +136,7 @@ unsigned pmx_learn_return_poll(struct pmx_worker *w)
 		}
 		w->client[c].tx++;
 		w->port[p].from_clients++;
-		send_out(w, p, &pkts[i], 1);
+		pmx_send_out(w, p, &pkts[i], 1, true);
 	}
 	return n;
 }
@@ -187,7 +170,7 @@ unsigned pmx_client_tx_poll(struct pmx_worker *w)
 				kept = check_burst(w, c, pkts, n);
 				w->client[c].tx += kept;
 				w->port[slot->port].from_clients += kept;
-				send_out(w, slot->port, pkts, kept);
+				pmx_send_out(w, slot->port, pkts, kept, true);
 			}
 		}
 	}

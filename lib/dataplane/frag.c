@@ -51,15 +51,9 @@ void pmx_frag_record(struct pmx_worker *w, const struct pmx_pkt_info *pi, uint16
 /* Look the datagram up here first, then on the other RX lcores. */
 static uint16_t lookup_key(const struct pmx_worker *w, const struct pmx_flow_key *k)
 {
-	const struct pmx_switch *sw = w->sw;
 	uint16_t dest;
 
-	if (pmx_lcore_table_get(&w->frags, k, &dest))
-		return dest;
-	for (unsigned i = 0; i < sw->n_workers; i++)
-		if (sw->workers[i] != w && pmx_lcore_table_get(&sw->workers[i]->frags, k, &dest))
-			return dest;
-	return PMX_OWNER_NONE;
+	return pmx_worker_table_get(w, PMX_TABLE_FRAGS, k, &dest) ? dest : PMX_OWNER_NONE;
 }
 
 uint16_t pmx_frag_lookup(struct pmx_worker *w, const struct pmx_pkt_info *pi)

@@ -13,15 +13,9 @@
 /* Did the kernel open this connection (seen leaving through any RX lcore)? */
 static bool kernel_opened(const struct pmx_worker *w, const struct pmx_flow_key *key)
 {
-	const struct pmx_switch *sw = w->sw;
 	uint16_t value;
 
-	if (pmx_lcore_table_get(&w->kconns, key, &value))
-		return true;
-	for (unsigned i = 0; i < sw->n_workers; i++)
-		if (sw->workers[i] != w && pmx_lcore_table_get(&sw->workers[i]->kconns, key, &value))
-			return true;
-	return false;
+	return pmx_worker_table_get(w, PMX_TABLE_KCONNS, key, &value);
 }
 
 /* Is (proto, local port) on the configured allow list? */
@@ -115,16 +109,6 @@ unsigned pmx_kernel_rx_poll(struct pmx_worker *w, unsigned p)
 	w->port[p].from_kernel += n;
 	learn_kernel_flows(w, p, pkts, n);
 	/* the kernel talking to an address a client claimed stays inside the appliance */
-	unsigned n_wire = 0;
-
-	for (unsigned i = 0; i < n; i++) {
-		uint16_t dest;
-
-		if (pmx_local_dest(w, p, pkts[i], false, &dest))
-			pmx_deliver(w, p, dest, &pkts[i], 1);
-		else
-			pkts[n_wire++] = pkts[i];
-	}
-	pmx_wire_send(w, p, pkts, n_wire);
+	pmx_send_out(w, p, pkts, n, false);
 	return n;
 }

@@ -18,6 +18,23 @@ bool pmx_is_local_addr(const struct pmx_switch *sw, unsigned p, const uint8_t ip
 	return false;
 }
 
+void pmx_send_out(struct pmx_worker *w, unsigned p, struct rte_mbuf **pkts, unsigned n,
+		  bool from_client)
+{
+	struct rte_mbuf *wire[PMX_BURST];
+	unsigned n_wire = 0;
+
+	for (unsigned i = 0; i < n; i++) {
+		uint16_t dest;
+
+		if (pmx_local_dest(w, p, pkts[i], from_client, &dest))
+			pmx_deliver(w, p, dest, &pkts[i], 1);
+		else
+			wire[n_wire++] = pkts[i];
+	}
+	pmx_wire_send(w, p, wire, n_wire);
+}
+
 bool pmx_local_dest(struct pmx_worker *w, unsigned p, struct rte_mbuf *m, bool from_client,
 		    uint16_t *dest)
 {

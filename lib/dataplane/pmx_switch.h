@@ -264,6 +264,13 @@ bool pmx_is_local_addr(const struct pmx_switch *sw, unsigned p, const uint8_t ip
 bool pmx_local_dest(struct pmx_worker *w, unsigned p, struct rte_mbuf *m, bool from_client,
 		    uint16_t *dest);
 
+/**
+ * local_path.c: send up to PMX_BURST frames that a client (from_client) or the kernel of port
+ * p sent: to the wire, except those addressed to the appliance itself (pmx_local_dest()).
+ */
+void pmx_send_out(struct pmx_worker *w, unsigned p, struct rte_mbuf **pkts, unsigned n,
+		  bool from_client);
+
 /** deliver.c: enqueue frames on client c's RX ring (frees and counts what does not fit). */
 void pmx_client_deliver(struct pmx_worker *w, uint16_t c, struct rte_mbuf **pkts, unsigned n);
 
@@ -276,6 +283,16 @@ void pmx_wire_send(struct pmx_worker *w, unsigned p, struct rte_mbuf **pkts, uns
 /** deliver.c: free frames, counting them under reason. */
 void pmx_drop(struct pmx_worker *w, enum pmx_drop_reason reason, struct rte_mbuf **pkts,
 	      unsigned n);
+
+/** The per-lcore tables every RX lcore may read. */
+enum pmx_worker_table {
+	PMX_TABLE_FRAGS,  /**< first fragments seen: datagram -> destination */
+	PMX_TABLE_KCONNS, /**< connections the kernel opened */
+};
+
+/** worker.c: look key up in table `which` of w, then of the other RX lcores. Lock-free. */
+bool pmx_worker_table_get(const struct pmx_worker *w, enum pmx_worker_table which,
+			  const struct pmx_flow_key *key, uint16_t *value);
 
 /** worker.c: create the per-lcore tables of w. 0 or -errno. */
 int pmx_worker_init(struct pmx_worker *w);

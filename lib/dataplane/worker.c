@@ -70,6 +70,26 @@ void pmx_worker_fini(struct pmx_worker *w)
 	pmx_lcore_table_destroy(&w->kconns);
 }
 
+static const struct pmx_lcore_table *table_of(const struct pmx_worker *w,
+					      enum pmx_worker_table which)
+{
+	return which == PMX_TABLE_FRAGS ? &w->frags : &w->kconns;
+}
+
+bool pmx_worker_table_get(const struct pmx_worker *w, enum pmx_worker_table which,
+			  const struct pmx_flow_key *key, uint16_t *value)
+{
+	const struct pmx_switch *sw = w->sw;
+
+	if (pmx_lcore_table_get(table_of(w, which), key, value))
+		return true;
+	for (unsigned i = 0; i < sw->n_workers; i++)
+		if (sw->workers[i] != w && pmx_lcore_table_get(table_of(sw->workers[i], which), key,
+							       value))
+			return true;
+	return false;
+}
+
 /* Slow-path chores, only on passes that found no packet. */
 static void idle_chores(struct pmx_worker *w)
 {
