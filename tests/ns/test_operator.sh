@@ -108,20 +108,20 @@ assert_eq "after clear, port rx restarts from 0" true \
 
 # ---- the prompt, while the socket keeps serving ----
 prompt 'show clients\n'
-tb_wait_for "prompt: show clients" 50 grep -q 'portmux-echo' "$TB_LOG"
+tb_wait_for "prompt: show clients" 150 grep -q 'portmux-echo' "$TB_LOG"
 prompt 'set kernel policy firewall\n'
-tb_wait_for "prompt: policy set" 50 grep -q 'kernel policy: firewall' "$TB_LOG"
+tb_wait_for "prompt: policy set" 150 grep -q 'kernel policy: firewall' "$TB_LOG"
 assert_eq "prompt command seen over the socket" firewall \
 	"$(CTL --json show port stats all | jq -r '.result.kernel_policy')"
 prompt 'set kernel policy pass\n'
-tb_wait_for "prompt: policy back" 50 grep -q 'kernel policy: pass' "$TB_LOG"
+tb_wait_for "prompt: policy back" 150 grep -q 'kernel policy: pass' "$TB_LOG"
 # TAB completes words: "sho<TAB>lc<TAB>" is "show lcores"
 prompt 'sho\tlc\t\n'
-tb_wait_for "prompt: completed show lcores" 50 grep -q 'RX worker 0' "$TB_LOG"
+tb_wait_for "prompt: completed show lcores" 150 grep -q 'RX worker 0' "$TB_LOG"
 prompt 'help\n'
-tb_wait_for "prompt: help" 50 grep -q 'rule add listen <proto>' "$TB_LOG"
+tb_wait_for "prompt: help" 150 grep -q 'rule add listen <proto>' "$TB_LOG"
 prompt 'no such thing\n'
-tb_wait_for "prompt: bad command" 50 grep -q 'Command not found' "$TB_LOG"
+tb_wait_for "prompt: bad command" 150 grep -q 'Command not found' "$TB_LOG"
 
 # ---- telemetry ----
 stats=$(telemetry /portmux/stats)
