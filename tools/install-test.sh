@@ -46,11 +46,13 @@ libdir=usr/lib${multiarch:+/$multiarch}
 # headers and library, while libdpdk (a Requires) still resolves to the system's
 echo "== meson setup --prefix=/usr, build ($B), DESTDIR install ($D)"
 start=$SECONDS
-setup=(--prefix=/usr --buildtype=plain -Dtests=false -Dpkgconfig.relocatable=true)
-if [ ! -f "$B/build.ninja" ]; then
+setup=(--prefix=/usr -Dtests=false -Dpkgconfig.relocatable=true)   # the project's buildtype
+if [ ! -f "$B/build.ninja" ] ||
+	[ "$(cat "$B/.install-test-setup" 2>/dev/null)" != "${setup[*]}" ]; then
 	rm -rf "$B"
 	meson setup "$B" "$PMX_ROOT" "${setup[@]}" > "$T/setup.log" 2>&1 ||
 		{ cat "$T/setup.log"; rm -rf "$B"; die "meson setup failed"; }
+	echo "${setup[*]}" > "$B/.install-test-setup"
 fi
 # build only what is installed (benchmarks and test programs are not part of the install)
 targets=$(meson introspect --targets "$B" | /usr/bin/python3 -c '
