@@ -26,6 +26,7 @@ struct resv_sock {
 	unsigned refs;   /* rules using it */
 	int fd;          /* -1 while a wildcard socket of the same (proto, port) covers it */
 	ino_t ino;
+	uint32_t next;   /* index + 1 of the next in use of this (proto, port), 0 = last */
 };
 
 struct pmx_port_resv {
@@ -34,7 +35,10 @@ struct pmx_port_resv {
 	unsigned n_held;   /* rules holding something */
 	struct resv_sock *socks;
 	unsigned cap;
+	uint32_t *head;    /* (TCP|UDP, port) -> index + 1 of its first sock in use, 0 = none */
 };
+
+#define CHAIN(proto, port) (((proto) == IPPROTO_TCP ? 0u : 65536u) + (port))
 
 /* A kernel socket as /proc/net/{tcp,udp}[6] shows it. */
 struct ksock {
@@ -60,7 +64,10 @@ struct pmx_port_resv *pmx_port_resv_create(uint32_t id_limit)
 		return NULL;
 	pr->id_limit = id_limit;
 	pr->by_rule = calloc(id_limit, sizeof(*pr->by_rule));
-	if (pr->by_rule == NULL) {
+	pr->head = calloc(2 * 65536, sizeof(*pr->head));
+	if (pr->by_rule == NULL || pr->head == NULL) {
+		free(pr->by_rule);
+		free(pr->head);
 		free(pr);
 		return NULL;
 	}
@@ -76,6 +83,7 @@ void pmx_port_resv_destroy(struct pmx_port_resv *pr)
 			close(pr->socks[i].fd);
 	free(pr->socks);
 	free(pr->by_rule);
+	free(pr->head);
 	free(pr);
 }
 
@@ -306,13 +314,9 @@ static int bind_hold(uint8_t proto, const uint8_t ip[16], uint16_t port, int *fd
 static struct resv_sock *find_sock(struct pmx_port_resv *pr, uint8_t proto, uint16_t port,
 				   const uint8_t ip[16])
 {
-	for (unsigned i = 0; i < pr->cap; i++) {
-		struct resv_sock *rs = &pr->socks[i];
-
-		if (rs->in_use && rs->proto == proto && rs->port == port &&
-		    memcmp(rs->ip, ip, 16) == 0)
-			return rs;
-	}
+	for (uint32_t i = pr->head[CHAIN(proto, port)]; i != 0; i = pr->socks[i - 1].next)
+		if (memcmp(pr->socks[i - 1].ip, ip, 16) == 0)
+			return &pr->socks[i - 1];
 	return NULL;
 }
 
@@ -333,13 +337,36 @@ static struct resv_sock *new_sock(struct pmx_port_resv *pr)
 	return &pr->socks[i];
 }
 
+/* Put rs (now in use) on its (proto, port) chain / take it off. */
+static void chain_link(struct pmx_port_resv *pr, struct resv_sock *rs)
+{
+	uint32_t *head = &pr->head[CHAIN(rs->proto, rs->port)];
+
+	rs->in_use = true;
+	rs->next = *head;
+	*head = (uint32_t)(rs - pr->socks) + 1;
+}
+
+static void chain_unlink(struct pmx_port_resv *pr, struct resv_sock *rs)
+{
+	uint32_t self = (uint32_t)(rs - pr->socks) + 1;
+	uint32_t *link = &pr->head[CHAIN(rs->proto, rs->port)];
+
+	while (*link != 0 && *link != self)
+		link = &pr->socks[*link - 1].next;
+	if (*link == self)
+		*link = rs->next;
+	rs->in_use = false;
+	rs->next = 0;
+}
+
 /* Close the per-address sockets of (proto, port): a wildcard socket replaces them. */
 static void cover_specific(struct pmx_port_resv *pr, uint8_t proto, uint16_t port)
 {
-	for (unsigned i = 0; i < pr->cap; i++) {
-		struct resv_sock *rs = &pr->socks[i];
+	for (uint32_t i = pr->head[CHAIN(proto, port)]; i != 0; i = pr->socks[i - 1].next) {
+		struct resv_sock *rs = &pr->socks[i - 1];
 
-		if (rs->in_use && rs->proto == proto && rs->port == port && rs->fd >= 0) {
+		if (rs->fd >= 0) {
 			close(rs->fd);
 			rs->fd = -1;
 		}
@@ -349,11 +376,11 @@ static void cover_specific(struct pmx_port_resv *pr, uint8_t proto, uint16_t por
 /* Bind every per-address socket of (proto, port) not bound (the wildcard one went away). */
 static void uncover_specific(struct pmx_port_resv *pr, uint8_t proto, uint16_t port)
 {
-	for (unsigned i = 0; i < pr->cap; i++) {
-		struct resv_sock *rs = &pr->socks[i];
+	for (uint32_t i = pr->head[CHAIN(proto, port)]; i != 0; i = pr->socks[i - 1].next) {
+		struct resv_sock *rs = &pr->socks[i - 1];
 		char buf[INET6_ADDRSTRLEN];
 
-		if (!rs->in_use || rs->proto != proto || rs->port != port || rs->fd >= 0)
+		if (rs->fd >= 0)
 			continue;
 		if (bind_hold(proto, rs->ip, port, &rs->fd, &rs->ino) != 0)
 			PMX_LOG(WARNING, ctl, "cannot hold %s %s port %u against the kernel any more",
@@ -391,7 +418,7 @@ int pmx_port_resv_get(struct pmx_port_resv *pr, const struct pmx_flow_key *k, ui
 			return ret;
 		}
 	}
-	rs->in_use = true;
+	chain_link(pr, rs);
 hold:
 	rs->refs++;
 	*handle = (uint32_t)(rs - pr->socks) + 1;
@@ -409,7 +436,7 @@ void pmx_port_resv_put(struct pmx_port_resv *pr, uint32_t handle)
 		return;
 	if (rs->fd >= 0)
 		close(rs->fd);
-	rs->in_use = false;
+	chain_unlink(pr, rs);
 	if (ip_is_any(rs->ip))
 		uncover_specific(pr, rs->proto, rs->port);
 }
