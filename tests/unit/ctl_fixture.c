@@ -1,5 +1,5 @@
-/* SPDX-License-Identifier: BSD-3-Clause */
 /* ctl_fixture.c - the control plane the unit tests drive (see ctl_fixture.h) */
+/* SPDX-License-Identifier: BSD-3-Clause */
 #include <errno.h>
 #include <sched.h>
 #include <stdio.h>
