@@ -101,7 +101,8 @@ if [ "$MODE" = micro ]; then
 	[ -x "$MICRO" ] || die "$MICRO missing: build with meson/ninja first"
 	pmx_hugepages 1024
 	machine_line
-	exec "$MICRO" "${MICRO_ARGS[@]}"
+	"$MICRO" "${MICRO_ARGS[@]}"
+	exit $? # the trap restores what pmx_hugepages changed
 fi
 
 # ---- helpers for both sides ----
