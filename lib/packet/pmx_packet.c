@@ -394,8 +394,8 @@ static int mcast_overrides(enum pmx_pkt_class cls)
 	       cls == PMX_PKT_FRAGMENT;
 }
 
-enum pmx_pkt_class pmx_packet_parse(const uint8_t *frame, uint32_t len, enum pmx_dir dir,
-				    struct pmx_pkt_info *info)
+enum pmx_pkt_class pmx_packet_parse_full(const uint8_t *frame, uint32_t len, enum pmx_dir dir,
+					 struct pmx_pkt_info *info)
 {
 	enum pmx_pkt_class cls;
 

@@ -10,6 +10,7 @@
  *    a minimal IP header after l3); fragments and multicast are consistent with the header bits;
  *  - IPv4 keys hold IPv4-mapped addresses; the parser leaves port_id 0;
  *  - parsing as received (IN) and as sent (OUT) agrees on everything but which end is local;
+ *  - the inline fast path, when it takes a frame, fills info exactly as the full parser;
  *  - the bulk classifier gives the owner that single writer-side lookups in the documented
  *    order (exact, listen on the address, listen on any address, owned IP) give.
  */
@@ -161,6 +162,19 @@ static uint16_t expected_owner(const struct pmx_flow_key *exact)
 	return PMX_OWNER_NONE;
 }
 
+/* The inline fast path, when it takes a frame, gives the full parser's result byte for byte. */
+static void check_fast_path(const uint8_t *data, size_t size, enum pmx_dir dir)
+{
+	struct pmx_pkt_info fast, full;
+
+	memset(&fast, 0x5a, sizeof(fast));
+	memset(&full, 0xa5, sizeof(full));
+	if (!pmx_packet_parse_fast(data, (uint32_t)size, dir, &fast))
+		return;
+	pmx_packet_parse_full(data, (uint32_t)size, dir, &full);
+	FUZZ_CHECK(memcmp(&fast, &full, sizeof(fast)) == 0);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct pmx_pkt_info in, out;
@@ -170,6 +184,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	if (size > UINT16_MAX + 64) /* larger than any frame a port can receive */
 		return 0;
+	check_fast_path(data, size, PMX_DIR_IN);
+	check_fast_path(data, size, PMX_DIR_OUT);
 	cls = pmx_packet_parse(data, (uint32_t)size, PMX_DIR_IN, &in);
 	check_one(data, size, &in, cls);
 	cls = pmx_packet_parse(data, (uint32_t)size, PMX_DIR_OUT, &out);

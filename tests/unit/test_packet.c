@@ -25,6 +25,9 @@
  *  - info fields: VLAN TCI, l3/l4 offsets, ethertype, fragment id/offset/more flag
  *  - raw key bytes (layout, network order, zero bytes) for a UDP/IPv4 frame
  *  - class and reason names; pmx_ip4_to_key and pmx_key_ip_is_v4
+ *  - the inline fast path (pmx_packet_parse_fast) against the full parser: byte-equal info for
+ *    every prefix and many mutations of every frame above, both directions; it takes the
+ *    plain TCP/UDP over IPv4 frames and declines the rest
  */
 
 #include <arpa/inet.h>
@@ -892,6 +895,24 @@ static uint32_t xorshift(uint32_t *s)
 	return *s;
 }
 
+/* Does the fast path agree with the full parser on the first len bytes of f? Sets *fast when
+ * the fast path took the frame. Both results start from different garbage. */
+static int fast_matches_full(const struct frame *f, uint32_t len, enum pmx_dir dir, int *fast)
+{
+	struct pmx_pkt_info a, b;
+	enum pmx_pkt_class cb;
+
+	memset(&a, 0x5a, sizeof(a));
+	*fast = pmx_packet_parse_fast(f->b, len, dir, &a);
+	if (!*fast) {
+		memset(&b, 0x5a, sizeof(b));
+		return memcmp(&a, &b, sizeof(a)) == 0; /* declined: info untouched */
+	}
+	memset(&b, 0xa5, sizeof(b));
+	cb = pmx_packet_parse_full(f->b, len, dir, &b);
+	return cb == PMX_PKT_FLOW && memcmp(&a, &b, sizeof(a)) == 0;
+}
+
 /* ---- tests, negative first ---- */
 
 static void test_bad_frames(void)
@@ -1176,6 +1197,38 @@ static void test_ip4_helpers(void)
 	CU_ASSERT(!pmx_key_ip_is_v4(ip6[H_A]));
 }
 
+/* The inline fast path gives the full parser's result, byte for byte, whenever it takes a
+ * frame: every prefix of every frame, and mutations of the valid ones' IP and L4 headers. */
+static void test_fast_path(void)
+{
+	uint32_t seed = 0x9e3779b9, len, taken = 0, declined = 0, bad = 0;
+	const char *first = NULL;
+	struct frame f, m;
+	int fast;
+
+	for (size_t i = 0; i < N_OK + N_BAD; i++) {
+		const struct build *b = i < N_OK ? &ok_cases[i].build : &bad_cases[i - N_OK].build;
+		const char *name = i < N_OK ? ok_cases[i].name : bad_cases[i - N_OK].name;
+
+		build(b, 0, &f);
+		for (len = 0; len <= f.len; len++)
+			for (int d = PMX_DIR_IN; d <= PMX_DIR_OUT; d++) {
+				if (!fast_matches_full(&f, len, (enum pmx_dir)d, &fast) && !bad++)
+					first = name;
+				fast ? taken++ : declined++;
+			}
+		for (int k = 0; k < 200 && i < N_OK; k++) {
+			m = f;
+			m.b[(14 + xorshift(&seed) % 40) % m.len] = (uint8_t)xorshift(&seed);
+			if (!fast_matches_full(&m, m.len, (enum pmx_dir)(k & 1), &fast) && !bad++)
+				first = name;
+		}
+	}
+	expect_eq(first ? first : "fast path", "frames where fast != full", bad, 0, __LINE__);
+	CU_ASSERT(taken > 0);
+	CU_ASSERT(declined > taken);
+}
+
 int main(void)
 {
 	static const struct {
@@ -1191,6 +1244,7 @@ int main(void)
 		{ "raw key bytes", test_key_bytes },
 		{ "class and reason names", test_names },
 		{ "ipv4-mapped key addresses", test_ip4_helpers },
+		{ "fast path = full parser", test_fast_path },
 	};
 	unsigned int failures;
 	CU_pSuite suite;
