@@ -10,11 +10,25 @@
 #include "flow_table.h"
 
 /* Hash data packs the rule id above the owner so a lookup needs no second load. */
-#define DATA_OWNER(d) ((uint16_t)((uintptr_t)(d) & 0xffff))
+#define DATA_OWNER(d) ((uint16_t)((uintptr_t)(d)&0xffff))
 #define DATA_RULE(d) ((uint32_t)((uintptr_t)(d) >> 16))
 #define DATA_PACK(rule, owner) ((void *)(((uintptr_t)(rule) << 16) | (owner)))
 
+/*
+ * The lookup stages, in order. A frame is looked up in a stage only when the stage may hold
+ * its rule: the three port stages keep a bitmap of the local ports (raw key value) that have
+ * at least one rule, the IP stage a count. The writer keeps a rule count per port behind each
+ * bit and publishes bits with release stores; a reader that sees a bit late misses a rule that
+ * was being added, as if it had come a moment later.
+ */
+enum stage { STAGE_EXACT, STAGE_LISTEN_IP, STAGE_LISTEN_ANY, STAGE_IP, N_STAGES };
+#define N_PORT_STAGES STAGE_IP
+#define PORT_WORDS (65536 / 64)
+
 struct pmx_flow_table {
+	uint64_t port_bits[N_PORT_STAGES][PORT_WORDS]; /* read by readers, one writer */
+	uint32_t n_ip_rules;                           /* ditto */
+	uint32_t *port_rules[N_PORT_STAGES];           /* writer only: rules per local port */
 	struct rte_hash *hash;
 	struct rte_rcu_qsbr *qsv;
 	struct pmx_rule *rules; /* indexed by rule id (= hash position) */
@@ -25,6 +39,7 @@ struct pmx_flow_table {
 };
 
 _Static_assert(sizeof(uintptr_t) == 8, "hash data packs a 32-bit rule id and a 16-bit owner");
+_Static_assert(sizeof(struct pmx_flow_key) % 8 == 0, "keys are hashed and compared in words");
 
 struct pmx_flow_table *pmx_flow_table_create(const char *name, uint32_t max_rules,
 					     unsigned max_readers, int socket_id)
@@ -48,7 +63,8 @@ struct pmx_flow_table *pmx_flow_table_create(const char *name, uint32_t max_rule
 		.key_len = sizeof(struct pmx_flow_key),
 		.hash_func = rte_hash_crc,
 		.socket_id = socket_id,
-		.extra_flag = RTE_HASH_EXTRA_FLAGS_RW_CONCURRENCY_LF | RTE_HASH_EXTRA_FLAGS_EXT_TABLE,
+		.extra_flag = RTE_HASH_EXTRA_FLAGS_RW_CONCURRENCY_LF |
+			      RTE_HASH_EXTRA_FLAGS_EXT_TABLE,
 	};
 	ft->hash = rte_hash_create(&params);
 	if (ft->hash == NULL)
@@ -72,6 +88,12 @@ struct pmx_flow_table *pmx_flow_table_create(const char *name, uint32_t max_rule
 				      socket_id);
 	if (ft->rules == NULL || ft->hits == NULL)
 		goto fail_free_hash;
+	for (unsigned st = 0; st < N_PORT_STAGES; st++) {
+		ft->port_rules[st] = rte_zmalloc_socket("pmx_port_rules", sizeof(uint32_t) * 65536,
+							0, socket_id);
+		if (ft->port_rules[st] == NULL)
+			goto fail_free_hash;
+	}
 	for (unsigned r = 0; r < max_readers; r++) {
 		ft->hits[r] = rte_zmalloc_socket("pmx_rule_hits", sizeof(uint64_t) * ft->id_limit,
 						 RTE_CACHE_LINE_SIZE, socket_id);
@@ -99,6 +121,8 @@ void pmx_flow_table_destroy(struct pmx_flow_table *ft)
 		for (unsigned r = 0; r < ft->max_readers; r++)
 			rte_free(ft->hits[r]);
 	rte_free(ft->hits);
+	for (unsigned st = 0; st < N_PORT_STAGES; st++)
+		rte_free(ft->port_rules[st]);
 	rte_free(ft->rules);
 	rte_hash_free(ft->hash);
 	rte_free(ft->qsv);
@@ -143,6 +167,55 @@ static uint64_t sum_hits(const struct pmx_flow_table *ft, uint32_t rule_id)
 	return sum;
 }
 
+static int key_is_any_ip(const struct pmx_flow_key *key)
+{
+	static const uint8_t zero[16];
+
+	return memcmp(key->local_ip, zero, sizeof(zero)) == 0;
+}
+
+/* The stage a rule's key is looked up in. */
+static enum stage stage_of(const struct pmx_flow_key *key)
+{
+	if (key->kind == PMX_KEY_EXACT)
+		return STAGE_EXACT;
+	if (key->kind == PMX_KEY_LISTEN)
+		return key_is_any_ip(key) ? STAGE_LISTEN_ANY : STAGE_LISTEN_IP;
+	return STAGE_IP;
+}
+
+/* Writer side: one rule more (delta 1) or less (-1) in its stage; publishes the change. */
+static void stage_count(struct pmx_flow_table *ft, const struct pmx_flow_key *key, int delta)
+{
+	enum stage st = stage_of(key);
+	uint16_t port = key->local_port;
+	uint64_t *word, bit = 1ULL << (port % 64);
+	uint32_t n;
+
+	if (st == STAGE_IP) {
+		__atomic_store_n(&ft->n_ip_rules, ft->n_ip_rules + delta, __ATOMIC_RELEASE);
+		return;
+	}
+	n = ft->port_rules[st][port] += delta;
+	word = &ft->port_bits[st][port / 64];
+	if (n == 0)
+		__atomic_store_n(word, *word & ~bit, __ATOMIC_RELEASE);
+	else if (n == 1 && delta > 0)
+		__atomic_store_n(word, *word | bit, __ATOMIC_RELEASE);
+}
+
+/* Reader side: may stage st hold a rule for this (exact) key? */
+static inline int stage_may_hold(const struct pmx_flow_table *ft, enum stage st,
+				 const struct pmx_flow_key *key)
+{
+	uint16_t port = key->local_port;
+
+	if (st == STAGE_IP)
+		return __atomic_load_n(&ft->n_ip_rules, __ATOMIC_ACQUIRE) != 0;
+	return (__atomic_load_n(&ft->port_bits[st][port / 64], __ATOMIC_ACQUIRE) >> (port % 64)) &
+	       1;
+}
+
 int pmx_flow_table_add(struct pmx_flow_table *ft, const struct pmx_flow_key *key, uint16_t owner,
 		       enum pmx_rule_origin origin, uint32_t *rule_id)
 {
@@ -174,6 +247,7 @@ int pmx_flow_table_add(struct pmx_flow_table *ft, const struct pmx_flow_key *key
 	rule->hits_seen = 0;
 	rule->in_use = 1;
 	rte_hash_add_key_data(ft->hash, key, DATA_PACK(pos, owner));
+	stage_count(ft, key, 1);
 	ft->n_rules++;
 	*rule_id = pos;
 	return 0;
@@ -184,6 +258,7 @@ int pmx_flow_table_del(struct pmx_flow_table *ft, uint32_t rule_id)
 	if (rule_id >= ft->id_limit || !ft->rules[rule_id].in_use)
 		return -ENOENT;
 	rte_hash_del_key(ft->hash, &ft->rules[rule_id].key);
+	stage_count(ft, &ft->rules[rule_id].key, -1);
 	ft->rules[rule_id].in_use = 0;
 	ft->n_rules--;
 	return 0;
@@ -232,49 +307,124 @@ uint64_t pmx_flow_table_hits(const struct pmx_flow_table *ft, uint32_t rule_id)
 	return sum_hits(ft, rule_id) - ft->rules[rule_id].hits_base;
 }
 
+#define ALL16                                                                                      \
+	{                                                                                          \
+		0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,      \
+			0xff, 0xff, 0xff                                                           \
+	}
+
+/* What each stage keeps of an exact key (the rest is zeroed), and the kind it sets. */
+static const struct pmx_flow_key stage_keep[N_STAGES] = {
+	[STAGE_EXACT] = {0, 0xff, 0xffff, 0xffff, 0xffff, ALL16, ALL16},
+	[STAGE_LISTEN_IP] = {0, 0xff, 0xffff, 0xffff, 0, ALL16, {0}},
+	[STAGE_LISTEN_ANY] = {0, 0xff, 0xffff, 0xffff, 0, {0}, {0}},
+	[STAGE_IP] = {0, 0, 0xffff, 0, 0, ALL16, {0}},
+};
+static const struct pmx_flow_key stage_kind[N_STAGES] = {
+	[STAGE_EXACT] = {.kind = PMX_KEY_EXACT},
+	[STAGE_LISTEN_IP] = {.kind = PMX_KEY_LISTEN},
+	[STAGE_LISTEN_ANY] = {.kind = PMX_KEY_LISTEN},
+	[STAGE_IP] = {.kind = PMX_KEY_IP},
+};
+
+/* The key of stage st derived from an exact key, word by word (no partial stores for the
+ * hash to stall on); returns its hash, the table's (rte_hash_crc over 40 bytes, init 0). */
+static inline hash_sig_t stage_key(const struct pmx_flow_key *exact, enum stage st,
+				   struct pmx_flow_key *out)
+{
+	uint64_t w[sizeof(*exact) / 8], keep[RTE_DIM(w)], kind[RTE_DIM(w)];
+	uint32_t h = 0;
+
+	memcpy(w, exact, sizeof(w));
+	memcpy(keep, &stage_keep[st], sizeof(keep));
+	memcpy(kind, &stage_kind[st], sizeof(kind));
+	for (unsigned i = 0; i < RTE_DIM(w); i++) {
+		w[i] = (w[i] & keep[i]) | kind[i];
+		h = rte_hash_crc_8byte(w[i], h);
+	}
+	memcpy(out, w, sizeof(w));
+	return h;
+}
+
 void pmx_flow_key_reduce(const struct pmx_flow_key *exact, enum pmx_key_kind kind, int any_ip,
 			 struct pmx_flow_key *out)
 {
-	memset(out, 0, sizeof(*out));
-	out->kind = kind;
-	out->port_id = exact->port_id;
-	if (kind == PMX_KEY_EXACT) {
-		*out = *exact;
-		out->kind = kind;
-		return;
-	}
-	if (!any_ip)
-		memcpy(out->local_ip, exact->local_ip, sizeof(out->local_ip));
-	if (kind == PMX_KEY_LISTEN) {
-		out->proto = exact->proto;
-		out->local_port = exact->local_port;
-	}
+	enum stage st = kind == PMX_KEY_EXACT ? STAGE_EXACT
+			: kind == PMX_KEY_IP  ? STAGE_IP
+			: any_ip              ? STAGE_LISTEN_ANY
+					      : STAGE_LISTEN_IP;
+
+	stage_key(exact, st, out);
 }
 
-/* One lookup stage over the keys still unmatched (idx[0..m)); returns the new miss count. */
-static unsigned classify_stage(struct pmx_flow_table *ft, unsigned reader_id, const void **kp,
-			       unsigned *idx, unsigned m, uint16_t *owner)
+/* The table's hash of a key (rte_hash_crc(key, 40, 0)), inline: no call through the table's
+ * function pointer, no length loop. */
+static inline hash_sig_t key_hash(const struct pmx_flow_key *key)
 {
+	uint64_t w[sizeof(*key) / 8];
+	uint32_t h = 0;
+
+	memcpy(w, key, sizeof(w));
+	for (unsigned i = 0; i < RTE_DIM(w); i++)
+		h = rte_hash_crc_8byte(w[i], h);
+	return h;
+}
+
+hash_sig_t pmx_flow_key_hash(const struct pmx_flow_key *key)
+{
+	return key_hash(key);
+}
+
+/*
+ * One lookup stage over the keys still unmatched (idx[0..m), indexes into keys), in bulk, for
+ * those whose rule the stage may hold. Sets the owner of each match; returns the unmatched
+ * ones, in order, in idx[0..return).
+ */
+static __rte_always_inline unsigned classify_stage(struct pmx_flow_table *ft, unsigned reader_id,
+						   enum stage st,
+						   const struct pmx_flow_key *const *keys,
+						   unsigned *idx, unsigned m, uint16_t *owner)
+{
+	struct pmx_flow_key reduced[RTE_HASH_LOOKUP_BULK_MAX];
+	const void *kp[RTE_HASH_LOOKUP_BULK_MAX];
 	void *data[RTE_HASH_LOOKUP_BULK_MAX];
-	uint64_t hit_mask = 0;
+	hash_sig_t sig[RTE_HASH_LOOKUP_BULK_MAX];
+	uint8_t at[RTE_HASH_LOOKUP_BULK_MAX]; /* candidate c is idx[at[c]] */
+	uint64_t hit_mask = 0, matched = 0;
 	uint64_t *hits = ft->hits[reader_id];
-	unsigned misses = 0;
+	unsigned c = 0, misses = 0;
 
-	if (rte_hash_lookup_bulk_data(ft->hash, kp, m, &hit_mask, data) == 0)
-		return m;
 	for (unsigned j = 0; j < m; j++) {
-		if (hit_mask & (1ULL << j)) {
-			uint32_t rule = DATA_RULE(data[j]);
+		const struct pmx_flow_key *k = keys[idx[j]];
 
-			owner[idx[j]] = DATA_OWNER(data[j]);
-			if (rule < ft->id_limit)
-				hits[rule]++;
+		if (!stage_may_hold(ft, st, k))
+			continue;
+		if (st == STAGE_EXACT) { /* the parsed key itself */
+			sig[c] = key_hash(k);
+			kp[c] = k;
 		} else {
-			idx[misses] = idx[j];
-			kp[misses] = kp[j];
-			misses++;
+			sig[c] = stage_key(k, st, &reduced[c]);
+			kp[c] = &reduced[c];
 		}
+		at[c++] = (uint8_t)j;
 	}
+	if (c == 0 ||
+	    rte_hash_lookup_with_hash_bulk_data(ft->hash, kp, sig, c, &hit_mask, data) == 0)
+		return m;
+	for (uint64_t left = hit_mask; left != 0; left &= left - 1) {
+		unsigned t = (unsigned)__builtin_ctzll(left);
+		uint32_t rule = DATA_RULE(data[t]);
+
+		owner[idx[at[t]]] = DATA_OWNER(data[t]);
+		if (rule < ft->id_limit)
+			hits[rule]++;
+		matched |= 1ULL << at[t];
+	}
+	if ((unsigned)__builtin_popcountll(hit_mask) == m)
+		return 0; /* all matched */
+	for (unsigned j = 0; j < m; j++)
+		if (!(matched & (1ULL << j)))
+			idx[misses++] = idx[j];
 	return misses;
 }
 
@@ -282,33 +432,21 @@ void pmx_flow_table_classify_bulk(struct pmx_flow_table *ft, unsigned reader_id,
 				  const struct pmx_flow_key *const *keys, unsigned n,
 				  uint16_t *owner)
 {
-	static const struct {
-		enum pmx_key_kind kind;
-		int any_ip;
-	} fallbacks[] = {
-		{PMX_KEY_LISTEN, 0}, /* listening on this address */
-		{PMX_KEY_LISTEN, 1}, /* listening on any address */
-		{PMX_KEY_IP, 0},     /* the whole address is owned */
-	};
-	struct pmx_flow_key reduced[RTE_HASH_LOOKUP_BULK_MAX];
-	const void *kp[RTE_HASH_LOOKUP_BULK_MAX];
 	unsigned idx[RTE_HASH_LOOKUP_BULK_MAX];
 	unsigned m = n;
 
+	RTE_ASSERT(n <= RTE_HASH_LOOKUP_BULK_MAX);
 	for (unsigned i = 0; i < n; i++) {
 		owner[i] = PMX_OWNER_NONE;
 		idx[i] = i;
-		kp[i] = keys[i];
 	}
-	if (m == 0)
-		return;
-	m = classify_stage(ft, reader_id, kp, idx, m, owner);
-	for (unsigned s = 0; s < RTE_DIM(fallbacks) && m > 0; s++) {
-		for (unsigned j = 0; j < m; j++) {
-			pmx_flow_key_reduce(keys[idx[j]], fallbacks[s].kind, fallbacks[s].any_ip,
-					    &reduced[j]);
-			kp[j] = &reduced[j];
-		}
-		m = classify_stage(ft, reader_id, kp, idx, m, owner);
-	}
+	/* one call per stage, so each is compiled for its stage */
+	if (m > 0)
+		m = classify_stage(ft, reader_id, STAGE_EXACT, keys, idx, m, owner);
+	if (m > 0)
+		m = classify_stage(ft, reader_id, STAGE_LISTEN_IP, keys, idx, m, owner);
+	if (m > 0)
+		m = classify_stage(ft, reader_id, STAGE_LISTEN_ANY, keys, idx, m, owner);
+	if (m > 0)
+		classify_stage(ft, reader_id, STAGE_IP, keys, idx, m, owner);
 }

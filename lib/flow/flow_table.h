@@ -119,6 +119,9 @@ void pmx_flow_table_classify_bulk(struct pmx_flow_table *ft, unsigned reader_id,
 				  const struct pmx_flow_key *const *keys, unsigned n,
 				  uint16_t *owner);
 
+/** The flow table's hash of a key (rte_hash_crc over its 40 bytes, init 0). Thread-safe. */
+hash_sig_t pmx_flow_key_hash(const struct pmx_flow_key *key);
+
 /** Derive the key of `kind` from an exact key (zeroing what that kind ignores). */
 void pmx_flow_key_reduce(const struct pmx_flow_key *exact, enum pmx_key_kind kind, int any_ip,
 			 struct pmx_flow_key *out);
