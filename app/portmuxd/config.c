@@ -660,14 +660,33 @@ static void set_defaults(struct pmx_config *cfg)
 	cfg->client_rule_quota = 1024;
 	cfg->client_queue_quota = 4;
 	cfg->mbufs = 32768;
+	snprintf(cfg->mbuf_pool, sizeof(cfg->mbuf_pool), "%s", "stack");
+}
+
+/* "mbuf_pool": a mempool driver's name; whether EAL has that driver is known at start-up. */
+static int parse_mbuf_pool(struct cfg_ctx *c, json_t *root, struct pmx_config *cfg)
+{
+	const char *s;
+	int rc = get_string(c, root, "", "mbuf_pool", false, &s);
+
+	if (rc < 0 || s == NULL)
+		return rc;
+	if (*s == '\0' || strlen(s) >= sizeof(cfg->mbuf_pool) ||
+	    strspn(s, "abcdefghijklmnopqrstuvwxyz0123456789_") != strlen(s))
+		return cfg_fail(c, "mbuf_pool",
+				"must name a mempool driver (\"stack\", \"ring_mp_mc\", ...): "
+				"1..%zu of a-z, 0-9, _",
+				sizeof(cfg->mbuf_pool) - 1);
+	snprintf(cfg->mbuf_pool, sizeof(cfg->mbuf_pool), "%s", s);
+	return 0;
 }
 
 /* Turn a decoded document (or a decoding error when root is NULL) into *out. */
 static int parse_root(struct cfg_ctx *c, json_t *root, const json_error_t *jerr,
 		      const char *argv0, struct pmx_config *out)
 {
-	static const char *const keys[] = {"eal",     "ports",   "kernel", "control",
-					   "clients", "mbufs",   NULL};
+	static const char *const keys[] = {"eal",     "ports", "kernel",    "control",
+					   "clients", "mbufs", "mbuf_pool", NULL};
 	int rc;
 
 	set_defaults(out);
@@ -699,6 +718,9 @@ static int parse_root(struct cfg_ctx *c, json_t *root, const json_error_t *jerr,
 	if (rc < 0)
 		goto fail;
 	rc = get_uint(c, root, "", "mbufs", 1024, 4194304, &out->mbufs);
+	if (rc < 0)
+		goto fail;
+	rc = parse_mbuf_pool(c, root, out);
 	if (rc < 0)
 		goto fail;
 	return 0;

@@ -75,6 +75,8 @@ struct pmx_config {
 				  *  "udp:67-68": a port is required, ranges within 1..1023) */
 	struct pmx_proto_port low_ports[PMX_MAX_ALLOW];
 	uint32_t mbufs;         /**< 1024..4194304, default 32768 */
+	char mbuf_pool[32];     /**< mempool driver of the mbuf pool, default "stack" (LIFO:
+				  *  the mbufs freed last, still in cache, are reused first) */
 };
 
 /**

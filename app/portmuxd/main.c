@@ -86,8 +86,14 @@ static int switch_init(struct daemon *d)
 		return -EINVAL;
 	}
 
-	sw->pool = rte_pktmbuf_pool_create(PMX_POOL_NAME, d->cfg.mbufs, 256, 0,
-					   RTE_MBUF_DEFAULT_BUF_SIZE, rte_socket_id());
+	sw->pool = rte_pktmbuf_pool_create_by_ops(PMX_POOL_NAME, d->cfg.mbufs, 256, 0,
+						  RTE_MBUF_DEFAULT_BUF_SIZE, rte_socket_id(),
+						  d->cfg.mbuf_pool);
+	if (sw->pool == NULL && rte_errno == EINVAL) {
+		snprintf(d->err, sizeof(d->err), "mbuf_pool: no mempool driver \"%s\" in this DPDK",
+			 d->cfg.mbuf_pool);
+		return -EINVAL;
+	}
 	if (sw->pool == NULL) {
 		snprintf(d->err, sizeof(d->err), "mbufs: cannot create a pool of %u: %s",
 			 d->cfg.mbufs, rte_strerror(rte_errno));

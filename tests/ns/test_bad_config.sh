@@ -83,6 +83,8 @@ startup queues 'ports[0].rx_queues' 0-1 "$WIRE" 2 "$TAP" "$(CTL queues)" "$MB"
 startup onelcore 'eal: need two lcores' 0 "$WIRE" 1 "$TAP" "$(CTL onelcore)" "$MB"
 startup group 'control.group' 0-1 "$WIRE" 1 "$TAP" "$(CTL group ', "group": "pmx-no-such-group"')" "$MB"
 startup mbufs 'mbufs' 0-1 "$WIRE" 1 "$TAP" "$(CTL mbufs)" '"mbufs": 4194304'
+startup pooldrv 'mbuf_pool: no mempool driver "no_such_pool"' 0-1 "$WIRE" 1 "$TAP" \
+	"$(CTL pooldrv)" "$MB, \"mbuf_pool\": \"no_such_pool\""
 startup excdev 'ports[0].exception' 0-1 "$WIRE" 1 \
 	'{ "type": "device", "device": "net_no_such_driver0" }' "$(CTL excdev)" "$MB"
 # a socket path that cannot be bound (its directory cannot be created under /proc)
@@ -92,5 +94,5 @@ cat > "$TB_DIR/start-socket.json" <<JSON
   "control": { "socket": "/proc/pmx-no-such-dir/portmux.sock" }, $MB }
 JSON
 run_bad start-socket "$TB_DIR/start-socket.json" 'control.socket' "pmxbad${TB_ID}ssocket"
-echo "start-up failures: 7 configs in $((SECONDS - t0)) s"
+echo "start-up failures: 8 configs in $((SECONDS - t0)) s"
 assert_done

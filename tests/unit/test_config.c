@@ -252,6 +252,12 @@ static const struct bad_case bad_cases[] = {
 	{TOP("'mbufs':'32768'"), "mbufs: must be an integer 1024..4194304"},
 	{TOP("'mbufs':32768.0"), "mbufs: must be an integer 1024..4194304"},
 	{TOP("'mbufs':null"), "mbufs: must be an integer 1024..4194304"},
+	/* mbuf_pool */
+	{TOP("'mbuf_pool':1"), "mbuf_pool: must be a string"},
+	{TOP("'mbuf_pool':''"), "mbuf_pool: must name a mempool driver"},
+	{TOP("'mbuf_pool':'Stack'"), "mbuf_pool: must name a mempool driver"},
+	{TOP("'mbuf_pool':'ring mp'"), "mbuf_pool: must name a mempool driver"},
+	{TOP("'mbuf_pool':'abcdefghijabcdefghijabcdefghij12'"), "mbuf_pool: must name a mempool"},
 };
 
 /* strdup() with every ' turned into ". */
@@ -485,6 +491,7 @@ static void test_minimal_defaults(void)
 	CU_ASSERT_EQUAL(cfg.client_queue_quota, 4);
 	CU_ASSERT_EQUAL(cfg.n_low_ports, 0);
 	CU_ASSERT_EQUAL(cfg.mbufs, 32768);
+	CU_ASSERT_STRING_EQUAL(cfg.mbuf_pool, "stack");
 	pmx_config_free(&cfg);
 
 	/* empty objects change nothing; argv0 NULL gives "portmuxd" */
@@ -515,7 +522,7 @@ static const char full_config[] =
 	" 'control':{'socket':'/tmp/p.sock','mode':'0600','group':'portmux'},"
 	" 'clients':{'max':256,'ring_size':65536,'max_rules':1048576,'rule_quota':1048576,"
 	"  'queue_quota':16,'low_ports':['tcp:80','udp:67-68']},"
-	" 'mbufs':4194304}";
+	" 'mbufs':4194304,'mbuf_pool':'ring_mp_mc'}";
 
 static void test_full(void)
 {
@@ -572,6 +579,7 @@ static void test_full(void)
 	CU_ASSERT(cfg.low_ports[1].proto == 17 && cfg.low_ports[1].port_lo == 67 &&
 		  cfg.low_ports[1].port_hi == 68);
 	CU_ASSERT_EQUAL(cfg.mbufs, 4194304);
+	CU_ASSERT_STRING_EQUAL(cfg.mbuf_pool, "ring_mp_mc");
 	pmx_config_free(&cfg);
 }
 
@@ -703,6 +711,7 @@ static void test_load(void)
 	CU_ASSERT_EQUAL(cfg.n_ports, 1);
 	CU_ASSERT_STRING_EQUAL(cfg.eal_argv[0], "x");
 	CU_ASSERT_EQUAL(cfg.mbufs, 32768);
+	CU_ASSERT_STRING_EQUAL(cfg.mbuf_pool, "stack");
 	pmx_config_free(&cfg);
 }
 

@@ -18,7 +18,7 @@ set -u
 source "$(dirname "$0")/../lib.sh"
 
 FLOWS=65536 CLIENTS=4 UNMATCHED=0 DURATION=10 WARMUP=3 REPEATS=3 RULES=listen RING=16384
-MAX_RULES=4096 TESTPMD=1 MODE=e2e SINK_ARGS=()
+MAX_RULES=4096 TESTPMD=1 MODE=e2e SINK_ARGS=() MBUF_POOL=stack
 CTL_BG_RULES="0 1000 10000" CTL_MAX_RULES="4096 65536 1048576"
 CTL_DURATION=5 CTL_KERNEL=0
 
@@ -39,6 +39,7 @@ options (end-to-end):
   --max-rules N    flow table capacity (default $MAX_RULES, raised to fit --rules exact)
   --no-testpmd     skip the baseline
   --raw-free       the sink returns frames with rte_mempool_put_bulk (no mbuf read)
+  --mbuf-pool NAME portmuxd's mempool driver (config "mbuf_pool", default $MBUF_POOL)
 options (--ctl):
   --ctl-bg "N..."  rules held in the table while measuring (default "$CTL_BG_RULES")
   --ctl-max "N..." flow table capacities to measure (default "$CTL_MAX_RULES")
@@ -63,6 +64,7 @@ while [ $# -gt 0 ]; do
 	--max-rules) MAX_RULES=$2; shift ;;
 	--no-testpmd) TESTPMD=0 ;;
 	--raw-free) SINK_ARGS+=(-r) ;;
+	--mbuf-pool) MBUF_POOL=$2; shift ;;
 	--micro) MODE=micro; shift; MICRO_ARGS=("$@"); break ;;
 	--ctl) MODE=ctl ;;
 	--ctl-bg) CTL_BG_RULES=$2; shift ;;
@@ -253,7 +255,8 @@ write_config() { # FILE SOCKET PREFIX MAX_RULES
   "kernel": { "policy": "pass" },
   "control": { "socket": "$2", "mode": "0660", "group": null },
   "clients": { "max": 16, "ring_size": $RING, "max_rules": $4, "rule_quota": $4 },
-  "mbufs": $MBUFS
+  "mbufs": $MBUFS,
+  "mbuf_pool": "$MBUF_POOL"
 }
 JSON
 }
