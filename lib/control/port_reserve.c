@@ -25,7 +25,6 @@ struct resv_sock {
 	uint8_t ip[16];  /* all zero = every address */
 	unsigned refs;   /* rules using it */
 	int fd;          /* -1 while a wildcard socket of the same (proto, port) covers it */
-	ino_t ino;
 	uint32_t next;   /* index + 1 of the next in use of this (proto, port), 0 = last */
 };
 
@@ -35,6 +34,8 @@ struct pmx_port_resv {
 	unsigned n_held;   /* rules holding something */
 	struct resv_sock *socks;
 	unsigned cap;
+	unsigned free_hint; /* no free sock below this index */
+	bool dual_stack;    /* net.ipv6.bindv6only is 0: AF_INET6 wildcards take IPv4 too */
 	uint32_t *head;    /* (TCP|UDP, port) -> index + 1 of its first sock in use, 0 = none */
 };
 
@@ -56,6 +57,20 @@ static bool ip_is_any(const uint8_t ip[16])
 	return memcmp(ip, any_ip, 16) == 0;
 }
 
+/* net.ipv6.bindv6only of the daemon's namespace, -1 when it cannot be read. */
+static int read_bindv6only(void)
+{
+	FILE *f = fopen("/proc/sys/net/ipv6/bindv6only", "r");
+	int v = -1;
+
+	if (f != NULL) {
+		if (fscanf(f, "%d", &v) != 1)
+			v = -1;
+		fclose(f);
+	}
+	return v;
+}
+
 struct pmx_port_resv *pmx_port_resv_create(uint32_t id_limit)
 {
 	struct pmx_port_resv *pr = calloc(1, sizeof(*pr));
@@ -63,6 +78,7 @@ struct pmx_port_resv *pmx_port_resv_create(uint32_t id_limit)
 	if (pr == NULL)
 		return NULL;
 	pr->id_limit = id_limit;
+	pr->dual_stack = read_bindv6only() == 0;
 	pr->by_rule = calloc(id_limit, sizeof(*pr->by_rule));
 	pr->head = calloc(2 * 65536, sizeof(*pr->head));
 	if (pr->by_rule == NULL || pr->head == NULL) {
@@ -150,9 +166,12 @@ static void foreach_ksock(const struct pmx_port_resv *pr, uint8_t proto,
 
 	if (ours == NULL)
 		return;
-	for (unsigned i = 0; i < pr->cap; i++)
-		if (pr->socks[i].in_use && pr->socks[i].fd >= 0)
-			ours[n_ours++] = pr->socks[i].ino;
+	for (unsigned i = 0; i < pr->cap; i++) {
+		struct stat st; /* what /proc/net names a socket by (looked up only here, rarely) */
+
+		if (pr->socks[i].in_use && pr->socks[i].fd >= 0 && fstat(pr->socks[i].fd, &st) == 0)
+			ours[n_ours++] = st.st_ino;
+	}
 	qsort(ours, n_ours, sizeof(*ours), cmp_ino);
 	for (unsigned f = 0; f < 2; f++) {
 		FILE *fp = fopen(files[f], "r");
@@ -261,22 +280,22 @@ void pmx_port_resv_kernel_ports(struct pmx_port_resv *pr, json_t *listening, jso
 
 /* ---- the sockets we hold ---- */
 
-/* Bind a socket that keeps the kernel off (proto, ip, port). 0 (fd, ino set) or -errno. */
-static int bind_hold(uint8_t proto, const uint8_t ip[16], uint16_t port, int *fd_out,
-		     ino_t *ino)
+/* Bind a socket that keeps the kernel off (proto, ip, port). 0 (fd set) or -errno. */
+static int bind_hold(const struct pmx_port_resv *pr, uint8_t proto, const uint8_t ip[16],
+		     uint16_t port, int *fd_out)
 {
 	int type = (proto == IPPROTO_TCP ? SOCK_STREAM : SOCK_DGRAM) | SOCK_CLOEXEC;
 	bool v4 = pmx_key_ip_is_v4(ip);
 	int one = 1, zero = 0, fd, ret;
 	struct sockaddr_in6 sin6 = {.sin6_family = AF_INET6, .sin6_port = htons(port)};
 	struct sockaddr_in sin = {.sin_family = AF_INET, .sin_port = htons(port)};
-	struct stat st;
 
 	if (ip_is_any(ip)) {
 		/* a dual-stack wildcard socket holds the port for IPv4 and IPv6 alike */
 		fd = socket(AF_INET6, type, 0);
 		if (fd >= 0) {
-			setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &zero, sizeof(zero));
+			if (!pr->dual_stack)
+				setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &zero, sizeof(zero));
 			ret = bind(fd, (struct sockaddr *)&sin6, sizeof(sin6));
 		} else {
 			fd = socket(AF_INET, type, 0);
@@ -299,7 +318,7 @@ static int bind_hold(uint8_t proto, const uint8_t ip[16], uint16_t port, int *fd
 	}
 	if (fd < 0)
 		return -errno;
-	if (ret != 0 || fstat(fd, &st) != 0) {
+	if (ret != 0) {
 		ret = -errno;
 		close(fd);
 		return ret;
@@ -307,7 +326,6 @@ static int bind_hold(uint8_t proto, const uint8_t ip[16], uint16_t port, int *fd
 	if (proto == IPPROTO_UDP) /* datagrams that reach it anyway are not kept */
 		setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &one, sizeof(one));
 	*fd_out = fd;
-	*ino = st.st_ino;
 	return 0;
 }
 
@@ -325,9 +343,11 @@ static struct resv_sock *new_sock(struct pmx_port_resv *pr)
 	struct resv_sock *n;
 	unsigned i;
 
-	for (i = 0; i < pr->cap; i++)
-		if (!pr->socks[i].in_use)
+	for (i = pr->free_hint; i < pr->cap; i++)
+		if (!pr->socks[i].in_use) {
+			pr->free_hint = i; /* taken only once linked: it may be given again */
 			return &pr->socks[i];
+		}
 	n = realloc(pr->socks, sizeof(*n) * (pr->cap * 2 + 8));
 	if (n == NULL)
 		return NULL;
@@ -358,6 +378,8 @@ static void chain_unlink(struct pmx_port_resv *pr, struct resv_sock *rs)
 		*link = rs->next;
 	rs->in_use = false;
 	rs->next = 0;
+	if (self - 1 < pr->free_hint)
+		pr->free_hint = self - 1;
 }
 
 /* Close the per-address sockets of (proto, port): a wildcard socket replaces them. */
@@ -382,7 +404,7 @@ static void uncover_specific(struct pmx_port_resv *pr, uint8_t proto, uint16_t p
 
 		if (rs->fd >= 0)
 			continue;
-		if (bind_hold(proto, rs->ip, port, &rs->fd, &rs->ino) != 0)
+		if (bind_hold(pr, proto, rs->ip, port, &rs->fd) != 0)
 			PMX_LOG(WARNING, ctl, "cannot hold %s %s port %u against the kernel any more",
 				proto == IPPROTO_TCP ? "tcp" : "udp",
 				pmx_addr_str(rs->ip, buf, sizeof(buf)), port);
@@ -411,7 +433,7 @@ int pmx_port_resv_get(struct pmx_port_resv *pr, const struct pmx_flow_key *k, ui
 	if (wild == NULL) {
 		if (ip_is_any(k->local_ip))
 			cover_specific(pr, k->proto, port);
-		ret = bind_hold(k->proto, k->local_ip, port, &rs->fd, &rs->ino);
+		ret = bind_hold(pr, k->proto, k->local_ip, port, &rs->fd);
 		if (ret != 0) {
 			if (ip_is_any(k->local_ip))
 				uncover_specific(pr, k->proto, port);
