@@ -43,7 +43,7 @@ FROM ${DEBIAN} AS runtime
 # handler, the buses, the vdevs portmux uses (af_packet, tap, virtio-user, memif, ring, null,
 # pcap) and common NIC drivers. mlx5 (rdma-core) and the dpdk tools (dpdk-dumpcap,
 # dpdk-telemetry.py, python3) are left out of the default image: PMX_EXTRA_PACKAGES adds them.
-ARG PMX_DRIVERS="librte-mempool-ring23 librte-bus-pci23 librte-bus-vdev23 \
+ARG PMX_DRIVERS="librte-mempool-ring23 librte-mempool-stack23 librte-bus-pci23 librte-bus-vdev23 \
 	librte-net-af-packet23 librte-net-tap23 librte-net-virtio23 librte-net-memif23 \
 	librte-net-ring23 librte-net-null23 librte-net-pcap23 librte-net-e1000-23 \
 	librte-net-ixgbe23 librte-net-i40e23 librte-net-iavf23 librte-net-ice23 \

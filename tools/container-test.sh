@@ -178,9 +178,9 @@ dev=$(chroot "$M" dpkg-query -W -f '${Package}\n' |
 assert_eq "the runtime stage has no compiler and no -dev package" "" "$dev"
 drivers=$(ls "$M"/usr/lib/x86_64-linux-gnu/dpdk/pmds-*/ | grep -c '\.so\.[0-9]*$')
 echo "  DPDK driver plugins in the image: $drivers"
-assert_eq "the mempool, af_packet and tap drivers are there" 3 \
+assert_eq "the mempool (ring, stack), af_packet and tap drivers are there" 4 \
 	"$(ls "$M"/usr/lib/x86_64-linux-gnu/dpdk/pmds-*/ |
-	grep -c -E '^librte_(mempool_ring|net_af_packet|net_tap)\.so\.[0-9]+$')"
+	grep -c -E '^librte_(mempool_ring|mempool_stack|net_af_packet|net_tap)\.so\.[0-9]+$')"
 podman image inspect --format '  user: {{.Config.User}}  entrypoint: {{.Config.Entrypoint}}
   cmd: {{.Config.Cmd}}  env: {{.Config.Env}}  volumes: {{.Config.Volumes}}' "$IMG"
 
