@@ -92,16 +92,24 @@ tb_up() {
 	ip -n "$TB_PEER" link set eth0 up
 }
 
-# tb_config [policy]: write the daemon's config for the testbed to $TB_CONF.
+# tb_config [policy]: write the daemon's config for the testbed to $TB_CONF. Variables set
+# for the call change the defaults:
+#   TB_LCORES     EAL --lcores of the daemon      (default: -l 0-1, management 0 and RX 1)
+#   TB_DEVICE     the NIC port's device           (default: net_af_packet0 on pmx-wire, 1 queue)
+#   TB_RX_QUEUES  its RX queues, one an RX lcore  (default: 1)
+#   TB_TAP_LOG    the log level of the tap PMD    (default: warning)
+# e.g. TB_LCORES="(0-2)@(0-1)" TB_RX_QUEUES=2 TB_DEVICE=net_pcap0,... tb_config
 tb_config() {
-	local policy=${1:-pass}
+	local policy=${1:-pass} cores='"-l", "0-1"'
+	[ -n "${TB_LCORES:-}" ] && cores="\"--lcores\", \"$TB_LCORES\""
 	TB_CONF=$TB_DIR/portmux.json
 	cat > "$TB_CONF" <<JSON
 {
-  "eal": ["-l", "0-1", "--file-prefix", "$TB_PREFIX", "--no-pci", "--log-level", "pmd.net.tap:warning"],
+  "eal": [$cores, "--file-prefix", "$TB_PREFIX", "--no-pci",
+          "--log-level", "pmd.net.tap:${TB_TAP_LOG:-warning}"],
   "ports": [
-    { "name": "wan0", "device": "net_af_packet0,iface=pmx-wire,qpairs=1",
-      "exception": { "type": "auto", "iface": "pmx0" } }
+    { "name": "wan0", "device": "${TB_DEVICE:-net_af_packet0,iface=pmx-wire,qpairs=1}",
+      "rx_queues": ${TB_RX_QUEUES:-1}, "exception": { "type": "auto", "iface": "pmx0" } }
   ],
   "kernel": { "policy": "$policy", "allow": ["tcp:22", "icmp", "icmpv6"] },
   "control": { "socket": "$TB_SOCK", "mode": "0660", "group": null },

@@ -223,13 +223,15 @@ static void read_identity(struct pmx_client *c, json_t *res)
 	}
 }
 
-int pmx_client_open(const struct pmx_client_params *params, struct pmx_client **out)
+static const struct pmx_client_params no_params;
+
+/* Connect to the switch's socket and attach as a client (hello): *out and *res (the hello
+ * result, new ref) set on success. */
+static int hello(const struct pmx_client_params *p, struct pmx_client **out, json_t **res)
 {
-	static const struct pmx_client_params no_params;
-	const struct pmx_client_params *p = params ? params : &no_params;
 	const char *path = p->socket_path ? p->socket_path : getenv("PORTMUX_SOCKET");
 	struct pmx_client *c;
-	json_t *req, *res = NULL;
+	json_t *req;
 	int ret;
 
 	c = calloc(1, sizeof(*c));
@@ -245,14 +247,43 @@ int pmx_client_open(const struct pmx_client_params *params, struct pmx_client **
 			p->queues ? (int)p->queues : 1);
 	if (p->port != NULL)
 		json_object_set_new(req, "port", json_string(p->port));
-	ret = call(c->fd, ++c->next_request_id, req, &res);
+	ret = call(c->fd, ++c->next_request_id, req, res);
 	if (ret != 0)
 		goto fail_close;
-	read_identity(c, res);
-	ret = start_eal(c, p, json_string_value(json_object_get(res, "file_prefix")) ?: "rte");
-	if (ret != 0) {
-		json_decref(res);
-		goto fail_close;
+	read_identity(c, *res);
+	*out = c;
+	return 0;
+
+fail_close:
+	close(c->fd);
+fail_free:
+	free(c);
+	return ret;
+}
+
+/* Attach one session: hello, then EAL as a secondary of the switch (first NULL) or first's
+ * EAL (its lcore too), then the rings and the pool. */
+static int open_session(const struct pmx_client *first, const struct pmx_client_params *params,
+			struct pmx_client **out)
+{
+	const struct pmx_client_params *p = params ? params : &no_params;
+	struct pmx_client *c;
+	json_t *res;
+	int ret;
+
+	ret = hello(p, &c, &res);
+	if (ret != 0)
+		return ret;
+	if (first != NULL) {
+		c->lcore_id = first->lcore_id; /* this process's one lcore, not the one offered */
+		c->shares_eal = true;
+	} else {
+		ret = start_eal(c, p,
+				json_string_value(json_object_get(res, "file_prefix")) ?: "rte");
+		if (ret != 0) {
+			json_decref(res);
+			goto fail_close;
+		}
 	}
 	ret = attach_shared(c, res);
 	json_decref(res);
@@ -262,12 +293,23 @@ int pmx_client_open(const struct pmx_client_params *params, struct pmx_client **
 	return 0;
 
 fail_eal:
-	rte_eal_cleanup();
+	if (!c->shares_eal)
+		rte_eal_cleanup();
 fail_close:
-	close(c->fd);
-fail_free:
+	close(c->fd); /* the switch detaches it */
 	free(c);
 	return ret;
+}
+
+int pmx_client_open(const struct pmx_client_params *params, struct pmx_client **out)
+{
+	return open_session(NULL, params, out);
+}
+
+int pmx_client_open_more(const struct pmx_client *first, const struct pmx_client_params *params,
+			 struct pmx_client **out)
+{
+	return first != NULL ? open_session(first, params, out) : -EINVAL;
 }
 
 int pmx_client_listen(struct pmx_client *c, const char *proto, const char *ip, uint16_t port,
@@ -327,6 +369,7 @@ void pmx_client_close(struct pmx_client *c)
 		rte_mempool_cache_flush(cache, c->pool);
 	call(c->fd, ++c->next_request_id, json_pack("{s:s}", "cmd", "bye"), NULL);
 	close(c->fd);
-	rte_eal_cleanup();
+	if (!c->shares_eal)
+		rte_eal_cleanup();
 	free(c);
 }

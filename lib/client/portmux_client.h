@@ -54,6 +54,7 @@ struct pmx_client {
 	uint8_t addresses[16][16]; /**< the port's IPs (IPv4-mapped or IPv6) */
 	uint32_t next_request_id;
 	bool detached;            /**< the switch dropped this client (kick, restart) */
+	bool shares_eal;          /**< opened by pmx_client_open_more(): EAL is another's */
 };
 
 /**
@@ -64,6 +65,20 @@ struct pmx_client {
  *         -ENODEV (unknown port), or what EAL init failed with.
  */
 int pmx_client_open(const struct pmx_client_params *params, struct pmx_client **out);
+
+/**
+ * Attach one more client session in a process that has one (first, from pmx_client_open()):
+ * its own control connection and hello (params: socket_path, name, port, queues; the EAL
+ * arguments are not used), its rings looked up in the EAL that first started. Frames it
+ * receives are freed on first's lcore, the process's one: the session runs on the thread
+ * that runs first. Not thread-safe: call from that thread.
+ * @return 0 (*out set; close it with pmx_client_close() before first), or a negative errno:
+ *         -ENOENT/-ECONNREFUSED (no switch), -EPROTO (bad reply, or rings or pool not in
+ *         this process's EAL: another switch), -ENOSPC (no slot), -ENODEV (unknown port),
+ *         -EDQUOT (clients.queue_quota), -EINVAL (first NULL), -ENOMEM.
+ */
+int pmx_client_open_more(const struct pmx_client *first, const struct pmx_client_params *params,
+			 struct pmx_client **out);
 
 /**
  * Own (proto, ip, port): ip NULL or "" = every address of the port. Port in host order.
@@ -89,7 +104,8 @@ int pmx_client_request(struct pmx_client *c, const char *request, char **reply);
 
 /**
  * Detach cleanly: return cached mbufs to the pool, send bye, close the socket, and
- * rte_eal_cleanup(). The client must hold no mbufs of the pool any more. Accepts NULL.
+ * rte_eal_cleanup() (not for a session of pmx_client_open_more(): close those first).
+ * The client must hold no mbufs of the pool any more. Accepts NULL.
  */
 void pmx_client_close(struct pmx_client *c);
 

@@ -62,6 +62,7 @@ int pmx_ctl_init(struct pmx_ctl *ctl, struct pmx_switch *sw, const struct pmx_co
 	struct sockaddr_un addr = {.sun_family = AF_UNIX};
 	struct epoll_event ev = {.events = EPOLLIN};
 	char dir[sizeof(addr.sun_path)];
+	int ret = -ENOMEM;
 	char *slash;
 
 	memset(ctl, 0, sizeof(*ctl));
@@ -111,23 +112,15 @@ int pmx_ctl_init(struct pmx_ctl *ctl, struct pmx_switch *sw, const struct pmx_co
 		goto fail_errno;
 	return 0;
 
-fail_errno:;
-	int ret = -errno;
-
-	snprintf(err, errlen, "control.socket: %s: %s", cfg->socket_path, strerror(errno));
+fail_errno:
+	ret = -errno;
+	snprintf(err, errlen, "control.socket: %s: %s", cfg->socket_path, strerror(-ret));
 	if (ctl->listen_fd >= 0)
 		close(ctl->listen_fd);
 	if (ctl->epfd >= 0)
 		close(ctl->epfd);
 	ctl->listen_fd = ctl->epfd = -1;
 	pthread_mutex_destroy(&ctl->lock);
-	pmx_port_resv_destroy(ctl->resv);
-	free(ctl->listen_count);
-	free(ctl->base);
-	ctl->resv = NULL;
-	ctl->listen_count = NULL;
-	ctl->base = NULL;
-	return ret;
 fail_free:
 	pmx_port_resv_destroy(ctl->resv);
 	free(ctl->listen_count);
@@ -135,7 +128,7 @@ fail_free:
 	ctl->resv = NULL;
 	ctl->listen_count = NULL;
 	ctl->base = NULL;
-	return -ENOMEM;
+	return ret;
 }
 
 int pmx_ctl_fd(const struct pmx_ctl *ctl)

@@ -1,58 +1,19 @@
 /* learn.c - outgoing connections of clients (client TX -> management lcore -> back to the RX
  * lcore -> wire): the first frame from a free local port makes a learned rule of its client;
  * learned rules idle for too long are forgotten */
-#include <errno.h>
 #include <string.h>
-#include <unistd.h>
-#include <arpa/inet.h>
-#include <netinet/in.h>
-#include <sys/socket.h>
 
 #include <rte_cycles.h>
 
-#include "ctl.h"
+#include "ctl_cmd.h"
 #include "pmx_packet.h"
+#include "port_reserve.h"
 
 #define LEARNED_IDLE_S 120 /* a learned connection without traffic for this long is dropped */
 
-/* Does a kernel socket hold (proto, ip, port)? Probed by binding it, undone at once. */
-static bool kernel_holds(const struct pmx_flow_key *key)
-{
-	struct sockaddr_storage ss = {0};
-	socklen_t len;
-	int type, fd, ret;
-
-	if (key->proto == PMX_PROTO_TCP)
-		type = SOCK_STREAM;
-	else if (key->proto == PMX_PROTO_UDP)
-		type = SOCK_DGRAM;
-	else
-		return false;
-	if (pmx_key_ip_is_v4(key->local_ip)) {
-		struct sockaddr_in *sin = (struct sockaddr_in *)&ss;
-
-		sin->sin_family = AF_INET;
-		sin->sin_port = key->local_port;
-		memcpy(&sin->sin_addr, key->local_ip + 12, 4);
-		len = sizeof(*sin);
-	} else {
-		struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)&ss;
-
-		sin6->sin6_family = AF_INET6;
-		sin6->sin6_port = key->local_port;
-		memcpy(&sin6->sin6_addr, key->local_ip, 16);
-		len = sizeof(*sin6);
-	}
-	fd = socket(ss.ss_family, type | SOCK_CLOEXEC, 0);
-	if (fd < 0)
-		return false;
-	ret = bind(fd, (struct sockaddr *)&ss, len);
-	close(fd);
-	return ret != 0 && errno == EADDRINUSE;
-}
-
 /* May client c take the local end of key? Its address must be the port's or claimed by c;
- * the port must be nobody's: no listener, no other owner of the address, not the kernel's. */
+ * the port must be nobody's: no listener, no other owner of the address (the kernel's: see
+ * learn_one()). */
 static bool may_learn(struct pmx_ctl *ctl, uint16_t c, const struct pmx_flow_key *key)
 {
 	struct pmx_flow_key k;
@@ -77,7 +38,7 @@ static bool may_learn(struct pmx_ctl *ctl, uint16_t c, const struct pmx_flow_key
 		if (pmx_flow_table_find(ctl->sw->ft, &k) != PMX_RULE_NONE)
 			return false;
 	}
-	return !kernel_holds(key);
+	return true;
 }
 
 /* Learn the connection of one frame; true when it may leave. */
@@ -86,7 +47,7 @@ static bool learn_one(struct pmx_ctl *ctl, struct rte_mbuf *m)
 	uint16_t c = (uint16_t)PMX_LEARN_CLIENT(m);
 	struct pmx_ctl_session *s = c < PMX_MAX_CLIENTS ? ctl->client_session[c] : NULL;
 	struct pmx_pkt_info pi;
-	uint32_t rule_id;
+	uint32_t rule_id, handle = 0;
 
 	if (s == NULL || ctl->sw->clients[c].state != PMX_SLOT_ACTIVE ||
 	    s->n_rules >= ctl->cfg->client_rule_quota)
@@ -100,9 +61,18 @@ static bool learn_one(struct pmx_ctl *ctl, struct rte_mbuf *m)
 		return pmx_flow_table_rule(ctl->sw->ft, pmx_flow_table_find(ctl->sw->ft, &pi.key))
 			       ->owner == c;
 	}
-	if (!may_learn(ctl, c, &pi.key) ||
-	    pmx_flow_table_add(ctl->sw->ft, &pi.key, c, PMX_ORIGIN_LEARNED, &rule_id) != 0)
+	if (!may_learn(ctl, c, &pi.key))
 		return false;
+	/* held against the kernel while the rule lives, as a connect rule's port (ctl_rules.c);
+	 * binding it is also the check that the kernel does not use it */
+	if (port_has_kernel(ctl, pi.key.port_id) &&
+	    pmx_port_resv_get(ctl->resv, &pi.key, &handle) != 0)
+		return false;
+	if (pmx_flow_table_add(ctl->sw->ft, &pi.key, c, PMX_ORIGIN_LEARNED, &rule_id) != 0) {
+		pmx_port_resv_put(ctl->resv, handle);
+		return false;
+	}
+	pmx_port_resv_assign(ctl->resv, rule_id, handle);
 	s->n_rules++;
 	return true;
 }
@@ -155,11 +125,7 @@ void pmx_learn_age(struct pmx_ctl *ctl)
 			r->hits_seen = hits;
 			r->last_used = now;
 		} else if (now - r->last_used > idle) {
-			struct pmx_ctl_session *s = ctl->client_session[r->owner];
-
-			pmx_flow_table_del(ft, id);
-			if (s != NULL && s->n_rules > 0)
-				s->n_rules--;
+			rule_delete(ctl, id); /* with its client's count and its hold on the port */
 		}
 	}
 	pmx_ctl_unlock(ctl);

@@ -474,16 +474,6 @@ void pmx_port_resv_assign(struct pmx_port_resv *pr, uint32_t rule_id, uint32_t h
 	pr->n_held++;
 }
 
-int pmx_port_resv_hold(struct pmx_port_resv *pr, uint32_t rule_id, const struct pmx_flow_key *k)
-{
-	uint32_t handle;
-	int ret = pmx_port_resv_get(pr, k, &handle);
-
-	if (ret == 0)
-		pmx_port_resv_assign(pr, rule_id, handle);
-	return ret;
-}
-
 void pmx_port_resv_release(struct pmx_port_resv *pr, uint32_t rule_id)
 {
 	uint32_t handle;

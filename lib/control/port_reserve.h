@@ -57,9 +57,6 @@ void pmx_port_resv_assign(struct pmx_port_resv *pr, uint32_t rule_id, uint32_t h
 /** Undo a pmx_port_resv_get() whose rule was not added. Handle 0 is nothing. */
 void pmx_port_resv_put(struct pmx_port_resv *pr, uint32_t handle);
 
-/** pmx_port_resv_get() and pmx_port_resv_assign() for a rule that exists (learned ones). */
-int pmx_port_resv_hold(struct pmx_port_resv *pr, uint32_t rule_id, const struct pmx_flow_key *k);
-
 /** Let go of what rule_id holds (nothing when it holds nothing). */
 void pmx_port_resv_release(struct pmx_port_resv *pr, uint32_t rule_id);
 

@@ -24,16 +24,6 @@ int LLVMFuzzerInitialize(int *argc, char **argv[])
 	return 0;
 }
 
-static int all_zero(const void *p, size_t len)
-{
-	const uint8_t *b = p;
-
-	for (size_t i = 0; i < len; i++)
-		if (b[i] != 0)
-			return 0;
-	return 1;
-}
-
 static void check_good(const struct pmx_config *c)
 {
 	FUZZ_CHECK(c->eal_argc >= 1 && c->eal_argv != NULL && c->eal_argv[c->eal_argc] == NULL);
@@ -87,7 +77,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (getenv("PMX_FUZZ_VERBOSE") != NULL) /* what each input gave */
 		printf("%d %s\n", ret, ret == 0 ? "ok" : err);
 	if (ret != 0) {
-		FUZZ_CHECK(all_zero(&cfg, sizeof(cfg)));
+		FUZZ_CHECK(fuzz_all_zero(&cfg, sizeof(cfg)));
 		FUZZ_CHECK(memchr(err, 0, sizeof(err)) != NULL && err[0] != '\0');
 	} else {
 		int argc = cfg.eal_argc;
@@ -97,7 +87,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		FUZZ_CHECK(cfg.eal_argc == argc + 3 && cfg.eal_argv[cfg.eal_argc] == NULL);
 	}
 	pmx_config_free(&cfg);
-	FUZZ_CHECK(all_zero(&cfg, sizeof(cfg)));
+	FUZZ_CHECK(fuzz_all_zero(&cfg, sizeof(cfg)));
 	pmx_config_free(&cfg);
 
 	/* the same text with a short error buffer: still terminated, never overrun */

@@ -1,8 +1,10 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * fuzz_ctl.c - fuzz target: the control protocol (request lines -> replies -> switch state)
- * on a switch without ports: one port entry with no ethdev, one RX worker that never runs, in
- * a network namespace of its own (when the process may create one).
+ * on the unit tests' switch (tests/unit/ctl_fixture.c): port entries without ports, one with
+ * a kernel path (its ports are reserved), one RX worker that never runs, in a network
+ * namespace of its own. Port 0 names ethdev 0, which does not exist: every ethdev call must
+ * fail cleanly.
  *
  * The first byte of an input chooses the way in; the rest is request lines:
  *   bit 0 set:   through the real socket: connect, send everything, half-close, serve with
@@ -18,96 +20,39 @@
  *    a client remains in the flow table; no mbuf is in use.
  */
 #include <errno.h>
-#include <fcntl.h>
-#include <sched.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <unistd.h>
 
-#include <rte_malloc.h>
-#include <rte_mbuf.h>
 #include <rte_mempool.h>
 
-#include "ctl.h"
+#include "ctl_fixture.h"
 #include "fuzz.h"
 
 #define MAX_POLLS 100000
 #define MAX_REPLIES (8 * 1024 * 1024)
 
-static struct {
-	struct pmx_config cfg;
-	struct pmx_switch sw;
-	struct pmx_ctl ctl;
-	char *replies; /* what the socket peer received */
-	size_t rlen;
-} F;
+static char *replies; /* what the socket peer received */
+static size_t rlen;
 
-static const char config_fmt[] =
-	"{\"eal\": [], \"ports\": [{\"name\": \"wan0\", \"device\": \"net_null0\","
-	" \"exception\": {\"type\": \"none\", \"addresses\": [\"198.18.0.1\", \"fd00::1\"]}}],"
-	" \"kernel\": {\"policy\": \"pass\", \"allow\": [\"tcp:22\"]},"
-	" \"control\": {\"socket\": \"/tmp/pmx-fuzz-ctl-%d.sock\", \"mode\": \"0600\"},"
-	" \"clients\": {\"max\": 4, \"ring_size\": 64, \"max_rules\": 64, \"rule_quota\": 16,"
-	" \"low_ports\": [\"udp:53\"]}, \"mbufs\": 1024}";
-
-static void remove_socket(void)
+static void teardown(void)
 {
-	pmx_ctl_close(&F.ctl);
+	fx_teardown();
+	free(replies);
 }
 
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
-	struct pmx_switch *sw = &F.sw;
-	struct pmx_worker *w;
-	char text[1024], err[256];
-
 	(void)argc;
 	(void)argv;
-	/* a network namespace of its own: the ports it reserves against the kernel and the
-	 * kernel's sockets it reads (/proc/net) are none of the machine's */
-	if (unshare(CLONE_NEWNET) != 0)
-		fprintf(stderr, "fuzz_ctl: no network namespace of its own: %s\n", strerror(errno));
+	fx_netns_enter("fuzz_ctl");
 	pmx_fuzz_eal_init();
-	snprintf(text, sizeof(text), config_fmt, (int)getpid());
-	if (pmx_config_parse(text, "pmx-fuzz", &F.cfg, err, sizeof(err)) != 0) {
-		fprintf(stderr, "fuzz_ctl: config: %s\n", err);
-		abort();
-	}
-	sw->cfg = &F.cfg;
-	sw->kernel_policy = F.cfg.policy;
-	sw->pool = rte_pktmbuf_pool_create(PMX_POOL_NAME, F.cfg.mbufs, 32, 0,
-					   RTE_MBUF_DEFAULT_BUF_SIZE, SOCKET_ID_ANY);
-	sw->ft = pmx_flow_table_create("fuzz_ctl", F.cfg.max_rules, 1, SOCKET_ID_ANY);
-	sw->clients = rte_zmalloc(NULL, sizeof(*sw->clients) * F.cfg.clients_max, 0);
-	sw->shm = rte_zmalloc(NULL, sizeof(*sw->shm), 0);
-	w = rte_zmalloc(NULL, sizeof(*w), RTE_CACHE_LINE_SIZE);
-	FUZZ_CHECK(sw->pool && sw->ft && sw->clients && sw->shm && w);
-	w->client = rte_zmalloc(NULL, sizeof(*w->client) * F.cfg.clients_max, 0);
-	FUZZ_CHECK(w->client != NULL);
-	w->sw = sw;
-	w->lcore_id = 1;
-	sw->workers[0] = w;
-	sw->n_workers = 1;
-	FUZZ_CHECK(pmx_worker_init(w) == 0); /* its tables and rings, never polled */
-	sw->clients_max = F.cfg.clients_max;
-	sw->client_lcore_base = 2;
-	sw->n_ports = 1;
-	snprintf(sw->ports[0].name, sizeof(sw->ports[0].name), "%s", F.cfg.ports[0].name);
-	snprintf(sw->ports[0].exc_kind, sizeof(sw->ports[0].exc_kind), "none");
-	sw->ports[0].nic = 0; /* no ethdev exists: every ethdev call must fail cleanly */
-	sw->ports[0].exc = PMX_PORT_NONE;
-	sw->shm->clients_max = sw->clients_max;
-	sw->shm->magic = PMX_SHM_MAGIC;
-	sw->shm->version = PMX_SHM_VERSION;
-	if (pmx_ctl_init(&F.ctl, sw, &F.cfg, err, sizeof(err)) != 0) {
-		fprintf(stderr, "fuzz_ctl: control socket: %s\n", err);
-		abort();
-	}
-	snprintf(F.ctl.file_prefix, sizeof(F.ctl.file_prefix), "pmx-fuzz");
-	atexit(remove_socket);
-	F.replies = malloc(MAX_REPLIES);
-	FUZZ_CHECK(F.replies != NULL);
+	FUZZ_CHECK(fx_setup() == 0);
+	F.sw.ports[0].nic = 0; /* no ethdev exists: every ethdev call must fail cleanly */
+	atexit(teardown);
+	replies = malloc(MAX_REPLIES);
+	FUZZ_CHECK(replies != NULL);
 	return 0;
 }
 
@@ -132,16 +77,9 @@ static void check_reply(json_t *reply, json_t *req)
 /* Each line straight to the command handler, in a session that is not a socket. */
 static void run_direct(const char *data, size_t size, bool admin)
 {
-	struct pmx_ctl_session *s = calloc(1, sizeof(*s));
+	struct pmx_ctl_session *s = fx_session(admin, admin ? 0 : 65534);
 	size_t start = 0;
 
-	FUZZ_CHECK(s != NULL);
-	s->fd = -1;
-	s->client_id = -1;
-	s->admin = admin;
-	s->uid = admin ? 0 : 65534;
-	s->gid = admin ? 0 : 65534;
-	s->pid = getpid();
 	for (size_t i = 0; i <= size; i++) {
 		json_t *req, *reply;
 
@@ -156,15 +94,14 @@ static void run_direct(const char *data, size_t size, bool admin)
 		json_decref(reply);
 		json_decref(req);
 	}
-	pmx_ctl_session_detach(&F.ctl, s);
-	free(s);
+	fx_session_free(s); /* detaches */
 }
 
 /* Reads what the daemon wrote; returns 1 at end of stream, 0 otherwise. */
 static int drain(int fd)
 {
 	for (;;) {
-		ssize_t r = recv(fd, F.replies + F.rlen, MAX_REPLIES - F.rlen, 0);
+		ssize_t r = recv(fd, replies + rlen, MAX_REPLIES - rlen, 0);
 
 		if (r == 0)
 			return 1;
@@ -172,8 +109,8 @@ static int drain(int fd)
 			FUZZ_CHECK(errno == EAGAIN || errno == EWOULDBLOCK || errno == ECONNRESET);
 			return errno == ECONNRESET;
 		}
-		F.rlen += (size_t)r;
-		FUZZ_CHECK(F.rlen < MAX_REPLIES);
+		rlen += (size_t)r;
+		FUZZ_CHECK(rlen < MAX_REPLIES);
 	}
 }
 
@@ -189,7 +126,7 @@ static void run_socket(const char *data, size_t size)
 	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	FUZZ_CHECK(fd >= 0);
 	FUZZ_CHECK(connect(fd, (struct sockaddr *)&addr, sizeof(addr)) == 0);
-	F.rlen = 0;
+	rlen = 0;
 	if (size == 0)
 		shutdown(fd, SHUT_WR);
 	while (!eof) {
@@ -212,12 +149,12 @@ static void run_socket(const char *data, size_t size)
 	close(fd);
 
 	/* every complete reply line is a well-formed reply */
-	for (size_t i = 0; i < F.rlen; i++) {
+	for (size_t i = 0; i < rlen; i++) {
 		json_t *reply;
 
-		if (F.replies[i] != '\n')
+		if (replies[i] != '\n')
 			continue;
-		reply = json_loadb(F.replies + start, i - start, 0, NULL);
+		reply = json_loadb(replies + start, i - start, 0, NULL);
 		FUZZ_CHECK(reply != NULL);
 		check_reply(reply, NULL);
 		json_decref(reply);

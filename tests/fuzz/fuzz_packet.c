@@ -26,16 +26,6 @@
 static struct pmx_flow_table *ft;
 static int verbose; /* PMX_FUZZ_VERBOSE=1: print what each input parsed as */
 
-static int all_zero(const void *p, size_t len)
-{
-	const uint8_t *b = p;
-
-	for (size_t i = 0; i < len; i++)
-		if (b[i] != 0)
-			return 0;
-	return 1;
-}
-
 static void add_rule(uint8_t kind, uint8_t proto, const char *ip, uint16_t port, uint16_t owner)
 {
 	struct pmx_flow_key k = {.kind = kind, .proto = proto, .local_port = htons(port)};
@@ -85,7 +75,7 @@ static void check_one(const uint8_t *data, size_t size, const struct pmx_pkt_inf
 	FUZZ_CHECK((unsigned)cls < PMX_PKT_CLASS_MAX && info->cls == cls);
 	FUZZ_CHECK(strcmp(pmx_packet_class_name(cls), "unknown") != 0);
 	if (cls == PMX_PKT_MALFORMED) {
-		FUZZ_CHECK(all_zero(k, sizeof(*k)));
+		FUZZ_CHECK(fuzz_all_zero(k, sizeof(*k)));
 		FUZZ_CHECK(info->malformed_reason > PMX_BAD_NONE && info->malformed_reason < PMX_BAD_MAX);
 		FUZZ_CHECK(strcmp(pmx_packet_malformed_name(info->malformed_reason), "unknown") != 0);
 		return;
@@ -97,7 +87,7 @@ static void check_one(const uint8_t *data, size_t size, const struct pmx_pkt_inf
 		   (info->l4_offset >= info->l3_offset + 20 && info->l4_offset <= size));
 	FUZZ_CHECK(k->port_id == 0);
 	if (cls == PMX_PKT_ARP || cls == PMX_PKT_NON_IP) {
-		FUZZ_CHECK(all_zero(k, sizeof(*k)) && info->family == 0);
+		FUZZ_CHECK(fuzz_all_zero(k, sizeof(*k)) && info->family == 0);
 		return;
 	}
 	FUZZ_CHECK(k->kind == PMX_KEY_EXACT && (info->family == 4 || info->family == 6));

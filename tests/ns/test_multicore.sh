@@ -25,21 +25,7 @@ LCORES="(0-2)@(0-1)"
 
 # mc_config DEVICE: the testbed's config with 3 lcores (2 RX) and 2 queues on DEVICE
 mc_config() {
-	TB_CONF=$TB_DIR/portmux.json
-	cat > "$TB_CONF" <<JSON
-{
-  "eal": ["--lcores", "$LCORES", "--file-prefix", "$TB_PREFIX", "--no-pci",
-          "--log-level", "pmd.net.tap:error"],
-  "ports": [
-    { "name": "wan0", "device": "$1", "rx_queues": 2,
-      "exception": { "type": "auto", "iface": "pmx0" } }
-  ],
-  "kernel": { "policy": "pass", "allow": ["tcp:22", "icmp", "icmpv6"] },
-  "control": { "socket": "$TB_SOCK", "mode": "0660", "group": null },
-  "clients": { "max": 16, "ring_size": 1024, "max_rules": 4096 },
-  "mbufs": 16384
-}
-JSON
+	TB_LCORES=$LCORES TB_RX_QUEUES=2 TB_DEVICE=$1 TB_TAP_LOG=error tb_config
 }
 
 # start_echo NAME:PORT...: echo clients, each owning one UDP port (both families), started

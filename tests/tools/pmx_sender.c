@@ -1,9 +1,11 @@
 /* pmx_sender.c - test client: attach, own one UDP port, send datagrams from a chosen source
- * (owned or not) through the switch, to check anti-spoofing end to end. */
+ * (owned or not) through the switch, to check anti-spoofing end to end; with -w it stays
+ * attached until its stdin closes (what it learned lives as long). */
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <arpa/inet.h>
 
 #include <rte_ip.h>
@@ -19,6 +21,7 @@ struct sender_args {
 	uint16_t to_port;
 	struct rte_ether_addr dst_mac;
 	unsigned count;
+	int wait_eof; /* stay attached until stdin closes */
 };
 
 static struct rte_mbuf *build_datagram(struct pmx_client *c, const struct sender_args *a,
@@ -66,7 +69,7 @@ int main(int argc, char **argv)
 	unsigned sent = 0;
 	int opt, ret;
 
-	while ((opt = getopt(argc, argv, "l:f:F:t:T:m:n:s:")) != -1) {
+	while ((opt = getopt(argc, argv, "l:f:F:t:T:m:n:s:w")) != -1) {
 		switch (opt) {
 		case 'l': a.listen_port = (uint16_t)atoi(optarg); break;
 		case 'f': a.from_port = (uint16_t)atoi(optarg); break;
@@ -79,13 +82,14 @@ int main(int argc, char **argv)
 			break;
 		case 'n': a.count = (unsigned)atoi(optarg); break;
 		case 's': params.socket_path = optarg; break;
+		case 'w': a.wait_eof = 1; break;
 		default: return 2;
 		}
 	}
 	if (a.listen_port == 0 || a.from_port == 0 || a.to_ip == NULL || a.to_port == 0 ||
 	    inet_pton(AF_INET, a.to_ip, &dst_ip) != 1) {
 		fprintf(stderr, "usage: %s -l LISTEN -f FROM-PORT [-F FROM-IP] -t TO-IP -T TO-PORT "
-				"-m DST-MAC [-n COUNT] [-s SOCKET]\n", argv[0]);
+				"-m DST-MAC [-n COUNT] [-s SOCKET] [-w]\n", argv[0]);
 		return 2;
 	}
 	ret = pmx_client_open(&params, &c);
@@ -112,6 +116,13 @@ int main(int argc, char **argv)
 			rte_pktmbuf_free(m);
 	}
 	printf("pmx-sender: sent %u of %u datagrams from port %u\n", sent, a.count, a.from_port);
+	fflush(stdout);
+	if (a.wait_eof) {
+		char buf[64];
+
+		while (read(STDIN_FILENO, buf, sizeof(buf)) > 0)
+			;
+	}
 	pmx_client_close(c);
 	return sent == a.count ? 0 : 1;
 }

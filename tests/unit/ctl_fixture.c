@@ -40,6 +40,16 @@ static void remove_runtime_dir(void)
 	rmdir(runtime_dir);
 }
 
+void fx_netns_enter(const char *prog)
+{
+	/* bound ports and /proc/net of our own: nothing else on the machine interferes */
+	if (unshare(CLONE_NEWNET) != 0) {
+		fprintf(stderr, "%s: unshare(CLONE_NEWNET): %s (run as root)\n", prog,
+			strerror(errno));
+		exit(1);
+	}
+}
+
 void fx_eal_init(const char *prog)
 {
 	static char prefix[64];
@@ -47,12 +57,7 @@ void fx_eal_init(const char *prog)
 			       "--no-shconf", "--no-telemetry", "--log-level", "*:error",
 			       "--file-prefix", prefix, NULL};
 
-	/* bound ports and /proc/net of our own: nothing else on the machine interferes */
-	if (unshare(CLONE_NEWNET) != 0) {
-		fprintf(stderr, "%s: unshare(CLONE_NEWNET): %s (run as root)\n", prog,
-			strerror(errno));
-		exit(1);
-	}
+	fx_netns_enter(prog);
 	argv[0] = (char *)prog;
 	snprintf(prefix, sizeof(prefix), "pmx-test-ctl-%d", (int)getpid());
 	if (rte_eal_init((int)RTE_DIM(argv) - 1, argv) < 0) {

@@ -25,10 +25,19 @@ struct ctl_fixture {
 
 extern struct ctl_fixture F;
 
-/** Enter a new network namespace, start EAL. Exits the process on failure. */
+/**
+ * Enter a network namespace of the process's own (bound ports and /proc/net are then the
+ * test's alone). Exits the process on failure (not root).
+ */
+void fx_netns_enter(const char *prog);
+
+/** fx_netns_enter(), then start EAL. Exits the process on failure. */
 void fx_eal_init(const char *prog);
 
-/** Build the switch and open the control plane (CUnit suite init: 0 or -1). */
+/**
+ * Build the switch and open the control plane (CUnit suite init: 0 or -1). EAL must run;
+ * the fuzzer starts its own (tests/fuzz/fuzz_ctl.c).
+ */
 int fx_setup(void);
 /** Close the control plane and free the switch (CUnit suite cleanup). */
 int fx_teardown(void);

@@ -31,6 +31,7 @@
 #include <CUnit/CUnit.h>
 
 #include "config.h"
+#include "cunit_run.h"
 
 #define ERR_LEN 512
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
@@ -768,10 +769,7 @@ static void test_catalogue(void)
 
 int main(int argc, char **argv)
 {
-	static const struct {
-		const char *name;
-		CU_TestFunc fn;
-	} tests[] = {
+	static const struct cunit_test tests[] = {
 		{"bad texts (table)", test_bad_table},
 		{"bad texts (generated)", test_bad_generated},
 		{"bad arguments", test_bad_args},
@@ -783,30 +781,12 @@ int main(int argc, char **argv)
 		{"load from files", test_load},
 		{"bad-input catalogue", test_catalogue},
 	};
-	unsigned failures;
-	CU_pSuite suite;
-	size_t i;
+	int ret;
 
 	cfg_dir = argc > 1 ? argv[1] : getenv("PMX_CONFIG_DIR");
 	if (cfg_dir == NULL)
 		cfg_dir = "tests/config";
-	if (CU_initialize_registry() != CUE_SUCCESS)
-		return 2;
-	suite = CU_add_suite("config", NULL, NULL);
-	if (suite == NULL)
-		goto fail_registry;
-	for (i = 0; i < ARRAY_SIZE(tests); i++)
-		if (CU_add_test(suite, tests[i].name, tests[i].fn) == NULL)
-			goto fail_registry;
-	CU_basic_set_mode(CU_BRM_VERBOSE);
-	if (CU_basic_run_tests() != CUE_SUCCESS)
-		goto fail_registry;
+	ret = cunit_run("config", NULL, NULL, tests, ARRAY_SIZE(tests));
 	printf("%zu table cases\n", ARRAY_SIZE(bad_cases));
-	failures = CU_get_number_of_failures();
-	CU_cleanup_registry();
-	return failures == 0 ? 0 : 1;
-
-fail_registry:
-	CU_cleanup_registry();
-	return 2;
+	return ret;
 }

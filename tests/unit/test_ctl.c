@@ -26,6 +26,7 @@
 #include <CUnit/Basic.h>
 
 #include "ctl_fixture.h"
+#include "cunit_run.h"
 
 #define EXPECT(s, text, code) CU_ASSERT_STRING_EQUAL(fx_call((s), (text), NULL), (code))
 
@@ -536,10 +537,7 @@ static void test_usnetd(void)
 
 int main(void)
 {
-	static const struct {
-		const char *name;
-		CU_TestFunc fn;
-	} tests[] = {
+	static const struct cunit_test tests[] = {
 		{"malformed requests", test_malformed_requests},
 		{"ENOTCONN and EPERM", test_needs_client_and_admin},
 		{"hello", test_hello},
@@ -554,23 +552,7 @@ int main(void)
 		{"port reservation", test_port_reservation},
 		{"usnetd messages", test_usnetd},
 	};
-	CU_pSuite suite;
-	unsigned failures;
 
 	fx_eal_init("test_ctl");
-	if (CU_initialize_registry() != CUE_SUCCESS)
-		return 1;
-	suite = CU_add_suite("ctl", suite_init, suite_cleanup);
-	for (unsigned i = 0; suite != NULL && i < RTE_DIM(tests); i++)
-		if (CU_add_test(suite, tests[i].name, tests[i].fn) == NULL)
-			suite = NULL;
-	if (suite == NULL) {
-		CU_cleanup_registry();
-		return 1;
-	}
-	CU_basic_set_mode(CU_BRM_VERBOSE);
-	CU_basic_run_tests();
-	failures = CU_get_number_of_failures() + CU_get_number_of_suites_failed();
-	CU_cleanup_registry();
-	return failures == 0 ? 0 : 1;
+	return cunit_run("ctl", suite_init, suite_cleanup, tests, RTE_DIM(tests));
 }

@@ -37,6 +37,7 @@
 
 #include "cli.h"
 #include "ctl_fixture.h"
+#include "cunit_run.h"
 
 #define NOBODY 65534
 #define NOGROUP 65534
@@ -505,10 +506,7 @@ static void test_example_configs(void)
 
 int main(int argc, char **argv)
 {
-	static const struct {
-		const char *name;
-		CU_TestFunc fn;
-	} tests[] = {
+	static const struct cunit_test tests[] = {
 		{"socket file mode and group", test_socket_file},
 		{"bad input keeps the connection", test_bad_input_keeps_connection},
 		{"a flood is served within a budget", test_flood_is_bounded},
@@ -517,25 +515,9 @@ int main(int argc, char **argv)
 		{"CLI command table", test_cli_table},
 		{"example configs", test_example_configs},
 	};
-	CU_pSuite suite;
-	unsigned failures;
 
 	if (argc > 1)
 		conf_dir = argv[1];
 	fx_eal_init("test_ctl_socket");
-	if (CU_initialize_registry() != CUE_SUCCESS)
-		return 1;
-	suite = CU_add_suite("ctl_socket", suite_init, suite_cleanup);
-	for (unsigned i = 0; suite != NULL && i < RTE_DIM(tests); i++)
-		if (CU_add_test(suite, tests[i].name, tests[i].fn) == NULL)
-			suite = NULL;
-	if (suite == NULL) {
-		CU_cleanup_registry();
-		return 1;
-	}
-	CU_basic_set_mode(CU_BRM_VERBOSE);
-	CU_basic_run_tests();
-	failures = CU_get_number_of_failures() + CU_get_number_of_suites_failed();
-	CU_cleanup_registry();
-	return failures == 0 ? 0 : 1;
+	return cunit_run("ctl_socket", suite_init, suite_cleanup, tests, RTE_DIM(tests));
 }

@@ -21,6 +21,7 @@
 #include <rte_hash_crc.h>
 
 #include "ctl_fixture.h"
+#include "cunit_run.h"
 #include "flow_table.h"
 
 #define UDP PMX_PROTO_UDP
@@ -294,10 +295,7 @@ static void test_hits(void)
 
 int main(int argc, char **argv)
 {
-	static const struct {
-		const char *name;
-		CU_TestFunc fn;
-	} tests[] = {
+	static const struct cunit_test tests[] = {
 		{"bad adds and deletes", test_bad_adds},
 		{"stage order", test_stage_order},
 		{"stage skipping per port", test_port_skipping},
@@ -305,27 +303,8 @@ int main(int argc, char **argv)
 		{"key reduce and hash", test_reduce_and_hash},
 		{"hit counters", test_hits},
 	};
-	unsigned failures;
-	CU_pSuite suite;
 
 	(void)argc;
 	fx_eal_init(argv[0]);
-	if (CU_initialize_registry() != CUE_SUCCESS)
-		return 1;
-	suite = CU_add_suite("flow_table", setup, teardown);
-	if (suite == NULL)
-		goto err_registry;
-	for (size_t i = 0; i < RTE_DIM(tests); i++)
-		if (CU_add_test(suite, tests[i].name, tests[i].fn) == NULL)
-			goto err_registry;
-	CU_basic_set_mode(CU_BRM_VERBOSE);
-	if (CU_basic_run_tests() != CUE_SUCCESS)
-		goto err_registry;
-	failures = CU_get_number_of_failures();
-	CU_cleanup_registry();
-	return failures ? 1 : 0;
-
-err_registry:
-	CU_cleanup_registry();
-	return 1;
+	return cunit_run("flow_table", setup, teardown, tests, RTE_DIM(tests));
 }

@@ -1,15 +1,14 @@
 /* pmx_sink.c - benchmark sink: N client sessions in one process (client rings -> counted, freed) */
 /*
  * The switch's clients are DPDK secondaries; pmx_client_open() starts EAL, so one process can
- * open it once. Sessions 2..N are attached with the library's public pieces instead: a control
- * connection of their own, "hello" through pmx_client_request(), rte_ring_lookup() of the ring
- * it names, and a struct pmx_client filled from the reply (so pmx_client_listen/connect and
- * pmx_client_rx_burst work on it). Every frame is freed on this process's one lcore, whose
- * mempool cache the switch handed to session 1.
+ * open it once. Sessions 2..N are attached with pmx_client_open_more(): a control connection
+ * of their own, their rings looked up in the EAL of session 1. Every frame is freed on this
+ * process's one lcore, whose mempool cache the switch handed to session 1.
  *
  * A control thread does the timing: after the warm-up it takes a "stats" snapshot of the switch
- * and of the sink's counters, again after the measured window, and prints the difference as one
- * JSON line starting with "RESULT " (what tools/bench/run.sh reads).
+ * (over session 1's control connection, idle while the drain loop runs) and of the sink's
+ * counters, again after the measured window, and prints the difference as one JSON line
+ * starting with "RESULT " (what tools/bench/run.sh reads).
  */
 #include <dirent.h>
 #include <errno.h>
@@ -19,16 +18,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
-#include <sys/un.h>
 #include <time.h>
 #include <unistd.h>
 
 #include <jansson.h>
 #include <rte_cycles.h>
 #include <rte_mbuf.h>
-#include <rte_memzone.h>
-#include <rte_ring.h>
 
 #include "portmux_client.h"
 
@@ -57,7 +52,6 @@ struct sink {
 	struct pmx_client *sess[MAX_SESSIONS];
 	struct sink_counter count[MAX_SESSIONS];
 	int stop; /* set by the control thread or a signal; read by the drain loop */
-	int stats_fd; /* a plain (non-client) control connection for "stats" */
 	json_t *result;
 	pid_t daemon_pid;
 	pid_t worker_tid[RTE_MAX_LCORE]; /* the daemon's RX lcore threads */
@@ -79,31 +73,13 @@ static double now_s(void)
 	return ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
-static int connect_socket(const char *path)
+/* One request on c's control connection; returns the "result" object (new ref) or NULL. */
+static json_t *request(struct pmx_client *c, const char *line)
 {
-	struct sockaddr_un addr = {.sun_family = AF_UNIX};
-	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-
-	if (fd < 0)
-		return -errno;
-	snprintf(addr.sun_path, sizeof(addr.sun_path), "%s", path);
-	if (connect(fd, (struct sockaddr *)&addr, sizeof(addr)) != 0) {
-		int ret = -errno;
-
-		close(fd);
-		return ret;
-	}
-	return fd;
-}
-
-/* One request on a raw connection; returns the "result" object (new ref) or NULL. */
-static json_t *request(int fd, const char *line)
-{
-	struct pmx_client tmp = {.fd = fd};
 	json_t *reply, *res = NULL;
 	char *text;
 
-	if (pmx_client_request(&tmp, line, &text) != 0)
+	if (pmx_client_request(c, line, &text) != 0)
 		return NULL;
 	reply = json_loads(text, 0, NULL);
 	free(text);
@@ -115,58 +91,6 @@ static json_t *request(int fd, const char *line)
 							  "message")));
 	json_decref(reply);
 	return res;
-}
-
-/* Sessions 2..N: hello on a connection of their own, rings looked up in this EAL. */
-static int attach_more(struct sink *s, unsigned k)
-{
-	const struct pmx_client *first = s->sess[0];
-	struct pmx_client *c;
-	char line[128];
-	json_t *res;
-	int fd;
-
-	fd = connect_socket(s->o.socket_path);
-	if (fd < 0)
-		return fd;
-	snprintf(line, sizeof(line), "{\"cmd\":\"hello\",\"id\":1,\"name\":\"pmx-sink-%u\","
-		 "\"channel\":\"ring\"}", k);
-	res = request(fd, line);
-	c = calloc(1, sizeof(*c));
-	if (res == NULL || c == NULL) {
-		json_decref(res);
-		free(c);
-		close(fd);
-		return -EPROTO;
-	}
-	c->fd = fd;
-	c->next_request_id = 1;
-	c->id = (uint16_t)json_integer_value(json_object_get(res, "client_id"));
-	c->generation = (uint32_t)json_integer_value(json_object_get(res, "generation"));
-	c->lcore_id = first->lcore_id; /* frames are freed on this process's lcore */
-	c->port = (uint16_t)json_integer_value(json_object_get(res, "port"));
-	c->n_queues = 1; /* hello asks for one queue pair */
-	c->rx[0] = rte_ring_lookup(
-		json_string_value(json_array_get(json_object_get(res, "rx_rings"), 0)) ?: "");
-	c->tx[0] = rte_ring_lookup(
-		json_string_value(json_array_get(json_object_get(res, "tx_rings"), 0)) ?: "");
-	c->pool = first->pool;
-	c->shm = first->shm;
-	c->mac = first->mac;
-	json_decref(res);
-	s->sess[k] = c;
-	return c->rx[0] != NULL && c->tx[0] != NULL ? 0 : -EPROTO;
-}
-
-static void detach_more(struct pmx_client *c)
-{
-	struct pmx_client tmp = {.fd = c->fd};
-	char *reply = NULL;
-
-	if (pmx_client_request(&tmp, "{\"cmd\":\"bye\",\"id\":99}", &reply) == 0)
-		free(reply);
-	close(c->fd);
-	free(c);
 }
 
 /* Exact mode: "udp LOCAL_IP LOCAL_PORT REMOTE_IP REMOTE_PORT CLIENT" per line. */
@@ -213,7 +137,11 @@ static int setup(struct sink *s, int argc, char **argv)
 	}
 	s->n = 1;
 	for (unsigned k = 1; k < s->o.clients; k++) {
-		ret = attach_more(s, k);
+		char name[32];
+
+		snprintf(name, sizeof(name), "pmx-sink-%u", k);
+		p.name = name;
+		ret = pmx_client_open_more(s->sess[0], &p, &s->sess[k]);
 		if (ret != 0) {
 			fprintf(stderr, "pmx-sink: attach session %u: %s\n", k, strerror(-ret));
 			return ret;
@@ -238,9 +166,8 @@ static int setup(struct sink *s, int argc, char **argv)
 
 static void teardown(struct sink *s)
 {
-	for (unsigned k = s->n; k-- > 1;)
-		detach_more(s->sess[k]);
-	pmx_client_close(s->sess[0]);
+	for (unsigned k = s->n; k-- > 0;) /* session 0, whose EAL the others use, last */
+		pmx_client_close(s->sess[k]);
 }
 
 /* ---- the measurement (control thread) ---- */
@@ -438,14 +365,14 @@ static void *control_main(void *arg)
 			break;
 		t = now_s();
 		if (st0 == NULL && t >= w0) {
-			st0 = request(s->stats_fd, "{\"cmd\":\"stats\",\"id\":1}");
+			st0 = request(s->sess[0], "{\"cmd\":\"stats\",\"id\":1}");
 			total_frames(s, c0);
 			cpu_snapshot(s, u0);
 			t0 = now_s();
 			if (st0 == NULL)
 				break;
 		} else if (st0 != NULL && t >= w1) {
-			st1 = request(s->stats_fd, "{\"cmd\":\"stats\",\"id\":2}");
+			st1 = request(s->sess[0], "{\"cmd\":\"stats\",\"id\":2}");
 			total_frames(s, c1);
 			cpu_snapshot(s, u1);
 			if (st1 != NULL)
@@ -512,7 +439,6 @@ int main(int argc, char **argv)
 {
 	static struct sink s = {
 		.o = {.clients = 4, .base_port = 10000, .warmup_s = 2, .duration_s = 10},
-		.stats_fd = -1,
 	};
 	pthread_t ctl_thread;
 	uint64_t per[MAX_SESSIONS];
@@ -545,11 +471,6 @@ int main(int argc, char **argv)
 	ret = setup(&s, argc - optind, argv + optind);
 	if (ret != 0)
 		goto out;
-	s.stats_fd = connect_socket(s.o.socket_path);
-	if (s.stats_fd < 0) {
-		ret = s.stats_fd;
-		goto out;
-	}
 	s.daemon_pid = (pid_t)s.sess[0]->shm->daemon_pid;
 	find_workers(s.daemon_pid, s.worker_tid, RTE_MAX_LCORE);
 	printf("pmx-sink: ready, %u sessions (client ids", s.n);
@@ -583,8 +504,6 @@ int main(int argc, char **argv)
 		ret = -EINTR;
 	}
 out:
-	if (s.stats_fd >= 0)
-		close(s.stats_fd);
 	if (s.n > 0)
 		teardown(&s);
 	return ret == 0 ? 0 : 1;
