@@ -175,13 +175,15 @@ void pmx_cli_print_lcores(int fd, json_t *stats)
 		num(stats, "management_lcore"));
 	json_array_foreach(json_object_get(stats, "lcores"), i, lc) {
 		uint64_t loops = num(lc, "loops"), busy = num(lc, "busy_loops"), drops = 0;
+		uint64_t rx = num(lc, "rx"), cycles = num(lc, "busy_cycles");
 
 		json_object_foreach(json_object_get(lc, "drops"), reason, v)
 			drops += (uint64_t)json_integer_value(v);
 		dprintf(fd, "  lcore %-3" PRIu64 " RX worker %-2" PRIu64 ": loops %-12" PRIu64
-			    " busy %5.1f%%   drops %" PRIu64 "\n",
+			    " busy %5.1f%%   rx %-12" PRIu64 " %6.0f cycles/frame   drops %" PRIu64 "\n",
 			num(lc, "lcore"), num(lc, "worker"), loops,
-			loops ? 100.0 * (double)busy / (double)loops : 0.0, drops);
+			loops ? 100.0 * (double)busy / (double)loops : 0.0, rx,
+			rx ? (double)cycles / (double)rx : 0.0, drops);
 	}
 }
 

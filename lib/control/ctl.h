@@ -68,7 +68,7 @@ struct pmx_ctl_baseline {
 	struct pmx_port_counters port[PMX_MAX_PORTS]; /**< per port, summed over workers */
 	uint64_t drops[PMX_DROP_MAX];                 /**< summed over workers */
 	struct {
-		uint64_t loops, busy_loops, drops[PMX_DROP_MAX];
+		uint64_t loops, busy_loops, busy_cycles, rx, drops[PMX_DROP_MAX];
 	} worker[RTE_MAX_LCORE];
 	struct {
 		uint64_t ipackets, opackets, imissed, ierrors, oerrors, ibytes, obytes;

@@ -192,6 +192,16 @@ static json_t *ports_json(struct pmx_ctl *ctl)
 	return ports;
 }
 
+/* Frames one RX lcore received, over every port. */
+static uint64_t worker_rx(const struct pmx_switch *sw, const struct pmx_worker *wk)
+{
+	uint64_t rx = 0;
+
+	for (unsigned p = 0; p < sw->n_ports; p++)
+		rx += wk->port[p].rx;
+	return rx;
+}
+
 json_t *pmx_ctl_stats_json(struct pmx_ctl *ctl)
 {
 	const struct pmx_switch *sw = ctl->sw;
@@ -208,17 +218,19 @@ json_t *pmx_ctl_stats_json(struct pmx_ctl *ctl)
 			json_object_set_new(wd, pmx_drop_reason_name(r),
 					    json_integer((json_int_t)(wk->drops[r] - b->drops[r])));
 		}
-		json_array_append_new(lcores, json_pack("{s:i, s:i, s:I, s:I, s:o}", "worker", w,
-							"lcore", wk->lcore_id, "loops",
-							(json_int_t)(wk->loops - b->loops), "busy_loops",
-							(json_int_t)(wk->busy_loops - b->busy_loops),
-							"drops", wd));
+		json_array_append_new(
+			lcores, json_pack("{s:i, s:i, s:I, s:I, s:I, s:I, s:o}", "worker", w, "lcore",
+					  wk->lcore_id, "loops", (json_int_t)(wk->loops - b->loops),
+					  "busy_loops", (json_int_t)(wk->busy_loops - b->busy_loops),
+					  "busy_cycles",
+					  (json_int_t)(wk->busy_cycles - b->busy_cycles), "rx",
+					  (json_int_t)(worker_rx(sw, wk) - b->rx), "drops", wd));
 	}
 	for (unsigned r = 0; r < PMX_DROP_MAX; r++)
 		json_object_set_new(drops, pmx_drop_reason_name(r), json_integer((json_int_t)drop_sum[r]));
 
 	return json_pack("{s:o, s:o, s:o, s:o, s:{s:i, s:i, s:i}, s:{s:i, s:i}, s:s, s:I, s:I, "
-			 "s:I, s:I, s:I, s:i}",
+			 "s:I, s:I, s:I, s:i, s:I}",
 			 "ports", ports_json(ctl), "lcores", lcores, "drops", drops, "clients",
 			 pmx_ctl_clients_json(ctl), "mempool", "size", (int)sw->pool->size,
 			 "in_use", (int)rte_mempool_in_use_count(sw->pool), "available",
@@ -232,7 +244,7 @@ json_t *pmx_ctl_stats_json(struct pmx_ctl *ctl)
 			 (json_int_t)ctl->errors, "learned", (json_int_t)ctl->learned,
 			 "learn_refused", (json_int_t)ctl->learn_refused, "cleared_at",
 			 (json_int_t)ctl->base->cleared_at, "management_lcore",
-			 (int)rte_get_main_lcore());
+			 (int)rte_get_main_lcore(), "tsc_hz", (json_int_t)rte_get_tsc_hz());
 }
 
 void pmx_ctl_stats_clear(struct pmx_ctl *ctl)
@@ -263,6 +275,8 @@ void pmx_ctl_stats_clear(struct pmx_ctl *ctl)
 
 		b->worker[w].loops = wk->loops;
 		b->worker[w].busy_loops = wk->busy_loops;
+		b->worker[w].busy_cycles = wk->busy_cycles;
+		b->worker[w].rx = worker_rx(sw, wk);
 		memcpy(b->worker[w].drops, wk->drops, sizeof(wk->drops));
 	}
 	b->cleared_at = (uint64_t)time(NULL);

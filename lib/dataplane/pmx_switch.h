@@ -165,6 +165,7 @@ struct pmx_worker {
 	struct pmx_switch *sw;
 	uint64_t loops;
 	uint64_t busy_loops;
+	uint64_t busy_cycles; /**< TSC cycles spent in loops that did work */
 	uint64_t drops[PMX_DROP_MAX];
 	struct pmx_port_counters port[PMX_MAX_PORTS];
 	struct pmx_client_counters *client; /**< [clients_max] */

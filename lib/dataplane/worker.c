@@ -105,6 +105,8 @@ int pmx_worker_main(void *arg)
 	struct pmx_worker *w = arg;
 	struct pmx_switch *sw = w->sw;
 
+	uint64_t start = rte_rdtsc(), end;
+
 	if (pmx_flow_table_reader_register(sw->ft, w->id) != 0)
 		return -1;
 	while (!__atomic_load_n(&sw->quit, __ATOMIC_RELAXED)) {
@@ -126,10 +128,15 @@ int pmx_worker_main(void *arg)
 		pmx_flow_table_quiescent(sw->ft, w->id);
 
 		w->loops++;
-		if (work != 0)
+		end = rte_rdtsc();
+		if (work != 0) {
 			w->busy_loops++;
-		else
+			w->busy_cycles += end - start;
+		} else {
 			idle_chores(w);
+			end = rte_rdtsc();
+		}
+		start = end;
 	}
 	pmx_flow_table_reader_unregister(sw->ft, w->id);
 	return 0;

@@ -291,9 +291,11 @@ static void test_stats_and_clear(void)
 	w->port[0].rx += 10;
 	w->drops[PMX_DROP_SPOOFED] += 3;
 	w->loops += 100;
+	w->busy_cycles += 1000;
 	EXPECT(root, "{\"cmd\": \"clear_stats\"}", "ok");
 	CU_ASSERT_EQUAL(w->port[0].rx, 10);
 	w->port[0].rx += 5;
+	w->busy_cycles += 70;
 	w->drops[PMX_DROP_SPOOFED] += 1;
 	CU_ASSERT_STRING_EQUAL(fx_call(user, "{\"cmd\": \"stats\"}", &res), "ok");
 	CU_ASSERT_EQUAL(json_integer_value(json_object_get(json_array_get(json_object_get(res, "ports"),
@@ -303,6 +305,11 @@ static void test_stats_and_clear(void)
 	CU_ASSERT_EQUAL(json_integer_value(json_object_get(json_array_get(json_object_get(res,
 											 "lcores"),
 									  0), "loops")), 0);
+	json_t *lc0 = json_array_get(json_object_get(res, "lcores"), 0);
+
+	CU_ASSERT_EQUAL(json_integer_value(json_object_get(lc0, "rx")), 5);
+	CU_ASSERT_EQUAL(json_integer_value(json_object_get(lc0, "busy_cycles")), 70);
+	CU_ASSERT(json_integer_value(json_object_get(res, "tsc_hz")) > 0);
 	CU_ASSERT(json_integer_value(json_object_get(res, "cleared_at")) > 0);
 	json_decref(res);
 }

@@ -396,7 +396,8 @@ def nonzero: to_entries | map(select(.value > 0) | "\(.key)=\(.value)")
  else empty end),
 (.lcores[] | "  portmuxd lcore \(.lcore): CPU \((.cpu_ns // 0) / 1e9 | f3) s of \(.loops) loops "
 	+ "(\(if .loops > 0 then .busy_loops * 100 / .loops | round else 0 end) % busy), "
-	+ "drops \(.drops | to_entries | map(.value) | add)"),
+	+ "\(if (.rx // 0) > 0 then .busy_cycles / .rx | round else 0 end) busy cycles/frame "
+	+ "(daemon's own TSC count), drops \(.drops | to_entries | map(.value) | add)"),
 "  portmuxd port  : rx \(mpps(.rx; .window_s) | f2) Mpps wall, \(mpps(.rx; cpu_s) | f2) per "
 	+ "CPU-s (\(cpu_s / .window_s | pct) % CPU), \(cycles(.rx; cpu_s; .tsc_hz) | round) "
 	+ "cycles/pkt; to_kernel \(mpps(.to_kernel; .window_s) | f2) Mpps",
