@@ -188,9 +188,9 @@ static void print_banner(const struct daemon *d)
 	fflush(stdout);
 }
 
-/* After a failed start, remove what EAL leaves on disk for this file-prefix: the hugepage files
- * of memory DPDK never frees (the ethdev data memzone) and the runtime directory. No client
- * can have attached yet, so nothing else maps them. */
+/* At exit, remove what EAL leaves on disk for this file-prefix: the hugepage files of memory
+ * DPDK never frees (the ethdev data memzone) and the runtime directory. A client still attached
+ * keeps its mappings (unlinked files stay mapped); nothing can attach any more. */
 static void remove_eal_files(const char *rundir)
 {
 	const char *prefix = strrchr(rundir, '/') ? strrchr(rundir, '/') + 1 : rundir;
@@ -241,6 +241,10 @@ int main(int argc, char **argv)
 		usage(argv[0]);
 		return 2;
 	}
+	/* a stop asked for during start-up is honoured once it is done: nothing is left behind */
+	signal(SIGINT, on_signal);
+	signal(SIGTERM, on_signal);
+	signal(SIGPIPE, SIG_IGN);
 	if (pmx_config_load(conf_path, argv[0], &d.cfg, d.err, sizeof(d.err)) != 0 ||
 	    pmx_config_append_eal(&d.cfg, argc - optind, argv + optind) != 0) {
 		fprintf(stderr, "portmuxd: %s: %s\n", conf_path, d.err);
@@ -278,9 +282,6 @@ int main(int argc, char **argv)
 	}
 	if (pmx_telemetry_init(&d.ctl) != 0)
 		PMX_LOG(WARNING, main, "telemetry: cannot register /portmux/* commands");
-	signal(SIGINT, on_signal);
-	signal(SIGTERM, on_signal);
-	signal(SIGPIPE, SIG_IGN);
 
 	for (unsigned w = 0; w < d.sw.n_workers; w++)
 		rte_eal_remote_launch(pmx_worker_main, d.sw.workers[w], d.sw.workers[w]->lcore_id);
@@ -318,7 +319,7 @@ out_switch:
 	rte_pdump_uninit();
 out_eal:
 	rte_eal_cleanup();
-	if (exit_code != 0 && rundir[0] != '\0')
+	if (rundir[0] != '\0')
 		remove_eal_files(rundir);
 out_argv:
 	free(eal_argv);

@@ -5,7 +5,8 @@
 # bound, no such group, more mbufs than memory, no such exception device). Each run of portmuxd
 # must exit non-zero with an error on stderr naming the key, and leave nothing behind: no
 # hugepage files and no /var/run/dpdk directory of its file-prefix, no new network interface in
-# its namespace, no socket file.
+# its namespace, no socket file. Then a valid config stopped by SIGTERM at several moments of
+# its start-up: the daemon exits by itself and leaves nothing behind either.
 set -u
 source "$(dirname "$0")/../../tools/lib.sh"
 source "$(dirname "$0")/assert.sh"
@@ -95,4 +96,40 @@ cat > "$TB_DIR/start-socket.json" <<JSON
 JSON
 run_bad start-socket "$TB_DIR/start-socket.json" 'control.socket' "pmxbad${TB_ID}ssocket"
 echo "start-up failures: 8 configs in $((SECONDS - t0)) s"
+
+say "stopped during start-up: SIGTERM at any moment leaves nothing behind"
+# Whenever the signal lands (while EAL maps memory, while the mbufs are made, once ready),
+# portmuxd exits by itself (status 0) and removes what it created; only a signal that comes
+# before main() installed its handler takes the default action (143), before anything exists.
+cat > "$TB_DIR/start-stop.json" <<JSON
+{ "eal": ["-l", "0-1", "--no-pci", "--log-level", "*:error"],
+  "ports": [ { "name": "wan0", "device": "$WIRE", "exception": $TAP } ],
+  "control": $(CTL startstop), "mbufs": 131072 }
+JSON
+for delay in 0.1 0.3 0.6 1 ready; do
+	prefix=pmxbad${TB_ID}t${delay/./}
+	ip netns exec "$TB_APP" "$DAEMON" -c "$TB_DIR/start-stop.json" -- --file-prefix "$prefix" \
+		> "$TB_DIR/startstop-$delay.out" 2>&1 < /dev/null &
+	pid=$!
+	if [ "$delay" = ready ]; then
+		tb_wait_for "portmuxd ready" 300 grep -q '^ready' "$TB_DIR/startstop-$delay.out"
+	else
+		sleep "$delay"
+	fi
+	kill -TERM "$pid"
+	rc=0
+	timeout 30 tail --pid="$pid" -f /dev/null || rc=timeout
+	[ "$rc" = timeout ] && kill -KILL "$pid"
+	wait "$pid" 2>/dev/null || [ "$rc" = timeout ] || rc=$?
+	if [ "$delay" = ready ]; then
+		assert_eq "SIGTERM once ready: portmuxd exits by itself" 0 "$rc"
+	else
+		assert_eq "SIGTERM after ${delay}s: exits (0, or 143 before main), no timeout" \
+			"0|143" "$(case $rc in 0 | 143) echo "0|143" ;; *) echo "$rc" ;; esac)"
+	fi
+	leftovers=$(ls -d /dev/hugepages/"$prefix"* /var/run/dpdk/"$prefix" "$TB_DIR/startstop.sock" \
+		2>/dev/null | tr '\n' ' ')
+	assert_eq "SIGTERM ($delay): no hugepage files, runtime directory, socket" "" "$leftovers"
+	rm -rf /dev/hugepages/"$prefix"* /var/run/dpdk/"$prefix" 2>/dev/null
+done
 assert_done
