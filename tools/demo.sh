@@ -17,8 +17,7 @@ tb_up
 tb_start_daemon
 sed 's/^/  portmuxd | /' "$TB_LOG" | grep -v '^  portmuxd | EAL' 
 tb_bg sshd socat TCP-LISTEN:22,fork,reuseaddr SYSTEM:'echo SSH-2.0-kernel-on-198.18.0.1'
-tb_bg echo env PORTMUX_SOCKET="$TB_SOCK" "$PMX_BUILD/app/portmux-echo/portmux-echo" 7
-tb_wait_for "echo client" 100 grep -q listening "$TB_DIR/echo.log" || { cat "$TB_DIR/echo.log"; exit 1; }
+tb_echo echo 7 || { cat "$TB_DIR/echo.log"; exit 1; }
 tb_wait_for "kernel :22" 100 in_app sh -c "ss -ltn | grep -q ':22 '"
 grep listening "$TB_DIR/echo.log" | sed 's/^/  /'
 

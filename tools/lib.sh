@@ -168,6 +168,14 @@ tb_bg_in() {
 tb_bg() { tb_bg_in "$TB_APP" "$@"; }
 tb_bg_peer() { tb_bg_in "$TB_PEER" "$@"; }
 
+# tb_echo NAME ARGS...: portmux-echo (ARGS: its options and UDP ports) as a client of the
+# testbed's daemon, in the background as tb_bg NAME; returns once it listens (1 after 10 s).
+tb_echo() {
+	local name=$1; shift
+	tb_bg "$name" env PORTMUX_SOCKET="$TB_SOCK" "$PMX_BUILD/app/portmux-echo/portmux-echo" "$@"
+	tb_wait_for "$name listening" 100 grep -q listening "$TB_DIR/$name.log"
+}
+
 # pmx_req JSON: one control request over the socket, prints the reply line.
 pmx_req() {
 	printf '%s\n' "$1" | socat -t 5 - "UNIX-CONNECT:$TB_SOCK"

@@ -42,6 +42,11 @@ static unsigned check_burst(struct pmx_worker *w, uint16_t c, struct rte_mbuf **
 		enum pmx_pkt_class cls;
 
 		verdict[i] = 0;
+		if (rte_pktmbuf_pkt_len(pkts[i]) > PMX_MAX_CLIENT_FRAME) {
+			/* no NIC port takes it whole (a memif client can send 64 KiB chains) */
+			verdict[i] = PMX_DROP_OVERSIZE + 1;
+			continue;
+		}
 		cls = pmx_packet_parse(rte_pktmbuf_mtod(pkts[i], const uint8_t *),
 				       rte_pktmbuf_data_len(pkts[i]), PMX_DIR_OUT, pi);
 		if (cls == PMX_PKT_MALFORMED) {

@@ -8,7 +8,7 @@ static const char *const drop_names[PMX_DROP_MAX] = {
 	[PMX_DROP_RING_FULL] = "ring_full",   [PMX_DROP_SPOOFED] = "spoofed",
 	[PMX_DROP_TX_FULL] = "tx_full",       [PMX_DROP_FRAG_UNKNOWN] = "frag_unknown",
 	[PMX_DROP_FIREWALL] = "firewall",     [PMX_DROP_RULE] = "rule",
-	[PMX_DROP_NOMEM] = "nomem",
+	[PMX_DROP_NOMEM] = "nomem",           [PMX_DROP_OVERSIZE] = "oversize",
 };
 
 const char *pmx_drop_reason_name(enum pmx_drop_reason r)

@@ -29,6 +29,8 @@
 #define PMX_BURST 32
 #define PMX_BITMAP_WORDS (PMX_MAX_CLIENTS / 64)
 #define PMX_PORT_NONE UINT16_MAX
+/** Longest frame a client may send (MTU 1500, one 802.1Q tag, no CRC); longer: oversize. */
+#define PMX_MAX_CLIENT_FRAME (RTE_ETHER_MTU + RTE_ETHER_HDR_LEN + RTE_VLAN_HLEN)
 
 /** Why a frame was dropped. Every drop is counted under exactly one reason. */
 enum pmx_drop_reason {
@@ -41,6 +43,7 @@ enum pmx_drop_reason {
 	PMX_DROP_FIREWALL,      /**< kernel policy firewall */
 	PMX_DROP_RULE,          /**< an operator rule with target drop */
 	PMX_DROP_NOMEM,         /**< no mbuf to copy a mirrored frame */
+	PMX_DROP_OVERSIZE,      /**< client TX longer than PMX_MAX_CLIENT_FRAME */
 	PMX_DROP_MAX
 };
 

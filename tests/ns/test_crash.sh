@@ -15,8 +15,7 @@ tb_start_daemon
 in_peer ping -c 1 -W 2 198.18.0.1 > /dev/null # ARP settled before the baseline
 baseline=$(in_use)
 
-tb_bg echo env PORTMUX_SOCKET="$TB_SOCK" "$PMX_BUILD/app/portmux-echo/portmux-echo" 7
-tb_wait_for "echo client listening" 100 grep -q listening "$TB_DIR/echo.log"
+tb_echo echo 7
 assert_eq "client answers before the crash" "before" "$(udp_echo before)"
 
 # frames queued for the client while it is stopped stay in its ring: the crash must free them
@@ -36,8 +35,7 @@ tb_wait_for "mempool back to its baseline" 50 sh -c "[ \$(printf '%s\n' '{\"cmd\
 assert_eq "mempool in use back to baseline ($baseline)" "$baseline" "$(in_use)"
 
 # the slot is reused: a new client starts clean and answers
-tb_bg echo2 env PORTMUX_SOCKET="$TB_SOCK" "$PMX_BUILD/app/portmux-echo/portmux-echo" 7
-tb_wait_for "second client listening" 100 grep -q listening "$TB_DIR/echo2.log"
+tb_echo echo2 7
 assert_eq "a new client answers after re-attach" "again" "$(udp_echo again)"
 assert_eq "the new client's counters start afresh (not the 21+ of the old one)" true \
 	"$(pmx_req '{"cmd":"clients"}' | jq '.result.clients[0].rx < 20')"

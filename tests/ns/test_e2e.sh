@@ -11,8 +11,7 @@ pmx_hugepages 512
 tb_up
 tb_start_daemon
 tb_bg sshd socat TCP-LISTEN:22,fork,reuseaddr SYSTEM:'echo SSH-2.0-kernel'
-tb_bg echo env PORTMUX_SOCKET="$TB_SOCK" "$PMX_BUILD/app/portmux-echo/portmux-echo" 7
-tb_wait_for "echo client listening" 100 grep -q listening "$TB_DIR/echo.log"
+tb_echo echo 7
 tb_wait_for "kernel :22 listening" 100 in_app sh -c "ss -ltn | grep -q ':22 '"
 udp_noports_before=$(in_app awk '/^Udp:/ {n++; if (n == 2) print $3}' /proc/net/snmp)
 

@@ -32,8 +32,8 @@ peer_mac=$(in_peer cat /sys/class/net/eth0/address)
 own_mac=$(in_app cat /sys/class/net/pmx0/address)
 tb_bg_peer sink socat -u UDP-RECV:5000 STDOUT
 tb_bg ksink socat -u UDP-RECV:5353 STDOUT        # a port the kernel holds
-tb_bg echo env PORTMUX_SOCKET="$TB_SOCK" "$PMX_BUILD/app/portmux-echo/portmux-echo" 7
-tb_wait_for "listeners" 100 sh -c "grep -q listening $TB_DIR/echo.log && ip netns exec $TB_PEER ss -lun | grep -q ':5000 '"
+tb_echo echo 7
+tb_wait_for "the peer's UDP 5000" 100 sh -c "ip netns exec $TB_PEER ss -lun | grep -q ':5000 '"
 
 s0=$(spoofed)
 send_from 40000 198.18.0.2 5000 "$peer_mac" 3

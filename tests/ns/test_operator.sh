@@ -34,8 +34,7 @@ ip -n "$TB_APP" addr add 198.18.0.1/24 dev pmx0
 ip -n "$TB_APP" link set pmx0 up
 assert_match "the prompt is shown" "portmux> " "$(cat "$TB_LOG")"
 
-tb_bg echo env PORTMUX_SOCKET="$TB_SOCK" "$PMX_BUILD/app/portmux-echo/portmux-echo" 7
-tb_wait_for "echo client listening" 100 grep -q listening "$TB_DIR/echo.log"
+tb_echo echo 7
 in_peer ping -c 3 -i 0.2 -W 2 198.18.0.1 > /dev/null
 assert_eq "UDP :7 echoed" "hi" "$(printf hi | in_peer timeout 3 socat -T 2 - UDP:198.18.0.1:7)"
 

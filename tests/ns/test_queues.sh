@@ -9,8 +9,7 @@ trap tb_cleanup EXIT
 pmx_hugepages 512
 tb_up
 tb_start_daemon
-tb_bg echo env PORTMUX_SOCKET="$TB_SOCK" "$PMX_BUILD/app/portmux-echo/portmux-echo" -q 4 7
-tb_wait_for "echo client listening" 100 grep -q listening "$TB_DIR/echo.log"
+tb_echo echo -q 4 7
 assert_eq "hello gave 4 queue pairs" 4 "$(pmx_req '{"cmd":"clients"}' | jq '.result.clients[0].queues')"
 
 # 48 flows (source ports), 3 numbered datagrams each, every reply checked

@@ -32,8 +32,7 @@ pmx_hugepages 512
 tb_up
 tb_start_daemon
 tb_bg sshd socat TCP-LISTEN:22,fork,reuseaddr SYSTEM:'echo SSH-2.0-kernel'
-tb_bg echo env PORTMUX_SOCKET="$TB_SOCK" "$PMX_BUILD/app/portmux-echo/portmux-echo" 7
-tb_wait_for "echo client listening" 100 grep -q listening "$TB_DIR/echo.log"
+tb_echo echo 7
 tb_wait_for "kernel :22 listening" 100 in_app sh -c "ss -ltn | grep -q ':22 '"
 in_peer ping -c 1 -W 2 198.18.0.1 > /dev/null # ARP settled before the baseline
 base_mbufs=$(stats | jq '.result.mempool.in_use')

@@ -88,8 +88,10 @@ int main(int argc, char **argv)
 	}
 	if (a.listen_port == 0 || a.from_port == 0 || a.to_ip == NULL || a.to_port == 0 ||
 	    inet_pton(AF_INET, a.to_ip, &dst_ip) != 1) {
-		fprintf(stderr, "usage: %s -l LISTEN -f FROM-PORT [-F FROM-IP] -t TO-IP -T TO-PORT "
-				"-m DST-MAC [-n COUNT] [-s SOCKET] [-w]\n", argv[0]);
+		fprintf(stderr,
+			"usage: %s -l LISTEN -f FROM-PORT [-F FROM-IP] -t TO-IP -T TO-PORT "
+			"-m DST-MAC [-n COUNT] [-s SOCKET] [-w]\n",
+			argv[0]);
 		return 2;
 	}
 	ret = pmx_client_open(&params, &c);
