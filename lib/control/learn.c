@@ -64,9 +64,11 @@ static bool learn_one(struct pmx_ctl *ctl, struct rte_mbuf *m)
 	if (!may_learn(ctl, c, &pi.key))
 		return false;
 	/* held against the kernel while the rule lives, as a connect rule's port (ctl_rules.c);
-	 * binding it is also the check that the kernel does not use it */
-	if (port_has_kernel(ctl, pi.key.port_id) &&
-	    pmx_port_resv_get(ctl->resv, &pi.key, &handle) != 0)
+	 * binding it is also the check that the kernel does not use it. Without a kernel path
+	 * nothing is held, but a port bound in the daemon's namespace is still not taken. */
+	if (port_has_kernel(ctl, pi.key.port_id)
+		    ? pmx_port_resv_get(ctl->resv, &pi.key, &handle) != 0
+		    : pmx_port_resv_probe(ctl->resv, &pi.key))
 		return false;
 	if (pmx_flow_table_add(ctl->sw->ft, &pi.key, c, PMX_ORIGIN_LEARNED, &rule_id) != 0) {
 		pmx_port_resv_put(ctl->resv, handle);

@@ -329,6 +329,18 @@ static int bind_hold(const struct pmx_port_resv *pr, uint8_t proto, const uint8_
 	return 0;
 }
 
+bool pmx_port_resv_probe(const struct pmx_port_resv *pr, const struct pmx_flow_key *k)
+{
+	int fd, ret;
+
+	if (k->proto != IPPROTO_TCP && k->proto != IPPROTO_UDP)
+		return false;
+	ret = bind_hold(pr, k->proto, k->local_ip, ntohs(k->local_port), &fd);
+	if (ret == 0)
+		close(fd);
+	return ret == -EADDRINUSE;
+}
+
 static struct resv_sock *find_sock(struct pmx_port_resv *pr, uint8_t proto, uint16_t port,
 				   const uint8_t ip[16])
 {

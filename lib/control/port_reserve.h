@@ -51,6 +51,14 @@ bool pmx_port_resv_kernel_uses(struct pmx_port_resv *pr, const struct pmx_flow_k
  */
 int pmx_port_resv_get(struct pmx_port_resv *pr, const struct pmx_flow_key *k, uint32_t *handle);
 
+/**
+ * Is the local end of k (TCP or UDP) bound by a socket of the daemon's network namespace?
+ * Probed by binding it and closing at once: nothing is held. For ports whose kernel path is
+ * not the namespace's kernel (pmx_port_resv_get() is the check where it is).
+ * @return true when the bind failed with EADDRINUSE.
+ */
+bool pmx_port_resv_probe(const struct pmx_port_resv *pr, const struct pmx_flow_key *k);
+
 /** Make what pmx_port_resv_get() gave rule rule_id's (released with the rule). */
 void pmx_port_resv_assign(struct pmx_port_resv *pr, uint32_t rule_id, uint32_t handle);
 
