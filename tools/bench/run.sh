@@ -18,7 +18,7 @@ set -u
 source "$(dirname "$0")/../lib.sh"
 
 FLOWS=65536 CLIENTS=4 UNMATCHED=0 DURATION=10 WARMUP=3 REPEATS=3 RULES=listen RING=16384
-MAX_RULES=4096 TESTPMD=1 MODE=e2e SINK_ARGS=() MBUF_POOL=stack
+MAX_RULES=4096 TESTPMD=1 MODE=e2e SINK_ARGS=() MBUF_POOL=stack BASELINE=
 CTL_BG_RULES="0 1000 10000" CTL_MAX_RULES="4096 65536 1048576"
 CTL_DURATION=5 CTL_KERNEL=0
 
@@ -40,6 +40,8 @@ options (end-to-end):
   --no-testpmd     skip the baseline
   --raw-free       the sink returns frames with rte_mempool_put_bulk (no mbuf read)
   --mbuf-pool NAME portmuxd's mempool driver (config "mbuf_pool", default $MBUF_POOL)
+  --baseline DIR   also run portmuxd and pmx-sink of another build (DIR, e.g. of an older
+                   commit) in every repeat, with its own defaults: before/after in one run
 options (--ctl):
   --ctl-bg "N..."  rules held in the table while measuring (default "$CTL_BG_RULES")
   --ctl-max "N..." flow table capacities to measure (default "$CTL_MAX_RULES")
@@ -65,6 +67,7 @@ while [ $# -gt 0 ]; do
 	--no-testpmd) TESTPMD=0 ;;
 	--raw-free) SINK_ARGS+=(-r) ;;
 	--mbuf-pool) MBUF_POOL=$2; shift ;;
+	--baseline) BASELINE=$(realpath "$2"); shift ;;
 	--micro) MODE=micro; shift; MICRO_ARGS=("$@"); break ;;
 	--ctl) MODE=ctl ;;
 	--ctl-bg) CTL_BG_RULES=$2; shift ;;
@@ -255,8 +258,7 @@ write_config() { # FILE SOCKET PREFIX MAX_RULES
   "kernel": { "policy": "pass" },
   "control": { "socket": "$2", "mode": "0660", "group": null },
   "clients": { "max": 16, "ring_size": $RING, "max_rules": $4, "rule_quota": $4 },
-  "mbufs": $MBUFS,
-  "mbuf_pool": "$MBUF_POOL"
+  "mbufs": $MBUFS$([ -n "$MBUF_POOL" ] && printf ',\n  "mbuf_pool": "%s"' "$MBUF_POOL")
 }
 JSON
 }
@@ -425,6 +427,19 @@ for ((r = 1; r <= REPEATS; r++)); do
 		--arg load "$load" --arg run "$r" --argjson tp "$TESTPMD" -f "$W/show.jq" \
 		"$W/result-$r.json"
 	cat "$W/totals-$r.txt"
+	if [ -n "$BASELINE" ]; then # the other build, same trace, right after
+		saved=("$DAEMON" "$SINK" "$MBUF_POOL")
+		DAEMON=$BASELINE/app/portmuxd/portmuxd SINK=$BASELINE/tools/bench/pmx-sink MBUF_POOL=
+		switch_run "b$r"
+		DAEMON=${saved[0]} SINK=${saved[1]} MBUF_POOL=${saved[2]}
+		load=$(cut -d' ' -f1 /proc/loadavg)
+		jq -r --argjson tprx "$tp_rx" --argjson tpw "$tp_wall" --argjson tpc "$tp_cpu" \
+			--arg load "$load" -f "$W/row.jq" "$W/result-b$r.json" >> "$W/rows-base.tsv"
+		echo "  baseline ($BASELINE):"
+		jq -r --argjson tprx "$tp_rx" --argjson tpw "$tp_wall" --argjson tpc "$tp_cpu" \
+			--arg load "$load" --arg run "b$r" --argjson tp 0 -f "$W/show.jq" \
+			"$W/result-b$r.json" | sed 1d
+	fi
 done
 
 col() { cut -f"$1" "$W/rows.tsv" | median; }
@@ -455,6 +470,17 @@ if [ "$TESTPMD" -eq 1 ]; then
 	printf ' (medians of the runs'"'"' ratios; target >= 0.70)\n'
 	printf '  ratio received/testpmd                %7.3f per CPU-second' "$ratio_rx"
 	printf ' (what the RX lcore handles, whatever the sink did)\n'
+fi
+if [ -n "$BASELINE" ]; then
+	bcol() { cut -f"$1" "$W/rows-base.tsv" | median; }
+	printf '  baseline RX lcore 1   %7.2f Mpps wall   %7.2f Mpps per CPU-second   %5.0f cycles/pkt\n' \
+		"$(bcol 3)" "$(bcol 4)" "$(bcol 7)"
+	printf '  baseline delivered    %7.2f Mpps wall   %7.2f Mpps per CPU-second, drops %.3f %%\n' \
+		"$(bcol 5)" "$(bcol 6)" "$(bcol 9)"
+	[ "$TESTPMD" -eq 1 ] && printf '  baseline ratio delivered/testpmd %6.3f wall %7.3f per CPU-second\n' \
+		"$(awk -F'\t' '{print ($1 > 0 ? $5 / $1 : 0)}' "$W/rows-base.tsv" | median)" \
+		"$(awk -F'\t' '{print ($2 > 0 ? $6 / $2 : 0)}' "$W/rows-base.tsv" | median)"
+	echo "  (baseline: $BASELINE)"
 fi
 # one line for scripts
 printf 'SUMMARY {"flows":%s,"clients":%s,"unmatched":%s,"rules":"%s",' \
