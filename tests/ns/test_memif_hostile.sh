@@ -13,8 +13,9 @@
 # shrinks are NOT contained: DPDK 22.11's memif PMD uses them unchecked, and portmuxd dies,
 # reads or writes outside the region, or leaks its whole mempool (see docs/SECURITY.md,
 # "memif client"). They are not run by default; MEMIF_HOSTILE_UNSAFE=MODE[:VARIANT] runs one
-# of them last with the same assertions (bad-region, bad-offset:0|1|2, big-len:1,
-# chain-loop:1|2, shrink, bad-s2c): today they fail.
+# of them last with the same assertions, and (but for bad-s2c and shrink) that every posting
+# is counted malformed with nothing of it at the peer (bad-region, bad-offset:0|1|2|3,
+# big-len:1, chain-loop:1|2, shrink, bad-s2c): today they fail.
 set -u
 source "$(dirname "$0")/../../tools/lib.sh"
 source "$(dirname "$0")/assert.sh"
@@ -218,12 +219,19 @@ assert_eq "mempool back to its baseline after the stopped client" "$baseline" "$
 if [ -n "${MEMIF_HOSTILE_UNSAFE:-}" ]; then
 	umode=${MEMIF_HOSTILE_UNSAFE%%:*} uvar=${MEMIF_HOSTILE_UNSAFE#*:}
 	[ "$uvar" = "$MEMIF_HOSTILE_UNSAFE" ] && uvar=0
+	m0=$(drop malformed) k0=$(wc -c < "$TB_DIR/sink.log")
 	hostile unsafe "$umode" --variant "$uvar" --count 200 --seconds 5
 	[ "$umode" = bad-s2c ] && for i in 1 2 3; do printf x | in_peer socat -u - UDP:198.18.0.1:9; done
 	contained unsafe
+	if [ "$umode" != bad-s2c ] && [ "$umode" != shrink ]; then
+		# what containment would look like: nothing read outside the region, every such
+		# descriptor (or chain past the posted slots) counted malformed
+		assert_eq "unsafe: every posting counted malformed" "$(sent unsafe)" $(($(drop malformed) - m0))
+		assert_eq "unsafe: no byte of it reached the peer" 0 $(($(wc -c < "$TB_DIR/sink.log") - k0))
+	fi
 else
 	echo "# not run (DPDK 22.11 memif PMD: portmuxd dies, reads or writes outside the region," \
-		"or leaks): bad-region, bad-offset, big-len:1, chain-loop:1|2, shrink, bad-s2c;" \
+		"or leaks): bad-region, bad-offset:0-3, big-len:1, chain-loop:1|2, shrink, bad-s2c;" \
 		"set MEMIF_HOSTILE_UNSAFE=MODE[:VARIANT]"
 fi
 echo "final: $(stats | jq -c '{in_use: .result.mempool.in_use, drops: .result.drops}')"

@@ -21,7 +21,8 @@
  *   chain-loop       "continued" flags: 0) on the posted slots only, ended after 2 s, 1) on
  *                    every slot of the ring, 2) as 0 but leave at once
  *   bad-region       region index 1, 255, 65535 (only region 0 exists)
- *   bad-offset       0) straddling the region's end, 1) just past it, 2) 4 GiB minus a page
+ *   bad-offset       0) straddling the region's end, 1) just past it, 2) 4 GiB minus a page,
+ *                    3) a valid header chained to 1 KiB from just past the region's end
  *   bad-s2c          offer server-to-client buffers 4 GiB minus a page from the region
  *   shrink           truncate the (unsealed) region to nothing once connected
  *
@@ -415,6 +416,14 @@ static int run_one(struct client *c, const struct args *a, unsigned seq, double 
 		static const uint16_t regions[] = {1, 255, 65535};
 		build_frame(slot_buf(c, 0), 60, a, seq);
 		d[0].region = regions[v % 3];
+	} else if (!strcmp(m, "bad-offset") && v == 3) {
+		/* a valid header, then a chained 1 KiB from just past the region's end: what the
+		 * switch copies from there leaves as the datagram's payload */
+		n = 2;
+		build_frame(slot_buf(c, 0), 42 + 1024, a, seq);
+		d[0] = (struct mif_desc){
+			.flags = MIF_DESC_NEXT, .length = 42, .offset = UINT32_MAX};
+		d[1] = (struct mif_desc){.length = 1024, .offset = (uint32_t)c->region_size};
 	} else if (!strcmp(m, "bad-offset")) {
 		/* straddling the region's end; just past it; 4 GiB minus a page */
 		const uint32_t offs[] = {(uint32_t)c->region_size - 16, (uint32_t)c->region_size,
