@@ -98,6 +98,7 @@ tb_up() {
 #   TB_DEVICE     the NIC port's device           (default: net_af_packet0 on pmx-wire, 1 queue)
 #   TB_RX_QUEUES  its RX queues, one an RX lcore  (default: 1)
 #   TB_TAP_LOG    the log level of the tap PMD    (default: warning)
+#   TB_MEMIF      1: clients may attach over memif (default: off, as in the daemon)
 # e.g. TB_LCORES="(0-2)@(0-1)" TB_RX_QUEUES=2 TB_DEVICE=net_pcap0,... tb_config
 tb_config() {
 	local policy=${1:-pass} cores='"-l", "0-1"'
@@ -113,7 +114,8 @@ tb_config() {
   ],
   "kernel": { "policy": "$policy", "allow": ["tcp:22", "icmp", "icmpv6"] },
   "control": { "socket": "$TB_SOCK", "mode": "0660", "group": null },
-  "clients": { "max": 16, "ring_size": 1024, "max_rules": 4096 },
+  "clients": { "max": 16, "ring_size": 1024, "max_rules": 4096,
+               "memif": $([ "${TB_MEMIF:-0}" = 1 ] && echo true || echo false) },
   "mbufs": 16384
 }
 JSON

@@ -151,6 +151,21 @@ static int get_uint(struct cfg_ctx *c, json_t *obj, const char *path, const char
 	return 0;
 }
 
+/* Optional boolean obj[key] into *v (left as it is when absent). */
+static int get_bool(struct cfg_ctx *c, json_t *obj, const char *path, const char *key, bool *v)
+{
+	char p[CFG_PATH_LEN];
+	json_t *j;
+	int rc = get_member(c, obj, path, key, false, &j);
+
+	if (rc < 0 || j == NULL)
+		return rc;
+	if (!json_is_boolean(j))
+		return cfg_fail(c, key_path(p, path, key), "must be true or false");
+	*v = json_is_true(j);
+	return 0;
+}
+
 /* Optional (or required) string obj[key] into *s; *s is NULL when absent. */
 static int get_string(struct cfg_ctx *c, json_t *obj, const char *path, const char *key,
 		      bool required, const char **s)
@@ -611,8 +626,8 @@ static int parse_control(struct cfg_ctx *c, json_t *root, struct pmx_config *cfg
 /* "clients": limits per daemon and per client. rule_quota is checked against max_rules. */
 static int parse_clients(struct cfg_ctx *c, json_t *root, struct pmx_config *cfg)
 {
-	static const char *const keys[] = {"max",         "ring_size",   "max_rules", "rule_quota",
-					   "queue_quota", "low_ports", NULL};
+	static const char *const keys[] = {"max",         "ring_size", "max_rules", "rule_quota",
+					   "queue_quota", "low_ports", "memif",     NULL};
 	char path[CFG_PATH_LEN], p[CFG_PATH_LEN];
 	json_t *obj, *j;
 	json_int_t x;
@@ -641,6 +656,9 @@ static int parse_clients(struct cfg_ctx *c, json_t *root, struct pmx_config *cfg
 		return cfg_fail(c, key_path(p, path, "rule_quota"),
 				"must be an integer 1..%u (max_rules)", cfg->max_rules);
 	rc = get_uint(c, obj, path, "queue_quota", 1, 16, &cfg->client_queue_quota);
+	if (rc < 0)
+		return rc;
+	rc = get_bool(c, obj, path, "memif", &cfg->memif);
 	if (rc < 0)
 		return rc;
 	return parse_proto_ports(c, obj, path, "low_ports", true, cfg->low_ports,

@@ -52,6 +52,10 @@ static int cmd_hello(struct pmx_ctl *ctl, struct pmx_ctl_session *s, json_t *req
 				(unsigned)queues, ctl->cfg->client_queue_quota);
 	bool memif = channel != NULL && strcmp(channel, "memif") == 0;
 
+	if (memif && !ctl->cfg->memif)
+		return cmd_fail(e, "EPERM", "memif clients are off (clients.memif in the config; "
+				"see SECURITY.md for what a memif client can do to DPDK 22.11)");
+
 	if (queues == 0 || queues > PMX_MAX_QUEUES || (memif && queues != 1))
 		return cmd_fail(e, "EINVAL", "\"queues\" must be 1..%u (1 for memif)",
 				PMX_MAX_QUEUES);

@@ -27,7 +27,7 @@ start_testpmd() {
 
 pmx_hugepages 512
 tb_up
-tb_start_daemon
+TB_MEMIF=1 tb_start_daemon # memif clients are off by default
 tb_bg session /usr/bin/python3 "$PMX_ROOT/tests/tools/pmx_session.py" "$TB_SOCK" \
 	'{"cmd":"hello","name":"testpmd-memif","channel":"memif"}' \
 	'{"cmd":"listen","proto":"udp","port":7}'

@@ -50,7 +50,7 @@ sent() { sed -n 's/^mode=.* sent=\([0-9]*\).*/\1/p' "$TB_DIR/$1.log"; }
 
 pmx_hugepages 512
 tb_up
-tb_start_daemon
+TB_MEMIF=1 tb_start_daemon # memif clients are off by default
 in_peer ping -c 1 -W 2 198.18.0.1 > /dev/null # ARP settled
 
 tb_bg echo env PORTMUX_SOCKET="$TB_SOCK" "$PMX_BUILD/app/portmux-echo/portmux-echo" 7

@@ -239,6 +239,8 @@ static const struct bad_case bad_cases[] = {
 	{CLIENTS("'queue_quota':0"), "clients.queue_quota: must be an integer 1..16"},
 	{CLIENTS("'queue_quota':17"), "clients.queue_quota: must be an integer 1..16"},
 	{CLIENTS("'queue_quota':2.5"), "clients.queue_quota: must be an integer 1..16"},
+	{CLIENTS("'memif':1"), "clients.memif: must be true or false"},
+	{CLIENTS("'memif':'yes'"), "clients.memif: must be true or false"},
 	{CLIENTS("'low_ports':'tcp:80'"), "clients.low_ports: must be an array of strings"},
 	{LOW("80"), "clients.low_ports[0]: must be a string"},
 	{LOW("'tcp:80','tcp:2000'"), "clients.low_ports[1]: bad entry 'tcp:2000'"},
@@ -493,6 +495,7 @@ static void test_minimal_defaults(void)
 	CU_ASSERT_EQUAL(cfg.n_low_ports, 0);
 	CU_ASSERT_EQUAL(cfg.mbufs, 32768);
 	CU_ASSERT_STRING_EQUAL(cfg.mbuf_pool, "stack");
+	CU_ASSERT_FALSE(cfg.memif);
 	pmx_config_free(&cfg);
 
 	/* empty objects change nothing; argv0 NULL gives "portmuxd" */
@@ -522,7 +525,7 @@ static const char full_config[] =
 	" 'kernel':{'policy':'firewall','allow':['tcp:22','udp:1000-2000','icmp','icmpv6','47']},"
 	" 'control':{'socket':'/tmp/p.sock','mode':'0600','group':'portmux'},"
 	" 'clients':{'max':256,'ring_size':65536,'max_rules':1048576,'rule_quota':1048576,"
-	"  'queue_quota':16,'low_ports':['tcp:80','udp:67-68']},"
+	"  'queue_quota':16,'low_ports':['tcp:80','udp:67-68'],'memif':true},"
 	" 'mbufs':4194304,'mbuf_pool':'ring_mp_mc'}";
 
 static void test_full(void)
@@ -581,6 +584,7 @@ static void test_full(void)
 		  cfg.low_ports[1].port_hi == 68);
 	CU_ASSERT_EQUAL(cfg.mbufs, 4194304);
 	CU_ASSERT_STRING_EQUAL(cfg.mbuf_pool, "ring_mp_mc");
+	CU_ASSERT_TRUE(cfg.memif);
 	pmx_config_free(&cfg);
 }
 

@@ -6,7 +6,8 @@
  *  - malformed requests: not an object, no "cmd", "cmd" not a string, unknown command; the
  *    request's id comes back whatever its type;
  *  - ENOTCONN for client commands before hello, EPERM for operator commands of non-admins;
- *  - hello: every argument error (ENOTSUP, EDQUOT, ENODEV, EINVAL), EALREADY, ENOSPC;
+ *  - hello: every argument error (ENOTSUP, EDQUOT, ENODEV, EINVAL), memif while clients.memif
+ *    is off (EPERM), EALREADY, ENOSPC;
  *  - listen/connect/claim_ip/release: EINVAL per argument, EACCES (port < 1024) and the
  *    clients.low_ports allow-list, EEXIST, EADDRINUSE (other client, operator rule, the
  *    kernel), EADDRNOTAVAIL, EDQUOT (rule quota), ENOENT, EPERM (others' rules);
@@ -121,6 +122,7 @@ static void test_hello(void)
 	s[0] = fx_session(false, 1000);
 	EXPECT(s[0], "{\"cmd\": \"hello\", \"channel\": \"xdp\"}", "ENOTSUP");
 	EXPECT(s[0], "{\"cmd\": \"hello\", \"channel\": 1}", "EINVAL");
+	EXPECT(s[0], "{\"cmd\": \"hello\", \"channel\": \"memif\"}", "EPERM"); /* clients.memif */
 	EXPECT(s[0], "{\"cmd\": \"hello\", \"queues\": 5}", "EDQUOT");
 	EXPECT(s[0], "{\"cmd\": \"hello\", \"queues\": 0}", "EINVAL");
 	EXPECT(s[0], "{\"cmd\": \"hello\", \"queues\": -1}", "EINVAL");
