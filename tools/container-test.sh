@@ -42,12 +42,12 @@ if [ $CLEAN -eq 1 ]; then
 	tb_on_exit "podman rmi -f $IMG $IMG_BUILD $BASE; rm -rf $CACHE; podman image prune -f"
 fi
 
-say "packages: podman, debootstrap"
-for p in podman debootstrap jq socat iproute2; do
+say "packages: podman, runc, debootstrap"
+for p in podman runc debootstrap jq socat iproute2; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" && continue
 	apt-get update -q > /dev/null
 	DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends \
-		podman debootstrap jq socat iproute2 > /dev/null || die "apt-get install failed"
+		podman runc debootstrap jq socat iproute2 > /dev/null || die "apt-get install failed"
 	break
 done
 podman --version
@@ -111,7 +111,21 @@ fi
 echo "  built in $((SECONDS - start)) s; image $(podman image inspect --format '{{.Size}}' "$IMG" |
 	awk '{ printf "%.0f MB", $1 / 1e6 }')"
 
-say "the image's programs (podman image mount + chroot; podman run cannot start containers here)"
+# podman run: crun (podman's default runtime) refuses this kind of machine's cgroups (v1
+# hierarchies plus a cgroup2 mount holding the hugetlb controller: "hybrid mode"), runc takes
+# them; and the sandbox's hard rlimits (nofile 20000) are below podman's defaults (1048576), so
+# containers get limits below them. Where even that fails, the image's root filesystem is run
+# from `podman image mount` + chroot instead, emulating what `docker run` does.
+RUN=(podman --runtime "$(command -v runc)" run --rm --ulimit nofile=4096:4096
+	--ulimit "nproc=$(ulimit -Hu):$(ulimit -Hu)")
+CT_RUN=0
+if out=$("${RUN[@]}" "$IMG" --version 2>&1) && [ "${out##*$'\n'}" = "portmuxd ${out##* }" ]; then
+	CT_RUN=1
+	say "the image's programs (podman run, runtime runc)"
+else
+	echo "  podman run: ${out##*$'\n'}"
+	say "the image's programs (podman image mount + chroot: podman run cannot start containers)"
+fi
 M=$(podman image mount "$IMG") || die "podman image mount failed"
 mkdir -p "$W/run" "$W/huge"
 tb_on_exit "podman image unmount $IMG"
@@ -132,14 +146,39 @@ IMG_SH='
 	fi
 	exec env -i $(cat "$w/env") chroot "$m" setpriv $priv -- \
 		/usr/local/bin/portmux-entrypoint "$@"'
+# With podman run (CT_RUN=1), the same as a container of its own: `--network host` from inside
+# the appliance's namespace, the volumes above, and the `docker run` options of ARGS_NAME.
 img_run() {
 	local name=$1 priv=$2; shift 2
-	tb_bg "$name" unshare -m --propagation private sh -c "$IMG_SH" sh "$M" "$W" "$priv" "$@"
+	if [ $CT_RUN -eq 1 ]; then
+		local -n args=${priv}_RUN
+		tb_bg "$name" "${RUN[@]}" --name "pmxct-$name-$$" --network host \
+			-v "$W/huge:/dev/hugepages" -v "$W/run:/run/portmux" \
+			-v "$W/portmux.json:/etc/portmux/portmux.json:ro" "${args[@]}" "$IMG" "$@"
+		return
+	fi
+	local -n p=$priv
+	tb_bg "$name" unshare -m --propagation private sh -c "$IMG_SH" sh "$M" "$W" "$p" "$@"
 }
-# img_exec "SETPRIV-ARGS" CMD...: the same in the foreground, in the host's network namespace
+# img_exec ARGS_NAME CMD...: the same in the foreground, in the host's network namespace
 img_exec() {
 	local priv=$1; shift
-	unshare -m --propagation private sh -c "$IMG_SH" sh "$M" "$W" "$priv" "$@"
+	if [ $CT_RUN -eq 1 ]; then
+		local -n args=${priv}_RUN
+		"${RUN[@]}" "${args[@]}" "$IMG" "$@"
+		return
+	fi
+	local -n p=$priv
+	unshare -m --propagation private sh -c "$IMG_SH" sh "$M" "$W" "$p" "$@"
+}
+# the process a container runs (podman's client is what tb_bg started)
+img_pid() {
+	if [ $CT_RUN -eq 1 ]; then
+		podman inspect -f '{{.State.Pid}}' "pmxct-$1-$$"
+	else
+		local -n pid=TB_PID_$1
+		echo "$pid"
+	fi
 }
 # docker run --cap-drop ALL --cap-add NET_ADMIN,NET_RAW,IPC_LOCK,NET_BIND_SERVICE \
 #            --cap-add SETUID,SETGID,SETPCAP,CHOWN
@@ -150,13 +189,18 @@ DOCKER_DEFAULT=+chown,+dac_override,+fsetid,+fowner,+mknod,+net_raw,+setgid,+set
 DOCKER_DEFAULT=$DOCKER_DEFAULT,+setpcap,+net_bind_service,+sys_chroot,+kill,+audit_write
 CLIENT_PRIV="--reuid=$PMX_UID --regid=$PMX_UID --clear-groups --inh-caps=-all"
 CLIENT_PRIV="$CLIENT_PRIV --bounding-set=-all,$DOCKER_DEFAULT"
+# the same as podman run options
+DAEMON_PRIV_RUN=(--cap-drop ALL --cap-add NET_ADMIN --cap-add NET_RAW --cap-add IPC_LOCK
+	--cap-add NET_BIND_SERVICE --cap-add SETUID --cap-add SETGID --cap-add SETPCAP
+	--cap-add CHOWN --device /dev/net/tun)
+CLIENT_PRIV_RUN=(--user "$PMX_UID:$PMX_UID")
 
 podman image inspect --format '{{range .Config.Env}}{{println .}}{{end}}' "$IMG" | grep . > "$W/env"
 version=$(sed -n "s/^ *version *: *'\([^']*\)'.*/\1/p" "$PMX_ROOT/meson.build" | head -1)
 out=$(chroot "$M" /usr/sbin/portmuxd --version 2>&1)
 echo "  $ portmuxd --version: $out"
 assert_eq "portmuxd --version in the image" "portmuxd $version" "$out"
-out=$(img_exec "$DAEMON_PRIV" --version 2>&1)
+out=$(img_exec DAEMON_PRIV --version 2>&1)
 assert_eq "the entrypoint runs portmuxd with the options given" "portmuxd $version" "$out"
 out=$(chroot "$M" /usr/bin/portmux-echo -V 2>&1)
 assert_eq "portmux-echo -V in the image" "portmux-echo $version" "$out"
@@ -211,7 +255,7 @@ cat > "$W/portmux.json" <<JSON
 }
 JSON
 TB_SOCK=$W/run/portmux.sock   # the volume, seen from the host
-img_run daemon "$DAEMON_PRIV"
+img_run daemon DAEMON_PRIV
 DPID=$TB_PID_daemon
 tb_on_exit "kill -TERM $DPID; tb_wait_for 'portmuxd exit' 50 sh -c '! kill -0 $DPID'"
 if ! tb_wait_for "portmuxd ready" 200 grep -q '^ready' "$TB_DIR/daemon.log"; then
@@ -222,7 +266,8 @@ grep -v -e '^EAL: \(Detected\|Selected\|VFIO\|Multi\)' -e qdisc -e tap_nl -e 'rt
 	"$TB_DIR/daemon.log" | sed 's/^/  portmuxd | /'
 in_app ip addr add 198.18.0.1/24 dev pmx0
 in_app ip link set pmx0 up
-status=$(grep -E '^(Uid|CapEff|NoNewPrivs)' "/proc/$DPID/status" | tr -s '\t' ' ' | tr '\n' ' ')
+status=$(grep -E '^(Uid|CapEff|NoNewPrivs)' "/proc/$(img_pid daemon)/status" | tr -s '\t' ' ' |
+	tr '\n' ' ')
 echo "  portmuxd process: $status"
 assert_match "portmuxd runs as the unprivileged user" "Uid: $PMX_UID $PMX_UID" "$status"
 assert_match "with CAP_NET_ADMIN, CAP_NET_RAW, CAP_IPC_LOCK, CAP_NET_BIND_SERVICE only" \
@@ -234,14 +279,14 @@ assert_eq "DPDK's runtime directory is in the shared volume" yes \
 	"$([ -d "$W/run/dpdk/$TB_PREFIX" ] && echo yes)"
 
 tb_bg sshd socat TCP-LISTEN:22,fork,reuseaddr SYSTEM:'echo SSH-2.0-kernel'
-img_run echo "$CLIENT_PRIV" portmux-echo 7
+img_run echo CLIENT_PRIV portmux-echo 7
 tb_wait_for "portmux-echo listening" 100 grep -q listening "$TB_DIR/echo.log" ||
 	{ sed 's/^/  portmux-echo | /' "$TB_DIR/echo.log"; die "portmux-echo (image) did not attach"; }
 tb_wait_for "kernel :22 listening" 100 in_app sh -c "ss -ltn | grep -q ':22 '"
 grep listening "$TB_DIR/echo.log" | sed 's/^/  portmux-echo | /'
 assert_match "portmux-echo runs as the unprivileged user, no capabilities" \
 	"Uid: $PMX_UID $PMX_UID $PMX_UID $PMX_UID CapEff: 0000000000000000" \
-	"$(grep -E '^(Uid|CapEff)' "/proc/$TB_PID_echo/status" | tr -s '\t' ' ' | tr '\n' ' ')"
+	"$(grep -E '^(Uid|CapEff)' "/proc/$(img_pid echo)/status" | tr -s '\t' ' ' | tr '\n' ' ')"
 
 # generous timeouts: the machine is shared with other busy-polling DPDK processes
 tb_wait_for "the peer reaches 198.18.0.1 (ARP through the switch)" 20 \
@@ -268,7 +313,7 @@ echo "  stats: $(jq -c '.result.ports[0] | {rx, to_clients, to_kernel, tx_wire}'
 assert_eq "the switch counted 3 frames to the client" true \
 	"$(jq -r '.result.ports[0].to_clients >= 3' <<< "$stats")"
 if [ -f "$CTX/tools/portmux-ctl/meson.build" ]; then
-	img_run ctl "$CLIENT_PRIV" portmux-ctl show port stats all
+	img_run ctl CLIENT_PRIV portmux-ctl show port stats all
 	tb_wait_for "portmux-ctl exit" 50 sh -c "! kill -0 $TB_PID_ctl"
 	sed 's/^/  portmux-ctl | /' "$TB_DIR/ctl.log" | head -12
 	assert_match "portmux-ctl from the image talks to the daemon" "wan0" "$(cat "$TB_DIR/ctl.log")"
