@@ -117,7 +117,7 @@ echo "  built in $((SECONDS - start)) s; image $(podman image inspect --format '
 # containers get limits below them. Where even that fails, the image's root filesystem is run
 # from `podman image mount` + chroot instead, emulating what `docker run` does.
 RUN=(podman --runtime "$(command -v runc)" run --rm --ulimit nofile=4096:4096
-	--ulimit "nproc=$(ulimit -Hu):$(ulimit -Hu)")
+	--ulimit nproc=4096:4096)
 CT_RUN=0
 if out=$("${RUN[@]}" "$IMG" --version 2>&1) && [ "${out##*$'\n'}" = "portmuxd ${out##* }" ]; then
 	CT_RUN=1
