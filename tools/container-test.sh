@@ -146,15 +146,21 @@ IMG_SH='
 	fi
 	exec env -i $(cat "$w/env") chroot "$m" setpriv $priv -- \
 		/usr/local/bin/portmux-entrypoint "$@"'
-# With podman run (CT_RUN=1), the same as a container of its own: `--network host` from inside
-# the appliance's namespace, the volumes above, and the `docker run` options of ARGS_NAME.
+# With podman run (CT_RUN=1), the same as a container of its own in the appliance's network
+# namespace (as `--network host` on an appliance), the volumes above, and the `docker run`
+# options of ARGS_NAME.
 img_run() {
 	local name=$1 priv=$2; shift 2
 	if [ $CT_RUN -eq 1 ]; then
 		local -n args=${priv}_RUN
-		tb_bg "$name" "${RUN[@]}" --name "pmxct-$name-$$" --network host \
+		# podman itself runs in the host's namespaces (ip netns exec would hide the
+		# cgroup mounts runc needs); the container joins the appliance's network namespace
+		"${RUN[@]}" --name "pmxct-$name-$$" --network "ns:/run/netns/$TB_APP" \
 			-v "$W/huge:/dev/hugepages" -v "$W/run:/run/portmux" \
-			-v "$W/portmux.json:/etc/portmux/portmux.json:ro" "${args[@]}" "$IMG" "$@"
+			-v "$W/portmux.json:/etc/portmux/portmux.json:ro" "${args[@]}" "$IMG" "$@" \
+			> "$TB_DIR/$name.log" 2>&1 < /dev/null &
+		eval "TB_PID_$name=$!"
+		tb_on_exit "kill -KILL $!; wait $!; podman rm -f pmxct-$name-$$ > /dev/null 2>&1"
 		return
 	fi
 	local -n p=$priv
