@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
 # container-test.sh - builds the Dockerfile without a Docker engine and runs what the image
 # holds: podman + a debian:bookworm base made locally by debootstrap, `podman build --isolation
-# chroot`, then (podman run cannot start containers on this kind of machine) the image's root
-# filesystem via `podman image mount` + chroot: --version of the programs, the runtime stage's
-# contents, and the demo scenario (kernel and portmux-echo sharing one IP) with portmuxd and
-# the client both running from the image as the unprivileged user, as `docker run` would.
+# chroot`, then `podman run` (runtime runc; where even that cannot start containers, the image's
+# root filesystem via `podman image mount` + chroot): --version of the programs, the runtime
+# stage's contents, and the demo scenario (kernel and portmux-echo sharing one IP) with portmuxd
+# and the client each in a container of the image, as the unprivileged user.
 #
 # Usage: tools/container-test.sh [--committed | --context DIR] [--no-demo] [--clean]
 #   --committed  build from `git archive HEAD` instead of the working tree
