@@ -97,6 +97,9 @@ fi
 assert_eq "rounds completed" "$ROUNDS" "$rounds"
 assert_eq "the daemon survived" 0 "$(kill -0 "$TB_DAEMON_PID" 2> /dev/null; echo $?)"
 line=$(grep '^port 7:' "$TB_DIR/stream.log")
+echo "stream: $line"
+echo "peer's UDP receive errors (a loss there is the peer's, not the switch's):" \
+	"$(in_peer nstat -az UdpRcvbufErrors UdpInErrors | awk 'NR > 1 {printf "%s %s ", $1, $2}')"
 assert_match "stable client's flow: no datagram lost" "missing 0 " "$line"
 sent7=$(awk '{print $4}' <<< "$line")
 assert_eq "stable flow carried traffic the whole time (>= 2 s worth)" 1 $((sent7 >= 2 * RATE))

@@ -16,7 +16,12 @@ family = socket.AF_INET6 if ":" in addr else socket.AF_INET
 socks = {}
 for p in ports:
     s = socket.socket(family, socket.SOCK_DGRAM)  # unconnected: ICMP errors are ignored
-    s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 1 << 20)
+    # a receive buffer that outlasts this process being descheduled for a while (root may
+    # exceed net.core.rmem_max): echoes lost in our own socket would look like the switch's
+    try:
+        s.setsockopt(socket.SOL_SOCKET, 33, 16 << 20)  # SO_RCVBUFFORCE
+    except OSError:
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 1 << 20)
     s.setblocking(False)
     socks[p] = s
 sent = {p: 0 for p in ports}
