@@ -7,9 +7,11 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <linux/magic.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/statfs.h>
 #include <sys/un.h>
 
 #include <rte_cycles.h>
@@ -140,9 +142,8 @@ static void log_refusal(struct pmx_memif_server *srv, const struct conn *c, cons
 		srv->log_skipped++;
 		return;
 	}
-	PMX_LOG(WARNING, ctl, "memif: client%s%u refused: %s (%u more refusals not logged)",
-		c->state == CONN_HELLO ? " before INIT, slot " : " ",
-		c->state == CONN_HELLO ? 0u : (unsigned)c->id, why, srv->log_skipped);
+	PMX_LOG(WARNING, ctl, "memif: connection (slot %d) refused: %s (%u refusals not logged)",
+		c->state == CONN_HELLO ? -1 : (int)c->id, why, srv->log_skipped);
 	srv->log_at = now;
 	srv->log_skipped = 0;
 }
@@ -208,6 +209,7 @@ static const char *on_init(struct pmx_memif_server *srv, struct conn *c, const s
 
 static const char *on_add_region(struct conn *c, const struct mif_add_region *ar, int fd)
 {
+	struct statfs fs;
 	struct stat st;
 	int seals;
 	void *addr;
@@ -218,6 +220,8 @@ static const char *on_add_region(struct conn *c, const struct mif_add_region *ar
 		return "too many regions (or out of order)";
 	if (ar->size == 0 || ar->size > MAX_REGION_SIZE)
 		return "region size out of range";
+	if (fstatfs(fd, &fs) != 0 || fs.f_type != TMPFS_MAGIC)
+		return "region not a memfd (shmem)"; /* hugetlbfs faults can SIGBUS */
 	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || (uint64_t)st.st_size < ar->size)
 		return "region file smaller than declared";
 	seals = fcntl(fd, F_GET_SEALS);
@@ -435,6 +439,19 @@ unsigned pmx_memif_server_poll(struct pmx_memif_server *srv)
 	return done;
 }
 
+/* The memif socket lets in whom the control socket lets in (its mode and group): others
+ * could not get a secret anyway, and must not hold handshake slots either. */
+static int same_access(const char *path, const char *like)
+{
+	struct stat st;
+
+	if (stat(like, &st) != 0)
+		return 0; /* no control socket (unit tests): the default mode */
+	if (chmod(path, st.st_mode & 0777) != 0 || chown(path, (uid_t)-1, st.st_gid) != 0)
+		return -1;
+	return 0;
+}
+
 struct pmx_memif_server *pmx_memif_server_create(struct pmx_switch *sw, const char *path)
 {
 	struct sockaddr_un sa = {.sun_family = AF_UNIX};
@@ -456,7 +473,7 @@ struct pmx_memif_server *pmx_memif_server_create(struct pmx_switch *sw, const ch
 		goto err_free;
 	unlink(path);
 	if (bind(srv->lsock, (struct sockaddr *)&sa, sizeof(sa)) != 0 ||
-	    listen(srv->lsock, 16) != 0)
+	    listen(srv->lsock, 16) != 0 || same_access(path, sw->cfg->socket_path) != 0)
 		goto err_close;
 	return srv;
 
