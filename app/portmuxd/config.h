@@ -72,8 +72,8 @@ struct pmx_config {
 	uint32_t client_rule_quota;  /**< rules per client, 1..max_rules, default 1024 (or
 				      *  max_rules when that is smaller) */
 	uint32_t client_queue_quota; /**< queue pairs per client, default 4 */
-	bool memif;             /**< clients may attach over memif (default false: DPDK 22.11's
-				  *  memif PMD trusts the client's descriptors, docs/SECURITY.md) */
+	bool memif;             /**< clients may attach over memif (default false; portmux is the
+				  *  memif server, lib/control/memif_server.c, docs/SECURITY.md) */
 	unsigned n_low_ports;   /**< ports < 1024 non-root clients may own ("tcp:80",
 				  *  "udp:67-68": a port is required, ranges within 1..1023) */
 	struct pmx_proto_port low_ports[PMX_MAX_ALLOW];

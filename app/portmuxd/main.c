@@ -22,6 +22,7 @@
 #include "client_registry.h"
 #include "config.h"
 #include "ctl.h"
+#include "memif_server.h"
 #include "pmx_log.h"
 #include "port_setup.h"
 #include "prompt.h"
@@ -298,6 +299,8 @@ int main(int argc, char **argv)
 		pmx_ctl_lock(&d.ctl); /* telemetry reads rules from its own thread */
 		/* first frames of new client connections, from the RX lcores */
 		pmx_learn_poll(&d.ctl);
+		/* memif clients: connections, handshakes, disconnects (their frames: RX lcores) */
+		pmx_memif_server_poll(d.sw.memif);
 		/* the dataplane's view of the appliance's own addresses */
 		pmx_local_addrs_refresh(&d.ctl);
 		/* once a second: forget learned connections gone idle */

@@ -3,15 +3,12 @@
 #include <stdio.h>
 #include <string.h>
 
-#include <unistd.h>
-
-#include <rte_dev.h>
-#include <rte_ethdev.h>
 #include <rte_lcore.h>
 #include <rte_mempool.h>
 
 #include "client_registry.h"
 #include "flow_offload.h"
+#include "memif_server.h"
 
 unsigned pmx_registry_client_lcore(const struct pmx_switch *sw, uint16_t id)
 {
@@ -43,22 +40,8 @@ static unsigned drain_ring(struct rte_ring *ring)
 	return total;
 }
 
-/* Close an ethdev and remove the device behind it. */
-static void memif_remove(uint16_t port_id)
-{
-	struct rte_eth_dev_info info;
-	struct rte_device *dev = NULL;
-
-	if (rte_eth_dev_info_get(port_id, &info) == 0)
-		dev = info.device;
-	rte_eth_dev_stop(port_id);
-	rte_eth_dev_close(port_id);
-	if (dev != NULL)
-		rte_dev_remove(dev);
-}
-
 /* Where memif clients connect: one socket beside the control socket (so it shares its
- * permissions), every client a device of its own on it, told apart by interface id. */
+ * permissions), every client told apart by its interface id (= slot id). */
 static int memif_socket_path(const struct pmx_switch *sw, char *path, size_t len)
 {
 	const char *slash = strrchr(sw->cfg->socket_path, '/');
@@ -71,73 +54,21 @@ static int memif_socket_path(const struct pmx_switch *sw, char *path, size_t len
 	return 0;
 }
 
-static int random_secret(char *out, size_t len)
+/* Slot id may connect as a memif client: the first one opens the memif socket (served by
+ * memif_server.c from the management loop); each gets a secret of its own. */
+static int memif_allow(struct pmx_switch *sw, uint16_t id, struct pmx_attach_info *info)
 {
-	uint8_t rnd[12];
-	FILE *f = fopen("/dev/urandom", "r");
-	size_t got = f ? fread(rnd, 1, sizeof(rnd), f) : 0;
+	int ret = memif_socket_path(sw, info->memif_socket, sizeof(info->memif_socket));
 
-	if (f != NULL)
-		fclose(f);
-	if (got != sizeof(rnd) || len < 2 * sizeof(rnd) + 1)
-		return -EIO;
-	for (unsigned i = 0; i < sizeof(rnd); i++)
-		snprintf(out + 2 * i, 3, "%02x", rnd[i]);
-	return 0;
-}
-
-/* The first memif client creates the socket and its anchor device (never connected). */
-static int memif_listen(struct pmx_switch *sw, const char *sock)
-{
-	char devargs[320], secret[25];
-
-	if (sw->memif_listening)
-		return 0;
-	if (random_secret(secret, sizeof(secret)) != 0)
-		return -EIO;
-	snprintf(devargs, sizeof(devargs),
-		 "net_memif_anchor,role=server,id=%u,socket=%s,socket-abstract=no,secret=%s",
-		 PMX_MAX_CLIENTS, sock, secret);
-	unlink(sock);
-	if (rte_dev_probe(devargs) != 0 ||
-	    rte_eth_dev_get_port_by_name("net_memif_anchor", &sw->memif_anchor) != 0)
-		return -ENODEV;
-	sw->memif_listening = 1;
-	return 0;
-}
-
-/* The memif device of slot id (interface id = slot id): the switch is its server; 1 RX and
- * 1 TX queue, both used by the slot's TX lcore only (other lcores reach the client through
- * the slot's rx_ring). */
-static int memif_create(struct pmx_switch *sw, uint16_t id, struct pmx_attach_info *info)
-{
-	struct rte_eth_conf conf = {0};
-	char devargs[320], name[RTE_ETH_NAME_MAX_LEN];
-	uint16_t port_id;
-	int ret;
-
-	ret = memif_socket_path(sw, info->memif_socket, sizeof(info->memif_socket));
-	if (ret == 0)
-		ret = random_secret(info->memif_secret, sizeof(info->memif_secret));
-	if (ret == 0)
-		ret = memif_listen(sw, info->memif_socket);
 	if (ret != 0)
 		return ret;
-	snprintf(name, sizeof(name), "net_memif_c%u", id);
-	snprintf(devargs, sizeof(devargs),
-		 "%s,role=server,id=%u,socket=%s,socket-abstract=no,secret=%s", name, id,
-		 info->memif_socket, info->memif_secret);
-	if (rte_dev_probe(devargs) != 0 || rte_eth_dev_get_port_by_name(name, &port_id) != 0)
-		return -ENODEV;
-	if (rte_eth_dev_configure(port_id, 1, 1, &conf) != 0 ||
-	    rte_eth_rx_queue_setup(port_id, 0, 1024, rte_socket_id(), NULL, sw->pool) != 0 ||
-	    rte_eth_tx_queue_setup(port_id, 0, 1024, rte_socket_id(), NULL) != 0 ||
-	    rte_eth_dev_start(port_id) != 0) {
-		memif_remove(port_id);
-		return -ENODEV;
+	if (sw->memif == NULL) {
+		sw->memif = pmx_memif_server_create(sw, info->memif_socket);
+		if (sw->memif == NULL)
+			return -ENODEV;
 	}
-	sw->clients[id].memif = port_id;
-	return 0;
+	return pmx_memif_server_allow(sw->memif, id, info->memif_secret,
+				      sizeof(info->memif_secret));
 }
 
 int pmx_registry_attach(struct pmx_switch *sw, uint16_t port, enum pmx_channel channel,
@@ -176,7 +107,7 @@ int pmx_registry_attach(struct pmx_switch *sw, uint16_t port, enum pmx_channel c
 	info->n_queues = n_queues;
 	info->memif_socket[0] = info->memif_secret[0] = '\0';
 	if (channel == PMX_CHANNEL_MEMIF) {
-		int ret = memif_create(sw, id, info);
+		int ret = memif_allow(sw, id, info);
 
 		if (ret != 0)
 			return ret;
@@ -224,7 +155,7 @@ unsigned pmx_registry_detach(struct pmx_switch *sw, uint16_t id)
 	pmx_flow_table_del_owner(sw->ft, id);
 	pmx_flow_table_synchronize(sw->ft);
 	if (slot->channel == PMX_CHANNEL_MEMIF)
-		memif_remove(slot->memif); /* the anchor keeps the socket listening */
+		pmx_memif_server_forget(sw->memif, id); /* unmapped once no lcore reads it */
 
 	unsigned freed = 0;
 
@@ -237,13 +168,8 @@ unsigned pmx_registry_detach(struct pmx_switch *sw, uint16_t id)
 
 void pmx_registry_free_all(struct pmx_switch *sw)
 {
-	char sock[108];
-
 	if (sw->clients == NULL)
 		return;
-	/* the anchor device stays until the process ends (see memif_anchor); its file goes */
-	if (sw->memif_listening && memif_socket_path(sw, sock, sizeof(sock)) == 0)
-		unlink(sock);
 	for (uint16_t id = 0; id < sw->clients_max; id++) {
 		pmx_registry_detach(sw, id);
 		for (unsigned q = 0; q < PMX_MAX_QUEUES; q++) {
@@ -252,6 +178,8 @@ void pmx_registry_free_all(struct pmx_switch *sw)
 			sw->clients[id].rx_ring[q] = sw->clients[id].tx_ring[q] = NULL;
 		}
 	}
+	pmx_memif_server_destroy(sw->memif); /* and its socket file */
+	sw->memif = NULL;
 }
 
 void pmx_registry_client_counters(const struct pmx_switch *sw, uint16_t id,

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /**
  * @file
- * client_registry.h - attach and detach ring clients (management lcore only).
+ * client_registry.h - attach and detach clients (management lcore only).
  *
  * Attach gives a client a slot, its slot's RX and TX rings and an lcore id of its own for
  * its DPDK secondary process. Detach removes its rules, marks the slot's generation dead in
@@ -31,10 +31,12 @@ struct pmx_attach_info {
 /**
  * Attach a client to NIC port `port` over `channel` with n_queues queue pairs (1 for memif).
  * Management lcore only.
- * For PMX_CHANNEL_MEMIF the switch becomes the memif server of a new memif device (socket
- * beside the control socket, a random secret): the client shares no switch memory.
+ * For PMX_CHANNEL_MEMIF the switch is the client's memif server (memif_server.c: the socket
+ * beside the control socket, interface id = slot id, a random secret): the client shares no
+ * switch memory.
  * @return 0 (info filled), -ENOSPC when all slots are taken, -EINVAL for a bad port,
- *         -ENOMEM when rings cannot be created, -ENODEV when the memif device cannot start.
+ *         -ENOMEM when rings cannot be created, -ENODEV when the memif socket cannot be
+ *         opened, -EIO when no secret can be made.
  */
 int pmx_registry_attach(struct pmx_switch *sw, uint16_t port, enum pmx_channel channel,
 			unsigned n_queues, struct pmx_attach_info *info);

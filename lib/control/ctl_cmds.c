@@ -53,8 +53,7 @@ static int cmd_hello(struct pmx_ctl *ctl, struct pmx_ctl_session *s, json_t *req
 	bool memif = channel != NULL && strcmp(channel, "memif") == 0;
 
 	if (memif && !ctl->cfg->memif)
-		return cmd_fail(e, "EPERM", "memif clients are off (clients.memif in the config; "
-				"see SECURITY.md for what a memif client can do to DPDK 22.11)");
+		return cmd_fail(e, "EPERM", "memif clients are off (clients.memif in the config)");
 
 	if (queues == 0 || queues > PMX_MAX_QUEUES || (memif && queues != 1))
 		return cmd_fail(e, "EINVAL", "\"queues\" must be 1..%u (1 for memif)",
@@ -65,7 +64,7 @@ static int cmd_hello(struct pmx_ctl *ctl, struct pmx_ctl_session *s, json_t *req
 		return cmd_fail(e, "ENOSPC", "all %u client slots are taken (clients.max)",
 				ctl->sw->clients_max);
 	if (ret == -ENODEV)
-		return cmd_fail(e, "ENODEV", "cannot start the client's memif device");
+		return cmd_fail(e, "ENODEV", "cannot open the memif socket");
 	if (ret != 0)
 		return cmd_fail(e, "ENOMEM", "cannot create the client's rings");
 	s->client_id = info.client_id;

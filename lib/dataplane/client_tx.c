@@ -1,7 +1,9 @@
-/* client_tx.c - the transmit path of clients (client TX rings -> wire), with anti-spoofing */
+/* client_tx.c - the transmit path of clients (client TX rings and memif rings -> wire), with
+ * anti-spoofing */
 #include <rte_arp.h>
 #include <rte_ethdev.h>
 
+#include "memif_ring.h"
 #include "pmx_packet.h"
 #include "pmx_switch.h"
 
@@ -106,22 +108,37 @@ static unsigned check_burst(struct pmx_worker *w, uint16_t c, struct rte_mbuf **
 	return kept;
 }
 
-/* A memif client's frames wait in its slot's rx_ring (every RX lcore may produce) until its
- * TX lcore copies them into the memif device, here. */
-static unsigned memif_tx(struct pmx_worker *w, uint16_t c, const struct pmx_client_slot *slot)
+/* Count what the memif copy dropped (no mbufs to free: nothing was made of them). */
+static void memif_count(struct pmx_worker *w, uint16_t c, const struct pmx_memif_counts *k)
 {
+	w->drops[PMX_DROP_MALFORMED] += k->malformed;
+	w->drops[PMX_DROP_OVERSIZE] += k->oversize;
+	w->drops[PMX_DROP_NOMEM] += k->nomem;
+	w->drops[PMX_DROP_RING_FULL] += k->no_room;
+	w->client[c].ring_full += k->no_room;
+}
+
+/* A memif client's frames wait in its slot's rx_ring (every RX lcore may produce) until its
+ * TX lcore copies them into the buffers the client posted, here; then what the client posted
+ * is copied out. Without a connected channel its frames are dropped (ring_full). */
+static unsigned memif_poll(struct pmx_worker *w, uint16_t c, const struct pmx_client_slot *slot,
+			   struct rte_mbuf **out, unsigned *n_out)
+{
+	struct pmx_memif_chan *ch = __atomic_load_n(&slot->memif_chan, __ATOMIC_ACQUIRE);
+	struct pmx_memif_counts k = {0};
 	struct rte_mbuf *pkts[PMX_BURST];
-	unsigned n, sent;
+	unsigned n;
 
 	n = rte_ring_sc_dequeue_burst(slot->rx_ring[0], (void **)pkts, PMX_BURST, NULL);
-	if (n == 0)
-		return 0;
-	sent = rte_eth_tx_burst(slot->memif, 0, pkts, n);
-	if (sent < n) {
-		w->client[c].ring_full += n - sent;
-		pmx_drop(w, PMX_DROP_RING_FULL, pkts + sent, n - sent);
-	}
-	return n;
+	if (ch != NULL && n > 0)
+		pmx_memif_ring_tx(ch, pkts, n, &k);
+	if (ch == NULL)
+		k.no_room = n;
+	if (n > 0)
+		rte_pktmbuf_free_bulk(pkts, n); /* copied (sent) or counted in k */
+	*n_out = ch != NULL ? pmx_memif_ring_rx(ch, w->sw->pool, out, PMX_BURST, &k) : 0;
+	memif_count(w, c, &k);
+	return n + *n_out + (unsigned)(k.malformed + k.oversize); /* work done */
 }
 
 unsigned pmx_learn_return_poll(struct pmx_worker *w)
@@ -163,15 +180,16 @@ unsigned pmx_client_tx_poll(struct pmx_worker *w)
 			bits &= bits - 1;
 			for (unsigned q = 0; q < slot->n_queues; q++) {
 				if (slot->channel == PMX_CHANNEL_MEMIF) {
-					total += memif_tx(w, c, slot);
-					n = rte_eth_rx_burst(slot->memif, 0, pkts, PMX_BURST);
+					total += memif_poll(w, c, slot, pkts, &n);
+					if (n == 0)
+						continue;
 				} else {
 					n = rte_ring_dequeue_burst(slot->tx_ring[q], (void **)pkts,
 								   PMX_BURST, NULL);
+					if (n == 0)
+						continue;
+					total += n;
 				}
-				if (n == 0)
-					continue;
-				total += n;
 				kept = check_burst(w, c, pkts, n);
 				w->client[c].tx += kept;
 				w->port[slot->port].from_clients += kept;

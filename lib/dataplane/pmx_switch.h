@@ -26,6 +26,9 @@
 #include "lcore_table.h"
 #include "pmx_shm.h"
 
+struct pmx_memif_chan;   /* memif_ring.h */
+struct pmx_memif_server; /* memif_server.h */
+
 #define PMX_BURST 32
 #define PMX_BITMAP_WORDS (PMX_MAX_CLIENTS / 64)
 #define PMX_PORT_NONE UINT16_MAX
@@ -83,7 +86,7 @@ enum pmx_slot_state { PMX_SLOT_FREE = 0, PMX_SLOT_ACTIVE, PMX_SLOT_CLOSING };
 /** How a client exchanges frames with the switch. */
 enum pmx_channel {
 	PMX_CHANNEL_RING = 0, /**< trusted: rte_rings in shared hugepage memory (zero copy) */
-	PMX_CHANNEL_MEMIF,    /**< isolated: a memif device, frames copied, no shared memory */
+	PMX_CHANNEL_MEMIF,    /**< isolated: memif rings in the client's memory, frames copied */
 };
 
 /** One NIC port and its exception port. Written at start-up, then read-only. */
@@ -106,7 +109,9 @@ struct pmx_client_slot {
 	uint16_t tx_worker;          /**< the one RX lcore that drains the TX rings */
 	uint32_t generation;         /**< bumps on every attach of this slot */
 	uint8_t channel;             /**< enum pmx_channel */
-	uint16_t memif;              /**< memif: the ethdev of the client's memif device */
+	struct pmx_memif_chan *memif_chan; /**< memif: the connected channel (memif_server.c
+					     publishes it with release, the TX lcore loads it with
+					     acquire), NULL while none */
 	uint8_t n_queues;            /**< queue pairs in use (rings beyond stay allocated) */
 	struct rte_ring *rx_ring[PMX_MAX_QUEUES]; /**< switch -> client (memif: -> its TX) */
 	struct rte_ring *tx_ring[PMX_MAX_QUEUES]; /**< client -> switch (unused for memif) */
@@ -198,11 +203,8 @@ struct pmx_switch {
 	struct pmx_shm *shm;             /**< the memzone clients check at attach */
 	struct pmx_offload *offload;     /**< rte_flow rules of offloaded rules (flow_offload.c) */
 	uint32_t kernel_policy;          /**< enum pmx_kernel_policy; atomic store/load */
-	uint8_t memif_listening;         /**< the memif socket and its anchor device exist */
-	uint16_t memif_anchor;           /**< a memif device nobody connects to, kept for the
-					      daemon's life so the shared socket's listener is
-					      never freed (DPDK 22.11 frees it under the interrupt
-					      thread when its last device goes) */
+	struct pmx_memif_server *memif;  /**< the memif socket (memif_server.c), once a memif
+					      client attached; NULL before */
 	/** Own addresses per port, double-buffered: the management lcore fills the copy not in
 	 * use, flips local_active (release), then waits for the RX lcores (RCU) before it may
 	 * write the other copy again. */

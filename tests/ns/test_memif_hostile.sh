@@ -2,20 +2,18 @@
 # test_memif_hostile.sh - a hostile memif client (tests/tools/memif_hostile.c: our own memif
 # client, no DPDK) against portmuxd, next to a well-behaved ring client (portmux-echo, UDP :7).
 # For each mode the client runs (well-formed frames, zero-length descriptors, descriptors
-# longer than their buffer, 80 KiB chained frames, a chained-descriptor loop, a flood), the
-# daemon stays up and answers stats, the ring client answers the peer during and after, the
-# mempool's in-use count returns to its baseline and the bad frames are counted under their
-# reason. Then a ring client that stops reading loses only its own frames (ring_full, its own
-# counter) while the other keeps answering.
+# longer than their buffer, 80 KiB chained frames, chained-descriptor loops, a flood,
+# descriptors outside its region in either direction, leaving while the switch reads its
+# ring), the daemon stays up and answers stats, the ring client answers the peer during and
+# after, the mempool's in-use count returns to its baseline and the bad frames are counted
+# under their reason, nothing read outside the region reaching the peer. Handshakes that break
+# the protocol (wrong id or secret, a second connection, an unsealed or undersized region, a
+# ring outside its region or too large, a missing ring, another version) are refused with
+# DISCONNECT. Then a ring client that stops reading loses only its own frames (ring_full, its
+# own counter) while the other keeps answering.
 #
-# Descriptors that point outside the client's region (in either direction), a chain that
-# covers the whole ring, a client leaving while the switch reads its ring, and a region that
-# shrinks are NOT contained: DPDK 22.11's memif PMD uses them unchecked, and portmuxd dies,
-# reads or writes outside the region, or leaks its whole mempool (see docs/SECURITY.md,
-# "memif client"). They are not run by default; MEMIF_HOSTILE_UNSAFE=MODE[:VARIANT] runs one
-# of them last with the same assertions, and (but for bad-s2c and shrink) that every posting
-# is counted malformed with nothing of it at the peer (bad-region, bad-offset:0|1|2|3,
-# big-len:1, chain-loop:1|2, shrink, bad-s2c): today they fail.
+# portmuxd serves memif itself (lib/control/memif_server.c, lib/dataplane/memif_ring.c); with
+# DPDK 22.11's net_memif PMD the modes of g) and h) crashed it or leaked (docs/SECURITY.md).
 set -u
 source "$(dirname "$0")/../../tools/lib.sh"
 source "$(dirname "$0")/assert.sh"
@@ -173,14 +171,16 @@ n=$(sent huge)
 assert_eq "oversize: $n chained 80 KiB frames counted oversize" "$n" $(($(drop oversize) - o0))
 assert_eq "none of them reached the peer" "0 0" "$(($(sunk big-len) - s0)) $(($(sunk oversize) - s1))"
 
-# d) a chained-descriptor loop: 4 posted slots all flagged "next". DPDK's PMD follows the
-#    flag past the posted slots and reads up to 65535 stale slots as frames per loop; each is
-#    checked like any frame of the client (counted, or sent if it is one of its own)
-before=$(stats | jq '[.result.drops[]] | add') t0=$(client_field hostile tx)
+# d) a chained-descriptor loop: 4 posted slots all flagged "next", the chain running past what
+#    the client posted: malformed, its slots consumed (postings read in one poll make one
+#    frame, so 1 to n frames for n postings); nothing of it sent
+m0=$(drop malformed) t0=$(client_field hostile tx) k0=$(wc -c < "$TB_DIR/sink.log")
 hostile loop chain-loop --variant 0 --count 5 --seconds 5
 contained loop
-assert_eq "chain-loop: what the PMD made of the loop is counted (dropped or sent)" 1 \
-	$(($(stats | jq '[.result.drops[]] | add') - before + $(client_field hostile tx) - t0 >= 20))
+n=$(sent loop) d=$(($(drop malformed) - m0))
+assert_eq "chain-loop: its $n postings counted malformed ($d frames)" 1 $((d >= 1 && d <= n))
+assert_eq "chain-loop: nothing of it sent, nothing at the peer" "0 0" \
+	"$(($(client_field hostile tx) - t0)) $(($(wc -c < "$TB_DIR/sink.log") - k0))"
 
 # e) a flood, as fast as the client can for at most 2 s: every frame accounted as sent
 t0=$(client_field hostile tx)
@@ -215,24 +215,65 @@ tb_wait_for "stopped client detached" 50 sh -c "[ \$(printf '%s\n' '{\"cmd\":\"c
 tb_wait_for "mempool back to its baseline" 50 sh -c "[ \$(printf '%s\n' '{\"cmd\":\"stats\"}' | socat -t 5 - UNIX-CONNECT:$TB_SOCK | jq '.result.mempool.in_use') -eq $baseline ]"
 assert_eq "mempool back to its baseline after the stopped client" "$baseline" "$(in_use)"
 
-# g) opt-in: one of the modes DPDK 22.11 does not contain (expected to fail today)
-if [ -n "${MEMIF_HOSTILE_UNSAFE:-}" ]; then
-	umode=${MEMIF_HOSTILE_UNSAFE%%:*} uvar=${MEMIF_HOSTILE_UNSAFE#*:}
-	[ "$uvar" = "$MEMIF_HOSTILE_UNSAFE" ] && uvar=0
-	m0=$(drop malformed) k0=$(wc -c < "$TB_DIR/sink.log")
-	hostile unsafe "$umode" --variant "$uvar" --count 200 --seconds 5
-	[ "$umode" = bad-s2c ] && for i in 1 2 3; do printf x | in_peer socat -u - UDP:198.18.0.1:9; done
-	contained unsafe
-	if [ "$umode" != bad-s2c ] && [ "$umode" != shrink ]; then
-		# what containment would look like: nothing read outside the region, every such
-		# descriptor (or chain past the posted slots) counted malformed
-		assert_eq "unsafe: every posting counted malformed" "$(sent unsafe)" $(($(drop malformed) - m0))
-		assert_eq "unsafe: no byte of it reached the peer" 0 $(($(wc -c < "$TB_DIR/sink.log") - k0))
+# g) descriptors outside the client's region (an index of a region never added, offsets
+#    straddling or past its end or 4 GiB away, a valid header chained to bytes past its end,
+#    a length of 0xffffffff), a chain over every slot of the ring, a client that leaves while
+#    the switch reads its ring: each posting counted malformed, nothing read outside the
+#    region at the peer, nothing sent
+i=0
+for spec in bad-region bad-offset bad-offset:3 big-len:1 chain-loop:1 chain-loop:2; do
+	umode=${spec%%:*} args=(--count 200 --seconds 5)
+	[ "$umode" != "$spec" ] && args+=(--variant "${spec#*:}")
+	i=$((i + 1))
+	m0=$(drop malformed) k0=$(wc -c < "$TB_DIR/sink.log") t0=$(client_field hostile tx)
+	hostile "out$i" "$umode" "${args[@]}"
+	contained "out$i"
+	n=$(sent "out$i") d=$(($(drop malformed) - m0))
+	if [ "$umode" = chain-loop ]; then
+		assert_eq "$spec: its $n postings counted malformed ($d frames)" 1 $((d >= 1 && d <= n))
+	else
+		assert_eq "$spec: every posting counted malformed" "$n" "$d"
 	fi
-else
-	echo "# not run (DPDK 22.11 memif PMD: portmuxd dies, reads or writes outside the region," \
-		"or leaks): bad-region, bad-offset:0-3, big-len:1, chain-loop:1|2, shrink, bad-s2c;" \
-		"set MEMIF_HOSTILE_UNSAFE=MODE[:VARIANT]"
-fi
+	assert_eq "$spec: nothing of it sent, no byte of it at the peer" "0 0" \
+		"$(($(client_field hostile tx) - t0)) $(($(wc -c < "$TB_DIR/sink.log") - k0))"
+done
+
+# server-to-client buffers 4 GiB from the region: the frames for the client (3 datagrams, and
+# what the switch mirrors to it) are dropped malformed, nothing is written there
+m0=$(drop malformed)
+hostile bads2c bad-s2c "${PACED[@]}"
+for i in 1 2 3; do printf x | in_peer socat -u - UDP:198.18.0.1:9; done
+contained bads2c
+assert_eq "bad-s2c: the frames for it counted malformed (3 datagrams at least)" 1 \
+	$(($(drop malformed) - m0 >= 3))
+
+# h) handshakes that break the protocol: refused with DISCONNECT and the reason (exit 2)
+# refused NAME REASON ARGS...: a memif-hostile run that the server must refuse
+refused() {
+	local name=$1 why=$2 rc
+	shift 2
+	timeout 20 "$PMX_BUILD/tests/memif-hostile" --socket "$msock" --mode good --count 1 \
+		--src-mac "$mac" --dst-mac "$pmac" "$@" > "$TB_DIR/$name.log" 2>&1
+	rc=$?
+	assert_eq "$name: refused ($why)" "2 1" \
+		"$rc $(grep -c "server disconnected: .*$why" "$TB_DIR/$name.log")"
+}
+ring_id=$(pmx_req '{"cmd":"clients"}' | jq '.result.clients[] | select(.name == "portmux-echo") | .client_id')
+refused wrong-secret "incorrect secret" --id "$mid" --secret 0123456789abcdef0123456
+refused unknown-id "unknown interface id" --id 4000 --secret "$msecret"
+refused ring-client-id "unknown interface id" --id "$ring_id" --secret "$msecret"
+refused version "incompatible memif version" --id "$mid" --secret "$msecret" --break version
+refused unsealed "not sealed against shrinking" --id "$mid" --secret "$msecret" --mode shrink
+refused region-size "smaller than declared" --id "$mid" --secret "$msecret" --break region-size
+refused ring-outside "ring not inside its region" --id "$mid" --secret "$msecret" --break ring-outside
+refused ring-log2 "ring larger than" --id "$mid" --secret "$msecret" --break ring-log2
+refused ring-region "ring in a region not added" --id "$mid" --secret "$msecret" --break ring-region
+refused one-ring "one ring in each direction" --id "$mid" --secret "$msecret" --break one-ring
+# a second connection for the same id while the first one runs
+hostile first good "${PACED[@]}" --gap-us 10000
+refused second "already connected" --id "$mid" --secret "$msecret"
+contained first
+assert_eq "after the refusals: portmuxd answers stats" true "$(stats | jq .ok)"
+
 echo "final: $(stats | jq -c '{in_use: .result.mempool.in_use, drops: .result.drops}')"
 assert_done

@@ -24,7 +24,16 @@
  *   bad-offset       0) straddling the region's end, 1) just past it, 2) 4 GiB minus a page,
  *                    3) a valid header chained to 1 KiB from just past the region's end
  *   bad-s2c          offer server-to-client buffers 4 GiB minus a page from the region
- *   shrink           truncate the (unsealed) region to nothing once connected
+ *   shrink           truncate the (unsealed) region to nothing once connected (a server
+ *                    that requires F_SEAL_SHRINK refuses the region instead)
+ *
+ * Handshakes that break the protocol (--break, with any mode; the server should refuse):
+ *   version          INIT with memif version 1.0
+ *   region-size      ADD_REGION declares 1 MiB more than the file has
+ *   ring-outside     the client-to-server ring starts 128 bytes before the region's end
+ *   ring-log2        a ring of 2^15 slots
+ *   ring-region      a ring in region 1 (never added)
+ *   one-ring         no server-to-client ring, then CONNECT
  *
  * Exit status: 0 the mode ran to its end, 1 usage or set-up error, 2 the server refused the
  * handshake, 3 the server went away (its socket closed or it sent DISCONNECT) while we ran. */
@@ -141,6 +150,7 @@ struct client {
 
 struct args {
 	const char *socket, *secret, *mode;
+	const char *brk; /* --break: how the handshake breaks the protocol, NULL: it does not */
 	uint32_t id;
 	unsigned count, seconds, gap_us; /* gap_us: pause between postings (not flood) */
 	int variant;                     /* -1: every variant of the mode in turn */
@@ -254,6 +264,11 @@ static int region_create(struct client *c, int seal)
 	return 0;
 }
 
+static int breaks(const struct args *a, const char *what)
+{
+	return a->brk != NULL && strcmp(a->brk, what) == 0;
+}
+
 static int handshake(struct client *c, const struct args *a)
 {
 	struct sockaddr_un sa = {.sun_family = AF_UNIX};
@@ -271,7 +286,7 @@ static int handshake(struct client *c, const struct args *a)
 
 	memset(&m, 0, sizeof(m));
 	m.type = MIF_MSG_INIT;
-	m.init.version = MIF_VERSION;
+	m.init.version = breaks(a, "version") ? (1 << 8) : MIF_VERSION;
 	m.init.id = a->id;
 	snprintf((char *)m.init.secret, sizeof(m.init.secret), "%s", a->secret);
 	snprintf((char *)m.init.name, sizeof(m.init.name), "memif_hostile");
@@ -280,16 +295,22 @@ static int handshake(struct client *c, const struct args *a)
 
 	memset(&m, 0, sizeof(m));
 	m.type = MIF_MSG_ADD_REGION;
-	m.add_region.size = c->region_size;
+	m.add_region.size = c->region_size + (breaks(a, "region-size") ? 1u << 20 : 0);
 	if (send_msg(c->sock, &m, c->memfd) != 0 || (ret = recv_msg(c, MIF_MSG_ACK)) != 0)
 		return ret ? ret : -1;
 
-	for (int dir = 0; dir < 2; dir++) { /* 0: client-to-server, 1: server-to-client */
+	for (int dir = 0; dir < 2 - breaks(a, "one-ring"); dir++) { /* 0: c2s, 1: s2c */
 		memset(&m, 0, sizeof(m));
 		m.type = MIF_MSG_ADD_RING;
 		m.add_ring.flags = dir == 0 ? 1 : 0;
 		m.add_ring.offset = dir == 0 ? 0 : (uint32_t)RING_BYTES;
 		m.add_ring.log2_ring_size = LOG2_RING;
+		if (dir == 0 && breaks(a, "ring-outside"))
+			m.add_ring.offset = (uint32_t)c->region_size - 128;
+		if (dir == 0 && breaks(a, "ring-log2"))
+			m.add_ring.log2_ring_size = 15;
+		if (dir == 0 && breaks(a, "ring-region"))
+			m.add_ring.region = 1;
 		c->efd[dir] = eventfd(0, EFD_NONBLOCK);
 		if (send_msg(c->sock, &m, c->efd[dir]) != 0 ||
 		    (ret = recv_msg(c, MIF_MSG_ACK)) != 0)
@@ -482,7 +503,7 @@ static void usage(void)
 	fprintf(stderr,
 		"usage: memif_hostile --socket PATH --id N --secret S --mode MODE [--count N]\n"
 		"  [--seconds S] [--src-mac M] [--dst-mac M] [--src-ip A] [--dst-ip A]\n"
-		"  [--sport P] [--dport P] [--variant K] [--gap-us U]\n"
+		"  [--sport P] [--dport P] [--variant K] [--gap-us U] [--break HOW]\n"
 		"modes: good flood bad-region bad-offset zero-len big-len chain-loop oversize "
 		"shrink bad-s2c\n");
 	exit(1);
@@ -490,12 +511,14 @@ static void usage(void)
 
 static void parse_args(int argc, char **argv, struct args *a)
 {
-	static const struct option opts[] = {
-		{"socket", 1, 0, 's'},  {"id", 1, 0, 'i'},      {"secret", 1, 0, 'k'},
-		{"mode", 1, 0, 'm'},    {"count", 1, 0, 'n'},   {"seconds", 1, 0, 't'},
-		{"src-mac", 1, 0, 'a'}, {"dst-mac", 1, 0, 'b'}, {"src-ip", 1, 0, 'c'},
-		{"dst-ip", 1, 0, 'd'},  {"sport", 1, 0, 'e'},   {"dport", 1, 0, 'f'},
-		{"variant", 1, 0, 'v'}, {"gap-us", 1, 0, 'g'},  {0, 0, 0, 0}};
+	static const struct option opts[] = {{"socket", 1, 0, 's'},  {"id", 1, 0, 'i'},
+					     {"secret", 1, 0, 'k'},  {"mode", 1, 0, 'm'},
+					     {"count", 1, 0, 'n'},   {"seconds", 1, 0, 't'},
+					     {"src-mac", 1, 0, 'a'}, {"dst-mac", 1, 0, 'b'},
+					     {"src-ip", 1, 0, 'c'},  {"dst-ip", 1, 0, 'd'},
+					     {"sport", 1, 0, 'e'},   {"dport", 1, 0, 'f'},
+					     {"variant", 1, 0, 'v'}, {"gap-us", 1, 0, 'g'},
+					     {"break", 1, 0, 'x'},   {0, 0, 0, 0}};
 	int o;
 
 	*a = (struct args){.secret = "",
@@ -536,6 +559,7 @@ static void parse_args(int argc, char **argv, struct args *a)
 		case 'f': a->dport = (uint16_t)strtoul(optarg, NULL, 0); break;
 		case 'v': a->variant = (int)strtol(optarg, NULL, 0); break;
 		case 'g': a->gap_us = (unsigned)strtoul(optarg, NULL, 0); break;
+		case 'x': a->brk = optarg; break;
 		default: usage();
 		}
 	}
