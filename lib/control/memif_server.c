@@ -18,71 +18,10 @@
 
 #include "memif_ring.h"
 #include "memif_server.h"
+#include "pmx_memif_proto.h"
 #include "pmx_log.h"
 
-/* --- the protocol: messages (memif 2.0), 128 bytes each --- */
-#define MIF_VERSION ((2 << 8) | 0)
-#define MIF_MSG_SIZE 128
-#define MIF_RING_C2S 1u   /* ADD_RING flag: client-to-server (S2M) */
 #define MIF_SECRET_LEN 23 /* memif clients strlcpy the secret into 24 bytes */
-
-enum mif_msg_type {
-	MIF_MSG_ACK = 1,
-	MIF_MSG_HELLO = 2,
-	MIF_MSG_INIT = 3,
-	MIF_MSG_ADD_REGION = 4,
-	MIF_MSG_ADD_RING = 5,
-	MIF_MSG_CONNECT = 6,
-	MIF_MSG_CONNECTED = 7,
-	MIF_MSG_DISCONNECT = 8,
-};
-
-struct __attribute__((packed)) mif_hello {
-	uint8_t name[32];
-	uint16_t min_version, max_version;
-	uint16_t max_region, max_s2c_ring, max_c2s_ring; /* highest index */
-	uint8_t max_log2_ring_size;
-};
-
-struct __attribute__((packed)) mif_init {
-	uint16_t version;
-	uint32_t id;
-	uint8_t mode; /* 0: ethernet */
-	uint8_t secret[24];
-	uint8_t name[32];
-};
-
-struct __attribute__((packed)) mif_add_region {
-	uint16_t index;
-	uint64_t size;
-};
-
-struct __attribute__((packed)) mif_add_ring {
-	uint16_t flags;
-	uint16_t index;
-	uint16_t region;
-	uint32_t offset;
-	uint8_t log2_ring_size;
-	uint16_t private_hdr_size;
-};
-
-struct __attribute__((packed)) mif_disconnect {
-	uint32_t code;
-	uint8_t string[96];
-};
-
-struct __attribute__((packed, aligned(128))) mif_msg {
-	uint16_t type;
-	union {
-		struct mif_hello hello;
-		struct mif_init init;
-		struct mif_add_region add_region;
-		struct mif_add_ring add_ring;
-		uint8_t if_name[32]; /* CONNECT, CONNECTED */
-		struct mif_disconnect disconnect;
-	};
-};
-_Static_assert(sizeof(struct mif_msg) == MIF_MSG_SIZE, "memif messages are 128 bytes");
 
 #define MAX_CONNS 64                 /* connections at once, handshaking or connected */
 #define HANDSHAKE_S 5                /* a handshake not done by then is dropped */

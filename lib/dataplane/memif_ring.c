@@ -73,19 +73,28 @@ static enum frame_verdict frame_walk(const struct pmx_memif_chan *ch, uint16_t t
 	return v;
 }
 
+/* Slots the client has made ready past tail (head read once). A head more than a ring ahead
+ * is a violation: flagged for the management lcore to disconnect, and 0 slots. */
+static inline uint16_t ring_avail(struct pmx_memif_chan *ch, struct pmx_memif_ring *r,
+				  uint16_t tail, uint32_t size)
+{
+	uint16_t avail = (uint16_t)(__atomic_load_n(&r->head, __ATOMIC_ACQUIRE) - tail);
+
+	if (avail > size) {
+		__atomic_store_n(&ch->violation, 1, __ATOMIC_RELEASE);
+		return 0;
+	}
+	return avail;
+}
+
 unsigned pmx_memif_ring_rx(struct pmx_memif_chan *ch, struct rte_mempool *mp,
 			   struct rte_mbuf **pkts, unsigned max, struct pmx_memif_counts *cnt)
 {
 	struct pmx_memif_ring *r = ch->s2m;
-	uint16_t head = __atomic_load_n(&r->head, __ATOMIC_ACQUIRE);
 	uint16_t tail = ch->s2m_tail;
-	uint16_t avail = (uint16_t)(head - tail);
+	uint16_t avail = ring_avail(ch, r, tail, ch->s2m_size);
 	unsigned n = 0;
 
-	if (avail > ch->s2m_size) {
-		__atomic_store_n(&ch->violation, 1, __ATOMIC_RELEASE);
-		return 0;
-	}
 	while (avail > 0 && n < max) {
 		struct pmx_memif_desc seg[PMX_MEMIF_MAX_SEGS];
 		enum frame_verdict v;
@@ -134,15 +143,10 @@ unsigned pmx_memif_ring_tx(struct pmx_memif_chan *ch, struct rte_mbuf *const *pk
 			   struct pmx_memif_counts *cnt)
 {
 	struct pmx_memif_ring *r = ch->m2s;
-	uint16_t head = __atomic_load_n(&r->head, __ATOMIC_ACQUIRE);
 	uint16_t tail = ch->m2s_tail;
-	uint16_t avail = (uint16_t)(head - tail);
+	uint16_t avail = ring_avail(ch, r, tail, ch->m2s_size);
 	unsigned sent = 0;
 
-	if (avail > ch->m2s_size) {
-		__atomic_store_n(&ch->violation, 1, __ATOMIC_RELEASE);
-		avail = 0;
-	}
 	for (unsigned i = 0; i < n; i++) {
 		const struct rte_mbuf *m = pkts[i];
 		uint32_t slot = tail & (ch->m2s_size - 1), off = 0;

@@ -23,35 +23,11 @@
 #include <rte_mbuf.h>
 #include <rte_mempool.h>
 
-#define PMX_MEMIF_COOKIE 0x3E31F20u
-#define PMX_MEMIF_DESC_NEXT 1u      /**< descriptor flag: the frame continues in the next slot */
-#define PMX_MEMIF_RING_MASK_INT 1u  /**< ring flag: the reader polls, do not notify it */
+#include "pmx_memif_proto.h"
+
 #define PMX_MEMIF_MAX_REGIONS 4u    /**< regions a client may add */
 #define PMX_MEMIF_MAX_LOG2_RING 14u /**< largest ring: 16384 slots */
 #define PMX_MEMIF_MAX_SEGS 32u      /**< descriptors one frame may span */
-
-/** One buffer descriptor (16 bytes). */
-struct __attribute__((packed)) pmx_memif_desc {
-	uint16_t flags;  /**< PMX_MEMIF_DESC_NEXT */
-	uint16_t region; /**< index of the region the buffer is in */
-	uint32_t length; /**< S2M: bytes of the frame in it; M2S: the buffer's size, then bytes */
-	uint32_t offset; /**< the buffer's offset in its region */
-	uint32_t metadata;
-};
-_Static_assert(sizeof(struct pmx_memif_desc) == 16, "memif descriptors are 16 bytes");
-
-/** A ring as it lies in the client's region: header (two cache lines), then descriptors. */
-struct pmx_memif_ring {
-	uint32_t cookie; /**< PMX_MEMIF_COOKIE, written by the client */
-	uint16_t flags;  /**< PMX_MEMIF_RING_MASK_INT */
-	uint16_t head;   /**< written by the client */
-	uint8_t pad0[56];
-	uint16_t tail; /**< written by the switch */
-	uint8_t pad1[62];
-	struct pmx_memif_desc desc[];
-};
-_Static_assert(__builtin_offsetof(struct pmx_memif_ring, tail) == 64, "tail on line 1");
-_Static_assert(__builtin_offsetof(struct pmx_memif_ring, desc) == 128, "descriptors on line 2");
 
 /** Bytes a ring of 2^log2 slots takes in its region. */
 static inline uint64_t pmx_memif_ring_bytes(unsigned log2)

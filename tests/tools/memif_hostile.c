@@ -53,96 +53,19 @@
 #include <sys/socket.h>
 #include <sys/un.h>
 
-/* --- the protocol: messages (memif 2.0) --- */
-#define MIF_COOKIE 0x3E31F20u
-#define MIF_VERSION ((2 << 8) | 0)
-#define MIF_MSG_SIZE 128
-
-enum mif_msg_type {
-	MIF_MSG_ACK = 1,
-	MIF_MSG_HELLO = 2,
-	MIF_MSG_INIT = 3,
-	MIF_MSG_ADD_REGION = 4,
-	MIF_MSG_ADD_RING = 5,
-	MIF_MSG_CONNECT = 6,
-	MIF_MSG_CONNECTED = 7,
-	MIF_MSG_DISCONNECT = 8,
-};
-
-struct __attribute__((packed)) mif_init {
-	uint16_t version;
-	uint32_t id;
-	uint8_t mode; /* 0: ethernet */
-	uint8_t secret[24];
-	uint8_t name[32];
-};
-
-struct __attribute__((packed)) mif_add_region {
-	uint16_t index;
-	uint64_t size;
-};
-
-struct __attribute__((packed)) mif_add_ring {
-	uint16_t flags; /* 1: client-to-server */
-	uint16_t index;
-	uint16_t region;
-	uint32_t offset;
-	uint8_t log2_ring_size;
-	uint16_t private_hdr_size;
-};
-
-struct __attribute__((packed)) mif_disconnect {
-	uint32_t code;
-	uint8_t string[96];
-};
-
-struct __attribute__((packed, aligned(128))) mif_msg {
-	uint16_t type;
-	union {
-		struct mif_init init;
-		struct mif_add_region add_region;
-		struct mif_add_ring add_ring;
-		uint8_t if_name[32]; /* CONNECT */
-		struct mif_disconnect disconnect;
-	};
-};
-_Static_assert(sizeof(struct mif_msg) == MIF_MSG_SIZE, "memif messages are 128 bytes");
-
-/* --- the protocol: rings and descriptors in the shared region --- */
-#define MIF_DESC_NEXT 1 /* chained: the frame continues in the next slot */
-
-struct __attribute__((packed)) mif_desc {
-	uint16_t flags;
-	uint16_t region;
-	uint32_t length;
-	uint32_t offset;
-	uint32_t metadata;
-};
-_Static_assert(sizeof(struct mif_desc) == 16, "memif descriptors are 16 bytes");
-
-struct mif_ring {
-	uint32_t cookie;
-	uint16_t flags;
-	volatile uint16_t head;
-	uint8_t pad0[56];
-	volatile uint16_t tail;
-	uint8_t pad1[62];
-	struct mif_desc desc[];
-};
-_Static_assert(__builtin_offsetof(struct mif_ring, tail) == 64, "tail on its own cache line");
-_Static_assert(__builtin_offsetof(struct mif_ring, desc) == 128, "descriptors from line 2");
+#include "pmx_memif_proto.h" /* the messages, rings and descriptors */
 
 #define LOG2_RING 10
 #define RING_N (1u << LOG2_RING)
 #define BUF_SIZE 2048u
-#define RING_BYTES (sizeof(struct mif_ring) + RING_N * sizeof(struct mif_desc))
+#define RING_BYTES (sizeof(struct pmx_memif_ring) + RING_N * sizeof(struct pmx_memif_desc))
 
 /* --- the client --- */
 struct client {
 	int sock, memfd, efd[2];
 	uint8_t *region;
 	uint64_t region_size;
-	struct mif_ring *c2s, *s2c;
+	struct pmx_memif_ring *c2s, *s2c;
 	uint64_t sent, received;
 	int gone;            /* the server closed or disconnected */
 	uint32_t s2c_offset; /* UINT32_MAX: the slot's own buffer (bad-s2c: another) */
@@ -235,13 +158,13 @@ static void check_server(struct client *c)
 		c->gone = 1;
 }
 
-static void ring_init(struct mif_ring *r, unsigned first_buf)
+static void ring_init(struct pmx_memif_ring *r, unsigned first_buf)
 {
-	r->cookie = MIF_COOKIE;
+	r->cookie = PMX_MEMIF_COOKIE;
 	r->flags = 0;
 	r->head = r->tail = 0;
 	for (unsigned i = 0; i < RING_N; i++)
-		r->desc[i] = (struct mif_desc){
+		r->desc[i] = (struct pmx_memif_desc){
 			.region = 0, .length = BUF_SIZE, .offset = buf_offset(first_buf + i)};
 }
 
@@ -257,8 +180,8 @@ static int region_create(struct client *c, int seal)
 	c->region = mmap(NULL, c->region_size, PROT_READ | PROT_WRITE, MAP_SHARED, c->memfd, 0);
 	if (c->region == MAP_FAILED)
 		return -1;
-	c->c2s = (struct mif_ring *)c->region;
-	c->s2c = (struct mif_ring *)(c->region + RING_BYTES);
+	c->c2s = (struct pmx_memif_ring *)c->region;
+	c->s2c = (struct pmx_memif_ring *)(c->region + RING_BYTES);
 	ring_init(c->c2s, 0);
 	ring_init(c->s2c, RING_N);
 	return 0;
@@ -335,11 +258,11 @@ static void drain_s2c(struct client *c)
 
 	/* head - RING_N is where our reading stands; every filled slot up to tail is ours */
 	for (uint16_t s = (uint16_t)(head - RING_N); s != tail; s++) {
-		struct mif_desc *d = &c->s2c->desc[s & (RING_N - 1)];
+		struct pmx_memif_desc *d = &c->s2c->desc[s & (RING_N - 1)];
 
-		if (!(d->flags & MIF_DESC_NEXT))
+		if (!(d->flags & PMX_MEMIF_DESC_NEXT))
 			c->received++;
-		*d = (struct mif_desc){.region = 0,
+		*d = (struct pmx_memif_desc){.region = 0,
 				       .length = BUF_SIZE,
 				       .offset = c->s2c_offset != UINT32_MAX
 							 ? c->s2c_offset
@@ -394,7 +317,7 @@ static void build_frame(uint8_t *p, size_t len, const struct args *a, unsigned s
 
 /* Put n descriptors on the C2S ring and publish them in one move of head (waits up to the
  * deadline for room). d[i].offset == UINT32_MAX means "slot's own buffer". */
-static int c2s_post(struct client *c, const struct mif_desc *d, unsigned n, double deadline)
+static int c2s_post(struct client *c, const struct pmx_memif_desc *d, unsigned n, double deadline)
 {
 	uint16_t head = c->c2s->head;
 
@@ -425,10 +348,10 @@ static uint8_t *slot_buf(struct client *c, unsigned i)
 static int run_one(struct client *c, const struct args *a, unsigned seq, double deadline)
 {
 	const char *m = a->mode;
-	struct mif_desc d[48];
+	struct pmx_memif_desc d[48];
 	unsigned n = 1, v = a->variant >= 0 ? (unsigned)a->variant : seq;
 
-	d[0] = (struct mif_desc){.region = 0, .length = 60, .offset = UINT32_MAX};
+	d[0] = (struct pmx_memif_desc){.region = 0, .length = 60, .offset = UINT32_MAX};
 	if (!strcmp(m, "good") || !strcmp(m, "flood")) {
 		d[0].length = 80;
 		build_frame(slot_buf(c, 0), 80, a, seq);
@@ -442,9 +365,9 @@ static int run_one(struct client *c, const struct args *a, unsigned seq, double 
 		 * switch copies from there leaves as the datagram's payload */
 		n = 2;
 		build_frame(slot_buf(c, 0), 42 + 1024, a, seq);
-		d[0] = (struct mif_desc){
-			.flags = MIF_DESC_NEXT, .length = 42, .offset = UINT32_MAX};
-		d[1] = (struct mif_desc){.length = 1024, .offset = (uint32_t)c->region_size};
+		d[0] = (struct pmx_memif_desc){
+			.flags = PMX_MEMIF_DESC_NEXT, .length = 42, .offset = UINT32_MAX};
+		d[1] = (struct pmx_memif_desc){.length = 1024, .offset = (uint32_t)c->region_size};
 	} else if (!strcmp(m, "bad-offset")) {
 		/* straddling the region's end; just past it; 4 GiB minus a page */
 		const uint32_t offs[] = {(uint32_t)c->region_size - 16, (uint32_t)c->region_size,
@@ -463,17 +386,17 @@ static int run_one(struct client *c, const struct args *a, unsigned seq, double 
 		 * 1 marks every slot of the ring so, not only the posted ones */
 		n = 4;
 		for (unsigned i = 0; v % 2 == 1 && i < RING_N; i++)
-			c->c2s->desc[i].flags = MIF_DESC_NEXT;
+			c->c2s->desc[i].flags = PMX_MEMIF_DESC_NEXT;
 		for (unsigned i = 0; i < n; i++) {
-			d[i] = (struct mif_desc){
-				.flags = MIF_DESC_NEXT, .length = 60, .offset = UINT32_MAX};
+			d[i] = (struct pmx_memif_desc){
+				.flags = PMX_MEMIF_DESC_NEXT, .length = 60, .offset = UINT32_MAX};
 			build_frame(slot_buf(c, i), 60, a, seq);
 		}
 	} else if (!strcmp(m, "oversize")) {
 		/* one frame of 40 full chained buffers (81920 bytes), headers valid */
 		n = 40;
 		for (unsigned i = 0; i < n; i++) {
-			d[i] = (struct mif_desc){.flags = i + 1 < n ? MIF_DESC_NEXT : 0,
+			d[i] = (struct pmx_memif_desc){.flags = i + 1 < n ? PMX_MEMIF_DESC_NEXT : 0,
 						 .length = BUF_SIZE,
 						 .offset = UINT32_MAX};
 			memset(slot_buf(c, i), 'x', BUF_SIZE);
@@ -634,23 +557,23 @@ int main(int argc, char **argv)
 	}
 	linger = now_s() + 3.0;
 	if (!(strcmp(a.mode, "chain-loop") == 0 && a.variant == 2)) {
-		uint16_t last = c.c2s->tail;
+		uint16_t last = __atomic_load_n(&c.c2s->tail, __ATOMIC_ACQUIRE);
 		double still = now_s();
 
 		while (!c.gone && now_s() < linger && now_s() - still < 0.2 &&
-		       c.c2s->tail != c.c2s->head) {
+		       __atomic_load_n(&c.c2s->tail, __ATOMIC_ACQUIRE) != c.c2s->head) {
 			drain_s2c(&c);
 			check_server(&c);
 			usleep(1000);
-			if (c.c2s->tail != last)
-				last = c.c2s->tail, still = now_s();
+			if (__atomic_load_n(&c.c2s->tail, __ATOMIC_ACQUIRE) != last)
+				last = __atomic_load_n(&c.c2s->tail, __ATOMIC_ACQUIRE), still = now_s();
 		}
 		if (strcmp(a.mode, "chain-loop") == 0) /* its tail runs past head: wait it out */
 			while (!c.gone && now_s() < linger && now_s() - still < 0.2) {
 				check_server(&c);
 				usleep(1000);
-				if (c.c2s->tail != last)
-					last = c.c2s->tail, still = now_s();
+				if (__atomic_load_n(&c.c2s->tail, __ATOMIC_ACQUIRE) != last)
+					last = __atomic_load_n(&c.c2s->tail, __ATOMIC_ACQUIRE), still = now_s();
 			}
 	}
 	check_server(&c);
