@@ -327,23 +327,33 @@ static const struct pmx_flow_key stage_kind[N_STAGES] = {
 	[STAGE_IP] = {.kind = PMX_KEY_IP},
 };
 
+#define KEY_WORDS (sizeof(struct pmx_flow_key) / 8)
+
+/* The table's hash of a key held as words: rte_hash_crc(key, 40, 0), inline (no call through
+ * the table's function pointer, no length loop). */
+static inline hash_sig_t words_hash(const uint64_t w[KEY_WORDS])
+{
+	uint32_t h = 0;
+
+	for (unsigned i = 0; i < KEY_WORDS; i++)
+		h = rte_hash_crc_8byte(w[i], h);
+	return h;
+}
+
 /* The key of stage st derived from an exact key, word by word (no partial stores for the
- * hash to stall on); returns its hash, the table's (rte_hash_crc over 40 bytes, init 0). */
+ * hash to stall on); returns its hash. */
 static inline hash_sig_t stage_key(const struct pmx_flow_key *exact, enum stage st,
 				   struct pmx_flow_key *out)
 {
-	uint64_t w[sizeof(*exact) / 8], keep[RTE_DIM(w)], kind[RTE_DIM(w)];
-	uint32_t h = 0;
+	uint64_t w[KEY_WORDS], keep[KEY_WORDS], kind[KEY_WORDS];
 
 	memcpy(w, exact, sizeof(w));
 	memcpy(keep, &stage_keep[st], sizeof(keep));
 	memcpy(kind, &stage_kind[st], sizeof(kind));
-	for (unsigned i = 0; i < RTE_DIM(w); i++) {
+	for (unsigned i = 0; i < KEY_WORDS; i++)
 		w[i] = (w[i] & keep[i]) | kind[i];
-		h = rte_hash_crc_8byte(w[i], h);
-	}
 	memcpy(out, w, sizeof(w));
-	return h;
+	return words_hash(w);
 }
 
 void pmx_flow_key_reduce(const struct pmx_flow_key *exact, enum pmx_key_kind kind, int any_ip,
@@ -357,17 +367,13 @@ void pmx_flow_key_reduce(const struct pmx_flow_key *exact, enum pmx_key_kind kin
 	stage_key(exact, st, out);
 }
 
-/* The table's hash of a key (rte_hash_crc(key, 40, 0)), inline: no call through the table's
- * function pointer, no length loop. */
+/* The table's hash of a key. */
 static inline hash_sig_t key_hash(const struct pmx_flow_key *key)
 {
-	uint64_t w[sizeof(*key) / 8];
-	uint32_t h = 0;
+	uint64_t w[KEY_WORDS];
 
 	memcpy(w, key, sizeof(w));
-	for (unsigned i = 0; i < RTE_DIM(w); i++)
-		h = rte_hash_crc_8byte(w[i], h);
-	return h;
+	return words_hash(w);
 }
 
 hash_sig_t pmx_flow_key_hash(const struct pmx_flow_key *key)
