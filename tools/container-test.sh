@@ -284,11 +284,10 @@ echo "  /run/portmux (the shared volume): $(cd "$W/run" && find . -maxdepth 3 | 
 assert_eq "DPDK's runtime directory is in the shared volume" yes \
 	"$([ -d "$W/run/dpdk/$TB_PREFIX" ] && echo yes)"
 
-tb_bg sshd socat TCP-LISTEN:22,fork,reuseaddr SYSTEM:'echo SSH-2.0-kernel'
+tb_sshd
 img_run echo CLIENT_PRIV portmux-echo 7
 tb_wait_for "portmux-echo listening" 100 grep -q listening "$TB_DIR/echo.log" ||
 	{ sed 's/^/  portmux-echo | /' "$TB_DIR/echo.log"; die "portmux-echo (image) did not attach"; }
-tb_wait_for "kernel :22 listening" 100 in_app sh -c "ss -ltn | grep -q ':22 '"
 grep listening "$TB_DIR/echo.log" | sed 's/^/  portmux-echo | /'
 assert_match "portmux-echo runs as the unprivileged user, no capabilities" \
 	"Uid: $PMX_UID $PMX_UID $PMX_UID $PMX_UID CapEff: 0000000000000000" \

@@ -172,6 +172,13 @@ tb_bg_peer() { tb_bg_in "$TB_PEER" "$@"; }
 
 # tb_echo NAME ARGS...: portmux-echo (ARGS: its options and UDP ports) as a client of the
 # testbed's daemon, in the background as tb_bg NAME; returns once it listens (1 after 10 s).
+# tb_sshd: a stand-in for the kernel's sshd on TCP :22 of the appliance (answers
+# "SSH-2.0-kernel"), in the background as tb_bg sshd; returns once it listens (1 after 10 s).
+tb_sshd() {
+	tb_bg sshd socat TCP-LISTEN:22,fork,reuseaddr SYSTEM:'echo SSH-2.0-kernel'
+	tb_wait_for "kernel :22 listening" 100 in_app sh -c "ss -ltn | grep -q ':22 '"
+}
+
 tb_echo() {
 	local name=$1; shift
 	tb_bg "$name" env PORTMUX_SOCKET="$TB_SOCK" "$PMX_BUILD/app/portmux-echo/portmux-echo" "$@"

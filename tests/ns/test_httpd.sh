@@ -27,8 +27,7 @@ pool_in_use_is() { [ "$(stat_of '.result.mempool.in_use')" -eq "$1" ]; }
 pmx_hugepages 512
 tb_up
 tb_start_daemon
-tb_bg sshd socat TCP-LISTEN:22,fork,reuseaddr SYSTEM:'echo SSH-2.0-kernel'
-tb_wait_for "kernel :22 listening" 100 in_app sh -c "ss -ltn | grep -q ':22 '"
+tb_sshd
 in_peer ping -c 1 -W 2 198.18.0.1 > /dev/null # ARP settled before the baseline
 baseline=$(stat_of '.result.mempool.in_use')
 spoofed_before=$(stat_of '.result.drops.spoofed')

@@ -31,9 +31,8 @@ rss_kb() { awk '/^VmRSS:/ {print $2}' "/proc/$TB_DAEMON_PID/status"; }
 pmx_hugepages 512
 tb_up
 tb_start_daemon
-tb_bg sshd socat TCP-LISTEN:22,fork,reuseaddr SYSTEM:'echo SSH-2.0-kernel'
+tb_sshd
 tb_echo echo 7
-tb_wait_for "kernel :22 listening" 100 in_app sh -c "ss -ltn | grep -q ':22 '"
 in_peer ping -c 1 -W 2 198.18.0.1 > /dev/null # ARP settled before the baseline
 base_mbufs=$(stats | jq '.result.mempool.in_use')
 base_rules=$(stats | jq '.result.flow_table.rules')
