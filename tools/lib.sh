@@ -8,7 +8,7 @@ PMX_BUILD=${PMX_BUILD:-$PMX_ROOT/build}
 PMX_PY=/usr/bin/python3
 PMX_PKGS=(dpdk dpdk-dev libdpdk-dev libjansson-dev libcunit1-dev meson ninja-build pkg-config
 	  gcc iproute2 iputils-ping socat ethtool jq tcpdump python3-scapy procps curl liblwip-dev
-	  libpcap-dev)
+	  libpcap-dev libnftables-dev nftables)
 
 say() { printf '\033[1m== %s\033[0m\n' "$*"; }
 die() { printf 'ERROR: %s\n' "$*" >&2; exit 1; }
@@ -82,10 +82,7 @@ tb_up() {
 	# the switch sees frames as the kernel would put them on a real wire: no offloads
 	ip netns exec "$TB_PEER" ethtool -K eth0 tx off rx off tso off gso off gro off >/dev/null 2>&1
 	ip netns exec "$TB_APP" ethtool -K pmx-wire tx off rx off tso off gso off gro off >/dev/null 2>&1
-	# pmx-wire belongs to portmuxd (af_packet), as a NIC bound to DPDK would: the appliance's
-	# kernel must not answer on it too (no IPv6, no ARP, strict reverse-path filter for IPv4)
-	in_app sysctl -qw net.ipv6.conf.pmx-wire.disable_ipv6=1 net.ipv4.conf.pmx-wire.arp_ignore=8 \
-		net.ipv4.conf.pmx-wire.rp_filter=1
+	# pmx-wire stays at the kernel's defaults: portmuxd itself keeps the appliance's kernel off it
 	ip -n "$TB_APP" link set pmx-wire up
 	ip -n "$TB_PEER" addr add 198.18.0.2/24 dev eth0
 	ip -n "$TB_PEER" addr add fd00::2/64 dev eth0 nodad
@@ -136,8 +133,6 @@ tb_start_daemon() {
 		sleep 0.1
 	done
 	grep -q '^ready' "$TB_LOG" || { cat "$TB_LOG"; die "portmuxd did not become ready"; }
-	# clients share the kernel's address: their frames to the kernel come from its own IP
-	in_app sysctl -qw net.ipv4.conf.pmx0.accept_local=1
 	ip -n "$TB_APP" addr add 198.18.0.1/24 dev pmx0
 	ip -n "$TB_APP" addr add fd00::1/64 dev pmx0 nodad
 	ip -n "$TB_APP" link set pmx0 up

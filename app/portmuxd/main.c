@@ -26,6 +26,7 @@
 #include "pmx_log.h"
 #include "port_setup.h"
 #include "prompt.h"
+#include "wire_guard.h"
 
 static volatile sig_atomic_t stop_requested;
 
@@ -185,6 +186,10 @@ static void print_banner(const struct daemon *d)
 		printf("port %u %s: %s mac %s, kernel path %s %s\n", p, port->name,
 		       d->cfg.ports[p].device, mac, port->exc_kind, port->exc_iface);
 	}
+	for (unsigned i = 0; i < pmx_wire_guard_count(d->sw.wire_guard); i++)
+		printf("wire %s: the kernel is kept off it (nftables table netdev portmux_%s)\n",
+		       pmx_wire_guard_iface(d->sw.wire_guard, i),
+		       pmx_wire_guard_iface(d->sw.wire_guard, i));
 	printf("ready\n");
 	fflush(stdout);
 }

@@ -28,6 +28,7 @@
 
 struct pmx_memif_chan;   /* memif_ring.h */
 struct pmx_memif_server; /* memif_server.h */
+struct pmx_wire_guard;   /* wire_guard.h */
 
 #define PMX_BURST 32
 #define PMX_BITMAP_WORDS (PMX_MAX_CLIENTS / 64)
@@ -202,6 +203,8 @@ struct pmx_switch {
 	unsigned client_lcore_base;      /**< client in slot i runs EAL on lcore base + i */
 	struct pmx_shm *shm;             /**< the memzone clients check at attach */
 	struct pmx_offload *offload;     /**< rte_flow rules of offloaded rules (flow_offload.c) */
+	struct pmx_wire_guard *wire_guard; /**< the kernel kept off NIC ports that are kernel
+					       netdevs (wire_guard.c); NULL when none is */
 	uint32_t kernel_policy;          /**< enum pmx_kernel_policy; atomic store/load */
 	struct pmx_memif_server *memif;  /**< the memif socket (memif_server.c), once a memif
 					      client attached; NULL before */

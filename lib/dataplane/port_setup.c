@@ -1,5 +1,6 @@
 /* port_setup.c - bring up NIC ports and their exception (kernel) ports before the RX lcores start */
 #include <errno.h>
+#include <net/if.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -9,7 +10,9 @@
 #include <rte_log.h>
 
 #include "flow_offload.h"
+#include "pmx_log.h"
 #include "port_setup.h"
+#include "wire_guard.h"
 
 #define RX_DESC 1024
 #define TX_DESC 1024
@@ -108,6 +111,49 @@ static const char *exception_devargs(const struct pmx_port_conf *pc, const struc
 	}
 }
 
+/* A NIC port that is still a kernel netdev (af_packet, pcap on an interface) is the switch's
+ * alone: guard it before it starts receiving, so the kernel never answers on it. */
+static int guard_wire(struct pmx_switch *sw, unsigned p, char *err, size_t errlen)
+{
+	char ifname[IF_NAMESIZE], why[384];
+	int ret;
+
+	if (!pmx_wire_guard_needed(sw->ports[p].nic, ifname))
+		return 0;
+	if (sw->wire_guard == NULL && (sw->wire_guard = pmx_wire_guard_create()) == NULL) {
+		snprintf(err, errlen, "ports[%u].device: %s: cannot open nftables: %s", p, ifname,
+			 strerror(errno));
+		return -ENOMEM;
+	}
+	ret = pmx_wire_guard_add(sw->wire_guard, ifname, why, sizeof(why));
+	if (ret != 0)
+		snprintf(err, errlen, "ports[%u].device: %s", p, why);
+	return ret;
+}
+
+/* Clients share the kernel's address, so their frames to it arrive from the kernel's own
+ * address: without accept_local the kernel drops them as martians. Only a warning when
+ * /proc/sys is read-only (a container on the host's network namespace). */
+static void kernel_accepts_local(const char *iface)
+{
+	char path[128];
+	FILE *f;
+	int ret = -1;
+
+	snprintf(path, sizeof(path), "/proc/sys/net/ipv4/conf/%s/accept_local", iface);
+	f = fopen(path, "w");
+	if (f != NULL) {
+		ret = fputs("1\n", f) == EOF ? -1 : 0;
+		if (fclose(f) != 0)
+			ret = -1;
+	}
+	if (ret != 0)
+		PMX_LOG(WARNING, main,
+			"%s: cannot set net.ipv4.conf.%s.accept_local=1 (%s): the kernel will drop "
+			"clients' frames to its own address; set it by hand",
+			iface, iface, strerror(errno));
+}
+
 int pmx_ports_init(struct pmx_switch *sw, const struct pmx_config *cfg, char *err, size_t errlen)
 {
 	char devargs[PMX_DEVARGS_LEN + 128];
@@ -125,6 +171,11 @@ int pmx_ports_init(struct pmx_switch *sw, const struct pmx_config *cfg, char *er
 				 pc->device, strerror(-ret));
 			return ret;
 		}
+		sw->n_ports = p + 1; /* from here on pmx_ports_close() undoes this port */
+		port->exc = PMX_PORT_NONE;
+		ret = guard_wire(sw, p, err, errlen);
+		if (ret < 0)
+			return ret;
 		pmx_offload_negotiate(sw, p); /* MARK metadata must be asked for before configure */
 		ret = configure_port(port->nic, queues, sw->pool, true);
 		if (ret < 0) {
@@ -132,8 +183,6 @@ int pmx_ports_init(struct pmx_switch *sw, const struct pmx_config *cfg, char *er
 				 p, queues, strerror(-ret));
 			return ret;
 		}
-		port->exc = PMX_PORT_NONE;
-		sw->n_ports = p + 1; /* from here on pmx_ports_close() undoes this port */
 		pmx_offload_probe(sw, p);
 		rte_eth_promiscuous_enable(port->nic);
 		rte_eth_macaddr_get(port->nic, &port->mac);
@@ -151,6 +200,8 @@ int pmx_ports_init(struct pmx_switch *sw, const struct pmx_config *cfg, char *er
 				 port->exc_kind, devargs, strerror(-ret));
 			return ret;
 		}
+		if (strcmp(port->exc_kind, "device") != 0)
+			kernel_accepts_local(port->exc_iface);
 	}
 	return 0;
 }
@@ -169,4 +220,7 @@ void pmx_ports_close(struct pmx_switch *sw)
 		rte_eth_dev_close(port->nic);
 	}
 	sw->n_ports = 0;
+	/* the kernel gets its interfaces back once the switch no longer reads them */
+	pmx_wire_guard_destroy(sw->wire_guard);
+	sw->wire_guard = NULL;
 }

@@ -5,7 +5,8 @@
 # bound, no such group, more mbufs than memory, no such exception device). Each run of portmuxd
 # must exit non-zero with an error on stderr naming the key, and leave nothing behind: no
 # hugepage files and no /var/run/dpdk directory of its file-prefix, no new network interface in
-# its namespace, no socket file. Then a valid config stopped by SIGTERM at several moments of
+# its namespace, no socket file, no nftables table (wire_guard.c). A daemon without CAP_NET_ADMIN
+# cannot keep the kernel off its af_packet interface and must say so. Then a valid config stopped by SIGTERM at several moments of
 # its start-up: the daemon exits by itself and leaves nothing behind either.
 set -u
 source "$(dirname "$0")/../../tools/lib.sh"
@@ -19,13 +20,15 @@ DAEMON=$PMX_BUILD/app/portmuxd/portmuxd
 pmx_hugepages 512
 tb_up
 links() { ip -n "$TB_APP" -o link show | awk -F': ' '{print $2}' | sort | tr '\n' ' '; }
+nft_tables() { in_app nft list tables | tr '\n' ' '; }
+WRAP=() # a command portmuxd runs under (run_bad)
 
 # run_bad NAME CONFIG EXPECTED PREFIX [SOCKET]: portmuxd -c CONFIG must fail cleanly.
 # EAL arguments after "--" force the file-prefix, so whatever EAL would create has a known name.
 run_bad() {
 	local name=$1 conf=$2 expect=$3 prefix=$4 sock=${5:-} rc before after leftovers
 	before=$(links)
-	timeout 60 ip netns exec "$TB_APP" "$DAEMON" -c "$conf" -- --file-prefix "$prefix" \
+	timeout 60 ip netns exec "$TB_APP" "${WRAP[@]}" "$DAEMON" -c "$conf" -- --file-prefix "$prefix" \
 		> "$TB_DIR/$name.out" 2> "$TB_DIR/$name.err" < /dev/null
 	rc=$?
 	after=$(links)
@@ -35,6 +38,7 @@ run_bad() {
 	leftovers=$(ls -d /dev/hugepages/"$prefix"* /var/run/dpdk/"$prefix" 2>/dev/null | tr '\n' ' ')
 	assert_eq "$name: no hugepage files, no runtime directory" "" "$leftovers"
 	assert_eq "$name: no new network interface" "$before" "$after"
+	assert_eq "$name: no nftables table" "" "$(nft_tables)"
 	if [ -n "$sock" ]; then
 		assert_eq "$name: no socket file" "" "$(ls "$sock" 2>/dev/null)"
 	fi
@@ -95,7 +99,13 @@ cat > "$TB_DIR/start-socket.json" <<JSON
   "control": { "socket": "/proc/pmx-no-such-dir/portmux.sock" }, $MB }
 JSON
 run_bad start-socket "$TB_DIR/start-socket.json" 'control.socket' "pmxbad${TB_ID}ssocket"
-echo "start-up failures: 8 configs in $((SECONDS - t0)) s"
+# without CAP_NET_ADMIN the wire cannot be guarded: start-up fails, naming interface and need
+WRAP=(setpriv --bounding-set=-net_admin)
+startup noadmin 'ports[0].device: interface "pmx-wire": cannot keep the kernel off it' 0-1 \
+	"$WIRE" 1 '{ "type": "none" }' "$(CTL noadmin)" "$MB"
+assert_match "noadmin: the message names the capability" CAP_NET_ADMIN "$(cat "$TB_DIR/start-noadmin.err")"
+WRAP=()
+echo "start-up failures: 9 configs in $((SECONDS - t0)) s"
 
 say "stopped during start-up: SIGTERM at any moment leaves nothing behind"
 # Whenever the signal lands (while EAL maps memory, while the mbufs are made, once ready),
@@ -130,6 +140,7 @@ for delay in 0.1 0.3 0.6 1 ready; do
 	leftovers=$(ls -d /dev/hugepages/"$prefix"* /var/run/dpdk/"$prefix" "$TB_DIR/startstop.sock" \
 		2>/dev/null | tr '\n' ' ')
 	assert_eq "SIGTERM ($delay): no hugepage files, runtime directory, socket" "" "$leftovers"
+	assert_eq "SIGTERM ($delay): no nftables table left on the wire" "" "$(nft_tables)"
 	rm -rf /dev/hugepages/"$prefix"* /var/run/dpdk/"$prefix" 2>/dev/null
 done
 assert_done
