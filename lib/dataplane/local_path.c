@@ -19,34 +19,6 @@ bool pmx_is_local_addr(const struct pmx_switch *sw, unsigned p, const uint8_t ip
 	return false;
 }
 
-/* A frame to a client with a MAC of its own stays inside the appliance: that client gets it;
- * a broadcast or multicast is copied to each of them but the sender, then goes its way.
- * @return true when m was delivered here. */
-static bool to_own_mac(struct pmx_worker *w, unsigned p, struct rte_mbuf *m, uint16_t from)
-{
-	const struct rte_ether_hdr *eth = rte_pktmbuf_mtod(m, const struct rte_ether_hdr *);
-	struct pmx_switch *sw = w->sw;
-	struct pmx_pkt_info pi;
-	uint16_t c;
-
-	if (!rte_is_unicast_ether_addr(&eth->dst_addr)) {
-		pmx_own_mac_mirror(w, p, m, from);
-		return false;
-	}
-	if (rte_is_same_ether_addr(&eth->dst_addr, &sw->ports[p].mac))
-		return false;
-	c = pmx_own_mac_client(sw, p, &eth->dst_addr);
-	if (c == PMX_OWNER_NONE)
-		return false;
-	if (sw->clients[c].n_queues > 1) {
-		pmx_packet_parse(rte_pktmbuf_mtod(m, const uint8_t *), rte_pktmbuf_data_len(m),
-				 PMX_DIR_IN, &pi);
-		PMX_FLOW_QUEUE_HASH(m) = pmx_flow_queue_hash(&pi.key, !pi.is_fragment);
-	}
-	pmx_client_deliver(w, c, &m, 1);
-	return true;
-}
-
 void pmx_send_out(struct pmx_worker *w, unsigned p, struct rte_mbuf **pkts, unsigned n,
 		  uint16_t from)
 {
@@ -55,11 +27,14 @@ void pmx_send_out(struct pmx_worker *w, unsigned p, struct rte_mbuf **pkts, unsi
 	unsigned n_wire = 0;
 
 	for (unsigned i = 0; i < n; i++) {
+		enum pmx_own_mac_way way = own_macs ? pmx_own_mac_send(w, p, pkts[i], from)
+						    : PMX_OWN_MAC_USUAL;
 		uint16_t dest;
 
-		if (own_macs && to_own_mac(w, p, pkts[i], from))
+		if (way == PMX_OWN_MAC_DONE)
 			continue;
-		if (pmx_local_dest(w, p, pkts[i], from != PMX_OWNER_KERNEL, &dest))
+		if (way == PMX_OWN_MAC_USUAL &&
+		    pmx_local_dest(w, p, pkts[i], from != PMX_OWNER_KERNEL, &dest))
 			pmx_deliver(w, p, dest, &pkts[i], 1);
 		else
 			wire[n_wire++] = pkts[i];

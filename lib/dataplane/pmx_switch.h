@@ -322,9 +322,21 @@ bool pmx_own_mac_any(const struct pmx_switch *sw, unsigned p);
 bool pmx_own_mac_tx_ok(const struct pmx_client_slot *slot, const struct rte_mbuf *m,
 		       const struct pmx_pkt_info *pi);
 
-/** own_mac.c: copy m (a broadcast or multicast sent inside the appliance by `from`) to every
- * client of port p with a MAC of its own but `from`. */
-void pmx_own_mac_mirror(struct pmx_worker *w, unsigned p, struct rte_mbuf *m, uint16_t from);
+/** What pmx_own_mac_send() did with a frame. */
+enum pmx_own_mac_way { PMX_OWN_MAC_USUAL = 0, PMX_OWN_MAC_DONE, PMX_OWN_MAC_WIRE };
+
+/**
+ * own_mac.c: where a frame client or kernel `from` (PMX_OWNER_KERNEL) of port p sends goes
+ * when the port has clients with a MAC of their own: to such a client when addressed to its
+ * MAC; broadcasts and multicasts are copied to each of them (but the sender). Frames a client
+ * sends from its own MAC are handled as from the wire: to the appliance's MAC, ARP/ND go to
+ * the kernel with copies to the other clients, IP to the local address's owner or the kernel;
+ * its broadcasts reach the kernel, the other clients and the wire.
+ * @return PMX_OWN_MAC_DONE when m was delivered (or dropped), PMX_OWN_MAC_WIRE when it goes to
+ *         the wire only, PMX_OWN_MAC_USUAL when it takes the usual way (pmx_local_dest()).
+ */
+enum pmx_own_mac_way pmx_own_mac_send(struct pmx_worker *w, unsigned p, struct rte_mbuf *m,
+				      uint16_t from);
 
 /** The per-lcore tables every RX lcore may read. */
 enum pmx_worker_table {
