@@ -33,6 +33,7 @@ struct httpd_opts {
 	unsigned prefix_len;
 	const char *gateway;
 	unsigned max_conns;
+	const char *own[1]; /* -M: params.addresses, the -a address */
 };
 
 static void usage(const char *prog)
@@ -47,6 +48,8 @@ static void usage(const char *prog)
 		"  -m, --prefix LEN       netmask length of that address (24)\n"
 		"  -g, --gateway A.B.C.D  IPv4 gateway for clients off the subnet (none)\n"
 		"  -c, --max-conns N      concurrent connections; more are reset (256)\n"
+		"  -M, --mac MAC          a MAC of its own, with -a an address of its own "
+		"(operators)\n"
 		"  -V, --version          print the version and exit\n",
 		prog, PMX_CLIENT_DEFAULT_SOCKET);
 }
@@ -76,6 +79,7 @@ static int parse_args(int argc, char **argv, struct httpd_opts *o)
 		{"prefix", required_argument, NULL, 'm'},
 		{"gateway", required_argument, NULL, 'g'},
 		{"max-conns", required_argument, NULL, 'c'},
+		{"mac", required_argument, NULL, 'M'},
 		{"version", no_argument, NULL, 'V'},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
@@ -87,13 +91,14 @@ static int parse_args(int argc, char **argv, struct httpd_opts *o)
 				 .tcp_port = 8080,
 				 .prefix_len = 24,
 				 .max_conns = 256};
-	while ((opt = getopt_long(argc, argv, "s:p:n:l:a:m:g:c:Vh", longopts, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, "s:p:n:l:a:m:g:c:M:Vh", longopts, NULL)) != -1) {
 		switch (opt) {
 		case 's': o->params.socket_path = optarg; break;
 		case 'p': o->params.port = optarg; break;
 		case 'n': o->params.name = optarg; break;
 		case 'a': o->address = optarg; break;
 		case 'g': o->gateway = optarg; break;
+		case 'M': o->params.mac = optarg; break;
 		case 'l':
 			if (parse_uint(optarg, 1, 65535, &v) != 0)
 				goto bad;
@@ -118,6 +123,16 @@ static int parse_args(int argc, char **argv, struct httpd_opts *o)
 	}
 	if (optind != argc)
 		goto usage;
+	if (o->params.mac != NULL) {
+		/* its own MAC comes with its own address: the one to serve on */
+		if (o->address == NULL) {
+			fprintf(stderr, "portmux-httpd: -M needs -a (the address of its own)\n");
+			goto usage;
+		}
+		o->own[0] = o->address;
+		o->params.addresses = o->own;
+		o->params.n_addresses = 1;
+	}
 	return 0;
 
 bad:
@@ -203,7 +218,7 @@ int main(int argc, char **argv)
 	char ip_str[INET_ADDRSTRLEN];
 	struct pmx_client *c;
 	struct sigaction sa = {.sa_handler = on_signal};
-	uint32_t rule;
+	uint32_t rule = 0;
 	int ret;
 
 	ret = parse_args(argc, argv, &o);
@@ -229,8 +244,9 @@ int main(int argc, char **argv)
 		goto fail_close;
 	}
 	ip4addr_ntoa_r(&ip, ip_str, sizeof(ip_str));
-	/* own the port before lwIP serves it: until then its segments go to the kernel */
-	ret = pmx_client_listen(c, "tcp", ip_str, o.tcp_port, &rule);
+	/* own the port before lwIP serves it: until then its segments go to the kernel (with a
+	 * MAC of its own every frame to that MAC is the client's already: no rule) */
+	ret = o.params.mac != NULL ? 0 : pmx_client_listen(c, "tcp", ip_str, o.tcp_port, &rule);
 	if (ret != 0) {
 		fprintf(stderr, "portmux-httpd: cannot listen on tcp:%s:%u: %s\n", ip_str,
 			o.tcp_port, strerror(-ret));
@@ -238,7 +254,7 @@ int main(int argc, char **argv)
 	}
 
 	lwip_init();
-	ret = pmx_netif_init(&pn, c, &ip, &mask, &gw, o.tcp_port);
+	ret = pmx_netif_init(&pn, c, &ip, &mask, &gw, o.tcp_port, o.params.mac != NULL);
 	if (ret != 0) {
 		fprintf(stderr, "portmux-httpd: cannot add the lwIP interface\n");
 		goto fail_close;
@@ -250,10 +266,16 @@ int main(int argc, char **argv)
 	}
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
-	printf("portmux-httpd: client %u serving http://%s:%u/ with lwIP %s (rule %u, mac "
-	       RTE_ETHER_ADDR_PRT_FMT ")\n",
-	       c->id, ip_str, o.tcp_port, LWIP_VERSION_STRING, rule,
-	       RTE_ETHER_ADDR_BYTES(&c->mac));
+	if (o.params.mac != NULL)
+		printf("portmux-httpd: client %u serving http://%s:%u/ with lwIP %s (own "
+		       "mac " RTE_ETHER_ADDR_PRT_FMT ")\n",
+		       c->id, ip_str, o.tcp_port, LWIP_VERSION_STRING,
+		       RTE_ETHER_ADDR_BYTES(&c->mac));
+	else
+		printf("portmux-httpd: client %u serving http://%s:%u/ with lwIP %s (rule %u, "
+		       "mac " RTE_ETHER_ADDR_PRT_FMT ")\n",
+		       c->id, ip_str, o.tcp_port, LWIP_VERSION_STRING, rule,
+		       RTE_ETHER_ADDR_BYTES(&c->mac));
 	fflush(stdout);
 
 	serve(c, &pn);

@@ -61,11 +61,14 @@ static void reopen_time_wait(struct pmx_netif *pn, const struct rte_mbuf *m,
 
 /* Is this frame for lwIP? ARP always (lwIP keeps its own neighbour cache from the copies the
  * switch mirrors to every client); IPv4 only to our address and our TCP port (including ICMP
- * errors quoting such a flow and later fragments of it). The rest never reaches lwIP. */
+ * errors quoting such a flow and later fragments of it), or with a MAC of our own every IPv4
+ * frame to our address (the address is ours alone: lwIP answers pings and closed ports). The
+ * rest never reaches lwIP. */
 static bool for_lwip(struct pmx_netif *pn, const struct rte_mbuf *m)
 {
 	struct pmx_pkt_info pi;
 	enum pmx_pkt_class cls;
+	bool our_port;
 
 	cls = pmx_packet_parse(rte_pktmbuf_mtod(m, const uint8_t *), rte_pktmbuf_data_len(m),
 			       PMX_DIR_IN, &pi);
@@ -77,15 +80,17 @@ static bool for_lwip(struct pmx_netif *pn, const struct rte_mbuf *m)
 	case PMX_PKT_FLOW:
 	case PMX_PKT_ICMP_ERROR:
 	case PMX_PKT_FRAGMENT:
-		if (pi.has_vlan || pi.family != 4 || pi.key.proto != PMX_PROTO_TCP ||
-		    memcmp(pi.key.local_ip, pn->ip_key, 16) != 0 ||
-		    (cls != PMX_PKT_FRAGMENT && pi.key.local_port != pn->tcp_port_be))
+	case PMX_PKT_IP_OTHER:
+		our_port = pi.key.proto == PMX_PROTO_TCP &&
+			   (cls == PMX_PKT_FRAGMENT || pi.key.local_port == pn->tcp_port_be);
+		if (pi.has_vlan || pi.family != 4 || memcmp(pi.key.local_ip, pn->ip_key, 16) != 0 ||
+		    (!pn->own_host && (cls == PMX_PKT_IP_OTHER || !our_port)))
 			break;
 		if (bad_source(pn, pi.key.remote_ip)) {
 			pn->st.bad_source++;
 			return false;
 		}
-		if (cls == PMX_PKT_FLOW && !pi.is_fragment)
+		if (cls == PMX_PKT_FLOW && !pi.is_fragment && our_port)
 			reopen_time_wait(pn, m, &pi);
 		return true;
 	case PMX_PKT_ND:
@@ -205,10 +210,12 @@ static err_t pmx_netif_setup(struct netif *netif)
 }
 
 int pmx_netif_init(struct pmx_netif *pn, struct pmx_client *c, const ip4_addr_t *ip,
-		   const ip4_addr_t *netmask, const ip4_addr_t *gw, uint16_t tcp_port)
+		   const ip4_addr_t *netmask, const ip4_addr_t *gw, uint16_t tcp_port,
+		   bool own_host)
 {
 	memset(pn, 0, sizeof(*pn));
 	pn->client = c;
+	pn->own_host = own_host;
 	pn->tcp_port_be = rte_cpu_to_be_16(tcp_port);
 	pmx_ip4_to_key((const uint8_t *)&ip->addr, pn->ip_key);
 	if (netif_add(&pn->netif, ip, netmask, gw, pn, pmx_netif_setup, ethernet_input) == NULL)

@@ -6,8 +6,8 @@
  * Frames from the switch (the client's RX ring) are copied into pbufs and handed to lwIP's
  * ethernet_input(); frames lwIP sends are copied into mbufs of the switch's pool, batched,
  * and enqueued on the client's TX ring. Only what lwIP is meant to see gets in: ARP (which the
- * switch mirrors to every client) and IPv4 TCP to the one address and port this server owns.
- * Everything else (IPv6, broadcast and multicast IP, frames of other flows, sources such as
+ * switch mirrors to every client) and IPv4 TCP to the one address and port this server owns
+ * (with a MAC of its own: every IPv4 frame to its own address). Everything else (IPv6, broadcast and multicast IP, frames of other flows, sources such as
  * our own address or 127/8) is counted and freed before lwIP sees it, so lwIP never answers,
  * with a RST or an ICMP error, traffic that was not its own, nor loops an answer to itself.
  * A SYN that may reopen a 4-tuple lwIP holds in TIME_WAIT first frees that PCB (RFC 1122
@@ -19,6 +19,7 @@
 #ifndef PMX_NETIF_H
 #define PMX_NETIF_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include <lwip/ip4_addr.h>
@@ -48,6 +49,8 @@ struct pmx_netif {
 	struct pmx_client *client;
 	uint8_t ip_key[16];   /**< our IPv4 address, IPv4-mapped as in the switch's flow keys */
 	uint16_t tcp_port_be; /**< the only TCP port lwIP may see (network order) */
+	bool own_host;        /**< the client has a MAC and address of its own: lwIP sees every
+			       *  IPv4 frame to that address (not only its TCP port) */
 	unsigned n_tx;
 	struct rte_mbuf *tx[PMX_NETIF_TX_MAX];
 	struct pmx_netif_stats st;
@@ -55,11 +58,14 @@ struct pmx_netif {
 
 /**
  * Add the interface to lwIP (after lwip_init()) with the client's MAC, make it the default
- * and bring it up (lwIP announces itself with a gratuitous ARP).
+ * and bring it up (lwIP announces itself with a gratuitous ARP). own_host: the client attached
+ * with a MAC of its own and ip is its own address, so lwIP may see (and answer) every IPv4
+ * frame to ip; else only tcp_port of the shared address.
  * @return 0, or -EINVAL (netif_add refused the parameters).
  */
 int pmx_netif_init(struct pmx_netif *pn, struct pmx_client *c, const ip4_addr_t *ip,
-		   const ip4_addr_t *netmask, const ip4_addr_t *gw, uint16_t tcp_port);
+		   const ip4_addr_t *netmask, const ip4_addr_t *gw, uint16_t tcp_port,
+		   bool own_host);
 
 /**
  * Switch -> lwIP: take one burst from the RX ring, feed what is ours to lwIP, free the rest.

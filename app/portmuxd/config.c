@@ -626,8 +626,9 @@ static int parse_control(struct cfg_ctx *c, json_t *root, struct pmx_config *cfg
 /* "clients": limits per daemon and per client. rule_quota is checked against max_rules. */
 static int parse_clients(struct cfg_ctx *c, json_t *root, struct pmx_config *cfg)
 {
-	static const char *const keys[] = {"max",         "ring_size", "max_rules", "rule_quota",
-					   "queue_quota", "low_ports", "memif",     NULL};
+	static const char *const keys[] = {"max",        "ring_size",   "max_rules",
+					   "rule_quota", "queue_quota", "low_ports",
+					   "memif",      "own_macs",    NULL};
 	char path[CFG_PATH_LEN], p[CFG_PATH_LEN];
 	json_t *obj, *j;
 	json_int_t x;
@@ -661,6 +662,12 @@ static int parse_clients(struct cfg_ctx *c, json_t *root, struct pmx_config *cfg
 	rc = get_bool(c, obj, path, "memif", &cfg->memif);
 	if (rc < 0)
 		return rc;
+	if (cfg->client_own_macs > cfg->clients_max)
+		cfg->client_own_macs = cfg->clients_max;
+	rc = get_uint(c, obj, path, "own_macs", 0, cfg->clients_max, &cfg->client_own_macs);
+	if (rc < 0)
+		return cfg_fail(c, key_path(p, path, "own_macs"),
+				"must be an integer 0..%u (clients.max)", cfg->clients_max);
 	return parse_proto_ports(c, obj, path, "low_ports", true, cfg->low_ports,
 				 &cfg->n_low_ports);
 }
@@ -677,6 +684,7 @@ static void set_defaults(struct pmx_config *cfg)
 	cfg->max_rules = 4096;
 	cfg->client_rule_quota = 1024;
 	cfg->client_queue_quota = 4;
+	cfg->client_own_macs = 4;
 	cfg->mbufs = 32768;
 	snprintf(cfg->mbuf_pool, sizeof(cfg->mbuf_pool), "%s", "stack");
 }

@@ -72,6 +72,9 @@ struct pmx_config {
 	uint32_t client_rule_quota;  /**< rules per client, 1..max_rules, default 1024 (or
 				      *  max_rules when that is smaller) */
 	uint32_t client_queue_quota; /**< queue pairs per client, default 4 */
+	uint32_t client_own_macs;    /**< clients with a MAC of their own at a time (operators'
+				    *  hello "mac"), 0..clients_max, default 4 (or clients_max
+				    *  when that is smaller); 0 = none */
 	bool memif;             /**< clients may attach over memif (default false; portmux is the
 				  *  memif server, lib/control/memif_server.c, docs/SECURITY.md) */
 	unsigned n_low_ports;   /**< ports < 1024 non-root clients may own ("tcp:80",

@@ -247,6 +247,14 @@ static int hello(const struct pmx_client_params *p, struct pmx_client **out, jso
 			p->queues ? (int)p->queues : 1);
 	if (p->port != NULL)
 		json_object_set_new(req, "port", json_string(p->port));
+	if (p->mac != NULL) {
+		json_t *addrs = json_array();
+
+		for (unsigned i = 0; i < p->n_addresses; i++)
+			json_array_append_new(addrs, json_string(p->addresses[i]));
+		json_object_set_new(req, "mac", json_string(p->mac));
+		json_object_set_new(req, "addresses", addrs);
+	}
 	ret = call(c->fd, ++c->next_request_id, req, res);
 	if (ret != 0)
 		goto fail_close;

@@ -33,6 +33,11 @@ struct pmx_client_params {
 	const char *port;        /**< NIC port name; NULL = the first port */
 	unsigned queues;         /**< queue pairs, 1..PMX_MAX_QUEUES (0 = 1); each flow stays on
 				      one queue pair, chosen by a symmetric flow hash */
+	const char *mac;         /**< a MAC of its own ("02:00:00:00:00:10"; operators only,
+				      clients.own_macs): frames to it are this client's, and it
+				      sends from it with one of `addresses`. NULL = the port's */
+	const char *const *addresses; /**< with mac: the 1..4 IPs it uses (IPv4 or IPv6 text) */
+	unsigned n_addresses;
 	int eal_argc;            /**< extra EAL arguments (e.g. --log-level) */
 	char **eal_argv;
 };
@@ -49,9 +54,11 @@ struct pmx_client {
 	struct rte_ring *tx[PMX_MAX_QUEUES]; /**< client -> switch */
 	struct rte_mempool *pool; /**< allocate frames to send from here */
 	const struct pmx_shm *shm;
-	struct rte_ether_addr mac; /**< the port's MAC: the source of every frame sent */
+	struct rte_ether_addr mac; /**< the source of every frame sent: the port's MAC, or the
+				    *  client's own (params.mac) */
 	unsigned n_addresses;
-	uint8_t addresses[16][16]; /**< the port's IPs (IPv4-mapped or IPv6) */
+	uint8_t addresses[16][16]; /**< the port's IPs, or with a MAC of its own the client's
+				    *  (IPv4-mapped or IPv6) */
 	uint32_t next_request_id;
 	bool detached;            /**< the switch dropped this client (kick, restart) */
 	bool shares_eal;          /**< opened by pmx_client_open_more(): EAL is another's */
@@ -62,7 +69,9 @@ struct pmx_client {
  * Calls rte_eal_init(): the process must not have initialised EAL itself.
  * @return 0 (*out set), or a negative errno: -ENOENT/-ECONNREFUSED (no switch),
  *         -EPROTO (bad reply or shared-memory magic/version mismatch), -ENOSPC (no slot),
- *         -ENODEV (unknown port), or what EAL init failed with.
+ *         -ENODEV (unknown port), -EPERM, -EINVAL, -EDQUOT, -EADDRINUSE (params.mac refused:
+ *         not an operator, bad MAC or addresses, clients.own_macs, MAC or address taken), or
+ *         what EAL init failed with.
  */
 int pmx_client_open(const struct pmx_client_params *params, struct pmx_client **out);
 

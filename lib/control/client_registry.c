@@ -114,6 +114,7 @@ int pmx_registry_attach(struct pmx_switch *sw, uint16_t port, enum pmx_channel c
 	}
 	slot->channel = channel;
 	slot->n_queues = n_queues;
+	slot->has_mac = 0; /* pmx_registry_own_mac() may give it one */
 	cache = rte_mempool_default_cache(sw->pool, pmx_registry_client_lcore(sw, id));
 	if (cache != NULL)
 		rte_mempool_cache_flush(cache, sw->pool);
@@ -138,6 +139,19 @@ int pmx_registry_attach(struct pmx_switch *sw, uint16_t port, enum pmx_channel c
 	return 0;
 }
 
+void pmx_registry_own_mac(struct pmx_switch *sw, uint16_t id, const struct rte_ether_addr *mac,
+			  const uint8_t (*addrs)[16], unsigned n)
+{
+	struct pmx_client_slot *slot = &sw->clients[id];
+
+	slot->mac = *mac;
+	slot->n_own_addrs = (uint8_t)RTE_MIN(n, (unsigned)PMX_OWN_MAC_ADDRS);
+	memcpy(slot->own_addrs, addrs, slot->n_own_addrs * sizeof(slot->own_addrs[0]));
+	/* publish: its TX lcore checks frames from the MAC, then RX lcores steer frames to it */
+	__atomic_store_n(&slot->has_mac, 1, __ATOMIC_RELEASE);
+	pmx_bitmap_set(sw->port_own_macs[slot->port], id);
+}
+
 unsigned pmx_registry_detach(struct pmx_switch *sw, uint16_t id)
 {
 	struct pmx_client_slot *slot;
@@ -150,6 +164,7 @@ unsigned pmx_registry_detach(struct pmx_switch *sw, uint16_t id)
 	__atomic_store_n(&sw->shm->generation[id], 0, __ATOMIC_RELEASE);
 	__atomic_store_n(&slot->state, PMX_SLOT_CLOSING, __ATOMIC_RELEASE);
 	pmx_bitmap_clear(sw->port_clients[slot->port], id);
+	pmx_bitmap_clear(sw->port_own_macs[slot->port], id);
 	pmx_bitmap_clear(sw->workers[slot->tx_worker]->tx_bitmap, id);
 	pmx_offload_owner_removed(sw, id);
 	pmx_flow_table_del_owner(sw->ft, id);

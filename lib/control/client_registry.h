@@ -42,6 +42,16 @@ int pmx_registry_attach(struct pmx_switch *sw, uint16_t port, enum pmx_channel c
 			unsigned n_queues, struct pmx_attach_info *info);
 
 /**
+ * Give attached client `id` a MAC of its own and the n (<= PMX_OWN_MAC_ADDRS) addresses it
+ * may send from with it: from then on every frame of its port to that MAC is its (and the
+ * kernel gets none), and client_tx.c checks the (MAC, source IP) pair of what it sends.
+ * Management lcore only; the caller has checked the MAC (unicast, unique) and the addresses.
+ * Detach takes the MAC back.
+ */
+void pmx_registry_own_mac(struct pmx_switch *sw, uint16_t id, const struct rte_ether_addr *mac,
+			  const uint8_t (*addrs)[16], unsigned n);
+
+/**
  * Detach client `id`: rules removed, RX lcores synchronized, rings drained.
  * Management lcore only; blocks until every RX lcore passed one loop. Accepts a free slot
  * (nothing happens). @return the number of mbufs returned to the pool.

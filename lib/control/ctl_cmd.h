@@ -12,6 +12,7 @@
 #include <stdint.h>
 
 #include <jansson.h>
+#include <rte_ether.h>
 
 #include "ctl.h"
 
@@ -63,6 +64,27 @@ void rule_delete(struct pmx_ctl *ctl, uint32_t rule_id);
 
 /** Before the registry deletes every rule of owner (detach): take them out of the counts. */
 void rules_forget_owner(struct pmx_ctl *ctl, uint16_t owner);
+
+/** hello's "mac" and "addresses" (ctl_own_mac.c). */
+struct own_mac_req {
+	bool set; /**< the client asked for a MAC of its own */
+	struct rte_ether_addr mac;
+	unsigned n;
+	uint8_t addrs[PMX_OWN_MAC_ADDRS][16];
+};
+
+/**
+ * ctl_own_mac.c: read hello's "mac" and "addresses" for NIC port p into om (om->set false when
+ * there is no "mac"). @return 0, or -1 with e: EINVAL (bad MAC, not unicast; bad, duplicate
+ * or missing addresses; addresses without mac), EPERM (not an operator), EDQUOT
+ * (clients.own_macs), EADDRINUSE (the MAC is a port's or another client's; an address is the
+ * port's, claimed, or another client's).
+ */
+int own_mac_args(struct pmx_ctl *ctl, const struct pmx_ctl_session *s, json_t *req, unsigned p,
+		 struct own_mac_req *om, struct cmd_error *e);
+
+/** ctl_own_mac.c: the client of port p with a MAC of its own that declared ip, or -1. */
+int own_mac_holder(const struct pmx_ctl *ctl, unsigned p, const uint8_t ip[16]);
 
 /** ctl_admin.c: operator commands. */
 int cmd_clients(struct pmx_ctl *ctl, struct pmx_ctl_session *s, json_t *req, json_t **result,

@@ -28,10 +28,23 @@ static json_t *addresses_json(struct pmx_ctl *ctl, unsigned p)
 	return arr;
 }
 
+/* The addresses a client with a MAC of its own declared, as text. */
+static json_t *own_addresses_json(const struct own_mac_req *om)
+{
+	json_t *arr = json_array();
+	char buf[INET6_ADDRSTRLEN];
+
+	for (unsigned i = 0; i < om->n; i++)
+		json_array_append_new(arr,
+				      json_string(pmx_addr_str(om->addrs[i], buf, sizeof(buf))));
+	return arr;
+}
+
 static int cmd_hello(struct pmx_ctl *ctl, struct pmx_ctl_session *s, json_t *req, json_t **result,
 		     struct cmd_error *e)
 {
 	struct pmx_attach_info info;
+	struct own_mac_req om;
 	const char *name = NULL, *channel = NULL;
 	char mac[RTE_ETHER_ADDR_FMT_SIZE];
 	uint64_t queues = 1;
@@ -58,6 +71,8 @@ static int cmd_hello(struct pmx_ctl *ctl, struct pmx_ctl_session *s, json_t *req
 	if (queues == 0 || queues > PMX_MAX_QUEUES || (memif && queues != 1))
 		return cmd_fail(e, "EINVAL", "\"queues\" must be 1..%u (1 for memif)",
 				PMX_MAX_QUEUES);
+	if (own_mac_args(ctl, s, req, p, &om, e))
+		return -1;
 	ret = pmx_registry_attach(ctl->sw, p, memif ? PMX_CHANNEL_MEMIF : PMX_CHANNEL_RING,
 				  (unsigned)queues, &info);
 	if (ret == -ENOSPC)
@@ -67,6 +82,8 @@ static int cmd_hello(struct pmx_ctl *ctl, struct pmx_ctl_session *s, json_t *req
 		return cmd_fail(e, "ENODEV", "cannot open the memif socket");
 	if (ret != 0)
 		return cmd_fail(e, "ENOMEM", "cannot create the client's rings");
+	if (om.set)
+		pmx_registry_own_mac(ctl->sw, info.client_id, &om.mac, om.addrs, om.n);
 	s->client_id = info.client_id;
 	s->n_rules = 0;
 	snprintf(s->name, sizeof(s->name), "%s", name ? name : "client");
@@ -88,6 +105,13 @@ static int cmd_hello(struct pmx_ctl *ctl, struct pmx_ctl_session *s, json_t *req
 			    "mempool", PMX_POOL_NAME, "shm", PMX_SHM_MZ_NAME, "port", p,
 			    "mac", mac, "addresses", addresses_json(ctl, p), "version",
 			    PMX_SHM_VERSION, "magic", (int)PMX_SHM_MAGIC);
+	if (om.set) {
+		/* it sends from its MAC and addresses; the port's stay the kernel's */
+		json_object_set_new(*result, "port_mac", json_string(mac));
+		rte_ether_format_addr(mac, sizeof(mac), &om.mac);
+		json_object_set_new(*result, "mac", json_string(mac));
+		json_object_set_new(*result, "addresses", own_addresses_json(&om));
+	}
 	if (memif) {
 		/* an isolated client gets a memif device, not rings or lcores of the switch */
 		json_object_set_new(*result, "channel", json_string("memif"));

@@ -154,6 +154,9 @@ static int client_checks(struct pmx_ctl *ctl, const struct pmx_flow_key *key, ui
 	if (key->kind == PMX_KEY_IP && port_has_kernel(ctl, key->port_id) &&
 	    is_own_address(ctl, key->port_id, key->local_ip))
 		return cmd_fail(e, "EADDRINUSE", "the address is the kernel's own");
+	if (key->kind == PMX_KEY_IP && own_mac_holder(ctl, key->port_id, key->local_ip) >= 0)
+		return cmd_fail(e, "EADDRINUSE", "the address is client %d's (its own MAC)",
+				own_mac_holder(ctl, key->port_id, key->local_ip));
 	return 0;
 }
 

@@ -126,6 +126,12 @@ json_t *pmx_ctl_clients_json(struct pmx_ctl *ctl)
 									   ? "memif" : "ring"));
 		json_object_set_new(client, "queues", json_integer(slot->n_queues));
 		json_object_set_new(client, "learning", json_integer((json_int_t)c.learning));
+		if (slot->has_mac) {
+			char mac[RTE_ETHER_ADDR_FMT_SIZE];
+
+			rte_ether_format_addr(mac, sizeof(mac), &slot->mac);
+			json_object_set_new(client, "mac", json_string(mac));
+		}
 		json_array_append_new(arr, client);
 	}
 	return arr;

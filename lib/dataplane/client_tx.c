@@ -1,5 +1,6 @@
 /* client_tx.c - the transmit path of clients (client TX rings and memif rings -> wire), with
- * anti-spoofing */
+ * anti-spoofing: the port's MAC with owned addresses and ports, or a client's own MAC with its
+ * own addresses (own_mac.c) */
 #include <rte_arp.h>
 #include <rte_ethdev.h>
 
@@ -7,12 +8,12 @@
 #include "pmx_packet.h"
 #include "pmx_switch.h"
 
-/* Does the frame's L2 source belong to the port (the MAC clients share with the kernel)? */
-static bool own_mac(const struct pmx_port *port, const struct rte_mbuf *m)
+/* Is the frame's L2 source mac (the port's, shared with the kernel, or the client's own)? */
+static bool from_mac(const struct rte_ether_addr *mac, const struct rte_mbuf *m)
 {
 	const struct rte_ether_hdr *eth = rte_pktmbuf_mtod(m, const struct rte_ether_hdr *);
 
-	return rte_is_same_ether_addr(&eth->src_addr, &port->mac);
+	return rte_is_same_ether_addr(&eth->src_addr, mac);
 }
 
 /* ARP from a client must speak for the port's MAC, nothing else. */
@@ -31,7 +32,9 @@ static bool arp_ok(const struct pmx_port *port, const struct rte_mbuf *m,
 static unsigned check_burst(struct pmx_worker *w, uint16_t c, struct rte_mbuf **pkts, unsigned n)
 {
 	struct pmx_switch *sw = w->sw;
-	const struct pmx_port *port = &sw->ports[sw->clients[c].port];
+	const struct pmx_client_slot *slot = &sw->clients[c];
+	const struct pmx_port *port = &sw->ports[slot->port];
+	bool has_mac = __atomic_load_n(&slot->has_mac, __ATOMIC_ACQUIRE) != 0;
 	struct pmx_pkt_info info[PMX_BURST];
 	const struct pmx_flow_key *keys[PMX_BURST];
 	uint16_t owners[PMX_BURST];
@@ -53,7 +56,11 @@ static unsigned check_burst(struct pmx_worker *w, uint16_t c, struct rte_mbuf **
 				       rte_pktmbuf_data_len(pkts[i]), PMX_DIR_OUT, pi);
 		if (cls == PMX_PKT_MALFORMED) {
 			verdict[i] = PMX_DROP_MALFORMED + 1;
-		} else if (!own_mac(port, pkts[i]) || cls == PMX_PKT_NON_IP ||
+		} else if (has_mac && from_mac(&slot->mac, pkts[i])) {
+			/* its own MAC: only with one of its own addresses, no port rules */
+			verdict[i] = pmx_own_mac_tx_ok(slot, pkts[i], pi) ? 0
+									  : PMX_DROP_SPOOFED + 1;
+		} else if (!from_mac(&port->mac, pkts[i]) || cls == PMX_PKT_NON_IP ||
 			   (cls == PMX_PKT_ARP && !arp_ok(port, pkts[i], pi))) {
 			verdict[i] = PMX_DROP_SPOOFED + 1;
 		} else if (cls != PMX_PKT_ARP && cls != PMX_PKT_ND) {
@@ -158,7 +165,7 @@ unsigned pmx_learn_return_poll(struct pmx_worker *w)
 		}
 		w->client[c].tx++;
 		w->port[p].from_clients++;
-		pmx_send_out(w, p, &pkts[i], 1, true);
+		pmx_send_out(w, p, &pkts[i], 1, c);
 	}
 	return n;
 }
@@ -193,7 +200,7 @@ unsigned pmx_client_tx_poll(struct pmx_worker *w)
 				kept = check_burst(w, c, pkts, n);
 				w->client[c].tx += kept;
 				w->port[slot->port].from_clients += kept;
-				pmx_send_out(w, slot->port, pkts, kept, true);
+				pmx_send_out(w, slot->port, pkts, kept, c);
 			}
 		}
 	}

@@ -81,18 +81,21 @@ void pmx_client_deliver(struct pmx_worker *w, uint16_t c, struct rte_mbuf **pkts
 	enqueue(w, c, slot, slot->rx_ring[0], pkts, n);
 }
 
-void pmx_mirror_to_clients(struct pmx_worker *w, unsigned p, struct rte_mbuf *m)
+void pmx_mirror_to_set(struct pmx_worker *w, const uint64_t *set, struct rte_mbuf *m,
+		       uint16_t except)
 {
 	struct pmx_switch *sw = w->sw;
 
 	for (unsigned word = 0; word < PMX_BITMAP_WORDS; word++) {
-		uint64_t bits = pmx_bitmap_word(sw->port_clients[p], word);
+		uint64_t bits = pmx_bitmap_word(set, word);
 
 		while (bits != 0) {
 			uint16_t c = word * 64 + __builtin_ctzll(bits);
 			struct rte_mbuf *copy;
 
 			bits &= bits - 1;
+			if (c == except)
+				continue;
 			/* A copy, not a reference: a client may rewrite what it received. */
 			copy = rte_pktmbuf_copy(m, sw->pool, 0, UINT32_MAX);
 			if (copy == NULL) {
@@ -103,6 +106,11 @@ void pmx_mirror_to_clients(struct pmx_worker *w, unsigned p, struct rte_mbuf *m)
 			pmx_client_deliver(w, c, &copy, 1);
 		}
 	}
+}
+
+void pmx_mirror_to_clients(struct pmx_worker *w, unsigned p, struct rte_mbuf *m)
+{
+	pmx_mirror_to_set(w, w->sw->port_clients[p], m, PMX_OWNER_NONE);
 }
 
 void pmx_deliver(struct pmx_worker *w, unsigned p, uint16_t dest, struct rte_mbuf **pkts,

@@ -109,6 +109,6 @@ unsigned pmx_kernel_rx_poll(struct pmx_worker *w, unsigned p)
 	w->port[p].from_kernel += n;
 	learn_kernel_flows(w, p, pkts, n);
 	/* the kernel talking to an address a client claimed stays inside the appliance */
-	pmx_send_out(w, p, pkts, n, false);
+	pmx_send_out(w, p, pkts, n, PMX_OWNER_KERNEL);
 	return n;
 }

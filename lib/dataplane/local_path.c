@@ -1,5 +1,6 @@
 /* local_path.c - frames the appliance sends to itself (client -> kernel, client -> client,
- * kernel -> client): delivered locally instead of being put on the wire */
+ * kernel -> client, either -> a client with a MAC of its own): delivered locally instead of
+ * being put on the wire */
 #include <string.h>
 
 #include <rte_arp.h>
@@ -19,15 +20,21 @@ bool pmx_is_local_addr(const struct pmx_switch *sw, unsigned p, const uint8_t ip
 }
 
 void pmx_send_out(struct pmx_worker *w, unsigned p, struct rte_mbuf **pkts, unsigned n,
-		  bool from_client)
+		  uint16_t from)
 {
 	struct rte_mbuf *wire[PMX_BURST];
+	bool own_macs = pmx_own_mac_any(w->sw, p);
 	unsigned n_wire = 0;
 
 	for (unsigned i = 0; i < n; i++) {
+		enum pmx_own_mac_way way = own_macs ? pmx_own_mac_send(w, p, pkts[i], from)
+						    : PMX_OWN_MAC_USUAL;
 		uint16_t dest;
 
-		if (pmx_local_dest(w, p, pkts[i], from_client, &dest))
+		if (way == PMX_OWN_MAC_DONE)
+			continue;
+		if (way == PMX_OWN_MAC_USUAL &&
+		    pmx_local_dest(w, p, pkts[i], from != PMX_OWNER_KERNEL, &dest))
 			pmx_deliver(w, p, dest, &pkts[i], 1);
 		else
 			wire[n_wire++] = pkts[i];

@@ -50,6 +50,23 @@ static uint16_t dest_by_class(struct pmx_worker *w, const struct pmx_pkt_info *p
 	}
 }
 
+/* A unicast frame to the MAC of a client with one of its own is that client's, whatever it
+ * holds (the kernel never sees it); PMX_OWNER_NONE for every other frame. */
+static uint16_t own_mac_dest(const struct pmx_switch *sw, unsigned p, struct rte_mbuf *m,
+			     const struct pmx_pkt_info *pi)
+{
+	const struct rte_ether_hdr *eth = rte_pktmbuf_mtod(m, const struct rte_ether_hdr *);
+	uint16_t c;
+
+	if (!rte_is_unicast_ether_addr(&eth->dst_addr) ||
+	    rte_is_same_ether_addr(&eth->dst_addr, &sw->ports[p].mac))
+		return PMX_OWNER_NONE;
+	c = pmx_own_mac_client(sw, p, &eth->dst_addr);
+	if (c != PMX_OWNER_NONE && sw->clients[c].n_queues > 1)
+		PMX_FLOW_QUEUE_HASH(m) = pmx_flow_queue_hash(&pi->key, !pi->is_fragment);
+	return c;
+}
+
 unsigned pmx_nic_rx_poll(struct pmx_worker *w, unsigned p)
 {
 	struct rte_mbuf *pkts[PMX_BURST];
@@ -60,11 +77,13 @@ unsigned pmx_nic_rx_poll(struct pmx_worker *w, unsigned p)
 	uint8_t key_of[PMX_BURST];
 	struct dest_buckets buckets;
 	unsigned n, nk = 0;
+	bool own_macs;
 
 	n = rte_eth_rx_burst(w->sw->ports[p].nic, w->id, pkts, PMX_BURST);
 	if (n == 0)
 		return 0;
 	w->port[p].rx += n;
+	own_macs = pmx_own_mac_any(w->sw, p);
 
 	/* 1. parse every frame; those with a flow key wait for the bulk lookup */
 	for (unsigned i = 0; i < n; i++)
@@ -76,6 +95,11 @@ unsigned pmx_nic_rx_poll(struct pmx_worker *w, unsigned p)
 		pmx_packet_parse(rte_pktmbuf_mtod(pkts[i], const uint8_t *),
 				 rte_pktmbuf_data_len(pkts[i]), PMX_DIR_IN, pi);
 		pi->key.port_id = p;
+		if (own_macs && pi->cls != PMX_PKT_MALFORMED &&
+		    (o = own_mac_dest(w->sw, p, pkts[i], pi)) != PMX_OWNER_NONE) {
+			dest[i] = o; /* before any rule: the client is a host of its own */
+			continue;
+		}
 		dest[i] = dest_by_class(w, pi);
 		if (dest[i] == PMX_OWNER_NONE && pi->cls == PMX_PKT_FLOW &&
 		    (o = pmx_offload_mark_owner(w->sw, pkts[i])) != PMX_OWNER_NONE) {

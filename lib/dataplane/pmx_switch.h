@@ -74,6 +74,7 @@ struct pmx_frag_pending {
 };
 
 #define PMX_MAX_LOCAL_ADDRS 64
+#define PMX_OWN_MAC_ADDRS 4 /**< addresses a client with a MAC of its own may declare */
 
 /** The addresses that are the appliance's own on one port (the kernel's and claimed ones). */
 struct pmx_local_addrs {
@@ -116,6 +117,12 @@ struct pmx_client_slot {
 	uint8_t n_queues;            /**< queue pairs in use (rings beyond stay allocated) */
 	struct rte_ring *rx_ring[PMX_MAX_QUEUES]; /**< switch -> client (memif: -> its TX) */
 	struct rte_ring *tx_ring[PMX_MAX_QUEUES]; /**< client -> switch (unused for memif) */
+	/* A client with a MAC of its own (own_mac.c): set before its bit in port_own_macs (or
+	 * before the slot goes ACTIVE), unchanged until the slot is FREE again. */
+	uint8_t has_mac;     /**< 1: frames to `mac` are its own; it may send from it */
+	uint8_t n_own_addrs; /**< addresses it may send from with `mac` */
+	struct rte_ether_addr mac;
+	uint8_t own_addrs[PMX_OWN_MAC_ADDRS][16]; /**< IPv4-mapped or IPv6 */
 } __rte_cache_aligned;
 
 /** Per-port counters of one worker. */
@@ -196,6 +203,8 @@ struct pmx_switch {
 	unsigned n_ports;
 	struct pmx_port ports[PMX_MAX_PORTS];
 	uint64_t port_clients[PMX_MAX_PORTS][PMX_BITMAP_WORDS]; /**< clients of each port */
+	uint64_t port_own_macs[PMX_MAX_PORTS][PMX_BITMAP_WORDS]; /**< those with a MAC of their
+								       own (own_mac.c) */
 	unsigned n_workers;
 	struct pmx_worker *workers[RTE_MAX_LCORE];
 	uint32_t clients_max;
@@ -274,14 +283,20 @@ bool pmx_local_dest(struct pmx_worker *w, unsigned p, struct rte_mbuf *m, bool f
 		    uint16_t *dest);
 
 /**
- * local_path.c: send up to PMX_BURST frames that a client (from_client) or the kernel of port
- * p sent: to the wire, except those addressed to the appliance itself (pmx_local_dest()).
+ * local_path.c: send up to PMX_BURST frames that client `from` (or the kernel, from =
+ * PMX_OWNER_KERNEL) of port p sent: to the wire, except those addressed to the appliance
+ * itself (pmx_local_dest()) or to a client with a MAC of its own (own_mac.c), which also gets
+ * a copy of broadcasts and multicasts.
  */
 void pmx_send_out(struct pmx_worker *w, unsigned p, struct rte_mbuf **pkts, unsigned n,
-		  bool from_client);
+		  uint16_t from);
 
 /** deliver.c: enqueue frames on client c's RX ring (frees and counts what does not fit). */
 void pmx_client_deliver(struct pmx_worker *w, uint16_t c, struct rte_mbuf **pkts, unsigned n);
+
+/** deliver.c: copy a frame to every client of bitmap `set` but `except` (PMX_OWNER_NONE: all). */
+void pmx_mirror_to_set(struct pmx_worker *w, const uint64_t *set, struct rte_mbuf *m,
+		       uint16_t except);
 
 /** deliver.c: copy a frame to every active client of port p (ARP, ND, multicast). */
 void pmx_mirror_to_clients(struct pmx_worker *w, unsigned p, struct rte_mbuf *m);
@@ -292,6 +307,39 @@ void pmx_wire_send(struct pmx_worker *w, unsigned p, struct rte_mbuf **pkts, uns
 /** deliver.c: free frames, counting them under reason. */
 void pmx_drop(struct pmx_worker *w, enum pmx_drop_reason reason, struct rte_mbuf **pkts,
 	      unsigned n);
+
+/**
+ * own_mac.c: the client of port p whose own MAC is mac, or PMX_OWNER_NONE. Lock-free (reads
+ * port_own_macs and the slots' MACs).
+ */
+uint16_t pmx_own_mac_client(const struct pmx_switch *sw, unsigned p,
+			    const struct rte_ether_addr *mac);
+
+/** own_mac.c: does port p have any client with a MAC of its own? Lock-free. */
+bool pmx_own_mac_any(const struct pmx_switch *sw, unsigned p);
+
+/**
+ * own_mac.c: may client slot `slot` (with a MAC of its own) send m, whose source MAC is that
+ * MAC? The source IP must be one of its addresses (ARP: the sender's MAC and IP too).
+ */
+bool pmx_own_mac_tx_ok(const struct pmx_client_slot *slot, const struct rte_mbuf *m,
+		       const struct pmx_pkt_info *pi);
+
+/** What pmx_own_mac_send() did with a frame. */
+enum pmx_own_mac_way { PMX_OWN_MAC_USUAL = 0, PMX_OWN_MAC_DONE, PMX_OWN_MAC_WIRE };
+
+/**
+ * own_mac.c: where a frame client or kernel `from` (PMX_OWNER_KERNEL) of port p sends goes
+ * when the port has clients with a MAC of their own: to such a client when addressed to its
+ * MAC; broadcasts and multicasts are copied to each of them (but the sender). Frames a client
+ * sends from its own MAC are handled as from the wire: to the appliance's MAC, ARP/ND go to
+ * the kernel with copies to the other clients, IP to the local address's owner or the kernel;
+ * its broadcasts reach the kernel, the other clients and the wire.
+ * @return PMX_OWN_MAC_DONE when m was delivered (or dropped), PMX_OWN_MAC_WIRE when it goes to
+ *         the wire only, PMX_OWN_MAC_USUAL when it takes the usual way (pmx_local_dest()).
+ */
+enum pmx_own_mac_way pmx_own_mac_send(struct pmx_worker *w, unsigned p, struct rte_mbuf *m,
+				      uint16_t from);
 
 /** The per-lcore tables every RX lcore may read. */
 enum pmx_worker_table {

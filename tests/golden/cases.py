@@ -6,6 +6,7 @@
 import struct
 import sys
 
+from cases_own_mac import OWN_MAC_CASES
 from golden_case import (A4, A6, APP_MAC, BAD_MAC, P4, P6, PEER_MAC, PROTO_DCCP, PROTO_UDPLITE,
                          ROUTER4, ROUTER6, X4, X6, Case, dccp_request, eth_in, eth_out, frag4,
                          frag6, l4_bytes, truncate, udplite)
@@ -728,6 +729,9 @@ def hostile_client_tx():
     c.expect_drops(spoofed=200, malformed=4)
     c.expect_client("c0", spoofed=200)
     return c
+
+
+CASES += OWN_MAC_CASES  # clients with a MAC of their own (cases_own_mac.py)
 
 
 def main(argv):

@@ -121,11 +121,13 @@ class Case:
         self.n += 1
         return mark(self.name, self.n)
 
-    def client(self, name, *rules, paused=False):
+    def client(self, name, *rules, paused=False, mac=None, addresses=()):
         """A capture client, attached in declaration order, registering RULE specs (see
         pmx_capture.c: listen,PROTO,IP|*,PORT connect,... claim_ip,IP). A paused client reads
-        nothing until the end of the case (its RX ring fills up)."""
-        self.clients.append({"name": name, "rules": list(rules), "paused": paused})
+        nothing until the end of the case (its RX ring fills up). With mac, it has a MAC of
+        its own and sends from it with `addresses` (hello "mac", "addresses")."""
+        self.clients.append({"name": name, "rules": list(rules), "paused": paused,
+                             "mac": mac, "addresses": list(addresses)})
         self.expect.setdefault(name, [])
 
     def _phase(self, kind, client=None):

@@ -2,12 +2,15 @@
  * gives it into a pcap (switch -> client), and on SIGUSR1 sends the frames of a pcap through its
  * TX ring (client -> switch). SIGTERM drains the RX ring, closes the pcap and detaches.
  *
- * usage: pmx-capture -s SOCKET -o OUT.pcap [-n NAME] [-t TX.pcap] [-p] [-w] [RULE...]
+ * usage: pmx-capture -s SOCKET -o OUT.pcap [-n NAME] [-t TX.pcap] [-p] [-w] [-M MAC,IP...]
+ *                    [RULE...]
  *   RULE: listen,PROTO,IP|*,PORT   connect,PROTO,LIP,LPORT,RIP,RPORT   claim_ip,IP
  *   (commas because IPv6 addresses hold colons; "*" = every address of the port; for
  *   icmp/icmpv6 the port is the echo identifier). -p (paused): receive nothing before
  *   SIGTERM, so that the RX ring fills up. -w: once attached, print "attached" and register
  *   the rules only on SIGUSR2 (several clients attach at once, their rules go in an order).
+ *   -M: attach with a MAC of its own and the addresses it sends from (hello "mac",
+ *   "addresses"; the switch must see an operator).
  * Prints "rule N <spec>" per rule, "ready <client id>" once its rules are in, "sent N" after
  * the TX pcap went into the ring and "received N" on exit.
  */
@@ -30,6 +33,7 @@
 #define MAX_TX_FRAMES 512
 #define SNAPLEN 65535
 #define IDLE_SLEEP_NS 50000L
+#define PMX_OWN_ADDRS_MAX 4 /* addresses with -M */
 #define TX_RETRIES 2000 /* x 100 us: how long a full TX ring may keep us waiting */
 
 static volatile sig_atomic_t stop_requested;
@@ -234,7 +238,8 @@ static int capture_loop(struct pmx_client *c, pcap_dumper_t *dumper, const char 
 static void usage(const char *prog)
 {
 	fprintf(stderr,
-		"usage: %s -s SOCKET -o OUT.pcap [-n NAME] [-t TX.pcap] [-p] [-w] [RULE...]\n"
+		"usage: %s -s SOCKET -o OUT.pcap [-n NAME] [-t TX.pcap] [-p] [-w] [-M MAC,IP...] "
+		"[RULE...]\n"
 		"  RULE: listen,PROTO,IP|*,PORT  connect,PROTO,LIP,LPORT,RIP,RPORT  claim_ip,IP\n",
 		prog);
 }
@@ -248,9 +253,10 @@ int main(int argc, char **argv)
 	pcap_t *dead;
 	unsigned long received = 0;
 	bool paused = false, wait_rules = false;
-	int opt, ret, exit_code = 1;
+	char *own[1 + PMX_OWN_ADDRS_MAX];
+	int opt, ret, n_own, exit_code = 1;
 
-	while ((opt = getopt(argc, argv, "s:o:n:t:pwh")) != -1) {
+	while ((opt = getopt(argc, argv, "s:o:n:t:pwM:h")) != -1) {
 		switch (opt) {
 		case 's': params.socket_path = optarg; break;
 		case 'o': out_path = optarg; break;
@@ -258,6 +264,16 @@ int main(int argc, char **argv)
 		case 't': tx_path = optarg; break;
 		case 'p': paused = true; break;
 		case 'w': wait_rules = true; break;
+		case 'M':
+			n_own = split_fields(optarg, own, 1 + PMX_OWN_ADDRS_MAX);
+			if (n_own < 2) {
+				usage(argv[0]);
+				return 2;
+			}
+			params.mac = own[0];
+			params.addresses = (const char *const *)&own[1];
+			params.n_addresses = (unsigned)n_own - 1;
+			break;
 		default: usage(argv[0]); return 2;
 		}
 	}

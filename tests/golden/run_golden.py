@@ -113,6 +113,8 @@ class Client:
             argv += ["-t", os.path.join(case_dir, tx_file)]
         if spec.get("paused"):
             argv.append("-p")
+        if spec.get("mac"):
+            argv += ["-M", ",".join([spec["mac"]] + spec["addresses"])]
         self.err = open(os.path.join(case_dir, "client_%s.log" % self.name), "w")
         self.proc = subprocess.Popen(argv + spec["rules"], stdout=subprocess.PIPE,
                                      stderr=self.err, text=True)
@@ -272,7 +274,8 @@ class Runner:
                        (self.args.wire_if, APP_MAC), "exception": exception}],
             "kernel": {"policy": case["policy"], "allow": case["allow"]},
             "control": {"socket": sock, "mode": "0660", "group": None},
-            "clients": {"max": 8, "ring_size": case["ring_size"], "max_rules": 256},
+            "clients": {"max": 8, "ring_size": case["ring_size"], "max_rules": 256,
+                        "own_macs": 2},
             "mbufs": 4096,
         }
 

@@ -1,6 +1,7 @@
 /* pmx_sender.c - test client: attach, own one UDP port, send datagrams from a chosen source
  * (owned or not) through the switch, to check anti-spoofing end to end; with -w it stays
- * attached until its stdin closes (what it learned lives as long). */
+ * attached until its stdin closes (what it learned lives as long). With -M MAC,IP it attaches
+ * with a MAC and address of its own (no port to own: -l may be left out) and sends from them. */
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -67,9 +68,10 @@ int main(int argc, char **argv)
 	struct pmx_client *c;
 	uint32_t src_ip, dst_ip, rule;
 	unsigned sent = 0;
+	char *own_ip;
 	int opt, ret;
 
-	while ((opt = getopt(argc, argv, "l:f:F:t:T:m:n:s:w")) != -1) {
+	while ((opt = getopt(argc, argv, "l:f:F:t:T:m:n:s:wM:")) != -1) {
 		switch (opt) {
 		case 'l': a.listen_port = (uint16_t)atoi(optarg); break;
 		case 'f': a.from_port = (uint16_t)atoi(optarg); break;
@@ -83,14 +85,23 @@ int main(int argc, char **argv)
 		case 'n': a.count = (unsigned)atoi(optarg); break;
 		case 's': params.socket_path = optarg; break;
 		case 'w': a.wait_eof = 1; break;
+		case 'M':
+			own_ip = strchr(optarg, ',');
+			if (own_ip == NULL)
+				return 2;
+			*own_ip++ = '\0';
+			params.mac = optarg;
+			params.addresses = (const char *const *)&own_ip;
+			params.n_addresses = 1;
+			break;
 		default: return 2;
 		}
 	}
-	if (a.listen_port == 0 || a.from_port == 0 || a.to_ip == NULL || a.to_port == 0 ||
-	    inet_pton(AF_INET, a.to_ip, &dst_ip) != 1) {
+	if ((a.listen_port == 0 && params.mac == NULL) || a.from_port == 0 || a.to_ip == NULL ||
+	    a.to_port == 0 || inet_pton(AF_INET, a.to_ip, &dst_ip) != 1) {
 		fprintf(stderr,
-			"usage: %s -l LISTEN -f FROM-PORT [-F FROM-IP] -t TO-IP -T TO-PORT "
-			"-m DST-MAC [-n COUNT] [-s SOCKET] [-w]\n",
+			"usage: %s -l LISTEN|-M MAC,IP -f FROM-PORT [-F FROM-IP] -t TO-IP "
+			"-T TO-PORT -m DST-MAC [-n COUNT] [-s SOCKET] [-w]\n",
 			argv[0]);
 		return 2;
 	}
@@ -99,7 +110,7 @@ int main(int argc, char **argv)
 		fprintf(stderr, "pmx-sender: attach: %s\n", strerror(-ret));
 		return 1;
 	}
-	ret = pmx_client_listen(c, "udp", NULL, a.listen_port, &rule);
+	ret = a.listen_port != 0 ? pmx_client_listen(c, "udp", NULL, a.listen_port, &rule) : 0;
 	if (ret != 0 || c->n_addresses == 0) {
 		fprintf(stderr, "pmx-sender: listen: %s\n", strerror(-ret));
 		pmx_client_close(c);

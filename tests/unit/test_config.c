@@ -240,6 +240,11 @@ static const struct bad_case bad_cases[] = {
 	{CLIENTS("'queue_quota':17"), "clients.queue_quota: must be an integer 1..16"},
 	{CLIENTS("'queue_quota':2.5"), "clients.queue_quota: must be an integer 1..16"},
 	{CLIENTS("'memif':1"), "clients.memif: must be true or false"},
+	{CLIENTS("'own_macs':-1"), "clients.own_macs: must be an integer 0..64 (clients.max)"},
+	{CLIENTS("'own_macs':65"), "clients.own_macs: must be an integer 0..64 (clients.max)"},
+	{CLIENTS("'own_macs':'2'"), "clients.own_macs: must be an integer 0..64"},
+	{CLIENTS("'own_macs':3,'max':2"),
+	 "clients.own_macs: must be an integer 0..2 (clients.max)"},
 	{CLIENTS("'memif':'yes'"), "clients.memif: must be true or false"},
 	{CLIENTS("'low_ports':'tcp:80'"), "clients.low_ports: must be an array of strings"},
 	{LOW("80"), "clients.low_ports[0]: must be a string"},
@@ -496,6 +501,7 @@ static void test_minimal_defaults(void)
 	CU_ASSERT_EQUAL(cfg.mbufs, 32768);
 	CU_ASSERT_STRING_EQUAL(cfg.mbuf_pool, "stack");
 	CU_ASSERT_FALSE(cfg.memif);
+	CU_ASSERT_EQUAL(cfg.client_own_macs, 4);
 	pmx_config_free(&cfg);
 
 	/* empty objects change nothing; argv0 NULL gives "portmuxd" */
@@ -525,7 +531,7 @@ static const char full_config[] =
 	" 'kernel':{'policy':'firewall','allow':['tcp:22','udp:1000-2000','icmp','icmpv6','47']},"
 	" 'control':{'socket':'/tmp/p.sock','mode':'0600','group':'portmux'},"
 	" 'clients':{'max':256,'ring_size':65536,'max_rules':1048576,'rule_quota':1048576,"
-	"  'queue_quota':16,'low_ports':['tcp:80','udp:67-68'],'memif':true},"
+	"  'queue_quota':16,'low_ports':['tcp:80','udp:67-68'],'memif':true,'own_macs':200},"
 	" 'mbufs':4194304,'mbuf_pool':'ring_mp_mc'}";
 
 static void test_full(void)
@@ -585,6 +591,7 @@ static void test_full(void)
 	CU_ASSERT_EQUAL(cfg.mbufs, 4194304);
 	CU_ASSERT_STRING_EQUAL(cfg.mbuf_pool, "ring_mp_mc");
 	CU_ASSERT_TRUE(cfg.memif);
+	CU_ASSERT_EQUAL(cfg.client_own_macs, 200);
 	pmx_config_free(&cfg);
 }
 
@@ -596,6 +603,7 @@ static void test_boundaries(void)
 	int i;
 
 	if (parse_ok(CLIENTS("'max':1,'ring_size':64,'max_rules':16,'queue_quota':1"), &cfg) == 0) {
+		CU_ASSERT_EQUAL(cfg.client_own_macs, 1); /* the default, clamped to max */
 		CU_ASSERT_EQUAL(cfg.clients_max, 1);
 		CU_ASSERT_EQUAL(cfg.ring_size, 64);
 		CU_ASSERT_EQUAL(cfg.client_rule_quota, 16); /* default clamped to max_rules */
