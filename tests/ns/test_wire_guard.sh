@@ -15,10 +15,12 @@ SESSION="$PMX_ROOT/tests/tools/pmx_session.py"
 tables() { in_app nft list tables | tr '\n' ' ' | sed 's/ $//'; }
 qdisc() { in_app tc qdisc show dev pmx-wire; }
 firewall_drops() { pmx_req '{"cmd":"stats"}' | jq '.result.drops.firewall'; }
-# peer_tcp ADDR PORT: what a connection from the peer gets: the banner, "refused" or "timeout"
+# peer_tcp ADDR PORT [SECONDS]: what a connection from the peer gets within SECONDS (default
+# 2): the banner, "refused" or "timeout"
 peer_tcp() {
-	local out
-	out=$(in_peer timeout 6 socat -T 2 - "TCP:$1:$2,connect-timeout=2" < /dev/null 2>&1)
+	local out wait=${3:-2}
+	out=$(in_peer timeout $((wait * 2 + 2)) socat -T "$wait" - "TCP:$1:$2,connect-timeout=$wait" \
+		< /dev/null 2>&1)
 	case $out in
 	*refused*) echo refused ;;
 	*"timed out"* | "") echo timeout ;;
@@ -71,7 +73,7 @@ for rp in 0 2; do
 	assert_eq "rp_filter $rp: the client's silent TCP :8080 gets no reset from the kernel" \
 		timeout "$(peer_tcp 198.18.0.1 8080)"
 	assert_eq "firewall, rp_filter $rp: :22 (allowed) answered" SSH-2.0-kernel \
-		"$(peer_tcp 198.18.0.1 22)"
+		"$(peer_tcp 198.18.0.1 22 8)"
 done
 
 assert_eq "set kernel policy pass" true \
@@ -81,9 +83,9 @@ out=$(in_peer ping -c 2 -i 0.2 -W 2 198.18.0.1)
 assert_match "pass: ping answered by the kernel through the switch" "2 received" "$out"
 out=$(in_peer ping -6 -c 2 -i 0.2 -W 2 fd00::1)
 assert_match "pass: ping -6 answered by the kernel through the switch" "2 received" "$out"
-assert_eq "pass: :22 answered" SSH-2.0-kernel "$(peer_tcp 198.18.0.1 22)"
-assert_eq "pass: :23 answered through the switch" kernel-23 "$(peer_tcp 198.18.0.1 23)"
-assert_eq "pass: :24 answered over IPv6 through the switch" kernel-24 "$(peer_tcp '[fd00::1]' 24)"
+assert_eq "pass: :22 answered" SSH-2.0-kernel "$(peer_tcp 198.18.0.1 22 8)"
+assert_eq "pass: :23 answered through the switch" kernel-23 "$(peer_tcp 198.18.0.1 23 8)"
+assert_eq "pass: :24 answered over IPv6 through the switch" kernel-24 "$(peer_tcp '[fd00::1]' 24 8)"
 out=$(printf hello | in_peer timeout 5 socat -t 3 -T 3 - UDP:198.18.0.1:7 2>/dev/null)
 assert_eq "pass: the client echoes on UDP :7" hello "$out"
 assert_eq "pass: the silent client's TCP :8080 still gets no reset" timeout \
@@ -117,5 +119,5 @@ assert_eq "restart after SIGKILL: one table" "table netdev portmux_pmx-wire" "$(
 out=$(in_peer ping -c 2 -i 0.2 -W 2 198.18.0.1)
 assert_match "restart after SIGKILL: ping answered through the switch" "2 received" "$out"
 assert_eq "restart after SIGKILL: :23 reached through the switch only (pass)" kernel-23 \
-	"$(peer_tcp 198.18.0.1 23)"
+	"$(peer_tcp 198.18.0.1 23 8)"
 assert_done
