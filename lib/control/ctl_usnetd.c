@@ -128,6 +128,8 @@ int cmd_usnetd_remove_match(struct pmx_ctl *ctl, struct pmx_ctl_session *s, json
 		return cmd_fail(e, "ENOENT", "no such match");
 	if (r->owner != s->client_id)
 		return cmd_fail(e, "EPERM", "the match belongs to someone else");
+	if (static_rule_index(ctl, id) >= 0)
+		return static_rule_refuse(ctl, id, e);
 	rule_delete(ctl, id);
 	*result = json_pack("{s:I}", "rule_id", (json_int_t)id);
 	return 0;
