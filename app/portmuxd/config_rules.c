@@ -109,7 +109,7 @@ static int parse_rule(json_t *obj, size_t i, struct pmx_config *cfg, char *msg, 
 		return rule_fail(msg, len, i, "port",
 				 "no such NIC port (a name or index of \"ports\"; the L4 port is "
 				 "\"local_port\")");
-	default: return rule_fail(msg, len, i, "port", "must be a NIC port's name or index");
+	default: return rule_fail(msg, len, i, "port", "must be the name or index of a NIC port");
 	}
 	r->key.port_id = (uint16_t)p;
 	if (pmx_rule_spec_parse(obj, kind, &pmx_rule_names_full, &r->key, &err) != 0) {

@@ -56,6 +56,8 @@ static int want_ip(json_t *want, const char *key, bool *present, uint8_t out[16]
 	if (s == NULL || pmx_addr_parse(s, out) != 0)
 		return cmd_fail(e, "EINVAL", "\"%s\" must be {\"Ipv4\": ADDRESS} or {\"Ipv6\": ADDRESS}",
 				key);
+	if (strcmp(s, "0.0.0.0") == 0) /* usnetd's every address, as "::" is */
+		memset(out, 0, 16);
 	return 0;
 }
 
