@@ -57,13 +57,12 @@ static bool ends_meet(const struct pmx_flow_key *a, const struct pmx_flow_key *b
 	if (a->kind == PMX_KEY_IP && b->kind == PMX_KEY_IP)
 		return same_ip;
 	if (a->kind == PMX_KEY_IP || b->kind == PMX_KEY_IP) /* the other listens or connects */
-		return same_ip || memcmp(a->kind == PMX_KEY_IP ? b->local_ip : a->local_ip, any,
-					 16) == 0;
+		return same_ip ||
+		       memcmp(a->kind == PMX_KEY_IP ? b->local_ip : a->local_ip, any, 16) == 0;
 	if (a->kind == PMX_KEY_EXACT && b->kind == PMX_KEY_EXACT)
 		return memcmp(a, b, sizeof(*a)) == 0; /* connections differ by their remote end */
 	return a->proto == b->proto && a->local_port == b->local_port &&
-	       (same_ip || memcmp(a->local_ip, any, 16) == 0 ||
-		memcmp(b->local_ip, any, 16) == 0);
+	       (same_ip || memcmp(a->local_ip, any, 16) == 0 || memcmp(b->local_ip, any, 16) == 0);
 }
 
 /* One element of "rules" into cfg->rules[i]. */

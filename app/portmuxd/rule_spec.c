@@ -103,8 +103,9 @@ static int get_proto(json_t *obj, uint8_t *proto, struct pmx_rule_error *err)
 	if (v == NULL)
 		return fail(err, "proto", true, "");
 	if (p < 0)
-		return fail(err, "proto", false,
-			    "must be tcp, udp, sctp, udplite, dccp, icmp, icmpv6 or a number 0..255");
+		return fail(
+			err, "proto", false,
+			"must be tcp, udp, sctp, udplite, dccp, icmp, icmpv6 or a number 0..255");
 	*proto = (uint8_t)p;
 	return 0;
 }
@@ -133,8 +134,7 @@ int pmx_rule_spec_parse(json_t *obj, int kind, const struct pmx_rule_names *name
 		if (get_addr(obj, names->local_ip, false, k.local_ip, err) != 0)
 			return -EINVAL;
 		break;
-	default:
-		return fail(err, "kind", false, "must be \"listen\", \"connect\" or \"ip\"");
+	default: return fail(err, "kind", false, "must be \"listen\", \"connect\" or \"ip\"");
 	}
 	*key = k;
 	return 0;

@@ -70,8 +70,8 @@ json_t *static_rules_adopt(struct pmx_ctl *ctl, uint16_t client_id, const char *
 		json_array_append_new(ids, json_integer(ctl->static_rule[i]));
 	}
 	if (json_array_size(ids) > 0)
-		PMX_LOG(INFO, ctl, "client %u \"%s\" owns %zu rule(s) of the config file", client_id,
-			name, json_array_size(ids));
+		PMX_LOG(INFO, ctl, "client %u \"%s\" owns %zu rule(s) of the config file",
+			client_id, name, json_array_size(ids));
 	return ids;
 }
 
@@ -100,6 +100,8 @@ int static_rule_refuse(const struct pmx_ctl *ctl, uint32_t rule_id, struct cmd_e
 {
 	int i = static_rule_index(ctl, rule_id);
 
-	return cmd_fail(e, "EROFS", "rule %u is rules[%d] of the config file: it stays until the "
-			"config changes", rule_id, i);
+	return cmd_fail(e, "EROFS",
+			"rule %u is rules[%d] of the config file: it stays until the "
+			"config changes",
+			rule_id, i);
 }

@@ -73,7 +73,8 @@ static void expect_error(const char *text, const char *want_text)
 	ok = rc == -EINVAL && strstr(err, want) != NULL && all_zero(&cfg, sizeof(cfg));
 	CU_ASSERT(ok);
 	if (!ok)
-		printf("\n    text: %.300s\n    rc %d, err \"%s\", want \"%s\"\n", json, rc, err, want);
+		printf("\n    text: %.300s\n    rc %d, err \"%s\", want \"%s\"\n", json, rc, err,
+		       want);
 	if (rc == 0)
 		pmx_config_free(&cfg);
 	free(json);
@@ -115,7 +116,8 @@ static void test_bad_rules(void)
 		{RULES("[{'kind':'listen','proto':'udp','local_port':53,'owner':'dns',"
 		       "'local_ip':'198.18.0.300'}]"),
 		 "rules[0].local_ip: is not an IPv4 or IPv6 address"},
-		{RULES("[{'kind':'listen','proto':'udp','local_port':53,'owner':'dns','local_ip':5}]"),
+		{RULES("[{'kind':'listen','proto':'udp','local_port':53,'owner':'dns','local_ip':5}"
+		       "]"),
 		 "rules[0].local_ip: must be a string"},
 		{RULES("[{'kind':'connect','proto':'tcp','local_ip':'198.18.0.1','local_port':4000,"
 		       "'remote_ip':'198.18.0.2','owner':'dns'}]"),
@@ -126,7 +128,8 @@ static void test_bad_rules(void)
 		{RULES("[{'kind':'connect','proto':'tcp','local_ip':'198.18.0.1','local_port':4000,"
 		       "'remote_ip':'::','remote_port':80,'owner':'dns'}]"),
 		 "rules[0].remote_ip: must be one address, not any"},
-		{RULES("[{'kind':'ip','owner':'dns'}]"), "rules[0]: missing required key 'local_ip'"},
+		{RULES("[{'kind':'ip','owner':'dns'}]"),
+		 "rules[0]: missing required key 'local_ip'"},
 		{RULES("[{'kind':'listen','proto':'udp','local_port':53,'owner':''}]"),
 		 "rules[0].owner: must be a client name"},
 		{RULES("[{'kind':'listen','proto':'udp','local_port':53,'owner':'a b'}]"),
@@ -134,7 +137,8 @@ static void test_bad_rules(void)
 		{RULES("[{'kind':'listen','proto':'udp','local_port':53,"
 		       "'owner':'abcdefghijklmnopqrstuvwxyz012345'}]"),
 		 "rules[0].owner: must be a client name (1..31"},
-		{RULES("[{'kind':'listen','proto':'udp','local_port':53,'owner':'dns','port':'lan9'}]"),
+		{RULES("[{'kind':'listen','proto':'udp','local_port':53,'owner':'dns','port':'lan9'"
+		       "}]"),
 		 "rules[0].port: no such NIC port"},
 		{RULES("[{'kind':'listen','proto':'udp','local_port':53,'owner':'dns','port':53}]"),
 		 "the L4 port is 'local_port'"},
@@ -167,9 +171,10 @@ static void test_too_many(void)
 	CU_ASSERT_FATAL(arr != NULL && text != NULL);
 	n += (size_t)snprintf(arr + n, len - n, "[");
 	for (int i = 0; i <= PMX_MAX_CONFIG_RULES; i++)
-		n += (size_t)snprintf(arr + n, len - n,
-				      "%s{'kind':'listen','proto':'udp','local_port':%d,'owner':'x'}",
-				      i ? "," : "", 1000 + i);
+		n += (size_t)snprintf(
+			arr + n, len - n,
+			"%s{'kind':'listen','proto':'udp','local_port':%d,'owner':'x'}",
+			i ? "," : "", 1000 + i);
 	snprintf(arr + n, len - n, "]");
 	snprintf(text, len + 256, RULES("%s"), arr);
 	expect_error(text, "rules: at most 128 entries");
@@ -184,18 +189,20 @@ static void test_good_rules(void)
 	static const uint8_t v6[16] = {0xfd, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1};
 	static const uint8_t any[16];
 	static struct pmx_config cfg;
-	char *json = dq(RULES(
-		"[" UDP53 ","
-		"{'kind':'listen','proto':'tcp','local_ip':'fd00::1','local_port':8080,'owner':'web',"
-		" 'port':'lan1'},"
-		"{'kind':'connect','proto':'tcp','local_ip':'198.18.0.1','local_port':40000,"
-		" 'remote_ip':'198.18.0.2','remote_port':80,'owner':'dns.v2','port':0},"
-		"{'kind':'connect','proto':'tcp','local_ip':'198.18.0.1','local_port':40000,"
-		" 'remote_ip':'198.18.0.2','remote_port':81,'owner':'web'},"
-		"{'kind':'listen','proto':'udp','local_ip':'198.18.0.1','local_port':53,'owner':'dns'},"
-		"{'kind':'listen','proto':'udp','local_ip':'*','local_port':53,'owner':'web',"
-		" 'port':1},"
-		"{'kind':'ip','local_ip':'198.18.0.2','owner':'web','port':'lan1'}]"));
+	char *json = dq(
+		RULES("[" UDP53 ","
+		      "{'kind':'listen','proto':'tcp','local_ip':'fd00::1','local_port':8080,'"
+		      "owner':'web',"
+		      " 'port':'lan1'},"
+		      "{'kind':'connect','proto':'tcp','local_ip':'198.18.0.1','local_port':40000,"
+		      " 'remote_ip':'198.18.0.2','remote_port':80,'owner':'dns.v2','port':0},"
+		      "{'kind':'connect','proto':'tcp','local_ip':'198.18.0.1','local_port':40000,"
+		      " 'remote_ip':'198.18.0.2','remote_port':81,'owner':'web'},"
+		      "{'kind':'listen','proto':'udp','local_ip':'198.18.0.1','local_port':53,'"
+		      "owner':'dns'},"
+		      "{'kind':'listen','proto':'udp','local_ip':'*','local_port':53,'owner':'web',"
+		      " 'port':1},"
+		      "{'kind':'ip','local_ip':'198.18.0.2','owner':'web','port':'lan1'}]"));
 	char err[ERR_LEN] = "";
 
 	CU_ASSERT_EQUAL_FATAL(pmx_config_parse(json, "portmuxd", &cfg, err, sizeof(err)), 0);
@@ -252,8 +259,8 @@ static void test_rule_spec(void)
 	CU_ASSERT_EQUAL(pmx_rule_kind_parse(NULL), -EINVAL);
 	/* listen's own names: "ip" and "port"; port_id is kept */
 	req = json_pack("{s:s, s:s, s:i}", "proto", "udp", "ip", "fd00::1", "port", 7);
-	CU_ASSERT_EQUAL(pmx_rule_spec_parse(req, PMX_KEY_LISTEN, &pmx_rule_names_listen, &key, &err),
-			0);
+	CU_ASSERT_EQUAL(
+		pmx_rule_spec_parse(req, PMX_KEY_LISTEN, &pmx_rule_names_listen, &key, &err), 0);
 	CU_ASSERT_EQUAL(key.port_id, 3);
 	CU_ASSERT_EQUAL(key.local_port, htons(7));
 	CU_ASSERT_EQUAL(key.local_ip[0], 0xfd);
@@ -264,8 +271,9 @@ static void test_rule_spec(void)
 	CU_ASSERT_TRUE(err.missing);
 	json_decref(req);
 	req = json_pack("{s:s, s:i}", "proto", "tcp", "port", 70000);
-	CU_ASSERT_EQUAL(pmx_rule_spec_parse(req, PMX_KEY_LISTEN, &pmx_rule_names_listen, &key, &err),
-			-EINVAL);
+	CU_ASSERT_EQUAL(
+		pmx_rule_spec_parse(req, PMX_KEY_LISTEN, &pmx_rule_names_listen, &key, &err),
+		-EINVAL);
 	CU_ASSERT_STRING_EQUAL(err.key, "port");
 	CU_ASSERT_FALSE(err.missing);
 	CU_ASSERT_STRING_EQUAL(err.why, "must be an integer 1..65535");

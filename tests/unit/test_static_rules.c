@@ -82,9 +82,9 @@ static json_t *listed(unsigned i)
 	size_t n;
 
 	CU_ASSERT_STRING_EQUAL_FATAL(fx_call(root, "{\"cmd\": \"rules\"}", &res), "ok");
-	json_array_foreach(json_object_get(res, "rules"), n, e)
-		if (json_integer_value(json_object_get(e, "rule_id")) == F.ctl.static_rule[i])
-			r = json_incref(e);
+	json_array_foreach(json_object_get(res, "rules"), n,
+			   e) if (json_integer_value(json_object_get(e, "rule_id")) ==
+				  F.ctl.static_rule[i]) r = json_incref(e);
 	json_decref(res);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(r);
 	return r;
@@ -111,22 +111,28 @@ static void test_refusals(void)
 
 	CU_ASSERT(fx_hello(other, "other") >= 0);
 	EXPECT(other, "{\"cmd\": \"listen\", \"proto\": \"udp\", \"port\": 5300}", "EADDRINUSE");
-	CU_ASSERT_STRING_EQUAL(fx_call(other, "{\"cmd\": \"listen\", \"proto\": \"tcp\","
-					      " \"ip\": \"198.18.0.1\", \"port\": 8080}", &res),
+	CU_ASSERT_STRING_EQUAL(fx_call(other,
+				       "{\"cmd\": \"listen\", \"proto\": \"tcp\","
+				       " \"ip\": \"198.18.0.1\", \"port\": 8080}",
+				       &res),
 			       "EADDRINUSE");
 	CU_ASSERT_PTR_NOT_NULL(strstr(json_string_value(json_object_get(res, "message")),
 				      "a rule of the config file"));
 	json_decref(res);
-	snprintf(text, sizeof(text), "{\"cmd\": \"release\", \"rule_id\": %u}", F.ctl.static_rule[0]);
+	snprintf(text, sizeof(text), "{\"cmd\": \"release\", \"rule_id\": %u}",
+		 F.ctl.static_rule[0]);
 	EXPECT(other, text, "EPERM");
 	CU_ASSERT(fx_hello(dns, "dns") >= 0);
 	CU_ASSERT_STRING_EQUAL(fx_call(dns, text, &res), "EROFS");
 	CU_ASSERT_PTR_NOT_NULL(strstr(json_string_value(json_object_get(res, "message")),
 				      "rules[0] of the config file"));
 	json_decref(res);
-	EXPECT(dns, "{\"RemoveMatch\": {\"dst_addr\": {\"Ipv4\": \"0.0.0.0\"}, \"dst_port\": 5300,"
-		    " \"src_addr\": null, \"src_port\": null, \"protocol\": 17}}", "EROFS");
-	snprintf(text, sizeof(text), "{\"cmd\": \"rule_del\", \"rule_id\": %u}", F.ctl.static_rule[1]);
+	EXPECT(dns,
+	       "{\"RemoveMatch\": {\"dst_addr\": {\"Ipv4\": \"0.0.0.0\"}, \"dst_port\": 5300,"
+	       " \"src_addr\": null, \"src_port\": null, \"protocol\": 17}}",
+	       "EROFS");
+	snprintf(text, sizeof(text), "{\"cmd\": \"rule_del\", \"rule_id\": %u}",
+		 F.ctl.static_rule[1]);
 	EXPECT(root, text, "EROFS");
 	/* the kernel cannot take them either, whoever owns them */
 	CU_ASSERT_EQUAL(fx_bind_probe(SOCK_DGRAM, "0.0.0.0", 5300), -EADDRINUSE);
@@ -161,10 +167,9 @@ static void test_from_start_up(void)
 	CU_ASSERT_EQUAL(lookup(6, "198.18.0.1", 8080), PMX_OWNER_ABSENT);
 	CU_ASSERT_EQUAL(lookup(17, "198.18.0.1", 5302), PMX_OWNER_NONE);
 	CU_ASSERT_STRING_EQUAL(fx_call(root, "{\"cmd\": \"used_ports\"}", &res), "ok");
-	json_array_foreach(json_object_get(res, "listening"), i, e)
-		if (json_integer_value(json_object_get(e, "port")) == 5300)
-			in_used_ports = json_object_get(json_object_get(e, "owner"), "client_id") ==
-						NULL;
+	json_array_foreach(json_object_get(res, "listening"), i,
+			   e) if (json_integer_value(json_object_get(e, "port")) == 5300)
+		in_used_ports = json_object_get(json_object_get(e, "owner"), "client_id") == NULL;
 	CU_ASSERT_TRUE(in_used_ports);
 	json_decref(res);
 }
