@@ -205,7 +205,8 @@ int main(int argc, char **argv)
 		ret = pmx_client_listen(c, "udp", NULL, ntohs(ports[i]), &rule);
 		if (ret == -EEXIST) { /* a rule of the config file for our name (-n) */
 			printf("portmux-echo: client %u listening on udp:%u (a config rule of "
-			       "its name)\n", c->id, ntohs(ports[i]));
+			       "its name)\n",
+			       c->id, ntohs(ports[i]));
 			continue;
 		}
 		if (ret != 0) {

@@ -99,7 +99,7 @@ struct pmx_ctl {
 	 *  through them (learned rules are exact ones). Too high is safe, too low is not. */
 	uint16_t *listen_count;
 	uint32_t ip_count[PMX_MAX_PORTS];
-	uint32_t static_rule[PMX_MAX_CONFIG_RULES]; /**< rule id of cfg->rules[i] (static_rules.c) */
+	uint32_t static_rule[PMX_MAX_CONFIG_RULES]; /**< rule id of cfg->rules[i] */
 	uint64_t requests;
 	uint64_t errors;
 	uint64_t learned;       /**< client connections learned from their first frame */
