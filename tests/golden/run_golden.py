@@ -274,6 +274,7 @@ class Runner:
             "control": {"socket": sock, "mode": "0660", "group": None},
             "clients": {"max": 8, "ring_size": case["ring_size"], "max_rules": 256},
             "mbufs": 4096,
+            "rules": case.get("config_rules", []),
         }
 
     def start_daemon(self, d, case, prefix):
