@@ -11,6 +11,9 @@ source "$(dirname "$0")/assert.sh"
 trap tb_cleanup EXIT
 
 CTL=$PMX_BUILD/tools/portmux-ctl/portmux-ctl
+# req JSON: pmx_req with room for a management loop slowed down by a loaded machine (its RCU
+# waits for the RX lcore after an address change): an answer must come, and counts
+req() { printf '%s\n' "$1" | socat -t 30 - "UNIX-CONNECT:$TB_SOCK"; }
 pmx_hugepages 512
 tb_up
 tb_config
@@ -33,7 +36,7 @@ rm -rf "/var/run/dpdk/${TB_PREFIX}x" /dev/hugepages/"${TB_PREFIX}x"* 2>/dev/null
 say "from start-up: the rule exists, no one owns it, the kernel cannot take its port"
 TB_CONF=$TB_DIR/static.json
 tb_start_daemon
-rule=$(pmx_req '{"cmd":"rules"}' | jq -c '.result.rules[] | select(.local_port == 5353)')
+rule=$(req '{"cmd":"rules"}' | jq -c '.result.rules[] | select(.local_port == 5353)')
 assert_eq "listed with origin config, owner by name only, port held" \
 	'config {"name":"echo-static"} true' \
 	"$(jq -r '"\(.origin) \(.owner | tojson) \(.reserved)"' <<< "$rule")"
@@ -46,10 +49,10 @@ assert_match "show rules: origin config, owner absent" "- (echo-static)" \
 # what reaches the kernel on the port: its interface's capture
 tb_bg capture tcpdump -i pmx0 -n -U -w "$TB_DIR/kernel.pcap" udp port 5353
 tb_wait_for "tcpdump on pmx0" 50 grep -q "listening on" "$TB_DIR/capture.log"
-absent() { pmx_req '{"cmd":"stats"}' | jq '.result.drops.owner_absent'; }
+absent() { req '{"cmd":"stats"}' | jq '.result.drops.owner_absent'; }
 # wait_absent N: until owner_absent has reached N (bounded)
 wait_absent() { tb_wait_for "$1 owner_absent drops" 50 bash -c "[ \$(absent) -ge $1 ]"; }
-export -f absent pmx_req; export TB_SOCK
+export -f absent req; export TB_SOCK
 # send N [TAG]: N datagrams from the peer; prints how many answers came back
 send() {
 	local n=$1 tag=${2:-x} i got=0 out
@@ -72,7 +75,7 @@ assert_match "show port stats: the drop reason is printed" "owner_absent" \
 say "portmux-echo attaches as echo-static: the rule is its own, it answers"
 tb_echo echo -n echo-static 5353
 assert_match "echo took the config rule" "a config rule of its name" "$(cat "$TB_DIR/echo.log")"
-owner=$(pmx_req '{"cmd":"rules"}' | jq -c ".result.rules[] | select(.rule_id == $rule_id) | .owner")
+owner=$(req '{"cmd":"rules"}' | jq -c ".result.rules[] | select(.rule_id == $rule_id) | .owner")
 assert_eq "the rule's owner is the attached client" '"echo-static" true' \
 	"$(jq -r '"\(.name | tojson) \(has("client_id"))"' <<< "$owner")"
 assert_eq "5 datagrams echoed" 5 "$(send 5 during)"
@@ -81,8 +84,8 @@ say "echo-static detaches: the rule stays, the drops start again"
 kill -TERM "$TB_PID_echo"
 tb_wait_for "echo client exit" 50 grep -q echoed "$TB_DIR/echo.log"
 tb_wait_for "no client attached" 50 bash -c \
-	"[ \$(pmx_req '{\"cmd\":\"clients\"}' | jq '.result.clients | length') = 0 ]"
-rule=$(pmx_req '{"cmd":"rules"}' | jq -c ".result.rules[] | select(.rule_id == $rule_id)")
+	"[ \$(req '{\"cmd\":\"clients\"}' | jq '.result.clients | length') = 0 ]"
+rule=$(req '{"cmd":"rules"}' | jq -c ".result.rules[] | select(.rule_id == $rule_id)")
 assert_eq "still listed, same id, origin config, owner absent, port held" \
 	'config {"name":"echo-static"} true' \
 	"$(jq -r '"\(.origin) \(.owner | tojson) \(.reserved)"' <<< "$rule")"
