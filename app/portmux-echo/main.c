@@ -1,4 +1,5 @@
 /* main.c - portmux-echo: a UDP echo server on libportmux-client (client ring -> same ring back) */
+#include <errno.h>
 #include <getopt.h>
 #include <signal.h>
 #include <stdio.h>
@@ -202,6 +203,12 @@ int main(int argc, char **argv)
 		uint32_t rule;
 
 		ret = pmx_client_listen(c, "udp", NULL, ntohs(ports[i]), &rule);
+		if (ret == -EEXIST) { /* a rule of the config file for our name (-n) */
+			printf("portmux-echo: client %u listening on udp:%u (a config rule of "
+			       "its name)\n",
+			       c->id, ntohs(ports[i]));
+			continue;
+		}
 		if (ret != 0) {
 			fprintf(stderr, "portmux-echo: cannot listen on udp:%u: %s\n",
 				ntohs(ports[i]), strerror(-ret));

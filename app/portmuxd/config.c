@@ -15,6 +15,7 @@
 #include <jansson.h>
 
 #include "config.h"
+#include "rule_spec.h"
 
 #define CFG_PATH_LEN 128  /* longest key path in a message, "ports[7].exception.addresses[15]" */
 #define CFG_QUOTE_LEN 48  /* user text quoted in a message is cut to fit this */
@@ -711,8 +712,9 @@ static int parse_mbuf_pool(struct cfg_ctx *c, json_t *root, struct pmx_config *c
 static int parse_root(struct cfg_ctx *c, json_t *root, const json_error_t *jerr,
 		      const char *argv0, struct pmx_config *out)
 {
-	static const char *const keys[] = {"eal",     "ports", "kernel",    "control",
-					   "clients", "mbufs", "mbuf_pool", NULL};
+	static const char *const keys[] = {"eal",   "ports",     "kernel", "control", "clients",
+					   "mbufs", "mbuf_pool", "rules",  NULL};
+	char msg[256];
 	int rc;
 
 	set_defaults(out);
@@ -749,6 +751,11 @@ static int parse_root(struct cfg_ctx *c, json_t *root, const json_error_t *jerr,
 	rc = parse_mbuf_pool(c, root, out);
 	if (rc < 0)
 		goto fail;
+	rc = pmx_config_rules_parse(json_object_get(root, "rules"), out, msg, sizeof(msg));
+	if (rc < 0) {
+		cfg_fail(c, "", "%s", msg);
+		goto fail;
+	}
 	return 0;
 
 fail:

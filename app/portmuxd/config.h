@@ -13,7 +13,10 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "pmx_packet.h"
+
 #define PMX_MAX_PORTS 8
+#define PMX_MAX_CONFIG_RULES 128
 #define PMX_MAX_ALLOW 64
 #define PMX_MAX_ADDRS 16
 #define PMX_NAME_LEN 32
@@ -53,6 +56,13 @@ struct pmx_port_conf {
 					       *  unicast (not 0, multicast, broadcast), distinct */
 };
 
+/** One of the config file's "rules": a rule that exists from start-up, for the client that
+ *  attaches with the name `owner` (usnetd's static pipes). */
+struct pmx_config_rule {
+	struct pmx_flow_key key;  /**< kind listen, connect or ip; port_id = index into ports */
+	char owner[PMX_NAME_LEN]; /**< the client's hello "name": 1..31 of [A-Za-z0-9_.-] */
+};
+
 struct pmx_config {
 	int eal_argc;
 	char **eal_argv; /**< owned; eal_argv[0] is the program name; eal_argv[eal_argc] is NULL.
@@ -83,6 +93,9 @@ struct pmx_config {
 	uint32_t mbufs;         /**< 1024..4194304, default 32768 */
 	char mbuf_pool[32];     /**< mempool driver of the mbuf pool, default "stack" (LIFO:
 				  *  the mbufs freed last, still in cache, are reused first) */
+	unsigned n_rules;       /**< static rules (config_rules.c): no two alike, none
+				  *  overlapping a rule of another owner */
+	struct pmx_config_rule rules[PMX_MAX_CONFIG_RULES];
 };
 
 /**

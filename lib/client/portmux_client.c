@@ -26,6 +26,7 @@ static const struct {
 	{"EPERM", EPERM},           {"EDQUOT", EDQUOT},   {"ENOENT", ENOENT},
 	{"ENOSPC", ENOSPC},         {"ENODEV", ENODEV},   {"ENOTSUP", ENOTSUP},
 	{"EADDRNOTAVAIL", EADDRNOTAVAIL}, {"ENOTCONN", ENOTCONN}, {"EALREADY", EALREADY},
+	{"EROFS", EROFS},
 };
 
 static int errno_of(const char *code)

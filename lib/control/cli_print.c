@@ -38,11 +38,13 @@ static const char *endpoint(const char *ip, uint64_t port, char *buf, size_t len
 	return buf;
 }
 
-/* "kernel", "drop", "3 (name)". */
+/* "kernel", "drop", "3 (name)", "- (name)" for a config rule whose client is absent. */
 static const char *owner_text(json_t *owner, char *buf, size_t len)
 {
 	if (json_is_string(owner))
 		snprintf(buf, len, "%s", json_string_value(owner));
+	else if (json_object_get(owner, "client_id") == NULL)
+		snprintf(buf, len, "- (%s)", str(owner, "name"));
 	else if (json_object_get(owner, "name") != NULL)
 		snprintf(buf, len, "%" PRIu64 " (%s)", num(owner, "client_id"), str(owner, "name"));
 	else

@@ -99,6 +99,7 @@ struct pmx_ctl {
 	 *  through them (learned rules are exact ones). Too high is safe, too low is not. */
 	uint16_t *listen_count;
 	uint32_t ip_count[PMX_MAX_PORTS];
+	uint32_t static_rule[PMX_MAX_CONFIG_RULES]; /**< rule id of cfg->rules[i] */
 	uint64_t requests;
 	uint64_t errors;
 	uint64_t learned;       /**< client connections learned from their first frame */
@@ -167,6 +168,9 @@ json_t *pmx_ctl_port_info_json(struct pmx_ctl *ctl, unsigned p);
 void pmx_ctl_stats_clear(struct pmx_ctl *ctl);
 /** Owner of a rule as JSON: "kernel", "drop" or {"client_id": n, "name": ...}. */
 json_t *pmx_ctl_owner_json(const struct pmx_ctl *ctl, uint16_t owner);
+/** Owner of rule rule_id as JSON: as pmx_ctl_owner_json(), and {"name": ...} (no client_id)
+ *  for a config rule whose client is not attached. */
+json_t *pmx_ctl_rule_owner_json(const struct pmx_ctl *ctl, uint32_t rule_id);
 /** "tcp", "udp", ... or the number. */
 const char *pmx_ctl_proto_name(uint8_t proto, char *buf, size_t len);
 

@@ -97,31 +97,12 @@ int cmd_rule_add(struct pmx_ctl *ctl, struct pmx_ctl_session *s, json_t *req, js
 	const char *kind = NULL;
 	uint16_t owner = PMX_OWNER_NONE;
 	unsigned p;
-	int ret;
 
 	if (arg_string(req, "kind", true, &kind, e) || arg_nic_port(ctl, req, &p, e) ||
 	    arg_owner(ctl, req, &owner, e))
 		return -1;
 	key.port_id = (uint16_t)p;
-	if (strcmp(kind, "listen") == 0) {
-		key.kind = PMX_KEY_LISTEN;
-		ret = arg_proto(req, "proto", &key.proto, e) ||
-		      arg_addr(req, "local_ip", false, key.local_ip, e) ||
-		      arg_port(req, "local_port", &key.local_port, e);
-	} else if (strcmp(kind, "connect") == 0) {
-		key.kind = PMX_KEY_EXACT;
-		ret = arg_proto(req, "proto", &key.proto, e) ||
-		      arg_addr(req, "local_ip", true, key.local_ip, e) ||
-		      arg_port(req, "local_port", &key.local_port, e) ||
-		      arg_addr(req, "remote_ip", true, key.remote_ip, e) ||
-		      arg_port(req, "remote_port", &key.remote_port, e);
-	} else if (strcmp(kind, "ip") == 0) {
-		key.kind = PMX_KEY_IP;
-		ret = arg_addr(req, "local_ip", true, key.local_ip, e);
-	} else {
-		return cmd_fail(e, "EINVAL", "\"kind\" must be \"listen\", \"connect\" or \"ip\"");
-	}
-	if (ret != 0)
+	if (arg_rule(req, pmx_rule_kind_parse(kind), &pmx_rule_names_full, &key, e))
 		return -1;
 	if (rule_add_checked(ctl, &key, owner, PMX_ORIGIN_ADMIN, false, result, e) != 0)
 		return -1;
@@ -142,6 +123,10 @@ int cmd_rule_del(struct pmx_ctl *ctl, struct pmx_ctl_session *s, json_t *req, js
 	rule = pmx_ctl_rule_json(ctl, (uint32_t)id);
 	if (rule == NULL)
 		return cmd_fail(e, "ENOENT", "no rule %llu", (unsigned long long)id);
+	if (static_rule_index(ctl, (uint32_t)id) >= 0) {
+		json_decref(rule);
+		return static_rule_refuse(ctl, (uint32_t)id, e);
+	}
 	rule_delete(ctl, (uint32_t)id);
 	PMX_LOG(INFO, ctl, "rule %llu deleted by uid %u", (unsigned long long)id, (unsigned)s->uid);
 	*result = json_pack("{s:I, s:o}", "rule_id", (json_int_t)id, "rule", rule);
@@ -182,8 +167,8 @@ static void client_ports(struct pmx_ctl *ctl, json_t *listening, json_t *connect
 		const struct pmx_rule *r = pmx_flow_table_rule(ctl->sw->ft, id);
 		const char *proto;
 
-		if (r == NULL || r->owner >= PMX_MAX_CLIENTS)
-			continue;
+		if (r == NULL || (r->owner >= PMX_MAX_CLIENTS && r->owner != PMX_OWNER_ABSENT))
+			continue; /* the clients' rules, and config rules waiting for theirs */
 		proto = pmx_ctl_proto_name(r->key.proto, pbuf, sizeof(pbuf));
 		if (memcmp(r->key.local_ip, any, 16) == 0)
 			snprintf(lip, sizeof(lip), "*");
@@ -191,13 +176,13 @@ static void client_ports(struct pmx_ctl *ctl, json_t *listening, json_t *connect
 			pmx_addr_str(r->key.local_ip, lip, sizeof(lip));
 		if (r->key.kind == PMX_KEY_IP)
 			json_array_append_new(ips, json_pack("{s:s, s:o, s:I}", "ip", lip, "owner",
-							     pmx_ctl_owner_json(ctl, r->owner),
+							     pmx_ctl_rule_owner_json(ctl, id),
 							     "rule_id", (json_int_t)id));
 		else if (r->key.kind == PMX_KEY_LISTEN)
 			json_array_append_new(
 				listening, json_pack("{s:s, s:s, s:i, s:o, s:I}", "proto", proto, "ip",
 						     lip, "port", ntohs(r->key.local_port), "owner",
-						     pmx_ctl_owner_json(ctl, r->owner), "rule_id",
+						     pmx_ctl_rule_owner_json(ctl, id), "rule_id",
 						     (json_int_t)id));
 		else
 			json_array_append_new(
@@ -207,7 +192,7 @@ static void client_ports(struct pmx_ctl *ctl, json_t *listening, json_t *connect
 					  "remote_ip", pmx_addr_str(r->key.remote_ip, rip, sizeof(rip)),
 					  "remote_port", ntohs(r->key.remote_port), "state",
 					  r->origin == PMX_ORIGIN_LEARNED ? "learned" : "rule", "owner",
-					  pmx_ctl_owner_json(ctl, r->owner), "rule_id", (json_int_t)id));
+					  pmx_ctl_rule_owner_json(ctl, id), "rule_id", (json_int_t)id));
 	}
 }
 

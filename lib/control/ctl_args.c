@@ -1,4 +1,5 @@
 /* ctl_args.c - request arguments for the command handlers: checked, with the key at fault named */
+#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -6,6 +7,7 @@
 
 #include "ctl_cmd.h"
 #include "pmx_packet.h"
+#include "rule_spec.h"
 
 int cmd_fail(struct cmd_error *e, const char *code, const char *fmt, ...)
 {
@@ -46,67 +48,52 @@ int arg_uint(json_t *req, const char *key, bool required, uint64_t max, uint64_t
 	return 0;
 }
 
-int arg_proto(json_t *req, const char *key, uint8_t *proto, struct cmd_error *e)
+int arg_rule(json_t *req, int kind, const struct pmx_rule_names *names, struct pmx_flow_key *key,
+	     struct cmd_error *e)
 {
-	const char *s = NULL;
-	int p;
+	struct pmx_rule_error err;
 
-	if (arg_string(req, key, true, &s, e) != 0)
-		return -1;
-	p = pmx_proto_parse(s);
-	if (p < 0)
-		return cmd_fail(e, "EINVAL", "\"%s\": unknown protocol \"%.40s\"", key, s);
-	*proto = (uint8_t)p;
-	return 0;
+	if (pmx_rule_spec_parse(req, kind, names, key, &err) == 0)
+		return 0;
+	if (err.missing)
+		return cmd_fail(e, "EINVAL", "missing \"%s\"", err.key);
+	return cmd_fail(e, "EINVAL", "\"%s\" %s", err.key, err.why);
 }
 
 int arg_addr(json_t *req, const char *key, bool required, uint8_t out[16], struct cmd_error *e)
 {
-	const char *s = NULL;
+	json_t *v = json_object_get(req, key);
+	char why[96];
 
 	memset(out, 0, 16);
-	if (arg_string(req, key, required, &s, e) != 0)
-		return -1;
-	if (s == NULL || strcmp(s, "*") == 0 || strcmp(s, "any") == 0)
-		return 0;
-	if (pmx_addr_parse(s, out) != 0)
-		return cmd_fail(e, "EINVAL", "\"%s\" is not an IPv4 or IPv6 address", key);
+	if (v == NULL)
+		return required ? cmd_fail(e, "EINVAL", "missing \"%s\"", key) : 0;
+	if (pmx_rule_addr_parse(v, true, out, why, sizeof(why)) != 0)
+		return cmd_fail(e, "EINVAL", "\"%s\" %s", key, why);
 	return 0;
 }
 
 int arg_port(json_t *req, const char *key, uint16_t *port_be, struct cmd_error *e)
 {
-	uint64_t v = 0;
+	json_t *v = json_object_get(req, key);
 
-	if (arg_uint(req, key, true, 65535, &v, e) != 0)
-		return -1;
-	if (v == 0)
-		return cmd_fail(e, "EINVAL", "\"%s\" must be 1..65535", key);
-	*port_be = htons((uint16_t)v);
+	if (v == NULL)
+		return cmd_fail(e, "EINVAL", "missing \"%s\"", key);
+	if (!json_is_integer(v) || json_integer_value(v) < 1 || json_integer_value(v) > 65535)
+		return cmd_fail(e, "EINVAL", "\"%s\" must be an integer 1..65535", key);
+	*port_be = htons((uint16_t)json_integer_value(v));
 	return 0;
 }
 
 int arg_nic_port(struct pmx_ctl *ctl, json_t *req, unsigned *p, struct cmd_error *e)
 {
-	json_t *v = json_object_get(req, "port");
+	int ret = pmx_rule_nic_port(json_object_get(req, "port"), ctl->cfg, p);
 
-	*p = 0;
-	if (v == NULL)
-		return 0;
-	if (json_is_integer(v) && json_integer_value(v) >= 0 &&
-	    json_integer_value(v) < ctl->sw->n_ports) {
-		*p = (unsigned)json_integer_value(v);
-		return 0;
-	}
-	if (json_is_string(v))
-		for (unsigned i = 0; i < ctl->sw->n_ports; i++)
-			if (strcmp(ctl->sw->ports[i].name, json_string_value(v)) == 0) {
-				*p = i;
-				return 0;
-			}
-	if (!json_is_integer(v) && !json_is_string(v))
+	if (ret == -EINVAL)
 		return cmd_fail(e, "EINVAL", "\"port\" must be a port number or name");
-	return cmd_fail(e, "ENODEV", "no such port");
+	if (ret != 0 || *p >= ctl->sw->n_ports)
+		return cmd_fail(e, "ENODEV", "no such port");
+	return 0;
 }
 
 bool port_has_kernel(const struct pmx_ctl *ctl, unsigned p)

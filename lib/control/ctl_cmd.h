@@ -15,6 +15,7 @@
 #include <rte_ether.h>
 
 #include "ctl.h"
+#include "rule_spec.h"
 
 /** An error reply: a code from docs/CONTROL-API.md and a message. */
 struct cmd_error {
@@ -35,7 +36,10 @@ int arg_string(json_t *req, const char *key, bool required, const char **out,
 	       struct cmd_error *e);
 int arg_uint(json_t *req, const char *key, bool required, uint64_t max, uint64_t *out,
 	     struct cmd_error *e);
-int arg_proto(json_t *req, const char *key, uint8_t *proto, struct cmd_error *e);
+/** The key fields of a rule of `kind` (PMX_KEY_*), read as the config file's "rules" are
+ *  (rule_spec.c); key->port_id is left as it is. */
+int arg_rule(json_t *req, int kind, const struct pmx_rule_names *names, struct pmx_flow_key *key,
+	     struct cmd_error *e);
 /** An IPv4/IPv6 address; "*", "any" or a missing optional key = all zero (any). */
 int arg_addr(json_t *req, const char *key, bool required, uint8_t out[16], struct cmd_error *e);
 /** An L4 port 1..65535 into network order. */
@@ -49,9 +53,10 @@ bool port_has_kernel(const struct pmx_ctl *ctl, unsigned p);
 bool is_own_address(const struct pmx_ctl *ctl, unsigned p, const uint8_t ip[16]);
 
 /**
- * Add a rule for `owner` (a client id, PMX_OWNER_KERNEL or PMX_OWNER_DROP) after the
- * checks: overlap with other owners' rules, the kernel's ports and the port reservation for
- * client owners, the client's quota (client owners; its session's n_rules counts it).
+ * Add a rule for `owner` (a client id, PMX_OWNER_KERNEL, PMX_OWNER_DROP or, for config rules,
+ * PMX_OWNER_ABSENT) after the checks: overlap with other owners' rules, the kernel's ports and
+ * the port reservation for client and config rules, the client's quota (client owners; its
+ * session's n_rules counts it).
  * check_privilege: apply the low-port rule (non-admin clients).
  * @return 0 with *result = {"rule_id": n}, or -1 with e filled.
  */
@@ -85,6 +90,24 @@ int own_mac_args(struct pmx_ctl *ctl, const struct pmx_ctl_session *s, json_t *r
 
 /** ctl_own_mac.c: the client of port p with a MAC of its own that declared ip, or -1. */
 int own_mac_holder(const struct pmx_ctl *ctl, unsigned p, const uint8_t ip[16]);
+/* static_rules.c: the config file's "rules", owned by client names */
+/**
+ * Add every config rule, owned by no one yet (PMX_OWNER_ABSENT), its port held against the
+ * kernel. @return 0, or -1 with msg "rules[i]: why" (the rules added before are deleted).
+ */
+int static_rules_install(struct pmx_ctl *ctl, char *msg, size_t len);
+/** The index in cfg->rules of rule rule_id, or -1 when it does not come from the config. */
+int static_rule_index(const struct pmx_ctl *ctl, uint32_t rule_id);
+/**
+ * Client client_id just attached as `name`: it owns the config rules of that name that no
+ * one owns. @return their rule ids (JSON array, new reference).
+ */
+json_t *static_rules_adopt(struct pmx_ctl *ctl, uint16_t client_id, const char *name);
+/** Client client_id leaves (before its rules are deleted): its config rules go to another
+ *  client attached under the same name, else to no one. */
+void static_rules_orphan(struct pmx_ctl *ctl, uint16_t client_id);
+/** The refusal to delete config rule rule_id (release, rule_del, RemoveMatch): EROFS. */
+int static_rule_refuse(const struct pmx_ctl *ctl, uint32_t rule_id, struct cmd_error *e);
 
 /** ctl_admin.c: operator commands. */
 int cmd_clients(struct pmx_ctl *ctl, struct pmx_ctl_session *s, json_t *req, json_t **result,

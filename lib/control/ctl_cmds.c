@@ -112,6 +112,9 @@ static int cmd_hello(struct pmx_ctl *ctl, struct pmx_ctl_session *s, json_t *req
 		json_object_set_new(*result, "mac", json_string(mac));
 		json_object_set_new(*result, "addresses", own_addresses_json(&om));
 	}
+	/* the config's rules for this name are its own from now on */
+	json_object_set_new(*result, "config_rules",
+			    static_rules_adopt(ctl, info.client_id, s->name));
 	if (memif) {
 		/* an isolated client gets a memif device, not rings or lcores of the switch */
 		json_object_set_new(*result, "channel", json_string("memif"));
@@ -132,12 +135,10 @@ static int cmd_hello(struct pmx_ctl *ctl, struct pmx_ctl_session *s, json_t *req
 static int cmd_listen(struct pmx_ctl *ctl, struct pmx_ctl_session *s, json_t *req, json_t **result,
 		      struct cmd_error *e)
 {
-	struct pmx_flow_key key = {.kind = PMX_KEY_LISTEN};
+	struct pmx_flow_key key = {.port_id = ctl->sw->clients[s->client_id].port};
 
-	if (arg_proto(req, "proto", &key.proto, e) || arg_addr(req, "ip", false, key.local_ip, e) ||
-	    arg_port(req, "port", &key.local_port, e))
+	if (arg_rule(req, PMX_KEY_LISTEN, &pmx_rule_names_listen, &key, e))
 		return -1;
-	key.port_id = ctl->sw->clients[s->client_id].port;
 	return rule_add_checked(ctl, &key, (uint16_t)s->client_id, PMX_ORIGIN_CLIENT, !s->admin,
 				result, e);
 }
@@ -145,15 +146,10 @@ static int cmd_listen(struct pmx_ctl *ctl, struct pmx_ctl_session *s, json_t *re
 static int cmd_connect(struct pmx_ctl *ctl, struct pmx_ctl_session *s, json_t *req,
 		       json_t **result, struct cmd_error *e)
 {
-	struct pmx_flow_key key = {.kind = PMX_KEY_EXACT};
+	struct pmx_flow_key key = {.port_id = ctl->sw->clients[s->client_id].port};
 
-	if (arg_proto(req, "proto", &key.proto, e) ||
-	    arg_addr(req, "local_ip", true, key.local_ip, e) ||
-	    arg_port(req, "local_port", &key.local_port, e) ||
-	    arg_addr(req, "remote_ip", true, key.remote_ip, e) ||
-	    arg_port(req, "remote_port", &key.remote_port, e))
+	if (arg_rule(req, PMX_KEY_EXACT, &pmx_rule_names_full, &key, e))
 		return -1;
-	key.port_id = ctl->sw->clients[s->client_id].port;
 	if (!is_own_address(ctl, key.port_id, key.local_ip))
 		return cmd_fail(e, "EADDRNOTAVAIL", "local_ip is not an address of port %s",
 				ctl->sw->ports[key.port_id].name);
@@ -190,6 +186,8 @@ static int cmd_release(struct pmx_ctl *ctl, struct pmx_ctl_session *s, json_t *r
 	if (r->owner != s->client_id)
 		return cmd_fail(e, "EPERM", "rule %llu belongs to someone else",
 				(unsigned long long)id);
+	if (static_rule_index(ctl, (uint32_t)id) >= 0)
+		return static_rule_refuse(ctl, (uint32_t)id, e);
 	rule_delete(ctl, (uint32_t)id);
 	*result = json_pack("{s:I}", "rule_id", (json_int_t)id);
 	return 0;
@@ -265,6 +263,7 @@ void pmx_ctl_session_detach(struct pmx_ctl *ctl, struct pmx_ctl_session *s)
 		return;
 	pmx_learn_poll(ctl); /* frames it handed over before it left are still sent */
 	pmx_ctl_lock(ctl);
+	static_rules_orphan(ctl, (uint16_t)id); /* they stay, for the next of that name */
 	rules_forget_owner(ctl, (uint16_t)id);
 	freed = pmx_registry_detach(ctl->sw, (uint16_t)id);
 	pmx_port_resv_sweep(ctl->resv, ctl->sw->ft);

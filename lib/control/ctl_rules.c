@@ -133,6 +133,8 @@ static const char *owner_words(uint16_t owner)
 		return "the kernel (an operator rule)";
 	if (owner == PMX_OWNER_DROP)
 		return "an operator drop rule";
+	if (owner == PMX_OWNER_ABSENT)
+		return "a rule of the config file";
 	return "another client";
 }
 
@@ -184,6 +186,8 @@ int rule_add_checked(struct pmx_ctl *ctl, struct pmx_flow_key *key, uint16_t own
 		     struct cmd_error *e)
 {
 	bool client = owner < PMX_MAX_CLIENTS;
+	/* a config rule's port is held for its client from start-up on */
+	bool hold = client || owner == PMX_OWNER_ABSENT;
 	struct pmx_flow_key reduced;
 	const struct pmx_rule *other;
 	uint32_t rule_id = PMX_RULE_NONE, handle = 0;
@@ -196,7 +200,7 @@ int rule_add_checked(struct pmx_ctl *ctl, struct pmx_flow_key *key, uint16_t own
 	other = overlap(ctl, &reduced, owner);
 	if (other != NULL)
 		return cmd_fail(e, "EADDRINUSE", "already owned by %s", owner_words(other->owner));
-	if (client && port_has_kernel(ctl, key->port_id) && reserve(ctl, key, &handle, e) != 0)
+	if (hold && port_has_kernel(ctl, key->port_id) && reserve(ctl, key, &handle, e) != 0)
 		return -1;
 	ret = pmx_flow_table_add(ctl->sw->ft, key, owner, origin, &rule_id);
 	if (ret != 0)

@@ -12,7 +12,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "ctl.h"
+#include "ctl_cmd.h"
 #include "pmx_log.h"
 #include "port_reserve.h"
 
@@ -88,6 +88,9 @@ int pmx_ctl_init(struct pmx_ctl *ctl, struct pmx_switch *sw, const struct pmx_co
 		snprintf(err, errlen, "control: out of memory");
 		goto fail_free;
 	}
+	/* the config's rules exist from start-up on, their ports held against the kernel */
+	if (static_rules_install(ctl, err, errlen) != 0)
+		goto fail_lock;
 
 	/* the socket's directory is created if missing (e.g. /run/portmux) */
 	snprintf(dir, sizeof(dir), "%s", cfg->socket_path);
@@ -120,6 +123,9 @@ fail_errno:
 	if (ctl->epfd >= 0)
 		close(ctl->epfd);
 	ctl->listen_fd = ctl->epfd = -1;
+	for (unsigned i = 0; i < cfg->n_rules; i++)
+		rule_delete(ctl, ctl->static_rule[i]);
+fail_lock:
 	pthread_mutex_destroy(&ctl->lock);
 fail_free:
 	pmx_port_resv_destroy(ctl->resv);

@@ -9,7 +9,7 @@
 #include <rte_mempool.h>
 
 #include "client_registry.h"
-#include "ctl.h"
+#include "ctl_cmd.h"
 #include "flow_offload.h"
 #include "port_reserve.h"
 
@@ -39,10 +39,23 @@ json_t *pmx_ctl_owner_json(const struct pmx_ctl *ctl, uint16_t owner)
 	return json_pack("{s:i}", "client_id", owner);
 }
 
+json_t *pmx_ctl_rule_owner_json(const struct pmx_ctl *ctl, uint32_t rule_id)
+{
+	const struct pmx_rule *r = pmx_flow_table_rule(ctl->sw->ft, rule_id);
+	int i;
+
+	if (r == NULL)
+		return json_null();
+	if (r->owner != PMX_OWNER_ABSENT)
+		return pmx_ctl_owner_json(ctl, r->owner);
+	i = static_rule_index(ctl, rule_id);
+	return json_pack("{s:s}", "name", i >= 0 ? ctl->cfg->rules[i].owner : "");
+}
+
 json_t *pmx_ctl_rule_json(struct pmx_ctl *ctl, uint32_t id)
 {
 	static const char *const kinds[] = {"", "connect", "listen", "ip"};
-	static const char *const origins[] = {"client", "admin", "learned"};
+	static const char *const origins[] = {"client", "admin", "learned", "config"};
 	const struct pmx_rule *r = pmx_flow_table_rule(ctl->sw->ft, id);
 	char lip[INET6_ADDRSTRLEN] = "*", rip[INET6_ADDRSTRLEN] = "", pbuf[8];
 	static const uint8_t any[16];
@@ -58,7 +71,7 @@ json_t *pmx_ctl_rule_json(struct pmx_ctl *ctl, uint32_t id)
 	j = json_pack("{s:I, s:s, s:s, s:s, s:s, s:o, s:I, s:b}", "rule_id", (json_int_t)id, "kind",
 		      kinds[r->key.kind], "origin", origins[r->origin], "port",
 		      ctl->sw->ports[r->key.port_id].name, "local_ip", lip, "owner",
-		      pmx_ctl_owner_json(ctl, r->owner), "hits",
+		      pmx_ctl_rule_owner_json(ctl, id), "hits",
 		      (json_int_t)pmx_flow_table_hits(ctl->sw->ft, id), "reserved",
 		      ctl->resv != NULL && pmx_port_resv_held(ctl->resv, id));
 	if (r->key.kind != PMX_KEY_IP) {

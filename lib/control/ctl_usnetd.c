@@ -56,6 +56,8 @@ static int want_ip(json_t *want, const char *key, bool *present, uint8_t out[16]
 	if (s == NULL || pmx_addr_parse(s, out) != 0)
 		return cmd_fail(e, "EINVAL", "\"%s\" must be {\"Ipv4\": ADDRESS} or {\"Ipv6\": ADDRESS}",
 				key);
+	if (strcmp(s, "0.0.0.0") == 0) /* usnetd's every address, as "::" is */
+		memset(out, 0, 16);
 	return 0;
 }
 
@@ -128,6 +130,8 @@ int cmd_usnetd_remove_match(struct pmx_ctl *ctl, struct pmx_ctl_session *s, json
 		return cmd_fail(e, "ENOENT", "no such match");
 	if (r->owner != s->client_id)
 		return cmd_fail(e, "EPERM", "the match belongs to someone else");
+	if (static_rule_index(ctl, id) >= 0)
+		return static_rule_refuse(ctl, id, e);
 	rule_delete(ctl, id);
 	*result = json_pack("{s:I}", "rule_id", (json_int_t)id);
 	return 0;

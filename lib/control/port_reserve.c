@@ -515,8 +515,10 @@ unsigned pmx_port_resv_sweep(struct pmx_port_resv *pr, const struct pmx_flow_tab
 			continue;
 		r = pmx_flow_table_rule(ft, id);
 		rs = &pr->socks[pr->by_rule[id] - 1];
-		if (r != NULL && r->owner < PMX_MAX_CLIENTS && r->key.proto == rs->proto &&
-		    ntohs(r->key.local_port) == rs->port && !memcmp(r->key.local_ip, rs->ip, 16))
+		/* still a client's rule, or a config rule waiting for its client */
+		if (r != NULL && (r->owner < PMX_MAX_CLIENTS || r->owner == PMX_OWNER_ABSENT) &&
+		    r->key.proto == rs->proto && ntohs(r->key.local_port) == rs->port &&
+		    !memcmp(r->key.local_ip, rs->ip, 16))
 			continue;
 		pmx_port_resv_release(pr, id);
 		released++;

@@ -9,6 +9,7 @@ static const char *const drop_names[PMX_DROP_MAX] = {
 	[PMX_DROP_TX_FULL] = "tx_full",       [PMX_DROP_FRAG_UNKNOWN] = "frag_unknown",
 	[PMX_DROP_FIREWALL] = "firewall",     [PMX_DROP_RULE] = "rule",
 	[PMX_DROP_NOMEM] = "nomem",           [PMX_DROP_OVERSIZE] = "oversize",
+	[PMX_DROP_OWNER_ABSENT] = "owner_absent",
 };
 
 const char *pmx_drop_reason_name(enum pmx_drop_reason r)

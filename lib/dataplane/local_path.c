@@ -97,6 +97,8 @@ bool pmx_local_dest(struct pmx_worker *w, unsigned p, struct rte_mbuf *m, bool f
 		owner = PMX_DEST_KERNEL;
 	} else if (owner == PMX_OWNER_DROP) {
 		owner = PMX_DEST_DROP(PMX_DROP_RULE);
+	} else if (owner == PMX_OWNER_ABSENT) {
+		owner = PMX_DEST_DROP(PMX_DROP_OWNER_ABSENT);
 	}
 	*dest = owner;
 	return true;

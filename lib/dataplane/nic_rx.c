@@ -128,6 +128,8 @@ unsigned pmx_nic_rx_poll(struct pmx_worker *w, unsigned p)
 			o = pmx_kernel_policy_dest(w, &info[i]);
 		else if (o == PMX_OWNER_DROP)
 			o = PMX_DEST_DROP(PMX_DROP_RULE);
+		else if (o == PMX_OWNER_ABSENT) /* not the kernel's either: its client comes back */
+			o = PMX_DEST_DROP(PMX_DROP_OWNER_ABSENT);
 		else if (o < PMX_MAX_CLIENTS && w->sw->clients[o].n_queues > 1)
 			PMX_FLOW_QUEUE_HASH(pkts[i]) =
 				pmx_flow_queue_hash(&info[i].key, !info[i].is_fragment);

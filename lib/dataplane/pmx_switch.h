@@ -48,6 +48,7 @@ enum pmx_drop_reason {
 	PMX_DROP_RULE,          /**< an operator rule with target drop */
 	PMX_DROP_NOMEM,         /**< no mbuf to copy a mirrored frame */
 	PMX_DROP_OVERSIZE,      /**< client TX longer than PMX_MAX_CLIENT_FRAME */
+	PMX_DROP_OWNER_ABSENT,  /**< a config rule's client is not attached */
 	PMX_DROP_MAX
 };
 

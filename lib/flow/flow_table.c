@@ -264,6 +264,20 @@ int pmx_flow_table_del(struct pmx_flow_table *ft, uint32_t rule_id)
 	return 0;
 }
 
+int pmx_flow_table_set_owner(struct pmx_flow_table *ft, uint32_t rule_id, uint16_t owner)
+{
+	struct pmx_rule *rule;
+
+	if (rule_id >= ft->id_limit || !ft->rules[rule_id].in_use)
+		return -ENOENT;
+	rule = &ft->rules[rule_id];
+	/* adding a key that is in the table replaces its data in place (lock-free readers) */
+	if (rte_hash_add_key_data(ft->hash, &rule->key, DATA_PACK(rule_id, owner)) < 0)
+		return -ENOENT;
+	rule->owner = owner;
+	return 0;
+}
+
 unsigned pmx_flow_table_del_owner(struct pmx_flow_table *ft, uint16_t owner)
 {
 	unsigned n = 0;

@@ -23,6 +23,7 @@
 #define PMX_OWNER_NONE 0xffffu   /**< no rule matched */
 #define PMX_OWNER_KERNEL 0xfffeu /**< a rule that steers to the kernel (admin, learned) */
 #define PMX_OWNER_DROP 0xfffdu   /**< a rule that drops (admin) */
+#define PMX_OWNER_ABSENT 0xfffcu /**< a config rule whose client is not attached: drops */
 #define PMX_RULE_NONE UINT32_MAX
 
 /** How a rule came to be. */
@@ -30,6 +31,7 @@ enum pmx_rule_origin {
 	PMX_ORIGIN_CLIENT = 0, /**< listen/connect/claim_ip from a client */
 	PMX_ORIGIN_ADMIN,      /**< rule_add by an operator */
 	PMX_ORIGIN_LEARNED,    /**< learned from TX (client connect, kernel firewall) */
+	PMX_ORIGIN_CONFIG,     /**< the config file's "rules": owned by a client name */
 };
 
 /** Control-side view of one rule. Written by the management lcore only. */
@@ -90,6 +92,13 @@ int pmx_flow_table_add(struct pmx_flow_table *ft, const struct pmx_flow_key *key
  */
 int pmx_flow_table_del(struct pmx_flow_table *ft, uint32_t rule_id);
 
+/**
+ * Give rule rule_id to `owner`. Writer only; readers see the old owner or the new one (the
+ * hash data is updated atomically), so frames looked up before the call may still go to the
+ * old owner until the next synchronize. @return 0 or -ENOENT.
+ */
+int pmx_flow_table_set_owner(struct pmx_flow_table *ft, uint32_t rule_id, uint16_t owner);
+
 /** Delete every rule of `owner`. Writer only. @return the number deleted. */
 unsigned pmx_flow_table_del_owner(struct pmx_flow_table *ft, uint16_t owner);
 
@@ -112,7 +121,7 @@ uint64_t pmx_flow_table_hits(const struct pmx_flow_table *ft, uint32_t rule_id);
  * Classify n (<= 64) parsed keys, reader side, lock-free: exact 5-tuple, then listening
  * (proto, local ip, local port), then listening on any address, then owned IP.
  * keys[i]->kind must be PMX_KEY_EXACT and keys[i]->port_id set; keys are not modified.
- * owner[i] receives the owning client id, PMX_OWNER_KERNEL/DROP, or PMX_OWNER_NONE.
+ * owner[i] receives the owning client id, PMX_OWNER_KERNEL/DROP/ABSENT, or PMX_OWNER_NONE.
  * Counts a hit per matched rule for reader_id.
  */
 void pmx_flow_table_classify_bulk(struct pmx_flow_table *ft, unsigned reader_id,

@@ -600,6 +600,31 @@ def client_ring_full():
     return c
 
 
+@case
+def config_rules():
+    c = Case("config_rules", "rules of the config file: c0's (it attaches under that name and "
+             "adds no rule) deliver to it; those of a client that is not attached drop whole "
+             "datagrams as owner_absent, never to the kernel",
+             config_rules=[
+                 {"kind": "listen", "proto": "udp", "local_port": 53, "owner": "c0"},
+                 {"kind": "connect", "proto": "tcp", "local_ip": A4, "local_port": 40000,
+                  "remote_ip": P4, "remote_port": 80, "owner": "c0"},
+                 {"kind": "listen", "proto": "udp", "local_ip": A6, "local_port": 54,
+                  "owner": "away"}])
+    c.client("c0")
+    c.wire(udp4(c, 53), "c0")
+    c.wire(udp6(c, 53, sport=5001), "c0")
+    c.wire(eth_in() / IP(src=P4, dst=A4) / TCP(sport=80, dport=40000, flags="SA") / c.mark(),
+           "c0")
+    c.wire(syn4(c, 40000, sport=81), "kernel")  # another remote end: not the rule's
+    c.wire(udp6(c, 54))
+    c.wire(udp4(c, 54), "kernel")  # the rule is for the IPv6 address only
+    for f in frag6(eth_in(), P6, A6, 17, datagram6(c, 54), 0x2003, [512, 512]):
+        c.wire(f)
+    c.expect_drops(owner_absent=4)
+    return c
+
+
 # ---- hostile frames --------------------------------------------------------------------------
 
 @case

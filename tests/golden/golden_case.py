@@ -19,7 +19,7 @@ X4, X6 = "198.18.0.10", "fd00::10"      # extra addresses a client may claim
 ROUTER4, ROUTER6 = "198.18.0.254", "fd00::fe"
 DEFAULT_ALLOW = ["tcp:22", "icmp", "icmpv6"]
 DROP_REASONS = ["malformed", "no_route", "ring_full", "spoofed", "tx_full", "frag_unknown",
-                "firewall", "rule", "nomem"]
+                "firewall", "rule", "nomem", "owner_absent"]
 
 PROTO_UDPLITE, PROTO_DCCP = 136, 33
 
@@ -99,7 +99,7 @@ class Case:
     """
 
     def __init__(self, name, covers, policy="pass", allow=None, ordered=True, settle=3.0,
-                 ring_size=1024, kernel_path=True):
+                 ring_size=1024, kernel_path=True, config_rules=None):
         self.name = name
         self.covers = covers
         self.policy = policy
@@ -108,6 +108,7 @@ class Case:
         self.settle = settle
         self.ring_size = ring_size
         self.kernel_path = kernel_path
+        self.config_rules = list(config_rules or [])  # the config file's "rules"
         self.clients = []
         self.phases = []
         self.expect = {"kernel": [], "wire": []}
@@ -209,6 +210,7 @@ class Case:
         meta = {"name": self.name, "covers": self.covers, "policy": self.policy,
                 "allow": self.allow, "ordered": self.ordered, "settle": self.settle,
                 "ring_size": self.ring_size, "kernel_path": self.kernel_path,
+                "config_rules": self.config_rules,
                 "clients": self.clients,
                 "phases": phases, "expect": expect,
                 "drops": {r: self.drops.get(r, 0) for r in DROP_REASONS},

@@ -277,6 +277,7 @@ class Runner:
             "clients": {"max": 8, "ring_size": case["ring_size"], "max_rules": 256,
                         "own_macs": 2},
             "mbufs": 4096,
+            "rules": case.get("config_rules", []),
         }
 
     def start_daemon(self, d, case, prefix):

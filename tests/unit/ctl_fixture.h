@@ -25,6 +25,9 @@ struct ctl_fixture {
 
 extern struct ctl_fixture F;
 
+/** When set before fx_setup(): the config's "rules" (JSON array text). */
+extern const char *fx_config_rules;
+
 /**
  * Enter a network namespace of the process's own (bound ports and /proc/net are then the
  * test's alone). Exits the process on failure (not root).
