@@ -27,9 +27,11 @@ void pmx_send_out(struct pmx_worker *w, unsigned p, struct rte_mbuf **pkts, unsi
 	for (unsigned i = 0; i < n; i++) {
 		uint16_t dest;
 
-		if (pmx_local_dest(w, p, pkts[i], from_client, &dest))
+		if (pmx_local_dest(w, p, pkts[i], from_client, &dest)) {
+			/* not from the NIC: no sample in the latency histograms */
+			*RTE_MBUF_DYNFIELD(pkts[i], w->sw->rx_tsc_off, uint64_t *) = 0;
 			pmx_deliver(w, p, dest, &pkts[i], 1);
-		else
+		} else
 			wire[n_wire++] = pkts[i];
 	}
 	pmx_wire_send(w, p, wire, n_wire);
