@@ -2,9 +2,9 @@
 # bench.sh - smoke test of the benchmark tooling (tools/bench/run.sh and its programs), so the
 # benchmark keeps working as the switch changes: tiny runs of the microbenchmark, of the
 # end-to-end benchmark (testpmd baseline, listen and exact rules, matched and unmatched
-# frames), of the control-plane rate, and of the latency mode (paced source). It checks that every part measures something and that
-# frames went where the rules say; it asserts no speed (the figures come from full runs, see
-# docs/PERFORMANCE.md).
+# frames), of the control-plane rate and of the latency mode (paced source). It checks that
+# every part measures something and that frames went where the rules say; it asserts no speed
+# (the figures come from full runs, see docs/PERFORMANCE.md).
 set -u
 source "$(dirname "$0")/../../tools/lib.sh"
 source "$(dirname "$0")/../ns/assert.sh"
