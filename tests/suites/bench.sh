@@ -86,8 +86,9 @@ assert_eq "the held rules were all added" 0 \
 bash "$RUN" --latency --loads 0.5 --flows 1024 --clients 2 --duration 2 --warmup 1 \
 	--ring-size 2048 > "$OUT/lat.log" 2>&1
 assert_eq "latency run exits 0" 0 $?
-assert_eq "one LATENCY line (the 50 % load)" 1 "$(grep -c '^LATENCY ' "$OUT/lat.log")"
-l=$(sed -n 's/^LATENCY //p' "$OUT/lat.log")
+assert_eq "LATENCY lines: the maximum rate, then 50 %" "0 0.5" \
+	"$(sed -n 's/^LATENCY //p' "$OUT/lat.log" | jq -r .load | xargs)"
+l=$(sed -n 's/^LATENCY //p' "$OUT/lat.log" | tail -1)
 assert_eq "the source offered frames at half load" 1 "$(jq '.offered_mpps > 0 | if . then 1 else 0 end' <<< "$l")"
 assert_eq "the clients' histograms: samples, p50 <= p99 <= max" true \
 	"$(jq '.samples > 0 and .p50_us <= .p99_us and .p99_us <= .max_us' <<< "$l")"

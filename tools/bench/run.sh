@@ -407,21 +407,25 @@ JQ
 		printf '%-12s %10s %10s %9s %9s %10s %11s %8s %7s %s\n' "$1" \
 			$(jq -r -f "$W/lat.jq" "$W/result-$2.json") "$(cut -d' ' -f1 /proc/loadavg)"
 	}
+	lat_line() { # LOAD RATE TAG: one JSON line for scripts ("load" 0 = the maximum-rate run)
+		jq -r -f "$W/lat.jq" "$W/result-$3.json" |
+			jq -c --argjson f "$1" --argjson r "$2" -R 'split("\t") | map(tonumber) |
+				{load: $f, rate_pps: $r, offered_mpps: .[0], delivered_mpps: .[1],
+				 p50_us: .[2], p99_us: .[3], max_us: .[4], samples: .[5], drops: .[6],
+				 behind: .[7]}' | sed 's/^/LATENCY /' >> "$W/lat.txt"
+	}
 	printf '%-12s %10s %10s %9s %9s %10s %11s %8s %7s %s\n' load offered_Mpps \
 		delivered p50_us p99_us max_us samples drops behind loadavg
 	latency_run lmax 0
 	row "max" lmax
 	max_pps=$(jq -r '.delivered / .window_s | floor' "$W/result-lmax.json")
 	[ "$max_pps" -gt 0 ] || die "the maximum-rate run delivered nothing"
+	lat_line 0 0 lmax
 	for f in $LAT_LOADS; do
 		rate=$(awk -v m="$max_pps" -v f="$f" 'BEGIN {printf "%d", m * f}')
 		latency_run "l$f" "$rate"
 		row "$(awk -v f="$f" 'BEGIN {printf "%d %%", f * 100}')" "l$f"
-		jq -r -f "$W/lat.jq" "$W/result-l$f.json" |
-			jq -c --argjson f "$f" --argjson r "$rate" -R 'split("\t") | map(tonumber) |
-				{load: $f, rate_pps: $r, offered_mpps: .[0], delivered_mpps: .[1],
-				 p50_us: .[2], p99_us: .[3], max_us: .[4], samples: .[5], drops: .[6],
-				 behind: .[7]}' | sed 's/^/LATENCY /' >> "$W/lat.txt"
+		lat_line "$f" "$rate" "l$f"
 	done
 	echo "(p50/p99: the worst client's; max: the largest of all; drops: the switch's drops and"
 	echo " frames the NIC ring had no room for; behind: frames the source skipped, descheduled)"
