@@ -44,7 +44,8 @@ struct sink_opts {
 	double warmup_s;
 	double duration_s;
 	bool quiet;
-	bool raw_free; /* return frames with rte_mempool_put_bulk: touches no mbuf */
+	bool raw_free; /* return frames with rte_mempool_put_bulk: no mbuf read but the RX stamp
+			  the client library reads for the latency histogram */
 	const char *trace; /* -G: be the paced source too */
 	const char *nic_ring;
 	double rate;
