@@ -118,8 +118,8 @@ static int switch_init(struct daemon *d)
 	sw->shm->daemon_pid = (uint64_t)getpid();
 	sw->shm->version = PMX_SHM_VERSION;
 	if (pmx_latency_init(sw) != 0) {
-		snprintf(d->err, sizeof(d->err), "clients.max: cannot allocate the latency "
-						 "histograms: %s",
+		snprintf(d->err, sizeof(d->err),
+			 "clients.max: cannot allocate the latency histograms: %s",
 			 rte_strerror(rte_errno));
 		return -ENOMEM;
 	}

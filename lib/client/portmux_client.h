@@ -58,7 +58,7 @@ struct pmx_client {
 	bool shares_eal;          /**< opened by pmx_client_open_more(): EAL is another's */
 	struct pmx_lat_block *lat[PMX_MAX_QUEUES]; /**< each queue's latency histogram (shared
 						     memory; written by rx_burst_q only) */
-	int rx_tsc_off;           /**< mbuf field of the NIC RX stamp (PMX_RX_TSC_DYNFIELD) */
+	int rx_tsc_off; /**< mbuf field of the NIC RX stamp (PMX_RX_TSC_DYNFIELD) */
 };
 
 /**

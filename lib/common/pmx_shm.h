@@ -32,7 +32,7 @@
 #define PMX_MAX_CLIENTS 256
 #define PMX_MAX_QUEUES 8 /* queue pairs (RX ring + TX ring) per client */
 #define PMX_SHM_MAGIC 0x504d5831u /* "PMX1" */
-#define PMX_SHM_VERSION 2u /* 2: latency blocks (PMX_LAT_MZ_NAME) */
+#define PMX_SHM_VERSION 2u        /* 2: latency blocks (PMX_LAT_MZ_NAME) */
 #define PMX_SHM_MZ_NAME "pmx_shm"
 #define PMX_POOL_NAME "pmx_mbuf_pool"
 #define PMX_LAT_MZ_NAME "pmx_latency"

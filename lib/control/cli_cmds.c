@@ -173,7 +173,7 @@ static cmdline_parse_inst_t cmd_show_clients = {
 };
 static cmdline_parse_inst_t cmd_show_latency = {
 	.f = cb_show_latency,
-	.help_str = "show latency: per client, NIC RX burst -> dequeue: p50/p99/max (since the last clear)",
+	.help_str = "show latency: per client, NIC RX -> dequeue p50/p99/max (since the last clear)",
 	.tokens = {(void *)&t_show, (void *)&t_latency1, NULL},
 };
 static cmdline_parse_inst_t cmd_show_rules = {
