@@ -401,10 +401,11 @@ def us: . / 1000 * 100 | round / 100;
   ([.clients[].latency.p50_ns] | max | us), ([.clients[].latency.p99_ns] | max | us),
   ([.clients[].latency.max_ns] | max | us), ([.clients[].latency.samples] | add),
   ((.drops | to_entries | map(.value) | add) + .pacer.ring_full + .pacer.nomem),
-  .pacer.behind ] | @tsv
+  .pacer.behind, ((.lcores | map(.cpu_ns // 0) | add) / 1e9 / $s * 100 | round),
+  (.sink_cpu_ns / 1e9 / $s * 100 | round) ] | @tsv
 JQ
 	row() { # LABEL TAG
-		printf '%-12s %10s %10s %9s %9s %10s %11s %8s %7s %s\n' "$1" \
+		printf '%-6s %8s %9s %7s %8s %10s %10s %9s %9s %6s %6s %s\n' "$1" \
 			$(jq -r -f "$W/lat.jq" "$W/result-$2.json") "$(cut -d' ' -f1 /proc/loadavg)"
 	}
 	lat_line() { # LOAD RATE TAG: one JSON line for scripts ("load" 0 = the maximum-rate run)
@@ -412,10 +413,11 @@ JQ
 			jq -c --argjson f "$1" --argjson r "$2" -R 'split("\t") | map(tonumber) |
 				{load: $f, rate_pps: $r, offered_mpps: .[0], delivered_mpps: .[1],
 				 p50_us: .[2], p99_us: .[3], max_us: .[4], samples: .[5], drops: .[6],
-				 behind: .[7]}' | sed 's/^/LATENCY /' >> "$W/lat.txt"
+				 behind: .[7], rx_lcore_cpu_pct: .[8], sink_cpu_pct: .[9]}' |
+			sed 's/^/LATENCY /' >> "$W/lat.txt"
 	}
-	printf '%-12s %10s %10s %9s %9s %10s %11s %8s %7s %s\n' load offered_Mpps \
-		delivered p50_us p99_us max_us samples drops behind loadavg
+	printf '%-6s %8s %9s %7s %8s %10s %10s %9s %9s %6s %6s %s\n' load offered \
+		delivered p50_us p99_us max_us samples drops behind rx_cpu sink_cpu loadavg
 	latency_run lmax 0
 	row "max" lmax
 	max_pps=$(jq -r '.delivered / .window_s | floor' "$W/result-lmax.json")
@@ -427,8 +429,10 @@ JQ
 		row "$(awk -v f="$f" 'BEGIN {printf "%d %%", f * 100}')" "l$f"
 		lat_line "$f" "$rate" "l$f"
 	done
-	echo "(p50/p99: the worst client's; max: the largest of all; drops: the switch's drops and"
-	echo " frames the NIC ring had no room for; behind: frames the source skipped, descheduled)"
+	echo "(offered, delivered: Mpps; p50/p99: the worst client's; max: the largest of all;"
+	echo " drops: the switch's and those the NIC ring had no room for; behind: frames the source"
+	echo " skipped, descheduled; rx_cpu, sink_cpu: % of the window the RX lcore and the"
+	echo " source/sink loop ran: below 100, they were preempted)"
 	cat "$W/lat.txt" # one JSON line per load, for scripts
 	exit 0
 fi
