@@ -421,7 +421,9 @@ JQ
 	latency_run lmax 0
 	row "max" lmax
 	max_pps=$(jq -r '.delivered / .window_s | floor' "$W/result-lmax.json")
-	[ "$max_pps" -gt 0 ] || die "the maximum-rate run delivered nothing"
+	[ "$max_pps" -gt 0 ] || die "the maximum-rate run delivered nothing (RX lcore CPU share" \
+		"$(jq -r '(.lcores | map(.cpu_ns // 0) | add) / 1e7 / .window_s | round' \
+			"$W/result-lmax.json") %: other processes took its core)"
 	lat_line 0 0 lmax
 	for f in $LAT_LOADS; do
 		rate=$(awk -v m="$max_pps" -v f="$f" 'BEGIN {printf "%d", m * f}')
