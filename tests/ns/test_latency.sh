@@ -68,7 +68,9 @@ assert_eq "telemetry /portmux/clients: latency/p99_ns" true \
 # clear: empty at once, then filled again by new traffic only
 CTL clear port stats all > /dev/null
 samples_before=$(jq .samples <<< "$l")
-assert_eq "cleared: no sample" 0 "$(lat | jq .samples)"
+# (ARP/ND/multicast copies from the peer may arrive meanwhile: a few samples, not the $N+)
+assert_eq "cleared: at most a few samples (copies of ARP/ND), not the $samples_before before" \
+	true "$(lat | jq ".samples < 5")"
 assert_eq "5 datagrams echoed after the clear" 5 "$(send 5)"
 l=$(lat)
 assert_eq "after the clear: 5 samples or a few more (ARP copies), fewer than before" true \
