@@ -81,6 +81,7 @@ done
 for f in "$libdir/libportmux-client.so" "$libdir/libportmux-client.so.0" \
 	"$libdir/libportmux-client.so.$version" "$libdir/pkgconfig/libportmux-client.pc" \
 	usr/include/portmux/portmux_client.h usr/include/portmux/pmx_shm.h \
+	usr/include/portmux/pmx_latency.h \
 	usr/lib/systemd/system/portmuxd.service etc/portmux/portmux.json \
 	usr/share/doc/portmux/DEPLOY.md; do
 	check "/$f" test -e "$D/$f"

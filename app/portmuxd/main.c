@@ -118,6 +118,12 @@ static int switch_init(struct daemon *d)
 	sw->shm->ring_size = d->cfg.ring_size;
 	sw->shm->daemon_pid = (uint64_t)getpid();
 	sw->shm->version = PMX_SHM_VERSION;
+	if (pmx_latency_init(sw) != 0) {
+		snprintf(d->err, sizeof(d->err),
+			 "clients.max: cannot allocate the latency histograms: %s",
+			 rte_strerror(rte_errno));
+		return -ENOMEM;
+	}
 	__atomic_store_n(&sw->shm->magic, PMX_SHM_MAGIC, __ATOMIC_RELEASE);
 
 	RTE_LCORE_FOREACH_WORKER(lcore) {
@@ -161,6 +167,7 @@ static void switch_fini(struct daemon *d)
 	rte_free(sw->clients);
 	pmx_flow_table_destroy(sw->ft);
 	rte_mempool_free(sw->pool);
+	pmx_latency_fini(sw);
 	rte_memzone_free(rte_memzone_lookup(PMX_SHM_MZ_NAME));
 }
 

@@ -13,6 +13,7 @@
 #include <rte_eal.h>
 #include <rte_errno.h>
 #include <rte_lcore.h>
+#include <rte_mbuf_dyn.h>
 #include <rte_memzone.h>
 #include <rte_mempool.h>
 
@@ -194,6 +195,16 @@ static int attach_shared(struct pmx_client *c, json_t *res)
 		if (c->rx[q] == NULL || c->tx[q] == NULL)
 			return -EPROTO;
 	}
+	/* the latency histograms of this slot's queues, and the stamp the switch writes */
+	mz = rte_memzone_lookup(PMX_LAT_MZ_NAME);
+	if (mz == NULL || c->id >= c->shm->clients_max ||
+	    mz->len < sizeof(struct pmx_lat_block) * PMX_MAX_QUEUES * (c->id + 1u))
+		return -EPROTO;
+	for (unsigned q = 0; q < c->n_queues; q++)
+		c->lat[q] = (struct pmx_lat_block *)mz->addr + c->id * PMX_MAX_QUEUES + q;
+	c->rx_tsc_off = rte_mbuf_dynfield_lookup(PMX_RX_TSC_DYNFIELD, NULL);
+	if (c->rx_tsc_off < 0)
+		return -EPROTO;
 	c->pool = rte_mempool_lookup(pool);
 	return c->pool ? 0 : -EPROTO;
 }

@@ -18,6 +18,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include <rte_cycles.h>
 #include <rte_ether.h>
 #include <rte_mbuf.h>
 #include <rte_ring.h>
@@ -62,6 +63,9 @@ struct pmx_client {
 	uint32_t next_request_id;
 	bool detached;            /**< the switch dropped this client (kick, restart) */
 	bool shares_eal;          /**< opened by pmx_client_open_more(): EAL is another's */
+	struct pmx_lat_block *lat[PMX_MAX_QUEUES]; /**< each queue's latency histogram (shared
+						     memory; written by rx_burst_q only) */
+	int rx_tsc_off; /**< mbuf field of the NIC RX stamp (PMX_RX_TSC_DYNFIELD) */
 };
 
 /**
@@ -129,15 +133,23 @@ static inline bool pmx_client_alive(struct pmx_client *c)
 
 /**
  * Receive up to n frames from queue pair q (< c->n_queues). Lock-free; one consumer per
- * queue (queues may be served by different threads). The caller owns (and must free or
- * send) every frame returned. @return the number of frames, 0 when none or detached.
+ * queue (queues may be served by different threads). Records each frame's time since the
+ * switch's NIC RX burst in queue q's latency histogram (the daemon shows it in stats), of
+ * which the calling thread is the one writer. The caller owns (and must free or send) every
+ * frame returned. @return the number of frames, 0 when none or detached.
  */
 static inline uint16_t pmx_client_rx_burst_q(struct pmx_client *c, unsigned q,
 					     struct rte_mbuf **pkts, uint16_t n)
 {
+	uint16_t got;
+
 	if (!pmx_client_alive(c))
 		return 0;
-	return (uint16_t)rte_ring_dequeue_burst(c->rx[q], (void **)pkts, n, NULL);
+	got = (uint16_t)rte_ring_dequeue_burst(c->rx[q], (void **)pkts, n, NULL);
+	pmx_lat_writer_poll(c->lat[q]); /* a reset the daemon asked for */
+	if (got > 0)
+		pmx_lat_record(c->lat[q], c->rx_tsc_off, pkts, got, rte_rdtsc());
+	return got;
 }
 
 /** pmx_client_rx_burst_q() on queue pair 0. */

@@ -13,6 +13,13 @@
  *    The rings of a slot live as long as the daemon; generation[slot] says who may use
  *    them: the daemon stores the attach's generation before replying to hello and 0 when
  *    the client is detached. A client stops using its rings once they differ.
+ *  - memzone PMX_LAT_MZ_NAME: struct pmx_lat_block[clients_max * PMX_MAX_QUEUES], the
+ *    latency histogram of queue q of slot s at [s * PMX_MAX_QUEUES + q] (pmx_latency.h). One
+ *    writer per block: for a ring client the client itself (pmx_client_rx_burst_q() of that
+ *    queue), for a memif client the switch's RX lcore that copies its frames into the memif
+ *    ring. The daemon only reads them and bumps reset_req (at attach, on clear_stats).
+ *    Frames from the NIC carry the TSC of their RX burst in the mbuf dynamic field
+ *    PMX_RX_TSC_DYNFIELD (registered by the daemon; 0 = not stamped).
  * A client must not free an mbuf it has enqueued, nor touch rings other than its own.
  */
 #ifndef PMX_SHM_H
@@ -20,12 +27,15 @@
 
 #include <stdint.h>
 
+#include "pmx_latency.h"
+
 #define PMX_MAX_CLIENTS 256
 #define PMX_MAX_QUEUES 8 /* queue pairs (RX ring + TX ring) per client */
 #define PMX_SHM_MAGIC 0x504d5831u /* "PMX1" */
-#define PMX_SHM_VERSION 1u
+#define PMX_SHM_VERSION 2u        /* 2: latency blocks (PMX_LAT_MZ_NAME) */
 #define PMX_SHM_MZ_NAME "pmx_shm"
 #define PMX_POOL_NAME "pmx_mbuf_pool"
+#define PMX_LAT_MZ_NAME "pmx_latency"
 /** Ring name: client slot, direction "rx"/"tx", queue. A slot keeps its rings across
  * attaches. A client with several queue pairs gets each flow on one queue pair, chosen by a
  * hash that is the same in both directions of the flow. */

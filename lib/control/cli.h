@@ -66,6 +66,7 @@ void pmx_cli_help(int fd);
 void pmx_cli_print_port_stats(int fd, json_t *stats);
 void pmx_cli_print_port_info(int fd, json_t *info);
 void pmx_cli_print_clients(int fd, json_t *result);
+void pmx_cli_print_latency(int fd, json_t *stats);
 void pmx_cli_print_rules(int fd, json_t *result);
 void pmx_cli_print_lcores(int fd, json_t *stats);
 void pmx_cli_print_used_ports(int fd, json_t *result);

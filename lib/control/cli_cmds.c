@@ -112,6 +112,12 @@ static void cb_show_clients(void *res, struct cmdline *cl, void *data)
 	run(json_pack("{s:s}", "cmd", "clients"), pmx_cli_print_clients);
 }
 
+static void cb_show_latency(void *res, struct cmdline *cl, void *data)
+{
+	(void)res, (void)cl, (void)data;
+	run(json_pack("{s:s}", "cmd", "stats"), pmx_cli_print_latency);
+}
+
 static void cb_show_rules(void *res, struct cmdline *cl, void *data)
 {
 	(void)res, (void)cl, (void)data;
@@ -145,6 +151,7 @@ static cmdline_parse_token_string_t t_stats2 = WORD(struct res_words, 2, "stats"
 static cmdline_parse_token_string_t t_all3 = WORD(struct res_words, 3, "all");
 static cmdline_parse_token_string_t t_clients1 = WORD(struct res_words, 1, "clients");
 static cmdline_parse_token_string_t t_rules1 = WORD(struct res_words, 1, "rules");
+static cmdline_parse_token_string_t t_latency1 = WORD(struct res_words, 1, "latency");
 static cmdline_parse_token_string_t t_lcores1 = WORD(struct res_words, 1, "lcores");
 static cmdline_parse_token_string_t t_used1 = WORD(struct res_words, 1, "used");
 static cmdline_parse_token_string_t t_ports2 = WORD(struct res_words, 2, "ports");
@@ -163,6 +170,11 @@ static cmdline_parse_inst_t cmd_show_clients = {
 	.f = cb_show_clients,
 	.help_str = "show clients: attached clients with their counters",
 	.tokens = {(void *)&t_show, (void *)&t_clients1, NULL},
+};
+static cmdline_parse_inst_t cmd_show_latency = {
+	.f = cb_show_latency,
+	.help_str = "show latency: per client, NIC RX -> dequeue p50/p99/max (since the last clear)",
+	.tokens = {(void *)&t_show, (void *)&t_latency1, NULL},
 };
 static cmdline_parse_inst_t cmd_show_rules = {
 	.f = cb_show_rules,
@@ -445,7 +457,8 @@ static cmdline_parse_inst_t cmd_quit = {
 };
 
 cmdline_parse_ctx_t pmx_cli_ctx[] = {
-	&cmd_show_stats, &cmd_port_info, &cmd_show_clients, &cmd_show_rules, &cmd_show_lcores,
+	&cmd_show_stats, &cmd_port_info, &cmd_show_clients, &cmd_show_latency, &cmd_show_rules,
+	&cmd_show_lcores,
 	&cmd_show_used, &cmd_clear_stats, &cmd_rule_listen, &cmd_rule_listen_port,
 	&cmd_rule_connect, &cmd_rule_connect_port, &cmd_rule_ip, &cmd_rule_ip_port,
 	&cmd_rule_del, &cmd_policy, &cmd_kick, &cmd_request, &cmd_help, &cmd_quit, NULL,

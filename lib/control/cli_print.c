@@ -141,6 +141,45 @@ void pmx_cli_print_clients(int fd, json_t *result)
 	dprintf(fd, "  %zu client(s)\n", json_array_size(clients));
 }
 
+/* Nanoseconds as "812 ns", "4.31 us", "1.20 ms". */
+static const char *ns_text(uint64_t ns, char *buf, size_t len)
+{
+	if (ns < 1000)
+		snprintf(buf, len, "%" PRIu64 " ns", ns);
+	else if (ns < 1000000)
+		snprintf(buf, len, "%.2f us", ns / 1e3);
+	else
+		snprintf(buf, len, "%.2f ms", ns / 1e6);
+	return buf;
+}
+
+void pmx_cli_print_latency(int fd, json_t *stats)
+{
+	json_t *clients = json_object_get(stats, "clients"), *c;
+	char p50[24], p99[24], max[24];
+	size_t i;
+
+	dprintf(fd, "  latency: NIC RX burst -> the client's dequeue (memif: the copy into its ring)\n");
+	dprintf(fd, "  %-4s %-16s %-7s %12s %10s %10s %10s\n", "ID", "NAME", "CHANNEL", "SAMPLES",
+		"P50", "P99", "MAX");
+	json_array_foreach(clients, i, c) {
+		json_t *lat = json_object_get(c, "latency");
+
+		if (num(lat, "samples") == 0) {
+			dprintf(fd, "  %-4" PRIu64 " %-16.16s %-7s %12d %10s %10s %10s\n",
+				num(c, "client_id"), str(c, "name"), str(c, "channel"), 0, "-", "-",
+				"-");
+			continue;
+		}
+		dprintf(fd, "  %-4" PRIu64 " %-16.16s %-7s %12" PRIu64 " %10s %10s %10s\n",
+			num(c, "client_id"), str(c, "name"), str(c, "channel"), num(lat, "samples"),
+			ns_text(num(lat, "p50_ns"), p50, sizeof(p50)),
+			ns_text(num(lat, "p99_ns"), p99, sizeof(p99)),
+			ns_text(num(lat, "max_ns"), max, sizeof(max)));
+	}
+	dprintf(fd, "  %zu client(s)\n", json_array_size(clients));
+}
+
 void pmx_cli_print_rules(int fd, json_t *result)
 {
 	json_t *rules = json_object_get(result, "rules"), *r;

@@ -126,6 +126,7 @@ int pmx_registry_attach(struct pmx_switch *sw, uint16_t port, enum pmx_channel c
 	slot->tx_worker = id % sw->n_workers;
 	for (unsigned w = 0; w < sw->n_workers; w++)
 		memset(&sw->workers[w]->client[id], 0, sizeof(sw->workers[w]->client[id]));
+	pmx_latency_reset(sw, id); /* the new client (or its memif lcore) starts from zero */
 
 	/* publish: slot first, then state, then the bits that make RX lcores look at it */
 	__atomic_store_n(&sw->shm->generation[id], slot->generation, __ATOMIC_RELEASE);

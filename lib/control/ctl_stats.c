@@ -114,6 +114,30 @@ static unsigned rx_ring_count(const struct pmx_client_slot *slot)
 	return n;
 }
 
+/* A client's latency, NIC RX burst -> its dequeue: samples and p50/p99/max in ns (0 while
+ * there is no sample). */
+static json_t *latency_json(const struct pmx_switch *sw, uint16_t id)
+{
+	static const struct {
+		const char *key;
+		double q;
+	} pct[] = {{"p50_ns", 0.50}, {"p99_ns", 0.99}};
+	uint64_t hz = rte_get_tsc_hz(), cycles;
+	struct pmx_lat_hist h;
+	json_t *j;
+
+	pmx_latency_read(sw, id, &h);
+	j = json_pack("{s:I}", "samples", (json_int_t)h.samples);
+	for (unsigned i = 0; i < RTE_DIM(pct); i++) {
+		if (pmx_lat_percentile(&h, pct[i].q, &cycles) != 0)
+			cycles = 0;
+		json_object_set_new(j, pct[i].key,
+				    json_integer((json_int_t)pmx_lat_cycles_to_ns(cycles, hz)));
+	}
+	json_object_set_new(j, "max_ns", json_integer((json_int_t)pmx_lat_cycles_to_ns(h.max, hz)));
+	return j;
+}
+
 json_t *pmx_ctl_clients_json(struct pmx_ctl *ctl)
 {
 	json_t *arr = json_array();
@@ -145,6 +169,7 @@ json_t *pmx_ctl_clients_json(struct pmx_ctl *ctl)
 			rte_ether_format_addr(mac, sizeof(mac), &slot->mac);
 			json_object_set_new(client, "mac", json_string(mac));
 		}
+		json_object_set_new(client, "latency", latency_json(ctl->sw, id));
 		json_array_append_new(arr, client);
 	}
 	return arr;
@@ -298,6 +323,8 @@ void pmx_ctl_stats_clear(struct pmx_ctl *ctl)
 		b->worker[w].rx = worker_rx(sw, wk);
 		memcpy(b->worker[w].drops, wk->drops, sizeof(wk->drops));
 	}
+	for (uint16_t id = 0; id < sw->clients_max; id++)
+		pmx_latency_reset(ctl->sw, id); /* the histograms' writers zero them */
 	b->cleared_at = (uint64_t)time(NULL);
 }
 

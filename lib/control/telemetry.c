@@ -1,4 +1,5 @@
-/* telemetry.c - /portmux/stats, /portmux/clients, /portmux/rules for dpdk-telemetry.py (telemetry thread) */
+/* telemetry.c - /portmux/stats, /portmux/clients, /portmux/rules, /portmux/latency for
+ * dpdk-telemetry.py (telemetry thread) */
 #include <ctype.h>
 #include <errno.h>
 #include <stdio.h>
@@ -157,6 +158,30 @@ static int tel_clients(const char *cmd, const char *params, struct rte_tel_data 
 	return tel_list(d, list, "client_id");
 }
 
+/* Each client's latency (as in stats: samples, p50_ns, p99_ns, max_ns) with its name. */
+static int tel_latency(const char *cmd, const char *params, struct rte_tel_data *d)
+{
+	json_t *clients, *list = json_array(), *c;
+	size_t i;
+
+	(void)cmd;
+	(void)params;
+	pmx_ctl_lock(tel_ctl);
+	clients = tel_ctl->base != NULL ? pmx_ctl_clients_json(tel_ctl) : json_array();
+	pmx_ctl_unlock(tel_ctl);
+	json_array_foreach(clients, i, c) {
+		json_t *l = json_deep_copy(json_object_get(c, "latency"));
+
+		if (l == NULL)
+			continue;
+		json_object_set(l, "client_id", json_object_get(c, "client_id"));
+		json_object_set(l, "name", json_object_get(c, "name"));
+		json_array_append_new(list, l);
+	}
+	json_decref(clients);
+	return tel_list(d, list, "client_id");
+}
+
 static int tel_rules(const char *cmd, const char *params, struct rte_tel_data *d)
 {
 	json_t *list;
@@ -182,5 +207,8 @@ int pmx_telemetry_init(struct pmx_ctl *ctl)
 	if (ret == 0)
 		ret = rte_telemetry_register_cmd("/portmux/rules", tel_rules,
 						 "portmux rules, by rule id (cut at 16 KiB)");
+	if (ret == 0)
+		ret = rte_telemetry_register_cmd("/portmux/latency", tel_latency,
+						 "portmux clients' latency, NIC RX -> dequeue (ns)");
 	return ret;
 }

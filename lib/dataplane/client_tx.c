@@ -2,6 +2,7 @@
  * anti-spoofing: the port's MAC with owned addresses and ports, or a client's own MAC with its
  * own addresses (own_mac.c) */
 #include <rte_arp.h>
+#include <rte_cycles.h>
 #include <rte_ethdev.h>
 
 #include "memif_ring.h"
@@ -132,13 +133,18 @@ static unsigned memif_poll(struct pmx_worker *w, uint16_t c, const struct pmx_cl
 			   struct rte_mbuf **out, unsigned *n_out)
 {
 	struct pmx_memif_chan *ch = __atomic_load_n(&slot->memif_chan, __ATOMIC_ACQUIRE);
+	struct pmx_lat_block *lat = &w->sw->lat[c * PMX_MAX_QUEUES];
 	struct pmx_memif_counts k = {0};
 	struct rte_mbuf *pkts[PMX_BURST];
 	unsigned n;
 
 	n = rte_ring_sc_dequeue_burst(slot->rx_ring[0], (void **)pkts, PMX_BURST, NULL);
-	if (ch != NULL && n > 0)
+	/* this lcore is the one writer of a memif client's latency histogram */
+	pmx_lat_writer_poll(lat);
+	if (ch != NULL && n > 0) {
 		pmx_memif_ring_tx(ch, pkts, n, &k);
+		pmx_lat_record(lat, w->sw->rx_tsc_off, pkts, n, rte_rdtsc());
+	}
 	if (ch == NULL)
 		k.no_room = n;
 	if (n > 0)

@@ -1,4 +1,5 @@
 /* nic_rx.c - the receive path (wire -> client rings, kernel): parse, classify in bulk, deliver */
+#include <rte_cycles.h>
 #include <rte_ethdev.h>
 #include <rte_prefetch.h>
 
@@ -84,6 +85,7 @@ unsigned pmx_nic_rx_poll(struct pmx_worker *w, unsigned p)
 		return 0;
 	w->port[p].rx += n;
 	own_macs = pmx_own_mac_any(w->sw, p);
+	pmx_latency_stamp(w->sw, pkts, n, rte_rdtsc()); /* for the clients' latency histograms */
 
 	/* 1. parse every frame; those with a flow key wait for the bulk lookup */
 	for (unsigned i = 0; i < n; i++)

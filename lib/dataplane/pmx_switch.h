@@ -19,11 +19,13 @@
 #include <rte_ether.h>
 #include <rte_hash_crc.h>
 #include <rte_mbuf.h>
+#include <rte_mbuf_dyn.h>
 #include <rte_ring.h>
 
 #include "config.h"
 #include "flow_table.h"
 #include "lcore_table.h"
+#include "pmx_latency.h"
 #include "pmx_shm.h"
 
 struct pmx_memif_chan;   /* memif_ring.h */
@@ -223,6 +225,8 @@ struct pmx_switch {
 	 * write the other copy again. */
 	struct pmx_local_addrs local[2][PMX_MAX_PORTS];
 	uint32_t local_active;
+	struct pmx_lat_block *lat; /**< [clients_max * PMX_MAX_QUEUES] (latency.c, pmx_shm.h) */
+	int rx_tsc_off;            /**< mbuf dynfield offset of PMX_RX_TSC_DYNFIELD */
 	volatile int quit;
 };
 
@@ -341,6 +345,28 @@ enum pmx_own_mac_way { PMX_OWN_MAC_USUAL = 0, PMX_OWN_MAC_DONE, PMX_OWN_MAC_WIRE
  */
 enum pmx_own_mac_way pmx_own_mac_send(struct pmx_worker *w, unsigned p, struct rte_mbuf *m,
 				      uint16_t from);
+
+/** latency.c: register the RX stamp's mbuf field and reserve the histograms' memzone.
+ * Management lcore, before the ports start. @return 0 or -rte_errno. */
+int pmx_latency_init(struct pmx_switch *sw);
+
+/** latency.c: free the memzone (accepts a switch without one). */
+void pmx_latency_fini(struct pmx_switch *sw);
+
+/** latency.c: ask the writers of client id's histograms to reset them (attach, clear_stats);
+ * readers see them empty from now on. Management lcore. */
+void pmx_latency_reset(struct pmx_switch *sw, uint16_t id);
+
+/** latency.c: client id's histogram, its queues merged (pending resets read as empty). */
+void pmx_latency_read(const struct pmx_switch *sw, uint16_t id, struct pmx_lat_hist *out);
+
+/** Stamp frames with the TSC of their RX burst (hot path: one store per frame). */
+static inline void pmx_latency_stamp(const struct pmx_switch *sw, struct rte_mbuf **pkts,
+				     unsigned n, uint64_t now)
+{
+	for (unsigned i = 0; i < n; i++)
+		*RTE_MBUF_DYNFIELD(pkts[i], sw->rx_tsc_off, uint64_t *) = now;
+}
 
 /** The per-lcore tables every RX lcore may read. */
 enum pmx_worker_table {

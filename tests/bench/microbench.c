@@ -1,7 +1,9 @@
-/* microbench.c - cycles per packet of parse + classify + enqueue (synthetic mbufs -> rings) */
+/* microbench.c - cycles per packet of stamp, parse, classify, enqueue (synthetic mbufs -> rings) */
 /*
  * What the RX lcore does to a burst, without a PMD: bursts of 32 UDP/IPv4 frames, each of a
- * different flow, go through pmx_packet_parse(), pmx_flow_table_classify_bulk() and
+ * different flow, are stamped with the burst's TSC (the latency stamp of nic_rx.c: one
+ * rte_rdtsc() and a store into an mbuf dynamic field per frame; -S leaves it out, for a
+ * before/after in one binary), go through pmx_packet_parse(), pmx_flow_table_classify_bulk() and
  * rte_ring_enqueue_burst() on the ring of their owner (one ring per client, frames grouped by
  * owner as nic_rx.c does). In the same run, a bare rte_hash_lookup_bulk() over the same keys in a
  * table of the same size and flags is the yardstick (target: pipeline <= 1.5 x bare lookup).
@@ -25,9 +27,11 @@
 #include <rte_hash_crc.h>
 #include <rte_lcore.h>
 #include <rte_mbuf.h>
+#include <rte_mbuf_dyn.h>
 #include <rte_ring.h>
 
 #include "flow_table.h"
+#include "pmx_latency.h"
 #include "pmx_packet.h"
 
 #define BURST 32
@@ -117,6 +121,7 @@ struct bench {
 	uint64_t overhead; /* cycles of an empty timed section */
 	uint64_t limit;    /* a burst that took longer was interrupted: not counted */
 	uint64_t skipped;  /* bursts not counted */
+	int stamp_off;     /* the RX stamp's mbuf field; < 0: no stamp step (-S) */
 };
 
 static int cmp_double(const void *a, const void *b)
@@ -170,17 +175,21 @@ static void drain_rings(struct bench *b)
 }
 
 /* One pass of the pipeline; cycles per packet of each step into out[0..3]. */
-static int pass_pipeline(struct bench *b, double out[4])
+static int pass_pipeline(struct bench *b, double out[5])
 {
-	uint64_t c_parse = 0, c_classify = 0, c_enqueue = 0, misses = 0, bursts = 0;
+	uint64_t c_stamp = 0, c_parse = 0, c_classify = 0, c_enqueue = 0, misses = 0, bursts = 0;
 
 	for (uint64_t first = 0; first < b->packets; first += BURST) {
 		struct pmx_pkt_info info[BURST];
 		const struct pmx_flow_key *keys[BURST];
 		uint16_t owner[BURST];
-		uint64_t t0, t1, t2, t3;
+		uint64_t ts, t0, t1, t2, t3;
 
 		prepare_burst(b, first);
+		ts = rte_rdtsc();
+		if (b->stamp_off >= 0) /* as nic_rx.c: the burst's TSC in every frame */
+			for (unsigned i = 0; i < BURST; i++)
+				*RTE_MBUF_DYNFIELD(b->mbufs[i], b->stamp_off, uint64_t *) = ts;
 		t0 = rte_rdtsc();
 		for (unsigned i = 0; i < BURST; i++) {
 			pmx_packet_parse(rte_pktmbuf_mtod(b->mbufs[i], const uint8_t *), FRAME_LEN,
@@ -198,10 +207,11 @@ static int pass_pipeline(struct bench *b, double out[4])
 		for (unsigned i = 0; i < BURST; i++)
 			misses += owner[i] >= OWNERS;
 		drain_rings(b);
-		if (t3 - t0 > b->limit) {
+		if (t3 - ts > b->limit) {
 			b->skipped++;
 			continue;
 		}
+		c_stamp += t0 - ts;
 		c_parse += t1 - t0;
 		c_classify += t2 - t1;
 		c_enqueue += t3 - t2;
@@ -214,11 +224,14 @@ static int pass_pipeline(struct bench *b, double out[4])
 	}
 	if (bursts == 0)
 		return -EINTR;
-	/* each step carries one rdtsc pair; the whole pipeline one in total */
+	/* each step carries one rdtsc pair; the whole pipeline one in total. The stamp's figure
+	 * is its stores: its rte_rdtsc() (one a burst) costs what the empty section does */
 	out[0] = ((double)c_parse - b->overhead * bursts) / (bursts * BURST);
 	out[1] = ((double)c_classify - b->overhead * bursts) / (bursts * BURST);
 	out[2] = ((double)c_enqueue - b->overhead * bursts) / (bursts * BURST);
-	out[3] = out[0] + out[1] + out[2] + 2.0 * b->overhead / BURST;
+	out[4] = b->stamp_off >= 0 ? ((double)c_stamp - b->overhead * bursts) / (bursts * BURST)
+				   : 0;
+	out[3] = out[4] + out[0] + out[1] + out[2] + 2.0 * b->overhead / BURST;
 	return 0;
 }
 
@@ -333,7 +346,7 @@ static void free_tables(struct bench *b)
 static int run_size(struct bench *b)
 {
 	double parse[PASSES], classify[PASSES], enqueue[PASSES], total[PASSES], bare[PASSES];
-	double step[4];
+	double stamp[PASSES], step[5];
 	int ret;
 
 	b->packets = RTE_MAX((uint64_t)b->rules, b->min_packets);
@@ -347,6 +360,7 @@ static int run_size(struct bench *b)
 		ret = pass_bare(b, &bare[0]);
 	for (unsigned p = 0; p < PASSES && ret == 0; p++) {
 		ret = pass_pipeline(b, step);
+		stamp[p] = step[4];
 		parse[p] = step[0];
 		classify[p] = step[1];
 		enqueue[p] = step[2];
@@ -357,8 +371,9 @@ static int run_size(struct bench *b)
 	if (ret == 0) {
 		double t = median(total, PASSES), l = median(bare, PASSES);
 
-		printf("%-8u %-7s %7.1f %9.1f %8.1f %7.1f %12.1f %7.2f %8.4f%% %s\n", b->rules,
-		       b->kind == KIND_EXACT ? "exact" : "listen", median(parse, PASSES),
+		printf("%-8u %-7s %7.1f %7.1f %9.1f %8.1f %7.1f %12.1f %7.2f %8.4f%% %s\n", b->rules,
+		       b->kind == KIND_EXACT ? "exact" : "listen", median(stamp, PASSES),
+		       median(parse, PASSES),
 		       median(classify, PASSES), median(enqueue, PASSES), t, l, t / l,
 		       100.0 * b->skipped / ((PASSES + 1) * 2 * b->packets / BURST),
 		       b->kind != KIND_EXACT ? "(exact stage skipped, 1 lookup of a derived key)"
@@ -397,9 +412,10 @@ static int setup_io(struct bench *b)
 
 static void usage(const char *prog)
 {
-	printf("usage: %s [-r RULES[,RULES...]] [-k exact|listen|both] [-p PACKETS] [-- EAL-ARGS]\n"
+	printf("usage: %s [-r RULES[,RULES...]] [-k exact|listen|both] [-p PACKETS] [-S] [-- EAL-ARGS]\n"
 	       "  RULES default 1024,65536,1048576; kind default both; PACKETS per pass (at least\n"
-	       "  RULES) default %u: lower it to profile under valgrind.\n"
+	       "  RULES) default %u: lower it to profile under valgrind. -S: no latency stamp\n"
+	       "  (the pipeline as before it; the stamp column is then 0).\n"
 	       "  EAL default: -l 0 --in-memory --no-pci --no-telemetry (add --no-huge -m 1536\n"
 	       "  without hugepages).\n",
 	       prog, MIN_PACKETS);
@@ -414,11 +430,12 @@ int main(int argc, char **argv)
 	const char *sizes = "1024,65536,1048576", *kinds = "both";
 
 	b.min_packets = MIN_PACKETS;
-	while ((opt = getopt(argc, argv, "r:k:p:h")) != -1) {
+	while ((opt = getopt(argc, argv, "r:k:p:Sh")) != -1) {
 		switch (opt) {
 		case 'p': b.min_packets = strtoull(optarg, NULL, 10); break;
 		case 'r': sizes = optarg; break;
 		case 'k': kinds = optarg; break;
+		case 'S': b.stamp_off = -1; break;
 		case 'h': usage(argv[0]); return 0;
 		default: usage(argv[0]); return 2;
 		}
@@ -432,6 +449,18 @@ int main(int argc, char **argv)
 		fprintf(stderr, "microbench: EAL: %s\n", rte_strerror(rte_errno));
 		return 1;
 	}
+	if (b.stamp_off == 0) { /* the field nic_rx.c writes, registered as portmuxd does */
+		static const struct rte_mbuf_dynfield stamp = {
+			.name = PMX_RX_TSC_DYNFIELD, .size = sizeof(uint64_t),
+			.align = __alignof__(uint64_t)};
+
+		b.stamp_off = rte_mbuf_dynfield_register(&stamp);
+		if (b.stamp_off < 0) {
+			fprintf(stderr, "microbench: dynfield: %s\n", rte_strerror(rte_errno));
+			ret = -rte_errno;
+			goto out;
+		}
+	}
 	ret = setup_io(&b);
 	if (ret != 0) {
 		fprintf(stderr, "microbench: setup: %s\n", strerror(-ret));
@@ -440,8 +469,11 @@ int main(int argc, char **argv)
 	printf("# TSC %.3f GHz, bursts of %u, %u owners, median of %u passes of >= %llu packets\n",
 	       rte_get_tsc_hz() / 1e9, BURST, OWNERS, PASSES, (unsigned long long)b.min_packets);
 	printf("# cycles per packet (TSC); 'bare' = rte_hash_lookup_bulk of the same keys\n");
+	printf("# an empty timed section (one rte_rdtsc() pair): %llu cycles\n",
+	       (unsigned long long)b.overhead);
 	printf("# bursts slower than 20 us (preempted) are left out: 'skipped' says how many\n");
-	printf("%-8s %-7s %7s %9s %8s %7s %12s %7s %9s\n", "rules", "kind", "parse", "classify",
+	printf("%-8s %-7s %7s %7s %9s %8s %7s %12s %7s %9s\n", "rules", "kind", "stamp", "parse",
+	       "classify",
 	       "enqueue", "total", "bare_lookup", "ratio", "skipped");
 	for (const char *s = sizes; *s != '\0' && ret == 0;) {
 		char *end;

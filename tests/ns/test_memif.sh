@@ -2,8 +2,9 @@
 # test_memif.sh - an isolated client over memif: dpdk-testpmd (its own EAL, its own memory,
 # not a secondary of the switch) attached through hello {"channel": "memif"}: it receives its
 # UDP port's traffic from the peer and sends it back (5tswap); in io mode it sends the frames
-# back unchanged, i.e. from the peer's address: dropped and counted as spoofed. When its
-# session ends, the memif device and its socket go.
+# back unchanged, i.e. from the peer's address: dropped and counted as spoofed. Its latency
+# histogram fills (kept by the switch's lcore). When its session ends, the memif device and
+# its socket go.
 set -u
 source "$(dirname "$0")/../../tools/lib.sh"
 source "$(dirname "$0")/assert.sh"
@@ -45,6 +46,9 @@ for i in 1 2 3 4 5; do
 	[ "$(udp_echo "memif-$i")" = "memif-$i" ] && ok=$((ok + 1))
 done
 assert_eq "UDP :7 answered by the memif client (5 datagrams)" 5 "$ok"
+# the switch's lcore that copies into the memif ring keeps the client's latency histogram
+assert_eq "memif client: latency samples (>= 5) with p50 <= p99 <= max" true \
+	"$(pmx_req '{"cmd":"stats"}' | jq '[.result.clients[] | select(.name == "testpmd-memif") | .latency | .samples >= 5 and .p50_ns > 0 and .p50_ns <= .p99_ns and .p99_ns <= .max_ns] == [true]')"
 assert_eq "ping still answered by the kernel" 0 "$(in_peer ping -c 1 -W 3 198.18.0.1 > /dev/null; echo $?)"
 kill -TERM "$TB_PID_tp1"; wait "$TB_PID_tp1" 2>/dev/null
 

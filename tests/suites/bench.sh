@@ -2,9 +2,9 @@
 # bench.sh - smoke test of the benchmark tooling (tools/bench/run.sh and its programs), so the
 # benchmark keeps working as the switch changes: tiny runs of the microbenchmark, of the
 # end-to-end benchmark (testpmd baseline, listen and exact rules, matched and unmatched
-# frames), and of the control-plane rate. It checks that every part measures something and that
-# frames went where the rules say; it asserts no speed (the figures come from full runs, see
-# docs/PERFORMANCE.md).
+# frames), of the control-plane rate and of the latency mode (paced source). It checks that
+# every part measures something and that frames went where the rules say; it asserts no speed
+# (the figures come from full runs, see docs/PERFORMANCE.md).
 set -u
 source "$(dirname "$0")/../../tools/lib.sh"
 source "$(dirname "$0")/../ns/assert.sh"
@@ -82,8 +82,19 @@ assert_eq "every measurement made updates" 0 "$(awk '$1 <= 0' <<< "$rates" | wc 
 assert_eq "the held rules were all added" 0 \
 	"$(sed -n 's/^CTL //p' "$OUT/ctl.log" | jq -r ".result.bg_failed" | tail -1)"
 
+# 5. latency: the paced source (pmx-sink -G onto a net_ring NIC), the maximum rate, then half
+bash "$RUN" --latency --loads 0.5 --flows 1024 --clients 2 --duration 2 --warmup 1 \
+	--ring-size 2048 > "$OUT/lat.log" 2>&1
+assert_eq "latency run exits 0" 0 $?
+assert_eq "LATENCY lines: the maximum rate, then 50 %" "0 0.5" \
+	"$(sed -n 's/^LATENCY //p' "$OUT/lat.log" | jq -r .load | xargs)"
+l=$(sed -n 's/^LATENCY //p' "$OUT/lat.log" | tail -1)
+assert_eq "the source offered frames at half load" 1 "$(jq '.offered_mpps > 0 | if . then 1 else 0 end' <<< "$l")"
+assert_eq "the clients' histograms: samples, p50 <= p99 <= max" true \
+	"$(jq '.samples > 0 and .p50_us <= .p99_us and .p99_us <= .max_us' <<< "$l")"
+
 if [ "$ASSERT_FAILED" -ne 0 ]; then
-	for f in micro e2e exact ctl; do
+	for f in micro e2e exact ctl lat; do
 		echo "---- $f.log"
 		tail -25 "$OUT/$f.log"
 	done

@@ -113,6 +113,8 @@ int fx_setup(void)
 		sw->ports[p].nic = PMX_PORT_NONE;
 		sw->ports[p].exc = PMX_PORT_NONE;
 	}
+	if (pmx_latency_init(sw) != 0) /* the histograms' memzone and the RX stamp field */
+		return -1;
 	sw->shm->clients_max = sw->clients_max;
 	sw->shm->magic = PMX_SHM_MAGIC;
 	sw->shm->version = PMX_SHM_VERSION;
@@ -139,6 +141,7 @@ int fx_teardown(void)
 	rte_free(sw->workers[0]);
 	rte_free(sw->clients);
 	rte_free(sw->shm);
+	pmx_latency_fini(sw);
 	pmx_flow_table_destroy(sw->ft);
 	rte_mempool_free(sw->pool);
 	pmx_config_free(&F.cfg);

@@ -9,6 +9,11 @@
  * (over session 1's control connection, idle while the drain loop runs) and of the sink's
  * counters, again after the measured window, and prints the difference as one JSON line
  * starting with "RESULT " (what tools/bench/run.sh reads).
+ *
+ * With -G TRACE the same loop is also the source (pacer.c): it puts the trace's frames on the
+ * switch's net_ring NIC port at -R frames/s, and the window starts with "clear_stats" so that
+ * the clients' latency histograms (kept by pmx_client_rx_burst) hold the window only; RESULT
+ * then has each client's latency and the pacer's counters.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -25,6 +30,7 @@
 #include <rte_cycles.h>
 #include <rte_mbuf.h>
 
+#include "pacer.h"
 #include "portmux_client.h"
 
 #define MAX_SESSIONS 64
@@ -38,7 +44,11 @@ struct sink_opts {
 	double warmup_s;
 	double duration_s;
 	bool quiet;
-	bool raw_free; /* return frames with rte_mempool_put_bulk: touches no mbuf */
+	bool raw_free; /* return frames with rte_mempool_put_bulk: no mbuf read but the RX stamp
+			  the client library reads for the latency histogram */
+	const char *trace; /* -G: be the paced source too */
+	const char *nic_ring;
+	double rate;
 };
 
 /* Counters of one session, written by the drain loop only. */
@@ -55,6 +65,7 @@ struct sink {
 	json_t *result;
 	pid_t daemon_pid;
 	pid_t worker_tid[RTE_MAX_LCORE]; /* the daemon's RX lcore threads */
+	struct pacer pacer; /* -G; its counters written by the drain loop only */
 };
 
 static volatile sig_atomic_t signalled;
@@ -306,6 +317,8 @@ static json_t *window_result(const struct sink *s, json_t *st0, json_t *st1, con
 		json_object_set_new(d, "client_id", json_incref(json_object_get(w, "client_id")));
 		json_object_set_new(d, "rx_ring_count",
 				    json_incref(json_object_get(w, "rx_ring_count")));
+		if (json_object_get(w, "latency") != NULL) /* since the window's clear_stats */
+			json_object_set_new(d, "latency", json_incref(json_object_get(w, "latency")));
 		json_array_append_new(clients, d);
 	}
 	return json_pack("{s:f, s:I, s:f, s:I, s:I, s:I, s:I, s:o, s:o, s:o, s:o, s:o, s:o}",
@@ -341,6 +354,18 @@ static void print_second(const struct sink *s, double elapsed, double dt, const 
 	fflush(stdout);
 }
 
+/* The pacer's counters, read while the drain loop writes them. */
+static json_t *pacer_json(struct sink *s)
+{
+	const struct pacer *p = &s->pacer;
+
+	return json_pack("{s:f, s:I, s:I, s:I, s:I}", "rate", p->rate, "sent",
+			 (json_int_t)__atomic_load_n(&p->sent, __ATOMIC_RELAXED), "ring_full",
+			 (json_int_t)__atomic_load_n(&p->ring_full, __ATOMIC_RELAXED), "behind",
+			 (json_int_t)__atomic_load_n(&p->behind, __ATOMIC_RELAXED), "nomem",
+			 (json_int_t)__atomic_load_n(&p->nomem, __ATOMIC_RELAXED));
+}
+
 /* Per-second lines; snapshots at the window's start and end; then stop the drain loop. */
 static void *control_main(void *arg)
 {
@@ -349,7 +374,7 @@ static void *control_main(void *arg)
 	double start = now_s(), w0 = start + s->o.warmup_s, w1 = w0 + s->o.duration_s;
 	double next = start + 1, last = start, t0 = 0;
 	struct cpu_snap *u0 = calloc(2, sizeof(*u0)), *u1 = u0 + 1;
-	json_t *st0 = NULL, *st1;
+	json_t *st0 = NULL, *st1, *pc0 = NULL;
 
 	if (u0 == NULL)
 		goto out;
@@ -365,6 +390,15 @@ static void *control_main(void *arg)
 			break;
 		t = now_s();
 		if (st0 == NULL && t >= w0) {
+			json_t *cleared = NULL;
+
+			/* the latency histograms hold the window only */
+			if (s->o.trace != NULL &&
+			    (cleared = request(s->sess[0], "{\"cmd\":\"clear_stats\",\"id\":3}")) ==
+				    NULL)
+				break;
+			json_decref(cleared);
+			pc0 = s->o.trace != NULL ? pacer_json(s) : NULL;
 			st0 = request(s->sess[0], "{\"cmd\":\"stats\",\"id\":1}");
 			total_frames(s, c0);
 			cpu_snapshot(s, u0);
@@ -378,6 +412,13 @@ static void *control_main(void *arg)
 			if (st1 != NULL)
 				s->result = window_result(s, st0, st1, c0, c1, u0, u1,
 							  now_s() - t0);
+			if (s->result != NULL && pc0 != NULL) { /* the pacer over the window */
+				json_t *pc1 = pacer_json(s), *d = object_delta(pc0, pc1);
+
+				json_object_set_new(d, "rate", json_real(s->o.rate));
+				json_object_set_new(s->result, "pacer", d);
+				json_decref(pc1);
+			}
 			json_decref(st1);
 			break;
 		}
@@ -391,6 +432,7 @@ static void *control_main(void *arg)
 		}
 	}
 	json_decref(st0);
+	json_decref(pc0);
 out:
 	free(u0);
 	__atomic_store_n(&s->stop, 1, __ATOMIC_RELEASE);
@@ -404,6 +446,8 @@ static void drain(struct sink *s)
 	struct rte_mbuf *pkts[DRAIN_BURST];
 
 	while (!__atomic_load_n(&s->stop, __ATOMIC_ACQUIRE) && !signalled) {
+		if (s->o.trace != NULL)
+			pacer_poll(&s->pacer);
 		for (unsigned k = 0; k < s->n; k++) {
 			uint16_t n = pmx_client_rx_burst(s->sess[k], pkts, DRAIN_BURST);
 
@@ -424,28 +468,33 @@ static void drain(struct sink *s)
 static void usage(const char *prog)
 {
 	printf("usage: %s [-s SOCKET] [-n CLIENTS] [-p BASE_PORT] [-f FLOWS_FILE] [-w WARMUP_S]\n"
-	       "          [-d DURATION_S] [-r] [-q] [-- EAL-ARGS]\n"
+	       "          [-d DURATION_S] [-r] [-q] [-G TRACE [-R RATE] [-N RING]] [-- EAL-ARGS]\n"
 	       "  Attaches CLIENTS client sessions (default 4) to portmuxd in one process.\n"
 	       "  Session k listens on UDP BASE_PORT+k (default 10000), or with -f connects\n"
 	       "  every flow of FLOWS_FILE (gen_trace.py --flows-out). Counts and frees what\n"
 	       "  arrives; after WARMUP_S (2) measures DURATION_S (10) and prints a RESULT line\n"
 	       "  (JSON). DURATION_S 0: run until SIGINT/SIGTERM without a measurement.\n"
 	       "  -r: return frames with rte_mempool_put_bulk (reads no mbuf) instead of\n"
-	       "      rte_pktmbuf_free_bulk. -q: no line per second.\n",
+	       "      rte_pktmbuf_free_bulk. -q: no line per second.\n"
+	       "  -G TRACE: also be the source: the pcap's frames onto the switch's net_ring NIC\n"
+	       "      port's RX ring RING (default ETH_RXTX0_net_ring0) at RATE frames/s (default\n"
+	       "      0: as fast as the ring takes them); the window starts with clear_stats and\n"
+	       "      RESULT holds the clients' latency and the pacer's counters.\n",
 	       prog);
 }
 
 int main(int argc, char **argv)
 {
 	static struct sink s = {
-		.o = {.clients = 4, .base_port = 10000, .warmup_s = 2, .duration_s = 10},
+		.o = {.clients = 4, .base_port = 10000, .warmup_s = 2, .duration_s = 10,
+		      .nic_ring = "ETH_RXTX0_net_ring0"},
 	};
 	pthread_t ctl_thread;
 	uint64_t per[MAX_SESSIONS];
 	int opt, ret;
 
 	s.o.socket_path = getenv("PORTMUX_SOCKET") ?: PMX_CLIENT_DEFAULT_SOCKET;
-	while ((opt = getopt(argc, argv, "s:n:p:f:w:d:rqh")) != -1) {
+	while ((opt = getopt(argc, argv, "s:n:p:f:w:d:rqG:R:N:h")) != -1) {
 		switch (opt) {
 		case 's': s.o.socket_path = optarg; break;
 		case 'n': s.o.clients = (unsigned)atoi(optarg); break;
@@ -455,12 +504,16 @@ int main(int argc, char **argv)
 		case 'd': s.o.duration_s = atof(optarg); break;
 		case 'q': s.o.quiet = true; break;
 		case 'r': s.o.raw_free = true; break;
+		case 'G': s.o.trace = optarg; break;
+		case 'R': s.o.rate = atof(optarg); break;
+		case 'N': s.o.nic_ring = optarg; break;
 		case 'h': usage(argv[0]); return 0;
 		default: usage(argv[0]); return 2;
 		}
 	}
 	if (s.o.clients < 1 || s.o.clients > MAX_SESSIONS || s.o.base_port < 1 ||
-	    s.o.base_port + s.o.clients > 65536 || s.o.warmup_s < 0 || s.o.duration_s < 0) {
+	    s.o.base_port + s.o.clients > 65536 || s.o.warmup_s < 0 || s.o.duration_s < 0 ||
+	    s.o.rate < 0) {
 		usage(argv[0]);
 		return 2;
 	}
@@ -471,6 +524,14 @@ int main(int argc, char **argv)
 	ret = setup(&s, argc - optind, argv + optind);
 	if (ret != 0)
 		goto out;
+	if (s.o.trace != NULL) {
+		ret = pacer_init(&s.pacer, s.o.trace, s.o.nic_ring, s.sess[0]->pool, s.o.rate);
+		if (ret != 0) {
+			fprintf(stderr, "pmx-sink: source %s -> ring %s: %s\n", s.o.trace,
+				s.o.nic_ring, strerror(-ret));
+			goto out;
+		}
+	}
 	s.daemon_pid = (pid_t)s.sess[0]->shm->daemon_pid;
 	find_workers(s.daemon_pid, s.worker_tid, RTE_MAX_LCORE);
 	printf("pmx-sink: ready, %u sessions (client ids", s.n);
@@ -504,6 +565,7 @@ int main(int argc, char **argv)
 		ret = -EINTR;
 	}
 out:
+	pacer_fini(&s.pacer);
 	if (s.n > 0)
 		teardown(&s);
 	return ret == 0 ? 0 : 1;

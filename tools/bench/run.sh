@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # run.sh - the portmux benchmark: portmuxd against dpdk-testpmd rxonly on the same net_pcap trace
 # (wire -> RX lcore -> client rings -> one sink process), plus --micro (parse+classify+enqueue
-# cycles) and --ctl (rule updates per second through the control socket while traffic runs).
+# cycles), --ctl (rule updates per second through the control socket while traffic runs) and
+# --latency (NIC RX -> client dequeue at 10/50/90 % of the maximum rate, from a paced source).
 #
 # Layout on this 2-core machine (say so with every figure):
 #   core 1: the RX lcore (portmuxd lcore 1; testpmd's forwarding lcore 1)
@@ -20,13 +21,15 @@ source "$(dirname "$0")/../lib.sh"
 FLOWS=65536 CLIENTS=4 UNMATCHED=0 DURATION=10 WARMUP=3 REPEATS=3 RULES=listen RING=16384
 MAX_RULES=4096 TESTPMD=1 MODE=e2e SINK_ARGS=() MBUF_POOL=stack BASELINE=
 CTL_BG_RULES="0 1000 10000" CTL_MAX_RULES="4096 65536 1048576"
-CTL_DURATION=5 CTL_KERNEL=0
+CTL_DURATION=5 CTL_KERNEL=0 LAT_LOADS="0.1 0.5 0.9"
+NIC_DEVICE=
 
 usage() {
 	cat <<EOF
 usage: $0 [options]            end-to-end: portmuxd vs dpdk-testpmd rxonly (default)
        $0 --micro [ARGS]       microbenchmark: parse+classify+enqueue vs rte_hash_lookup_bulk
        $0 --ctl                control plane: rule updates/s while traffic runs
+       $0 --latency            latency NIC RX -> client at 10/50/90 % of the maximum rate
 options (end-to-end):
   --flows N        flows in the trace (default $FLOWS; each needs an mbuf: see PERFORMANCE.md)
   --clients N      client sessions in the sink, one UDP port each (default $CLIENTS)
@@ -48,6 +51,8 @@ options (--ctl):
   --ctl-duration S seconds of add/release per measurement (default $CTL_DURATION)
   --ctl-kernel     kernel path = TAP (in a namespace of its own) instead of net_null: the
                    daemon then also holds a kernel socket per claimed port
+options (--latency; also --flows, --clients, --duration, --warmup, --ring-size):
+  --loads "F..."   fractions of the maximum rate to measure (default "$LAT_LOADS")
 Binaries come from \$PMX_BUILD (default $PMX_ROOT/build). Run as root.
 EOF
 }
@@ -70,6 +75,8 @@ while [ $# -gt 0 ]; do
 	--baseline) BASELINE=$(realpath "$2"); shift ;;
 	--micro) MODE=micro; shift; MICRO_ARGS=("$@"); break ;;
 	--ctl) MODE=ctl ;;
+	--latency) MODE=latency ;;
+	--loads) LAT_LOADS=$2; shift ;;
 	--ctl-bg) CTL_BG_RULES=$2; shift ;;
 	--ctl-max) CTL_MAX_RULES=$2; shift ;;
 	--ctl-duration) CTL_DURATION=$2; shift ;;
@@ -252,7 +259,7 @@ write_config() { # FILE SOCKET PREFIX MAX_RULES
 {
   "eal": ["-l", "0-1", "--file-prefix", "$3", "--no-pci", "--log-level", "lib.eal:warning"],
   "ports": [
-    { "name": "wan0", "device": "net_pcap0,rx_pcap=$TRACE,infinite_rx=1",
+    { "name": "wan0", "device": "${NIC_DEVICE:-net_pcap0,rx_pcap=$TRACE,infinite_rx=1}",
       "exception": $EXCEPTION }
   ],
   "kernel": { "policy": "pass" },
@@ -360,6 +367,75 @@ if [ "$MODE" = ctl ]; then
 		stop_daemon
 	done
 	cat "$W/ctl.txt" 2>/dev/null # one JSON line per measurement, for scripts
+	exit 0
+fi
+
+# ---- latency: a paced source, the maximum rate, then fractions of it ----
+# The NIC is net_ring0: pmx-sink (-G) puts the trace's frames on its RX ring at a set rate (pacer.c)
+# and drains the clients in the same loop on core 0, so source and sink never preempt each other;
+# the RX lcore has core 1. The figures are the clients' histograms (NIC RX burst -> dequeue),
+# cleared at the start of each window: p50 the worst client's median, p99 the worst client's.
+latency_run() { # TAG RATE: leaves the sink's RESULT in $W/result-TAG.json
+	local tag=$1 rate=$2 log=$W/sink-$1.log spid
+	start_daemon "$tag" "$MAX_RULES"
+	setsid taskset -c 0 "$SINK" -s "$SOCK" -n "$CLIENTS" -w "$WARMUP" -d "$DURATION" -q \
+		-G "$TRACE" -R "$rate" > "$log" 2>&1 &
+	spid=$!
+	tb_on_exit "kill -KILL $spid"
+	wait_pid "$spid" $((WARMUP + DURATION + 45))
+	stop_daemon
+	grep '^RESULT ' "$log" | sed 's/^RESULT //' > "$W/result-$tag.json"
+	[ -s "$W/result-$tag.json" ] || { tail -20 "$log" >&2; die "latency run $tag: no result"; }
+}
+if [ "$MODE" = latency ]; then
+	[ -x "$SINK" ] && [ -x "$DAEMON" ] || die "$SINK or $DAEMON missing: build first"
+	NIC_DEVICE=net_ring0
+	MBUFS=$((CLIENTS * RING + 16384)) # the trace is in the sink's memory, not in mbufs
+	machine_line
+	say "latency: NIC net_ring0 fed by pmx-sink -G (paced, TSC), $CLIENTS clients, rings $RING"
+	say "layout: RX lcore on core 1; management lcore + source/sink loop on core 0"
+	cat > "$W/lat.jq" <<'JQ'
+def us: . / 1000 * 100 | round / 100;
+(.window_s) as $s |
+[ (.pacer.sent / $s / 1e6 * 1000 | round / 1000), (.delivered / $s / 1e6 * 1000 | round / 1000),
+  ([.clients[].latency.p50_ns] | max | us), ([.clients[].latency.p99_ns] | max | us),
+  ([.clients[].latency.max_ns] | max | us), ([.clients[].latency.samples] | add),
+  ((.drops | to_entries | map(.value) | add) + .pacer.ring_full + .pacer.nomem),
+  .pacer.behind, ((.lcores | map(.cpu_ns // 0) | add) / 1e9 / $s * 100 | round),
+  (.sink_cpu_ns / 1e9 / $s * 100 | round) ] | @tsv
+JQ
+	row() { # LABEL TAG
+		printf '%-6s %8s %9s %7s %8s %10s %10s %9s %9s %6s %6s %s\n' "$1" \
+			$(jq -r -f "$W/lat.jq" "$W/result-$2.json") "$(cut -d' ' -f1 /proc/loadavg)"
+	}
+	lat_line() { # LOAD RATE TAG: one JSON line for scripts ("load" 0 = the maximum-rate run)
+		jq -r -f "$W/lat.jq" "$W/result-$3.json" |
+			jq -c --argjson f "$1" --argjson r "$2" -R 'split("\t") | map(tonumber) |
+				{load: $f, rate_pps: $r, offered_mpps: .[0], delivered_mpps: .[1],
+				 p50_us: .[2], p99_us: .[3], max_us: .[4], samples: .[5], drops: .[6],
+				 behind: .[7], rx_lcore_cpu_pct: .[8], sink_cpu_pct: .[9]}' |
+			sed 's/^/LATENCY /' >> "$W/lat.txt"
+	}
+	printf '%-6s %8s %9s %7s %8s %10s %10s %9s %9s %6s %6s %s\n' load offered \
+		delivered p50_us p99_us max_us samples drops behind rx_cpu sink_cpu loadavg
+	latency_run lmax 0
+	row "max" lmax
+	max_pps=$(jq -r '.delivered / .window_s | floor' "$W/result-lmax.json")
+	[ "$max_pps" -gt 0 ] || die "the maximum-rate run delivered nothing (RX lcore CPU share" \
+		"$(jq -r '(.lcores | map(.cpu_ns // 0) | add) / 1e7 / .window_s | round' \
+			"$W/result-lmax.json") %: other processes took its core)"
+	lat_line 0 0 lmax
+	for f in $LAT_LOADS; do
+		rate=$(awk -v m="$max_pps" -v f="$f" 'BEGIN {printf "%d", m * f}')
+		latency_run "l$f" "$rate"
+		row "$(awk -v f="$f" 'BEGIN {printf "%d %%", f * 100}')" "l$f"
+		lat_line "$f" "$rate" "l$f"
+	done
+	echo "(offered, delivered: Mpps; p50/p99: the worst client's; max: the largest of all;"
+	echo " drops: the switch's and those the NIC ring had no room for; behind: frames the source"
+	echo " skipped, descheduled; rx_cpu, sink_cpu: % of the window the RX lcore and the"
+	echo " source/sink loop ran: below 100, they were preempted)"
+	cat "$W/lat.txt" # one JSON line per load, for scripts
 	exit 0
 fi
 
