@@ -311,6 +311,8 @@ int main(int argc, char **argv)
 		pmx_ctl_unlock(&d.ctl);
 	}
 
+	/* clients see the stop before their detach: they wait for the next daemon */
+	__atomic_store_n(&d.sw.shm->daemon_pid, 0, __ATOMIC_RELEASE);
 	pmx_prompt_stop();
 	printf("portmuxd: stopping\n");
 	__atomic_store_n(&d.sw.quit, 1, __ATOMIC_RELAXED);

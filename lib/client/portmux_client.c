@@ -230,6 +230,7 @@ static const struct pmx_client_params no_params;
 static int hello(const struct pmx_client_params *p, struct pmx_client **out, json_t **res)
 {
 	const char *path = p->socket_path ? p->socket_path : getenv("PORTMUX_SOCKET");
+	const char *wait = getenv(PMX_CLIENT_WAIT_ENV);
 	struct pmx_client *c;
 	json_t *req;
 	int ret;
@@ -237,7 +238,17 @@ static int hello(const struct pmx_client_params *p, struct pmx_client **out, jso
 	c = calloc(1, sizeof(*c));
 	if (c == NULL)
 		return -ENOMEM;
-	c->fd = connect_socket(path ? path : PMX_CLIENT_DEFAULT_SOCKET);
+	snprintf(c->socket_path, sizeof(c->socket_path), "%s",
+		 path ? path : PMX_CLIENT_DEFAULT_SOCKET);
+	if (wait != NULL) { /* a run after pmx_client_restart(): the daemon may not be back yet */
+		unsigned ms = (unsigned)strtoul(wait, NULL, 10);
+
+		unsetenv(PMX_CLIENT_WAIT_ENV);
+		ret = pmx_client_wait_socket(c->socket_path, ms);
+		if (ret != 0)
+			goto fail_free;
+	}
+	c->fd = connect_socket(c->socket_path);
 	if (c->fd < 0) {
 		ret = c->fd;
 		goto fail_free;
@@ -289,6 +300,8 @@ static int open_session(const struct pmx_client *first, const struct pmx_client_
 	json_decref(res);
 	if (ret != 0)
 		goto fail_eal;
+	c->peek_cycles = rte_get_tsc_hz() / 1000 * PMX_CLIENT_PEEK_MS;
+	c->next_peek = rte_rdtsc() + c->peek_cycles;
 	*out = c;
 	return 0;
 
@@ -353,6 +366,31 @@ int pmx_client_release(struct pmx_client *c, uint32_t rule_id)
 	return call(c->fd, ++c->next_request_id, req, NULL);
 }
 
+int pmx_client_check_slow(struct pmx_client *c, bool peek)
+{
+	int ended = 0;
+	char byte;
+
+	if (peek) {
+		ssize_t r = recv(c->fd, &byte, 1, MSG_PEEK | MSG_DONTWAIT);
+
+		__atomic_store_n(&c->next_peek, rte_rdtsc() + c->peek_cycles, __ATOMIC_RELAXED);
+		if (r > 0 || (r < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)))
+			return 0;    /* open (nothing to read, as between requests) */
+		ended = -ECONNRESET; /* closed: unless the daemon said why first */
+	}
+	/* the daemon writes these before it closes our connection */
+	if (__atomic_load_n(&c->shm->daemon_pid, __ATOMIC_ACQUIRE) == 0)
+		ended = -ESHUTDOWN;
+	else if (__atomic_load_n(&c->shm->generation[c->id], __ATOMIC_ACQUIRE) != c->generation)
+		ended = -ECONNABORTED;
+	if (ended != 0) {
+		c->detached = true;
+		__atomic_store_n(&c->ended, ended, __ATOMIC_RELAXED);
+	}
+	return ended;
+}
+
 void pmx_client_close(struct pmx_client *c)
 {
 	struct rte_mempool_cache *cache;
@@ -367,7 +405,8 @@ void pmx_client_close(struct pmx_client *c)
 	cache = rte_mempool_default_cache(c->pool, rte_lcore_id());
 	if (cache != NULL)
 		rte_mempool_cache_flush(cache, c->pool);
-	call(c->fd, ++c->next_request_id, json_pack("{s:s}", "cmd", "bye"), NULL);
+	if (pmx_client_check(c) == 0) /* else no daemon would answer, or not to us */
+		call(c->fd, ++c->next_request_id, json_pack("{s:s}", "cmd", "bye"), NULL);
 	close(c->fd);
 	if (!c->shares_eal)
 		rte_eal_cleanup();

@@ -13,6 +13,10 @@
  *    The rings of a slot live as long as the daemon; generation[slot] says who may use
  *    them: the daemon stores the attach's generation before replying to hello and 0 when
  *    the client is detached. A client stops using its rings once they differ.
+ *  - daemon_pid: the daemon's pid while it serves; 0 from the moment it starts a clean
+ *    stop (stored before any generation is cleared), so a client tells a stop from a kick.
+ *    A daemon killed outright writes nothing: its clients learn it from the control
+ *    connection, which the kernel closes (portmux_client.h, pmx_client_check()).
  * A client must not free an mbuf it has enqueued, nor touch rings other than its own.
  */
 #ifndef PMX_SHM_H
@@ -31,7 +35,8 @@
  * hash that is the same in both directions of the flow. */
 #define PMX_RING_FMT "pmx_c%u_%s%u"
 
-/** Written once by the daemon before any client attaches; read-only for clients. */
+/** Written by the daemon before any client attaches (generation and daemon_pid later too, as
+ * said above); read-only for clients. */
 struct pmx_shm {
 	uint32_t magic;
 	uint32_t version;

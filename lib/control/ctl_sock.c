@@ -15,6 +15,7 @@
 #include "ctl.h"
 #include "pmx_log.h"
 #include "port_reserve.h"
+#include "sock_path.h"
 
 #define BAD_INPUT_LOGS_PER_S 10
 #define ACCEPTS_PER_ROUND 16
@@ -97,10 +98,21 @@ int pmx_ctl_init(struct pmx_ctl *ctl, struct pmx_switch *sw, const struct pmx_co
 		mkdir(dir, 0755);
 	}
 	snprintf(addr.sun_path, sizeof(addr.sun_path), "%s", cfg->socket_path);
+	ret = pmx_sock_path_claim(cfg->socket_path, SOCK_STREAM);
+	if (ret < 0) {
+		snprintf(err, errlen, "control.socket: %s: %s", cfg->socket_path,
+			 ret == -EADDRINUSE ? "another portmuxd is serving it"
+			 : ret == -ENOTSOCK ? "exists and is not a socket (not removed)"
+					    : strerror(-ret));
+		pthread_mutex_destroy(&ctl->lock);
+		goto fail_free;
+	}
+	if (ret == 1)
+		PMX_LOG(NOTICE, ctl, "control.socket: %s: removed the socket of a daemon gone",
+			cfg->socket_path);
 	ctl->listen_fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (ctl->listen_fd < 0)
 		goto fail_errno;
-	unlink(cfg->socket_path);
 	if (bind(ctl->listen_fd, (struct sockaddr *)&addr, sizeof(addr)) != 0 ||
 	    chmod(cfg->socket_path, cfg->socket_mode) != 0 ||
 	    (ctl->has_admin_gid && chown(cfg->socket_path, (uid_t)-1, ctl->admin_gid) != 0) ||
@@ -468,13 +480,15 @@ void pmx_ctl_close(struct pmx_ctl *ctl)
 	if (ctl->base == NULL)
 		return; /* never initialised, or closed already */
 	pmx_ctl_lock(ctl);
-	for (unsigned i = 0; i < PMX_CTL_MAX_SESSIONS; i++)
-		if (ctl->sessions[i] != NULL)
-			session_close(ctl, ctl->sessions[i]);
+	/* the socket goes first: a client that sees its session close finds no listener of this
+	 * daemon any more, only the next one's */
 	if (ctl->listen_fd >= 0) {
 		close(ctl->listen_fd);
 		unlink(ctl->cfg->socket_path);
 	}
+	for (unsigned i = 0; i < PMX_CTL_MAX_SESSIONS; i++)
+		if (ctl->sessions[i] != NULL)
+			session_close(ctl, ctl->sessions[i]);
 	if (ctl->epfd >= 0)
 		close(ctl->epfd);
 	ctl->listen_fd = ctl->epfd = -1;
