@@ -33,6 +33,7 @@ struct httpd_opts {
 	unsigned prefix_len;
 	const char *gateway;
 	unsigned max_conns;
+	unsigned wait_s; /* after portmuxd stopped or died: wait this long and attach again */
 };
 
 static void usage(const char *prog)
@@ -47,6 +48,8 @@ static void usage(const char *prog)
 		"  -m, --prefix LEN       netmask length of that address (24)\n"
 		"  -g, --gateway A.B.C.D  IPv4 gateway for clients off the subnet (none)\n"
 		"  -c, --max-conns N      concurrent connections; more are reset (256)\n"
+		"  -w, --wait SECONDS     after portmuxd stopped or died, wait this long for it to\n"
+		"                         come back and attach again (60; 0: exit)\n"
 		"  -V, --version          print the version and exit\n",
 		prog, PMX_CLIENT_DEFAULT_SOCKET);
 }
@@ -76,6 +79,7 @@ static int parse_args(int argc, char **argv, struct httpd_opts *o)
 		{"prefix", required_argument, NULL, 'm'},
 		{"gateway", required_argument, NULL, 'g'},
 		{"max-conns", required_argument, NULL, 'c'},
+		{"wait", required_argument, NULL, 'w'},
 		{"version", no_argument, NULL, 'V'},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
@@ -86,8 +90,9 @@ static int parse_args(int argc, char **argv, struct httpd_opts *o)
 	*o = (struct httpd_opts){.params = {.name = "portmux-httpd"},
 				 .tcp_port = 8080,
 				 .prefix_len = 24,
-				 .max_conns = 256};
-	while ((opt = getopt_long(argc, argv, "s:p:n:l:a:m:g:c:Vh", longopts, NULL)) != -1) {
+				 .max_conns = 256,
+				 .wait_s = 60};
+	while ((opt = getopt_long(argc, argv, "s:p:n:l:a:m:g:c:w:Vh", longopts, NULL)) != -1) {
 		switch (opt) {
 		case 's': o->params.socket_path = optarg; break;
 		case 'p': o->params.port = optarg; break;
@@ -108,6 +113,11 @@ static int parse_args(int argc, char **argv, struct httpd_opts *o)
 			if (parse_uint(optarg, 1, 65535, &v) != 0)
 				goto bad;
 			o->max_conns = (unsigned)v;
+			break;
+		case 'w':
+			if (parse_uint(optarg, 0, 86400, &v) != 0)
+				goto bad;
+			o->wait_s = (unsigned)v;
 			break;
 		case 'V':
 			printf("portmux-httpd %s (lwIP %s)\n", PMX_VERSION, LWIP_VERSION_STRING);
@@ -151,12 +161,14 @@ static int pick_address(const struct pmx_client *c, const char *want, ip4_addr_t
 }
 
 /* The poll loop: one pass moves frames both ways and runs lwIP's timers; idle passes sleep
- * with a doubling backoff so an idle server does not burn a core. */
-static void serve(struct pmx_client *c, struct pmx_netif *pn)
+ * with a doubling backoff so an idle server does not burn a core. Returns 0 on a signal, or
+ * why the attach ended (pmx_client_check()). */
+static int serve(struct pmx_client *c, struct pmx_netif *pn)
 {
 	unsigned sleep_us = 0;
+	int ended;
 
-	while (!stop_requested && pmx_client_alive(c)) {
+	while (!stop_requested && (ended = pmx_client_check(c)) == 0) {
 		unsigned work = 0;
 
 		work += pmx_netif_poll(pn);  /* switch -> lwIP: ARP, our TCP segments */
@@ -171,6 +183,7 @@ static void serve(struct pmx_client *c, struct pmx_netif *pn)
 			sleep_us = IDLE_SLEEP_MAX_US;
 		usleep(sleep_us);
 	}
+	return stop_requested ? 0 : ended;
 }
 
 static void print_stats(const struct pmx_netif *pn, const struct http_server *s, bool alive)
@@ -256,14 +269,21 @@ int main(int argc, char **argv)
 	       RTE_ETHER_ADDR_BYTES(&c->mac));
 	fflush(stdout);
 
-	serve(c, &pn);
+	ret = serve(c, &pn);
 
 	http_server_stop(&server); /* resets open connections: their RSTs still go out */
 	pmx_netif_fini(&pn);
-	ret = pmx_client_alive(c) ? 0 : 1;
 	print_stats(&pn, &server, ret == 0);
+	if ((ret == -ESHUTDOWN || ret == -ECONNRESET) && o.wait_s > 0) {
+		/* a new run attaches to the next daemon and owns the port again */
+		printf("portmux-httpd: portmuxd %s: attaching again when it is back (at most %u s)\n",
+		       ret == -ESHUTDOWN ? "stopped" : "is gone", o.wait_s);
+		ret = pmx_client_restart(c, argv, o.wait_s * 1000);
+		fprintf(stderr, "portmux-httpd: cannot attach again: %s\n", strerror(-ret));
+		return 1;
+	}
 	pmx_client_close(c);
-	return ret;
+	return ret == 0 ? 0 : 1;
 
 fail_netif:
 	pmx_netif_fini(&pn);

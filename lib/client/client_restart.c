@@ -1,7 +1,6 @@
 /* client_restart.c - libportmux-client: come back after the daemon stopped or died (release
  * everything by executing the program again, which waits for the control socket) */
 #include <errno.h>
-#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -58,23 +57,6 @@ int pmx_client_wait_socket(const char *path, unsigned wait_ms)
 	return 0;
 }
 
-/* A daemon that stops cleanly closes its listening socket before our connection: once the
- * connection reads end-of-file, a listener on the path can only be the next daemon's. */
-static void wait_for_eof(int fd, uint64_t deadline)
-{
-	char buf[256];
-
-	for (uint64_t now = now_ms(); now < deadline; now = now_ms()) {
-		struct pollfd p = {.fd = fd, .events = POLLIN | POLLRDHUP};
-
-		if (poll(&p, 1, (int)(deadline - now)) <= 0)
-			return;
-		if (recv(fd, buf, sizeof(buf), MSG_DONTWAIT) <= 0 &&
-		    !(errno == EAGAIN || errno == EINTR))
-			return;
-	}
-}
-
 int pmx_client_restart(struct pmx_client *c, char *const argv[], unsigned wait_ms)
 {
 	char wait_arg[16];
@@ -83,8 +65,6 @@ int pmx_client_restart(struct pmx_client *c, char *const argv[], unsigned wait_m
 		pmx_client_close(c);
 		return -EINVAL;
 	}
-	if (pmx_client_check(c) == -ESHUTDOWN)
-		wait_for_eof(c->fd, now_ms() + RTE_MIN(wait_ms, 10000u));
 	pmx_client_close(c);
 	/* the next run waits for the socket (pmx_client_open()): this one must not, it holds
 	 * what a new daemon needs (EAL's files of the prefix, the kernel path's TAP queues) */

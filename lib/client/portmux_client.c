@@ -401,8 +401,11 @@ void pmx_client_close(struct pmx_client *c)
 	for (unsigned q = 0; q < c->n_queues; q++)
 		for (int i = 0; i < 20000 && pmx_client_alive(c) && !rte_ring_empty(c->tx[q]); i++)
 			usleep(100);
-	/* frames this process freed into its lcore's cache go back to the common pool */
-	cache = rte_mempool_default_cache(c->pool, rte_lcore_id());
+	/* frames this process freed into its lcore's cache go back to the common pool, unless
+	 * the pool is a stopping or dead daemon's (touching it could fault) */
+	cache = pmx_client_check(c) == -ESHUTDOWN || pmx_client_check(c) == -ECONNRESET
+			? NULL
+			: rte_mempool_default_cache(c->pool, rte_lcore_id());
 	if (cache != NULL)
 		rte_mempool_cache_flush(cache, c->pool);
 	if (pmx_client_check(c) == 0) /* else no daemon would answer, or not to us */

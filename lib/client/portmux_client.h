@@ -145,7 +145,9 @@ int pmx_client_check_slow(struct pmx_client *c, bool peek);
  * returned an error it returns the same one forever, without any syscall. Safe to call
  * from several threads at once (they may each do the syscall once).
  * @return 0 still attached;
- *         -ESHUTDOWN the daemon is stopping cleanly (SIGTERM, upgrade): its rings are going;
+ *         -ESHUTDOWN the daemon is stopping cleanly (SIGTERM, upgrade): it frees its rings
+ *                    and pool once this process closed its control connection (exit, exec,
+ *                    pmx_client_close()), or after 1 s: stop using them at once;
  *         -ECONNRESET the control connection closed without a word: the daemon died
  *                     (crash, SIGKILL), or its connection to us broke;
  *         -ECONNABORTED the daemon runs but detached this client (an operator's kick).
@@ -174,8 +176,7 @@ static inline bool pmx_client_alive(struct pmx_client *c)
 
 /**
  * Come back after the daemon stopped (-ESHUTDOWN) or died (-ECONNRESET): close c (as
- * pmx_client_close(); after a clean stop, once the old daemon closed our connection, at
- * most 10 s), then execv("/proc/self/exe", argv) at once, with PMX_CLIENT_WAIT_ENV set to
+ * pmx_client_close()), then execv("/proc/self/exe", argv) at once, with PMX_CLIENT_WAIT_ENV set to
  * wait_ms: the program starts again from main() with the same arguments and environment,
  * and its pmx_client_open() waits up to wait_ms for the control socket to come back
  * (pmx_client_wait_socket()) before attaching as it did the first time. The exec is what

@@ -480,15 +480,13 @@ void pmx_ctl_close(struct pmx_ctl *ctl)
 	if (ctl->base == NULL)
 		return; /* never initialised, or closed already */
 	pmx_ctl_lock(ctl);
-	/* the socket goes first: a client that sees its session close finds no listener of this
-	 * daemon any more, only the next one's */
+	for (unsigned i = 0; i < PMX_CTL_MAX_SESSIONS; i++)
+		if (ctl->sessions[i] != NULL)
+			session_close(ctl, ctl->sessions[i]);
 	if (ctl->listen_fd >= 0) {
 		close(ctl->listen_fd);
 		unlink(ctl->cfg->socket_path);
 	}
-	for (unsigned i = 0; i < PMX_CTL_MAX_SESSIONS; i++)
-		if (ctl->sessions[i] != NULL)
-			session_close(ctl, ctl->sessions[i]);
 	if (ctl->epfd >= 0)
 		close(ctl->epfd);
 	ctl->listen_fd = ctl->epfd = -1;
@@ -499,4 +497,42 @@ void pmx_ctl_close(struct pmx_ctl *ctl)
 	free(ctl->base);
 	ctl->base = NULL;
 	pmx_ctl_unlock(ctl);
+}
+
+void pmx_ctl_stop_listening(struct pmx_ctl *ctl)
+{
+	if (ctl->listen_fd < 0)
+		return;
+	epoll_ctl(ctl->epfd, EPOLL_CTL_DEL, ctl->listen_fd, NULL);
+	close(ctl->listen_fd);
+	unlink(ctl->cfg->socket_path);
+	ctl->listen_fd = -1;
+}
+
+/* Whether session s is a ring client whose peer has not closed the connection. */
+static bool ring_client_connected(const struct pmx_ctl *ctl, const struct pmx_ctl_session *s)
+{
+	char byte;
+	ssize_t r;
+
+	if (s == NULL || s->fd < 0 || s->client_id < 0 ||
+	    ctl->sw->clients[s->client_id].channel != PMX_CHANNEL_RING)
+		return false;
+	r = recv(s->fd, &byte, 1, MSG_PEEK | MSG_DONTWAIT);
+	return r > 0 || (r < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR));
+}
+
+unsigned pmx_ctl_wait_ring_clients(struct pmx_ctl *ctl, unsigned max_ms)
+{
+	unsigned left = 0;
+
+	for (unsigned ms = 0; ms <= max_ms; ms++) {
+		left = 0;
+		for (unsigned i = 0; i < PMX_CTL_MAX_SESSIONS; i++)
+			left += ring_client_connected(ctl, ctl->sessions[i]);
+		if (left == 0)
+			break;
+		usleep(1000);
+	}
+	return left;
 }
