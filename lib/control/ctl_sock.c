@@ -524,15 +524,18 @@ static bool ring_client_connected(const struct pmx_ctl *ctl, const struct pmx_ct
 
 unsigned pmx_ctl_wait_ring_clients(struct pmx_ctl *ctl, unsigned max_ms)
 {
-	unsigned left = 0;
+	struct timespec start, now;
+	unsigned left;
 
-	for (unsigned ms = 0; ms <= max_ms; ms++) {
+	clock_gettime(CLOCK_MONOTONIC, &start);
+	for (;;) {
 		left = 0;
 		for (unsigned i = 0; i < PMX_CTL_MAX_SESSIONS; i++)
 			left += ring_client_connected(ctl, ctl->sessions[i]);
-		if (left == 0)
-			break;
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		if (left == 0 || (now.tv_sec - start.tv_sec) * 1000 +
+					 (now.tv_nsec - start.tv_nsec) / 1000000 >= max_ms)
+			return left;
 		usleep(1000);
 	}
-	return left;
 }
