@@ -525,6 +525,7 @@ static bool ring_client_connected(const struct pmx_ctl *ctl, const struct pmx_ct
 unsigned pmx_ctl_wait_ring_clients(struct pmx_ctl *ctl, unsigned max_ms)
 {
 	struct timespec start, now;
+	long elapsed_ms;
 	unsigned left;
 
 	clock_gettime(CLOCK_MONOTONIC, &start);
@@ -533,8 +534,9 @@ unsigned pmx_ctl_wait_ring_clients(struct pmx_ctl *ctl, unsigned max_ms)
 		for (unsigned i = 0; i < PMX_CTL_MAX_SESSIONS; i++)
 			left += ring_client_connected(ctl, ctl->sessions[i]);
 		clock_gettime(CLOCK_MONOTONIC, &now);
-		if (left == 0 || (now.tv_sec - start.tv_sec) * 1000 +
-					 (now.tv_nsec - start.tv_nsec) / 1000000 >= max_ms)
+		elapsed_ms = (now.tv_sec - start.tv_sec) * 1000 +
+			     (now.tv_nsec - start.tv_nsec) / 1000000;
+		if (left == 0 || elapsed_ms >= max_ms)
 			return left;
 		usleep(1000);
 	}
