@@ -230,12 +230,24 @@ int main(int argc, char **argv)
 	ip4_addr_set_u32(&mask, o.prefix_len == 32 ? 0xffffffffu
 						   : htonl(~(0xffffffffu >> o.prefix_len)));
 
+	/* a run after pmx_client_restart(): what is left of the wait (pmx_client_open() unsets it) */
+	const char *wait_env = getenv(PMX_CLIENT_WAIT_ENV);
+	unsigned long wait_left_ms = wait_env ? strtoul(wait_env, NULL, 10) : 0;
+
 	ret = pmx_client_open(&o.params, &c);
 	if (ret != 0) {
 		fprintf(stderr, "portmux-httpd: cannot attach to portmuxd: %s\n", strerror(-ret));
 		return 1;
 	}
 	ret = pick_address(c, o.address, &ip);
+	if (ret == -ENOENT && wait_left_ms >= 1000) {
+		/* a restarted daemon learns the addresses once the kernel interface has them */
+		printf("portmux-httpd: the port has no IPv4 address yet: attaching again in 1 s\n");
+		sleep(1);
+		ret = pmx_client_restart(c, argv, (unsigned)(wait_left_ms - 1000));
+		fprintf(stderr, "portmux-httpd: cannot attach again: %s\n", strerror(-ret));
+		return 1;
+	}
 	if (ret != 0) {
 		fprintf(stderr, "portmux-httpd: %s\n",
 			ret == -EINVAL ? "bad address" : "the port has no IPv4 address (use -a)");

@@ -1,12 +1,12 @@
 #!/usr/bin/env bash
-# test_restart.sh - portmuxd stopped and started again under traffic, its clients kept: a ring
-# client (portmux-echo, UDP 7) and a memif client (dpdk-testpmd, UDP 9, its session held by
-# pmx_session.py --reattach) while the peer streams UDP to both. Round 1 kills the daemon
+# test_restart.sh - portmuxd stopped and started again under traffic, its clients kept: two ring
+# clients (portmux-echo, UDP 7; portmux-httpd, TCP 8080) and a memif client (dpdk-testpmd, UDP 9,
+# its session held by pmx_session.py --reattach) while the peer streams UDP to 7 and 9. Round 1 kills the daemon
 # (SIGKILL), round 2 stops it (SIGTERM); each time the daemon is started again, and:
 #  - portmux-echo notices (its log), executes itself again and answers; the time from the new
 #    daemon's "ready" to the first echo is measured and printed (bound: 10 s);
 #  - the session says hello again with its memif identity, testpmd restarts its port, and UDP 9
-#    is answered again;
+#    is answered again; portmux-httpd serves again (it waits for the port's address);
 #  - the rules are listed again, once each;
 #  - nothing of the old daemon is left: every hugepage file of the prefix is the new daemon's,
 #    no process maps a deleted one, the held kernel sockets of UDP 7 and 9 are the new
@@ -19,6 +19,10 @@ source "$(dirname "$0")/assert.sh"
 trap tb_cleanup EXIT
 
 BOUND_MS=10000 # "ready" to the first echo, at most
+HTTPD=$PMX_BUILD/app/portmux-httpd/portmux-httpd
+[ -x "$HTTPD" ] || die "$HTTPD not built (is liblwip-dev installed?)"
+http_get() { in_peer curl -s -m 3 http://198.18.0.1:8080/; }
+serves() { http_get | grep -q '^portmux-httpd'; }
 udp_once() { # PORT TEXT: one datagram, the answer (empty if none within 1 s)
 	printf '%s' "$2" | in_peer timeout 3 socat -t 1 -T 1 - "UDP:198.18.0.1:$1" 2>/dev/null
 }
@@ -59,6 +63,8 @@ tb_up
 TB_MEMIF=1 tb_config
 tb_start_daemon
 tb_echo echo -w 30 7
+tb_bg httpd env PORTMUX_SOCKET="$TB_SOCK" "$HTTPD" -w 30
+tb_wait_for "portmux-httpd serving" 300 grep -q serving "$TB_DIR/httpd.log"
 fifo=$TB_DIR/testpmd.fifo
 mkfifo "$fifo"
 exec 7<> "$fifo" # testpmd's stdin stays open between commands
@@ -82,6 +88,7 @@ echo start >&7
 tb_wait_for "the memif client answers UDP 9" 100 answers 9 first
 assert_eq "portmux-echo answers UDP 7 before any restart" first "$(udp_once 7 first)"
 assert_eq "testpmd (memif) answers UDP 9 before any restart" first "$(udp_once 9 first)"
+assert_eq "portmux-httpd serves before any restart" 0 "$(serves; echo $?)"
 first_hugefiles=$(hugefiles)
 echo "# hugepage files of the prefix with the first daemon: $first_hugefiles"
 
@@ -121,9 +128,11 @@ restart_round() {
 		"$(tb_wait_for "memif answers again" 100 answers 9 "again$n"; echo $?)"
 	assert_eq "round $n: the memif client kept its interface id" "$memif_id" \
 		"$(tail -2 "$TB_DIR/session.log" | head -1 | jq .result.memif.id)"
+	assert_eq "round $n: portmux-httpd serves again" 0 \
+		"$(tb_wait_for "httpd serves again" 300 serves; echo $?)"
 	rules=$(pmx_req '{"cmd":"rules"}' | jq -c '[.result.rules[] | "\(.proto):\(.local_port) \(.owner.name)"] | sort')
 	assert_eq "round $n: the rules are listed again, once each" \
-		'["udp:7 portmux-echo","udp:9 testpmd-memif"]' "$rules"
+		'["tcp:8080 portmux-httpd","udp:7 portmux-echo","udp:9 testpmd-memif"]' "$rules"
 
 	# nothing left of the old daemon
 	echo "# round $n: hugepage files of the prefix: $(hugefiles) (first daemon: $first_hugefiles)"
@@ -134,7 +143,7 @@ restart_round() {
 	assert_eq "round $n: pmx0 is a new interface, the only one" "1 yes" \
 		"$(in_app ls /sys/class/net | grep -c '^pmx0$') $([ "$(ifindex)" != "$old_if" ] && echo yes)"
 	assert_eq "round $n: EAL's runtime files name live processes only, one mp socket a client" \
-		"0 1" "$(dead_runtime_files) $(ls /var/run/dpdk/"$TB_PREFIX" | grep -c '^mp_socket_')"
+		"0 2" "$(dead_runtime_files) $(ls /var/run/dpdk/"$TB_PREFIX" | grep -c '^mp_socket_')"
 
 	touch "$TB_DIR/stop$n"
 	tb_wait_for "stream $n done" 100 sh -c "[ \$(grep -c '^port' $TB_DIR/stream$n.log) -eq 2 ]"
@@ -143,7 +152,7 @@ restart_round() {
 	assert_eq "round $n: the stream to both ports was echoed again after the restart" 2 \
 		"$(tr -d '[,' < "$TB_DIR/stream$n.log" | awk '/^port/ && $6 > $10' | wc -l)"
 	if [ "$ASSERT_FAILED" != "$failed" ]; then # what the clients and the daemons said
-		tail -n 4 "$TB_DIR/session.log" "$TB_DIR/echo.log" | sed 's/^/# /'
+		tail -n 4 "$TB_DIR/session.log" "$TB_DIR/echo.log" "$TB_DIR/httpd.log" | sed 's/^/# /'
 		tail -n 12 "$TB_DIR/testpmd.log" | sed 's/^/# testpmd: /'
 		grep -h "memif\|client\|stop" "$TB_DIR/portmuxd.$n.log" "$TB_DIR/portmuxd.log" |
 			sed 's/^/# portmuxd: /'
