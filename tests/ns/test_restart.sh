@@ -153,7 +153,8 @@ restart_round() {
 		"$(tr -d '[,' < "$TB_DIR/stream$n.log" | awk '/^port/ && $6 > $10' | wc -l)"
 	if [ "$ASSERT_FAILED" != "$failed" ]; then # what the clients and the daemons said
 		tail -n 4 "$TB_DIR/session.log" "$TB_DIR/echo.log" "$TB_DIR/httpd.log" | sed 's/^/# /'
-		tail -n 12 "$TB_DIR/testpmd.log" | sed 's/^/# testpmd: /'
+		grep -i "memif\|link\|error\|fail" "$TB_DIR/testpmd.log" | tail -n 12 | sed 's/^/# testpmd: /'
+		pmx_req '{"cmd":"clients"}' | jq -c '.result.clients[]' | sed 's/^/# client: /'
 		grep -h "memif\|client\|stop" "$TB_DIR/portmuxd.$n.log" "$TB_DIR/portmuxd.log" |
 			sed 's/^/# portmuxd: /'
 	fi
