@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <unistd.h>
@@ -223,6 +224,14 @@ static void read_identity(struct pmx_client *c, json_t *res)
 	}
 }
 
+static uint64_t now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
 static const struct pmx_client_params no_params;
 
 /* Connect to the switch's socket and attach as a client (hello): *out and *res (the hello
@@ -231,6 +240,7 @@ static int hello(const struct pmx_client_params *p, struct pmx_client **out, jso
 {
 	const char *path = p->socket_path ? p->socket_path : getenv("PORTMUX_SOCKET");
 	const char *wait = getenv(PMX_CLIENT_WAIT_ENV);
+	uint64_t wait_until = 0;
 	struct pmx_client *c;
 	json_t *req;
 	int ret;
@@ -241,24 +251,35 @@ static int hello(const struct pmx_client_params *p, struct pmx_client **out, jso
 	snprintf(c->socket_path, sizeof(c->socket_path), "%s",
 		 path ? path : PMX_CLIENT_DEFAULT_SOCKET);
 	if (wait != NULL) { /* a run after pmx_client_restart(): the daemon may not be back yet */
-		unsigned ms = (unsigned)strtoul(wait, NULL, 10);
-
+		wait_until = now_ms() + strtoul(wait, NULL, 10);
 		unsetenv(PMX_CLIENT_WAIT_ENV);
-		ret = pmx_client_wait_socket(c->socket_path, ms);
-		if (ret != 0)
+	}
+	for (;;) {
+		if (wait != NULL) {
+			uint64_t now = now_ms();
+
+			ret = pmx_client_wait_socket(c->socket_path,
+						     (unsigned)(wait_until > now ? wait_until - now : 0));
+			if (ret != 0)
+				goto fail_free;
+		}
+		c->fd = connect_socket(c->socket_path);
+		if (c->fd < 0) {
+			ret = c->fd;
 			goto fail_free;
+		}
+		req = json_pack("{s:s, s:s, s:s, s:i}", "cmd", "hello", "name",
+				p->name ? p->name : "client", "channel", "ring", "queues",
+				p->queues ? (int)p->queues : 1);
+		if (p->port != NULL)
+			json_object_set_new(req, "port", json_string(p->port));
+		ret = call(c->fd, ++c->next_request_id, req, res);
+		/* waiting, a dying daemon's listener may have taken the connection: again */
+		if (ret != -EIO || wait == NULL || now_ms() >= wait_until)
+			break;
+		close(c->fd);
+		usleep(50 * 1000);
 	}
-	c->fd = connect_socket(c->socket_path);
-	if (c->fd < 0) {
-		ret = c->fd;
-		goto fail_free;
-	}
-	req = json_pack("{s:s, s:s, s:s, s:i}", "cmd", "hello", "name",
-			p->name ? p->name : "client", "channel", "ring", "queues",
-			p->queues ? (int)p->queues : 1);
-	if (p->port != NULL)
-		json_object_set_new(req, "port", json_string(p->port));
-	ret = call(c->fd, ++c->next_request_id, req, res);
 	if (ret != 0)
 		goto fail_close;
 	read_identity(c, *res);

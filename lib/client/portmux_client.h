@@ -78,7 +78,8 @@ struct pmx_client {
  * Attach: hello over the control socket, EAL init as a secondary, rings and pool lookup.
  * Calls rte_eal_init(): the process must not have initialised EAL itself. When the
  * environment has PMX_CLIENT_WAIT_ENV (set by pmx_client_restart()), it is removed and the
- * socket waited for first, that many ms at most.
+ * socket waited for first, that many ms at most (a hello that gets no reply, as when a dying
+ * daemon's listener took the connection, is tried again within that time).
  * @return 0 (*out set), or a negative errno: -ENOENT/-ECONNREFUSED (no switch),
  *         -ETIMEDOUT (no switch within PMX_CLIENT_WAIT_ENV ms),
  *         -EPROTO (bad reply or shared-memory magic/version mismatch), -ENOSPC (no slot),

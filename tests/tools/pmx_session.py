@@ -34,15 +34,18 @@ def connect(path):
 
 
 def send_all(stream, requests):
+    """Send each request, print its reply; OSError when the connection breaks."""
     replies = []
     for i, req in enumerate(requests, 1):
         req = dict(req)
         req.setdefault("id", i)
         stream.write(json.dumps(req) + "\n")
         stream.flush()
-        line = stream.readline().strip()
-        print(line, flush=True)
-        replies.append(json.loads(line) if line else {})
+        line = stream.readline()
+        if not line:
+            raise ConnectionResetError("the daemon closed the connection")
+        print(line.strip(), flush=True)
+        replies.append(json.loads(line))
     return replies
 
 
@@ -92,12 +95,20 @@ def main():
             return
         print(f"session: the daemon closed the session; waiting for it (at most "
               f"{args.reattach:g} s)", flush=True)
-        conn = wait_socket(args.socket, args.reattach)
-        if conn is None:
-            print("session: no daemon came back", flush=True)
-            sys.exit(1)
-        sock, stream = conn
-        send_all(stream, requests)
+        deadline = time.monotonic() + args.reattach
+        while True:
+            conn = wait_socket(args.socket, max(0.0, deadline - time.monotonic()))
+            if conn is None:
+                print("session: no daemon came back", flush=True)
+                sys.exit(1)
+            sock, stream = conn
+            try:  # a dying daemon's listener may take the connection, then reset it
+                send_all(stream, requests)
+                break
+            except OSError as e:
+                print(f"session: {e}; trying again", flush=True)
+                sock.close()
+                time.sleep(0.05)
         if args.on_reattach:
             subprocess.run(args.on_reattach, shell=True, check=False)
     try:
