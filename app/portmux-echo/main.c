@@ -31,9 +31,9 @@ struct echo_stats {
 	uint64_t per_queue[PMX_MAX_QUEUES];
 	uint64_t flows_on_two_queues; /* must stay 0: a flow keeps to one queue pair */
 	uint64_t echoed;
-	uint64_t mirrored; /* ARP, ND, broadcast, multicast: copies every client gets */
+	uint64_t mirrored;    /* ARP, ND, broadcast, multicast: copies every client gets */
 	uint64_t icmp_errors; /* errors about our own flows (e.g. a peer gone before our reply) */
-	uint64_t other;    /* unicast frames that are not UDP to our ports: misdelivered */
+	uint64_t other;       /* unicast frames that are not UDP to our ports: misdelivered */
 	uint64_t tx_full;
 };
 
@@ -108,14 +108,16 @@ static void note_flow_queue(struct flow_queues *fq, const struct pmx_pkt_info *p
 	}
 }
 
-static void serve(struct pmx_client *c, const uint16_t *ports, unsigned n_ports,
-		  struct echo_stats *st)
+/* Echo until a signal (0) or the end of the attach (pmx_client_check()'s -errno). */
+static int serve(struct pmx_client *c, const uint16_t *ports, unsigned n_ports,
+		 struct echo_stats *st)
 {
 	static struct flow_queues fq;
 	struct rte_mbuf *pkts[32], *out[32];
 	unsigned idle = 0, q = 0;
+	int ended;
 
-	while (!stop_requested && pmx_client_alive(c)) {
+	while (!stop_requested && (ended = pmx_client_check(c)) == 0) {
 		uint16_t n, n_out = 0, sent;
 
 		q = (q + 1) % c->n_queues; /* one thread serves every queue pair in turn */
@@ -138,7 +140,8 @@ static void serve(struct pmx_client *c, const uint16_t *ports, unsigned n_ports,
 				if (cls == PMX_PKT_ARP || cls == PMX_PKT_ND ||
 				    cls == PMX_PKT_MULTICAST)
 					st->mirrored++;
-				else if (cls == PMX_PKT_ICMP_ERROR && pi.key.proto == PMX_PROTO_UDP &&
+				else if (cls == PMX_PKT_ICMP_ERROR &&
+					 pi.key.proto == PMX_PROTO_UDP &&
 					 is_echo_port(ports, n_ports, pi.key.local_port))
 					st->icmp_errors++;
 				else
@@ -155,6 +158,7 @@ static void serve(struct pmx_client *c, const uint16_t *ports, unsigned n_ports,
 		st->tx_full += n_out - sent;
 		rte_pktmbuf_free_bulk(out + sent, n_out - sent);
 	}
+	return stop_requested ? 0 : ended;
 }
 
 int main(int argc, char **argv)
@@ -162,20 +166,24 @@ int main(int argc, char **argv)
 	struct pmx_client_params params = {.name = "portmux-echo"};
 	struct echo_stats st = {0};
 	uint16_t ports[MAX_PORTS];
-	unsigned n_ports = 0;
+	unsigned n_ports = 0, wait_s = 60;
 	struct pmx_client *c;
 	int opt, ret;
 
-	while ((opt = getopt(argc, argv, "s:p:n:q:V")) != -1) {
+	while ((opt = getopt(argc, argv, "s:p:n:q:w:V")) != -1) {
 		switch (opt) {
 		case 'q': params.queues = (unsigned)atoi(optarg); break;
+		case 'w': wait_s = (unsigned)atoi(optarg); break;
 		case 's': params.socket_path = optarg; break;
 		case 'p': params.port = optarg; break;
 		case 'n': params.name = optarg; break;
 		case 'V': printf("portmux-echo %s\n", PMX_VERSION); return 0;
 		default:
-			fprintf(stderr, "usage: %s [-s SOCKET] [-p PORT-NAME] [-n NAME] [-q QUEUES] "
-					"UDP-PORT...\n",
+			fprintf(stderr,
+				"usage: %s [-s SOCKET] [-p PORT-NAME] [-n NAME] [-q QUEUES] "
+				"[-w SECONDS] UDP-PORT...\n"
+				"  -w: after portmuxd stopped or died, wait this long for it to "
+				"come back and attach again (default 60; 0: exit)\n",
 				argv[0]);
 			return 2;
 		}
@@ -222,18 +230,26 @@ int main(int argc, char **argv)
 	signal(SIGINT, on_signal);
 	signal(SIGTERM, on_signal);
 
-	serve(c, ports, n_ports, &st);
+	ret = serve(c, ports, n_ports, &st);
 
 	printf("portmux-echo: echoed %llu datagrams, %llu not sent; ignored %llu mirrored "
 	       "(ARP/ND/multicast), %llu ICMP errors about our flows and %llu other frames%s\n",
 	       (unsigned long long)st.echoed, (unsigned long long)st.tx_full,
 	       (unsigned long long)st.mirrored, (unsigned long long)st.icmp_errors,
-	       (unsigned long long)st.other,
-	       pmx_client_alive(c) ? "" : " (detached by switch)");
+	       (unsigned long long)st.other, pmx_client_alive(c) ? "" : " (detached by switch)");
 	printf("portmux-echo: frames per queue:");
 	for (unsigned q = 0; q < c->n_queues; q++)
 		printf(" %llu", (unsigned long long)st.per_queue[q]);
 	printf("; flows seen on two queues: %llu\n", (unsigned long long)st.flows_on_two_queues);
+	if ((ret == -ESHUTDOWN || ret == -ECONNRESET) && wait_s > 0) {
+		/* a new run attaches to the next daemon and listens again */
+		printf("portmux-echo: portmuxd %s: attaching again when it is back (at most %u "
+		       "s)\n",
+		       ret == -ESHUTDOWN ? "stopped" : "is gone", wait_s);
+		ret = pmx_client_restart(c, argv, wait_s * 1000);
+		fprintf(stderr, "portmux-echo: cannot attach again: %s\n", strerror(-ret));
+		return 1;
+	}
 	pmx_client_close(c);
 	return 0;
 }

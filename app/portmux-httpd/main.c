@@ -34,6 +34,7 @@ struct httpd_opts {
 	const char *gateway;
 	unsigned max_conns;
 	const char *own[1]; /* -M: params.addresses, the -a address */
+	unsigned wait_s; /* after portmuxd stopped or died: wait this long and attach again */
 };
 
 static void usage(const char *prog)
@@ -50,6 +51,8 @@ static void usage(const char *prog)
 		"  -c, --max-conns N      concurrent connections; more are reset (256)\n"
 		"  -M, --mac MAC          a MAC of its own, with -a an address of its own "
 		"(operators)\n"
+		"  -w, --wait SECONDS     after portmuxd stopped or died, wait this long for it to\n"
+		"                         come back and attach again (60; 0: exit)\n"
 		"  -V, --version          print the version and exit\n",
 		prog, PMX_CLIENT_DEFAULT_SOCKET);
 }
@@ -80,6 +83,7 @@ static int parse_args(int argc, char **argv, struct httpd_opts *o)
 		{"gateway", required_argument, NULL, 'g'},
 		{"max-conns", required_argument, NULL, 'c'},
 		{"mac", required_argument, NULL, 'M'},
+		{"wait", required_argument, NULL, 'w'},
 		{"version", no_argument, NULL, 'V'},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
@@ -90,8 +94,9 @@ static int parse_args(int argc, char **argv, struct httpd_opts *o)
 	*o = (struct httpd_opts){.params = {.name = "portmux-httpd"},
 				 .tcp_port = 8080,
 				 .prefix_len = 24,
-				 .max_conns = 256};
-	while ((opt = getopt_long(argc, argv, "s:p:n:l:a:m:g:c:M:Vh", longopts, NULL)) != -1) {
+				 .max_conns = 256,
+				 .wait_s = 60};
+	while ((opt = getopt_long(argc, argv, "s:p:n:l:a:m:g:c:M:w:Vh", longopts, NULL)) != -1) {
 		switch (opt) {
 		case 's': o->params.socket_path = optarg; break;
 		case 'p': o->params.port = optarg; break;
@@ -113,6 +118,11 @@ static int parse_args(int argc, char **argv, struct httpd_opts *o)
 			if (parse_uint(optarg, 1, 65535, &v) != 0)
 				goto bad;
 			o->max_conns = (unsigned)v;
+			break;
+		case 'w':
+			if (parse_uint(optarg, 0, 86400, &v) != 0)
+				goto bad;
+			o->wait_s = (unsigned)v;
 			break;
 		case 'V':
 			printf("portmux-httpd %s (lwIP %s)\n", PMX_VERSION, LWIP_VERSION_STRING);
@@ -166,12 +176,14 @@ static int pick_address(const struct pmx_client *c, const char *want, ip4_addr_t
 }
 
 /* The poll loop: one pass moves frames both ways and runs lwIP's timers; idle passes sleep
- * with a doubling backoff so an idle server does not burn a core. */
-static void serve(struct pmx_client *c, struct pmx_netif *pn)
+ * with a doubling backoff so an idle server does not burn a core. Returns 0 on a signal, or
+ * why the attach ended (pmx_client_check()). */
+static int serve(struct pmx_client *c, struct pmx_netif *pn)
 {
 	unsigned sleep_us = 0;
+	int ended;
 
-	while (!stop_requested && pmx_client_alive(c)) {
+	while (!stop_requested && (ended = pmx_client_check(c)) == 0) {
 		unsigned work = 0;
 
 		work += pmx_netif_poll(pn);  /* switch -> lwIP: ARP, our TCP segments */
@@ -186,6 +198,7 @@ static void serve(struct pmx_client *c, struct pmx_netif *pn)
 			sleep_us = IDLE_SLEEP_MAX_US;
 		usleep(sleep_us);
 	}
+	return stop_requested ? 0 : ended;
 }
 
 static void print_stats(const struct pmx_netif *pn, const struct http_server *s, bool alive)
@@ -232,12 +245,24 @@ int main(int argc, char **argv)
 	ip4_addr_set_u32(&mask, o.prefix_len == 32 ? 0xffffffffu
 						   : htonl(~(0xffffffffu >> o.prefix_len)));
 
+	/* a run after pmx_client_restart(): what is left of the wait (pmx_client_open() unsets it) */
+	const char *wait_env = getenv(PMX_CLIENT_WAIT_ENV);
+	unsigned long wait_left_ms = wait_env ? strtoul(wait_env, NULL, 10) : 0;
+
 	ret = pmx_client_open(&o.params, &c);
 	if (ret != 0) {
 		fprintf(stderr, "portmux-httpd: cannot attach to portmuxd: %s\n", strerror(-ret));
 		return 1;
 	}
 	ret = pick_address(c, o.address, &ip);
+	if (ret == -ENOENT && wait_left_ms >= 1000) {
+		/* a restarted daemon learns the addresses once the kernel interface has them */
+		printf("portmux-httpd: the port has no IPv4 address yet: attaching again in 1 s\n");
+		sleep(1);
+		ret = pmx_client_restart(c, argv, (unsigned)(wait_left_ms - 1000));
+		fprintf(stderr, "portmux-httpd: cannot attach again: %s\n", strerror(-ret));
+		return 1;
+	}
 	if (ret != 0) {
 		fprintf(stderr, "portmux-httpd: %s\n",
 			ret == -EINVAL ? "bad address" : "the port has no IPv4 address (use -a)");
@@ -278,14 +303,21 @@ int main(int argc, char **argv)
 		       RTE_ETHER_ADDR_BYTES(&c->mac));
 	fflush(stdout);
 
-	serve(c, &pn);
+	ret = serve(c, &pn);
 
 	http_server_stop(&server); /* resets open connections: their RSTs still go out */
 	pmx_netif_fini(&pn);
-	ret = pmx_client_alive(c) ? 0 : 1;
 	print_stats(&pn, &server, ret == 0);
+	if ((ret == -ESHUTDOWN || ret == -ECONNRESET) && o.wait_s > 0) {
+		/* a new run attaches to the next daemon and owns the port again */
+		printf("portmux-httpd: portmuxd %s: attaching again when it is back (at most %u s)\n",
+		       ret == -ESHUTDOWN ? "stopped" : "is gone", o.wait_s);
+		ret = pmx_client_restart(c, argv, o.wait_s * 1000);
+		fprintf(stderr, "portmux-httpd: cannot attach again: %s\n", strerror(-ret));
+		return 1;
+	}
 	pmx_client_close(c);
-	return ret;
+	return ret == 0 ? 0 : 1;
 
 fail_netif:
 	pmx_netif_fini(&pn);

@@ -28,6 +28,9 @@
 #include "prompt.h"
 #include "wire_guard.h"
 
+/* at a clean stop, how long ring clients get to let go of the shared memory */
+#define RING_CLIENTS_GONE_MS 1000
+
 static volatile sig_atomic_t stop_requested;
 
 static void on_signal(int sig)
@@ -323,10 +326,17 @@ int main(int argc, char **argv)
 		pmx_ctl_unlock(&d.ctl);
 	}
 
+	/* clients see the stop (-ESHUTDOWN) before their detach, and find the next daemon's
+	 * socket only; ring clients let go of the shared memory before it is freed */
+	pmx_ctl_stop_listening(&d.ctl);
+	__atomic_store_n(&d.sw.shm->daemon_pid, 0, __ATOMIC_RELEASE);
 	pmx_prompt_stop();
 	printf("portmuxd: stopping\n");
 	__atomic_store_n(&d.sw.quit, 1, __ATOMIC_RELAXED);
 	rte_eal_mp_wait_lcore();
+	if (pmx_ctl_wait_ring_clients(&d.ctl, RING_CLIENTS_GONE_MS) != 0)
+		PMX_LOG(WARNING, main, "stop: ring clients still attached after %u ms: their "
+			"mappings of the shared memory go now", RING_CLIENTS_GONE_MS);
 	pmx_ctl_close(&d.ctl);
 	exit_code = 0;
 out_switch:

@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <unistd.h>
@@ -235,6 +236,14 @@ static void read_identity(struct pmx_client *c, json_t *res)
 	}
 }
 
+static uint64_t now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
 static const struct pmx_client_params no_params;
 
 /* Connect to the switch's socket and attach as a client (hello): *out and *res (the hello
@@ -242,6 +251,8 @@ static const struct pmx_client_params no_params;
 static int hello(const struct pmx_client_params *p, struct pmx_client **out, json_t **res)
 {
 	const char *path = p->socket_path ? p->socket_path : getenv("PORTMUX_SOCKET");
+	const char *wait = getenv(PMX_CLIENT_WAIT_ENV);
+	uint64_t wait_until = 0;
 	struct pmx_client *c;
 	json_t *req;
 	int ret;
@@ -249,25 +260,46 @@ static int hello(const struct pmx_client_params *p, struct pmx_client **out, jso
 	c = calloc(1, sizeof(*c));
 	if (c == NULL)
 		return -ENOMEM;
-	c->fd = connect_socket(path ? path : PMX_CLIENT_DEFAULT_SOCKET);
-	if (c->fd < 0) {
-		ret = c->fd;
-		goto fail_free;
+	snprintf(c->socket_path, sizeof(c->socket_path), "%s",
+		 path ? path : PMX_CLIENT_DEFAULT_SOCKET);
+	if (wait != NULL) { /* a run after pmx_client_restart(): the daemon may not be back yet */
+		wait_until = now_ms() + strtoul(wait, NULL, 10);
+		unsetenv(PMX_CLIENT_WAIT_ENV);
 	}
-	req = json_pack("{s:s, s:s, s:s, s:i}", "cmd", "hello", "name",
-			p->name ? p->name : "client", "channel", "ring", "queues",
-			p->queues ? (int)p->queues : 1);
-	if (p->port != NULL)
-		json_object_set_new(req, "port", json_string(p->port));
-	if (p->mac != NULL) {
-		json_t *addrs = json_array();
+	for (;;) {
+		if (wait != NULL) {
+			uint64_t now = now_ms();
 
-		for (unsigned i = 0; i < p->n_addresses; i++)
-			json_array_append_new(addrs, json_string(p->addresses[i]));
-		json_object_set_new(req, "mac", json_string(p->mac));
-		json_object_set_new(req, "addresses", addrs);
+			ret = pmx_client_wait_socket(c->socket_path,
+						     (unsigned)(wait_until > now ? wait_until - now : 0));
+			if (ret != 0)
+				goto fail_free;
+		}
+		c->fd = connect_socket(c->socket_path);
+		if (c->fd < 0) {
+			ret = c->fd;
+			goto fail_free;
+		}
+		req = json_pack("{s:s, s:s, s:s, s:i}", "cmd", "hello", "name",
+				p->name ? p->name : "client", "channel", "ring", "queues",
+				p->queues ? (int)p->queues : 1);
+		if (p->port != NULL)
+			json_object_set_new(req, "port", json_string(p->port));
+		if (p->mac != NULL) {
+			json_t *addrs = json_array();
+
+			for (unsigned i = 0; i < p->n_addresses; i++)
+				json_array_append_new(addrs, json_string(p->addresses[i]));
+			json_object_set_new(req, "mac", json_string(p->mac));
+			json_object_set_new(req, "addresses", addrs);
+		}
+		ret = call(c->fd, ++c->next_request_id, req, res);
+		/* waiting, a dying daemon's listener may have taken the connection: again */
+		if (ret != -EIO || wait == NULL || now_ms() >= wait_until)
+			break;
+		close(c->fd);
+		usleep(50 * 1000);
 	}
-	ret = call(c->fd, ++c->next_request_id, req, res);
 	if (ret != 0)
 		goto fail_close;
 	read_identity(c, *res);
@@ -309,6 +341,8 @@ static int open_session(const struct pmx_client *first, const struct pmx_client_
 	json_decref(res);
 	if (ret != 0)
 		goto fail_eal;
+	c->peek_cycles = rte_get_tsc_hz() / 1000 * PMX_CLIENT_PEEK_MS;
+	c->next_peek = rte_rdtsc() + c->peek_cycles;
 	*out = c;
 	return 0;
 
@@ -373,6 +407,31 @@ int pmx_client_release(struct pmx_client *c, uint32_t rule_id)
 	return call(c->fd, ++c->next_request_id, req, NULL);
 }
 
+int pmx_client_check_slow(struct pmx_client *c, bool peek)
+{
+	int ended = 0;
+	char byte;
+
+	if (peek) {
+		ssize_t r = recv(c->fd, &byte, 1, MSG_PEEK | MSG_DONTWAIT);
+
+		__atomic_store_n(&c->next_peek, rte_rdtsc() + c->peek_cycles, __ATOMIC_RELAXED);
+		if (r > 0 || (r < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)))
+			return 0;    /* open (nothing to read, as between requests) */
+		ended = -ECONNRESET; /* closed: unless the daemon said why first */
+	}
+	/* the daemon writes these before it closes our connection */
+	if (__atomic_load_n(&c->shm->daemon_pid, __ATOMIC_ACQUIRE) == 0)
+		ended = -ESHUTDOWN;
+	else if (__atomic_load_n(&c->shm->generation[c->id], __ATOMIC_ACQUIRE) != c->generation)
+		ended = -ECONNABORTED;
+	if (ended != 0) {
+		c->detached = true;
+		__atomic_store_n(&c->ended, ended, __ATOMIC_RELAXED);
+	}
+	return ended;
+}
+
 void pmx_client_close(struct pmx_client *c)
 {
 	struct rte_mempool_cache *cache;
@@ -383,11 +442,15 @@ void pmx_client_close(struct pmx_client *c)
 	for (unsigned q = 0; q < c->n_queues; q++)
 		for (int i = 0; i < 20000 && pmx_client_alive(c) && !rte_ring_empty(c->tx[q]); i++)
 			usleep(100);
-	/* frames this process freed into its lcore's cache go back to the common pool */
-	cache = rte_mempool_default_cache(c->pool, rte_lcore_id());
+	/* frames this process freed into its lcore's cache go back to the common pool, unless
+	 * the pool is a stopping or dead daemon's (touching it could fault) */
+	cache = pmx_client_check(c) == -ESHUTDOWN || pmx_client_check(c) == -ECONNRESET
+			? NULL
+			: rte_mempool_default_cache(c->pool, rte_lcore_id());
 	if (cache != NULL)
 		rte_mempool_cache_flush(cache, c->pool);
-	call(c->fd, ++c->next_request_id, json_pack("{s:s}", "cmd", "bye"), NULL);
+	if (pmx_client_check(c) == 0) /* else no daemon would answer, or not to us */
+		call(c->fd, ++c->next_request_id, json_pack("{s:s}", "cmd", "bye"), NULL);
 	close(c->fd);
 	if (!c->shares_eal)
 		rte_eal_cleanup();

@@ -20,6 +20,10 @@
  *    ring. The daemon only reads them and bumps reset_req (at attach, on clear_stats).
  *    Frames from the NIC carry the TSC of their RX burst in the mbuf dynamic field
  *    PMX_RX_TSC_DYNFIELD (registered by the daemon; 0 = not stamped).
+ *  - daemon_pid: the daemon's pid while it serves; 0 from the moment it starts a clean
+ *    stop (stored before any generation is cleared), so a client tells a stop from a kick.
+ *    A daemon killed outright writes nothing: its clients learn it from the control
+ *    connection, which the kernel closes (portmux_client.h, pmx_client_check()).
  * A client must not free an mbuf it has enqueued, nor touch rings other than its own.
  */
 #ifndef PMX_SHM_H
@@ -41,7 +45,8 @@
  * hash that is the same in both directions of the flow. */
 #define PMX_RING_FMT "pmx_c%u_%s%u"
 
-/** Written once by the daemon before any client attaches; read-only for clients. */
+/** Written by the daemon before any client attaches (generation and daemon_pid later too, as
+ * said above); read-only for clients. */
 struct pmx_shm {
 	uint32_t magic;
 	uint32_t version;

@@ -9,6 +9,7 @@
 #include "client_registry.h"
 #include "flow_offload.h"
 #include "memif_server.h"
+#include "pmx_log.h"
 
 unsigned pmx_registry_client_lcore(const struct pmx_switch *sw, uint16_t id)
 {
@@ -64,11 +65,14 @@ static int memif_allow(struct pmx_switch *sw, uint16_t id, struct pmx_attach_inf
 		return ret;
 	if (sw->memif == NULL) {
 		sw->memif = pmx_memif_server_create(sw, info->memif_socket);
-		if (sw->memif == NULL)
+		if (sw->memif == NULL) {
+			PMX_LOG(WARNING, ctl, "memif: %s: %s", info->memif_socket,
+				errno == EADDRINUSE ? "another daemon serves it" : strerror(errno));
 			return -ENODEV;
+		}
 	}
-	return pmx_memif_server_allow(sw->memif, id, info->memif_secret,
-				      sizeof(info->memif_secret));
+	return pmx_memif_server_allow(sw->memif, id, info->memif_reuse ? info->memif_secret : NULL,
+				      info->memif_secret, sizeof(info->memif_secret));
 }
 
 int pmx_registry_attach(struct pmx_switch *sw, uint16_t port, enum pmx_channel channel,
@@ -79,12 +83,20 @@ int pmx_registry_attach(struct pmx_switch *sw, uint16_t port, enum pmx_channel c
 	uint16_t id;
 
 	if (port >= sw->n_ports || n_queues == 0 || n_queues > PMX_MAX_QUEUES ||
-	    (channel == PMX_CHANNEL_MEMIF && n_queues != 1))
+	    (channel == PMX_CHANNEL_MEMIF && n_queues != 1) ||
+	    (info->memif_reuse && channel != PMX_CHANNEL_MEMIF))
 		return -EINVAL;
-	for (id = 0; id < sw->clients_max; id++) {
-		if (sw->clients[id].state == PMX_SLOT_FREE) {
-			slot = &sw->clients[id];
-			break;
+	if (info->memif_reuse) {
+		id = info->client_id;
+		if (id >= sw->clients_max || sw->clients[id].state != PMX_SLOT_FREE)
+			return -EADDRINUSE;
+		slot = &sw->clients[id];
+	} else {
+		for (id = 0; id < sw->clients_max; id++) {
+			if (sw->clients[id].state == PMX_SLOT_FREE) {
+				slot = &sw->clients[id];
+				break;
+			}
 		}
 	}
 	if (slot == NULL || pmx_registry_client_lcore(sw, id) >= RTE_MAX_LCORE)
@@ -105,7 +117,9 @@ int pmx_registry_attach(struct pmx_switch *sw, uint16_t port, enum pmx_channel c
 		drain_ring(slot->tx_ring[q]);
 	}
 	info->n_queues = n_queues;
-	info->memif_socket[0] = info->memif_secret[0] = '\0';
+	info->memif_socket[0] = '\0';
+	if (!info->memif_reuse)
+		info->memif_secret[0] = '\0';
 	if (channel == PMX_CHANNEL_MEMIF) {
 		int ret = memif_allow(sw, id, info);
 

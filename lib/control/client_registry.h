@@ -12,12 +12,15 @@
 #ifndef PMX_CLIENT_REGISTRY_H
 #define PMX_CLIENT_REGISTRY_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "pmx_switch.h"
 
-/** What attach hands to the client. */
+/** What attach hands to the client. In: memif_reuse (with client_id and memif_secret). */
 struct pmx_attach_info {
+	bool memif_reuse; /**< in: a memif client back after a restart asks for slot
+				       client_id (its interface id) and keeps memif_secret */
 	uint16_t client_id;
 	uint32_t generation;
 	unsigned lcore_id;
@@ -34,7 +37,11 @@ struct pmx_attach_info {
  * For PMX_CHANNEL_MEMIF the switch is the client's memif server (memif_server.c: the socket
  * beside the control socket, interface id = slot id, a random secret): the client shares no
  * switch memory.
- * @return 0 (info filled), -ENOSPC when all slots are taken, -EINVAL for a bad port,
+ * With info->memif_reuse (memif only), the client gets slot info->client_id and keeps the
+ * secret info->memif_secret (what a previous daemon gave it), so that its memif interface
+ * connects again unchanged.
+ * @return 0 (info filled), -ENOSPC when all slots are taken, -EADDRINUSE when the slot
+ *         asked for is taken (or beyond clients.max), -EINVAL for a bad port or secret,
  *         -ENOMEM when rings cannot be created, -ENODEV when the memif socket cannot be
  *         opened, -EIO when no secret can be made.
  */

@@ -126,6 +126,21 @@ int pmx_ctl_poll(struct pmx_ctl *ctl, int timeout_ms);
 /** Close every session (detaching clients) and the socket; removes the socket file. */
 void pmx_ctl_close(struct pmx_ctl *ctl);
 
+/**
+ * Start of a clean stop: close the listening socket and remove its file (a client that comes
+ * back finds only the next daemon's), sessions stay open. Management thread only.
+ */
+void pmx_ctl_stop_listening(struct pmx_ctl *ctl);
+
+/**
+ * Wait, at most max_ms, until every ring client (a DPDK secondary mapping the shared memory)
+ * closed its control connection, i.e. let go of the rings and the pool, which the daemon is
+ * about to free; serves no request meanwhile. Management thread only, after
+ * shm->daemon_pid was cleared (what tells the clients). @return the ring clients still
+ * connected at the end (0: all gone).
+ */
+unsigned pmx_ctl_wait_ring_clients(struct pmx_ctl *ctl, unsigned max_ms);
+
 /** Epoll fd, so the daemon can wait on it together with its own fds. */
 int pmx_ctl_fd(const struct pmx_ctl *ctl);
 

@@ -9,6 +9,7 @@
 
 #include "client_registry.h"
 #include "ctl_cmd.h"
+#include "memif_server.h"
 #include "pmx_log.h"
 #include "pmx_packet.h"
 #include "port_reserve.h"
@@ -40,10 +41,39 @@ static json_t *own_addresses_json(const struct own_mac_req *om)
 	return arr;
 }
 
+/* "memif": {"id": N, "secret": "..."}: a memif client back after a restart keeps the
+ * interface id and secret a previous daemon gave it (info->memif_reuse). */
+static int arg_memif_identity(struct pmx_ctl *ctl, json_t *req, bool memif,
+			      struct pmx_attach_info *info, struct cmd_error *e)
+{
+	json_t *m = json_object_get(req, "memif"), *id, *secret;
+
+	if (m == NULL)
+		return 0;
+	if (!memif)
+		return cmd_fail(e, "EINVAL", "\"memif\" is for \"channel\": \"memif\" only");
+	if (!json_is_object(m) || json_object_size(m) != 2)
+		return cmd_fail(e, "EINVAL", "\"memif\" must be {\"id\": N, \"secret\": \"...\"}");
+	id = json_object_get(m, "id");
+	secret = json_object_get(m, "secret");
+	if (!json_is_integer(id) || json_integer_value(id) < 0 ||
+	    json_integer_value(id) >= ctl->sw->clients_max)
+		return cmd_fail(e, "EINVAL", "\"memif.id\" must be an integer 0..%u",
+				ctl->sw->clients_max - 1);
+	if (!json_is_string(secret) || !pmx_memif_secret_valid(json_string_value(secret)))
+		return cmd_fail(e, "EINVAL",
+				"\"memif.secret\" must be the 24 hex digits a "
+				"hello gave");
+	info->memif_reuse = true;
+	info->client_id = (uint16_t)json_integer_value(id);
+	snprintf(info->memif_secret, sizeof(info->memif_secret), "%s", json_string_value(secret));
+	return 0;
+}
+
 static int cmd_hello(struct pmx_ctl *ctl, struct pmx_ctl_session *s, json_t *req, json_t **result,
 		     struct cmd_error *e)
 {
-	struct pmx_attach_info info;
+	struct pmx_attach_info info = {0};
 	struct own_mac_req om;
 	const char *name = NULL, *channel = NULL;
 	char mac[RTE_ETHER_ADDR_FMT_SIZE];
@@ -71,7 +101,8 @@ static int cmd_hello(struct pmx_ctl *ctl, struct pmx_ctl_session *s, json_t *req
 	if (queues == 0 || queues > PMX_MAX_QUEUES || (memif && queues != 1))
 		return cmd_fail(e, "EINVAL", "\"queues\" must be 1..%u (1 for memif)",
 				PMX_MAX_QUEUES);
-	if (own_mac_args(ctl, s, req, p, &om, e))
+	if (own_mac_args(ctl, s, req, p, &om, e) ||
+	    arg_memif_identity(ctl, req, memif, &info, e))
 		return -1;
 	ret = pmx_registry_attach(ctl->sw, p, memif ? PMX_CHANNEL_MEMIF : PMX_CHANNEL_RING,
 				  (unsigned)queues, &info);
@@ -80,6 +111,11 @@ static int cmd_hello(struct pmx_ctl *ctl, struct pmx_ctl_session *s, json_t *req
 				ctl->sw->clients_max);
 	if (ret == -ENODEV)
 		return cmd_fail(e, "ENODEV", "cannot open the memif socket");
+	if (ret == -EADDRINUSE)
+		return cmd_fail(e, "EADDRINUSE",
+				"memif.id %u is another client's: hello without "
+				"\"memif\" for a new interface",
+				info.client_id);
 	if (ret != 0)
 		return cmd_fail(e, "ENOMEM", "cannot create the client's rings");
 	if (om.set)

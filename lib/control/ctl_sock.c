@@ -15,6 +15,7 @@
 #include "ctl_cmd.h"
 #include "pmx_log.h"
 #include "port_reserve.h"
+#include "sock_path.h"
 
 #define BAD_INPUT_LOGS_PER_S 10
 #define ACCEPTS_PER_ROUND 16
@@ -100,10 +101,21 @@ int pmx_ctl_init(struct pmx_ctl *ctl, struct pmx_switch *sw, const struct pmx_co
 		mkdir(dir, 0755);
 	}
 	snprintf(addr.sun_path, sizeof(addr.sun_path), "%s", cfg->socket_path);
+	ret = pmx_sock_path_claim(cfg->socket_path, SOCK_STREAM);
+	if (ret < 0) {
+		snprintf(err, errlen, "control.socket: %s: %s", cfg->socket_path,
+			 ret == -EADDRINUSE ? "another portmuxd is serving it"
+			 : ret == -ENOTSOCK ? "exists and is not a socket (not removed)"
+					    : strerror(-ret));
+		pthread_mutex_destroy(&ctl->lock);
+		goto fail_free;
+	}
+	if (ret == 1)
+		PMX_LOG(NOTICE, ctl, "control.socket: %s: removed the socket of a daemon gone",
+			cfg->socket_path);
 	ctl->listen_fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (ctl->listen_fd < 0)
 		goto fail_errno;
-	unlink(cfg->socket_path);
 	if (bind(ctl->listen_fd, (struct sockaddr *)&addr, sizeof(addr)) != 0 ||
 	    chmod(cfg->socket_path, cfg->socket_mode) != 0 ||
 	    (ctl->has_admin_gid && chown(cfg->socket_path, (uid_t)-1, ctl->admin_gid) != 0) ||
@@ -491,4 +503,47 @@ void pmx_ctl_close(struct pmx_ctl *ctl)
 	free(ctl->base);
 	ctl->base = NULL;
 	pmx_ctl_unlock(ctl);
+}
+
+void pmx_ctl_stop_listening(struct pmx_ctl *ctl)
+{
+	if (ctl->listen_fd < 0)
+		return;
+	epoll_ctl(ctl->epfd, EPOLL_CTL_DEL, ctl->listen_fd, NULL);
+	close(ctl->listen_fd);
+	unlink(ctl->cfg->socket_path);
+	ctl->listen_fd = -1;
+}
+
+/* Whether session s is a ring client whose peer has not closed the connection. */
+static bool ring_client_connected(const struct pmx_ctl *ctl, const struct pmx_ctl_session *s)
+{
+	char byte;
+	ssize_t r;
+
+	if (s == NULL || s->fd < 0 || s->client_id < 0 ||
+	    ctl->sw->clients[s->client_id].channel != PMX_CHANNEL_RING)
+		return false;
+	r = recv(s->fd, &byte, 1, MSG_PEEK | MSG_DONTWAIT);
+	return r > 0 || (r < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR));
+}
+
+unsigned pmx_ctl_wait_ring_clients(struct pmx_ctl *ctl, unsigned max_ms)
+{
+	struct timespec start, now;
+	long elapsed_ms;
+	unsigned left;
+
+	clock_gettime(CLOCK_MONOTONIC, &start);
+	for (;;) {
+		left = 0;
+		for (unsigned i = 0; i < PMX_CTL_MAX_SESSIONS; i++)
+			left += ring_client_connected(ctl, ctl->sessions[i]);
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		elapsed_ms = (now.tv_sec - start.tv_sec) * 1000 +
+			     (now.tv_nsec - start.tv_nsec) / 1000000;
+		if (left == 0 || elapsed_ms >= max_ms)
+			return left;
+		usleep(1000);
+	}
 }

@@ -20,6 +20,7 @@
 #include "memif_server.h"
 #include "pmx_memif_proto.h"
 #include "pmx_log.h"
+#include "sock_path.h"
 
 #define MIF_SECRET_LEN 23 /* memif clients strlcpy the secret into 24 bytes */
 
@@ -407,10 +408,16 @@ struct pmx_memif_server *pmx_memif_server_create(struct pmx_switch *sw, const ch
 	srv->sw = sw;
 	snprintf(srv->path, sizeof(srv->path), "%s", path);
 	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", path);
+	err = pmx_sock_path_claim(path, SOCK_SEQPACKET);
+	if (err < 0) {
+		errno = -err;
+		goto err_free;
+	}
+	if (err == 1)
+		PMX_LOG(NOTICE, ctl, "memif: %s: removed the socket of a daemon gone", path);
 	srv->lsock = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (srv->lsock < 0)
 		goto err_free;
-	unlink(path);
 	if (bind(srv->lsock, (struct sockaddr *)&sa, sizeof(sa)) != 0 ||
 	    listen(srv->lsock, 16) != 0 || same_access(path, sw->cfg->socket_path) != 0)
 		goto err_close;
@@ -438,7 +445,8 @@ void pmx_memif_server_destroy(struct pmx_memif_server *srv)
 	free(srv);
 }
 
-int pmx_memif_server_allow(struct pmx_memif_server *srv, uint16_t id, char *secret, size_t len)
+int pmx_memif_server_allow(struct pmx_memif_server *srv, uint16_t id, const char *given,
+			   char *secret, size_t len)
 {
 	uint8_t rnd[12];
 	FILE *f;
@@ -446,6 +454,14 @@ int pmx_memif_server_allow(struct pmx_memif_server *srv, uint16_t id, char *secr
 
 	if (id >= PMX_MAX_CLIENTS || len < 2 * sizeof(rnd) + 1)
 		return -EINVAL;
+	if (given != NULL) {
+		if (!pmx_memif_secret_valid(given))
+			return -EINVAL;
+		memmove(srv->secret[id], given, 2 * sizeof(rnd) + 1);
+		if (secret != given)
+			memmove(secret, given, 2 * sizeof(rnd) + 1);
+		return 0;
+	}
 	f = fopen("/dev/urandom", "r");
 	got = f ? fread(rnd, 1, sizeof(rnd), f) : 0;
 	if (f != NULL)
@@ -456,6 +472,13 @@ int pmx_memif_server_allow(struct pmx_memif_server *srv, uint16_t id, char *secr
 		snprintf(srv->secret[id] + 2 * i, 3, "%02x", rnd[i]);
 	snprintf(secret, len, "%s", srv->secret[id]);
 	return 0;
+}
+
+bool pmx_memif_secret_valid(const char *secret)
+{
+	size_t n = strspn(secret, "0123456789abcdef");
+
+	return n == 2 * 12 && secret[n] == '\0';
 }
 
 void pmx_memif_server_forget(struct pmx_memif_server *srv, uint16_t id)

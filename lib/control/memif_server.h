@@ -14,6 +14,7 @@
 #ifndef PMX_MEMIF_SERVER_H
 #define PMX_MEMIF_SERVER_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -22,9 +23,10 @@
 struct pmx_memif_server;
 
 /**
- * Create the server: bind and listen on path (an old file there is removed).
- * Management lcore only. @return the server, or NULL with errno set (ENOMEM, or the
- * socket's error).
+ * Create the server: bind and listen on path (a stale socket there, left by a daemon that
+ * was killed, is removed; one a live server accepts on is not: EADDRINUSE).
+ * Management lcore only. @return the server, or NULL with errno set (ENOMEM, EADDRINUSE,
+ * ENOTSOCK: something else is at path, or the socket's error).
  */
 struct pmx_memif_server *pmx_memif_server_create(struct pmx_switch *sw, const char *path);
 
@@ -35,10 +37,16 @@ struct pmx_memif_server *pmx_memif_server_create(struct pmx_switch *sw, const ch
 void pmx_memif_server_destroy(struct pmx_memif_server *srv);
 
 /**
- * Let slot id connect: make its random secret (24 characters and a NUL into secret).
- * Management lcore only. @return 0, -EINVAL (id, len), -EIO (no randomness).
+ * Let slot id connect: with its random secret (24 characters and a NUL into secret), or with
+ * the secret given (not NULL: the one a previous daemon gave this client, which comes back
+ * after a restart; it must pass pmx_memif_secret_valid()). Management lcore only.
+ * @return 0, -EINVAL (id, len, a given secret not valid), -EIO (no randomness).
  */
-int pmx_memif_server_allow(struct pmx_memif_server *srv, uint16_t id, char *secret, size_t len);
+int pmx_memif_server_allow(struct pmx_memif_server *srv, uint16_t id, const char *given,
+			   char *secret, size_t len);
+
+/** Whether secret has the form of the secrets the server makes: 24 lowercase hex digits. */
+bool pmx_memif_secret_valid(const char *secret);
 
 /**
  * Disconnect slot id's client, if connected (waits for the RX lcores' quiescent state before

@@ -7,7 +7,9 @@
  *    request's id comes back whatever its type;
  *  - ENOTCONN for client commands before hello, EPERM for operator commands of non-admins;
  *  - hello: every argument error (ENOTSUP, EDQUOT, ENODEV, EINVAL), memif while clients.memif
- *    is off (EPERM), EALREADY, ENOSPC;
+ *    is off (EPERM), EALREADY, ENOSPC; a memif hello with the identity a first one gave
+ *    ("memif": {"id", "secret"}, as after a restart) gets it back, each bad field EINVAL,
+ *    an id in use EADDRINUSE;
  *  - listen/connect/claim_ip/release: EINVAL per argument, EACCES (port < 1024) and the
  *    clients.low_ports allow-list, EEXIST, EADDRINUSE (other client, operator rule, the
  *    kernel), EADDRNOTAVAIL, EDQUOT (rule quota), ENOENT, EPERM (others' rules);
@@ -28,6 +30,7 @@
 
 #include "ctl_fixture.h"
 #include "cunit_run.h"
+#include "memif_server.h"
 
 #define EXPECT(s, text, code) CU_ASSERT_STRING_EQUAL(fx_call((s), (text), NULL), (code))
 
@@ -154,6 +157,60 @@ static void test_hello(void)
 		fx_session_free(s[i]);
 	for (unsigned id = 0; id < F.sw.clients_max; id++)
 		CU_ASSERT_EQUAL(F.sw.clients[id].state, PMX_SLOT_FREE);
+}
+
+/* A memif client back after a restart: hello with the identity a first hello gave keeps the
+ * interface id and secret; a taken id, a bad one and a bad secret are refused. */
+static void test_memif_identity(void)
+{
+	struct pmx_ctl_session *a = fx_session(false, 1000), *b = fx_session(false, 1000);
+	char text[256], secret[32];
+	json_t *res;
+	int id;
+
+	F.cfg.memif = true;
+	EXPECT(a, "{\"cmd\": \"hello\", \"memif\": {\"id\": 0, \"secret\": \"00\"}}", "EINVAL");
+	EXPECT(a, "{\"cmd\": \"hello\", \"channel\": \"memif\", \"memif\": 3}", "EINVAL");
+	EXPECT(a, "{\"cmd\": \"hello\", \"channel\": \"memif\", \"memif\": {\"id\": 0}}",
+	       "EINVAL");
+	EXPECT(a, "{\"cmd\": \"hello\", \"channel\": \"memif\", \"memif\": {\"id\": 4, "
+		  "\"secret\": \"0123456789abcdef01234567\"}}", "EINVAL"); /* clients.max 4 */
+	EXPECT(a, "{\"cmd\": \"hello\", \"channel\": \"memif\", \"memif\": {\"id\": -1, "
+		  "\"secret\": \"0123456789abcdef01234567\"}}", "EINVAL");
+	EXPECT(a, "{\"cmd\": \"hello\", \"channel\": \"memif\", \"memif\": {\"id\": 0, "
+		  "\"secret\": \"0123456789ABCDEF01234567\"}}", "EINVAL"); /* not as we make them */
+	EXPECT(a, "{\"cmd\": \"hello\", \"channel\": \"memif\", \"memif\": {\"id\": 0, "
+		  "\"secret\": \"0123456789abcdef0123456\"}}", "EINVAL"); /* 23 digits */
+	EXPECT(a, "{\"cmd\": \"hello\", \"channel\": \"memif\", \"memif\": {\"id\": 0, "
+		  "\"secret\": 5}}", "EINVAL");
+	CU_ASSERT(a->client_id < 0); /* none of these attached */
+
+	CU_ASSERT_STRING_EQUAL_FATAL(fx_call(a, "{\"cmd\": \"hello\", \"channel\": \"memif\"}",
+					     &res), "ok");
+	id = (int)json_integer_value(json_object_get(json_object_get(res, "memif"), "id"));
+	snprintf(secret, sizeof(secret), "%s",
+		 json_string_value(json_object_get(json_object_get(res, "memif"), "secret")));
+	json_decref(res);
+	CU_ASSERT_EQUAL(strlen(secret), 24);
+	snprintf(text, sizeof(text),
+		 "{\"cmd\": \"hello\", \"channel\": \"memif\", \"memif\": {\"id\": %d, "
+		 "\"secret\": \"%s\"}}", id, secret);
+	EXPECT(b, text, "EADDRINUSE"); /* a's, while a is attached */
+	EXPECT(a, "{\"cmd\": \"bye\"}", "ok");
+	/* a ring client takes the lowest free slot meanwhile: a's slot when it is the lowest */
+	CU_ASSERT_STRING_EQUAL_FATAL(fx_call(b, text, &res), "ok");
+	CU_ASSERT_EQUAL(json_integer_value(json_object_get(res, "client_id")), id);
+	CU_ASSERT_EQUAL(json_integer_value(json_object_get(json_object_get(res, "memif"), "id")), id);
+	CU_ASSERT_STRING_EQUAL(
+		json_string_value(json_object_get(json_object_get(res, "memif"), "secret")), secret);
+	json_decref(res);
+	CU_ASSERT_EQUAL(F.sw.clients[id].channel, PMX_CHANNEL_MEMIF);
+	EXPECT(b, "{\"cmd\": \"bye\"}", "ok");
+	fx_session_free(a);
+	fx_session_free(b);
+	pmx_memif_server_destroy(F.sw.memif); /* and its socket, beside the control socket */
+	F.sw.memif = NULL;
+	F.cfg.memif = false;
 }
 
 static void test_listen_errors(void)
@@ -550,6 +607,7 @@ int main(void)
 		{"malformed requests", test_malformed_requests},
 		{"ENOTCONN and EPERM", test_needs_client_and_admin},
 		{"hello", test_hello},
+		{"memif identity kept across a restart", test_memif_identity},
 		{"listen errors and quota", test_listen_errors},
 		{"connect, claim_ip, release", test_connect_claim_release},
 		{"rules visibility", test_rules_visibility},

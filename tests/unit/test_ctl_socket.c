@@ -4,6 +4,9 @@
  * Covers, negative cases first:
  *  - the socket file gets control.mode and control.group; with mode 0660 an unprivileged
  *    peer outside the group cannot even connect (EACCES) while a group member can;
+ *  - a socket file nobody accepts on (a killed daemon's) is removed before bind, a live
+ *    daemon's is refused (EADDRINUSE, for the control and the memif socket types), a file
+ *    that is not a socket is left alone (ENOTSOCK);
  *  - robustness over a real connection: a request over 64 KiB (E2BIG), invalid JSON, wrong
  *    types, unknown commands each get an error reply and the connection keeps working;
  *    a peer that pipelines 200 requests gets at most PMX_CTL_BUDGET answers per poll round
@@ -38,6 +41,7 @@
 #include "cli.h"
 #include "ctl_fixture.h"
 #include "cunit_run.h"
+#include "sock_path.h"
 
 #define NOBODY 65534
 #define NOGROUP 65534
@@ -141,6 +145,46 @@ static void test_socket_file(void)
 	CU_ASSERT_TRUE(S_ISSOCK(st.st_mode));
 	CU_ASSERT_EQUAL(st.st_mode & 07777, 0666);
 	CU_ASSERT_EQUAL(st.st_gid, NOGROUP);
+}
+
+/* A socket file at a path: the one of a daemon gone (nobody accepts) is removed, a live
+ * one (ours) and anything that is not a socket are left alone, and a second control
+ * socket on a live daemon's path is refused with a message that says so. */
+static void test_stale_and_live_socket(void)
+{
+	struct sockaddr_un addr = {.sun_family = AF_UNIX};
+	char path[sizeof(addr.sun_path)], err[256];
+	struct pmx_ctl other;
+	struct stat st;
+	int fd;
+
+	snprintf(path, sizeof(path), "%s/stale.sock", F.dir);
+	CU_ASSERT_EQUAL(pmx_sock_path_claim(path, SOCK_STREAM), 0); /* nothing there */
+	for (int type = SOCK_STREAM; type <= SOCK_SEQPACKET; type += SOCK_SEQPACKET - SOCK_STREAM) {
+		/* a killed daemon's: bound and listening once, closed without unlink */
+		snprintf(addr.sun_path, sizeof(addr.sun_path), "%s", path);
+		fd = socket(AF_UNIX, type, 0);
+		CU_ASSERT_FATAL(fd >= 0 && bind(fd, (struct sockaddr *)&addr, sizeof(addr)) == 0 &&
+				listen(fd, 1) == 0);
+		CU_ASSERT_EQUAL(pmx_sock_path_claim(path, type), -EADDRINUSE); /* live */
+		close(fd);
+		CU_ASSERT_EQUAL(pmx_sock_path_claim(path, type), 1);
+		CU_ASSERT_NOT_EQUAL(lstat(path, &st), 0);
+	}
+	fd = open(path, O_CREAT | O_WRONLY | O_CLOEXEC, 0600);
+	CU_ASSERT_FATAL(fd >= 0);
+	close(fd);
+	CU_ASSERT_EQUAL(pmx_sock_path_claim(path, SOCK_STREAM), -ENOTSOCK);
+	CU_ASSERT_EQUAL(lstat(path, &st), 0); /* not ours to remove */
+	unlink(path);
+
+	/* the fixture's daemon serves F.sock: a second one is refused, the first keeps it */
+	CU_ASSERT_EQUAL(pmx_ctl_init(&other, &F.sw, &F.cfg, err, sizeof(err)), -EADDRINUSE);
+	CU_ASSERT_PTR_NOT_NULL(strstr(err, "another portmuxd is serving it"));
+	fd = connect_ctl();
+	CU_ASSERT(fd >= 0);
+	if (fd >= 0)
+		close(fd);
 }
 
 static void test_bad_input_keeps_connection(void)
@@ -508,6 +552,7 @@ int main(int argc, char **argv)
 {
 	static const struct cunit_test tests[] = {
 		{"socket file mode and group", test_socket_file},
+		{"stale socket removed, live one refused", test_stale_and_live_socket},
 		{"bad input keeps the connection", test_bad_input_keeps_connection},
 		{"a flood is served within a budget", test_flood_is_bounded},
 		{"half close, then detach", test_half_close_and_detach},
