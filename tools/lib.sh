@@ -180,6 +180,12 @@ tb_echo() {
 	tb_wait_for "$name listening" 100 grep -q listening "$TB_DIR/$name.log"
 }
 
+# tb_ctl ARGS...: portmux-ctl on the testbed's socket (e.g. tb_ctl show clients)
+tb_ctl() { "$PMX_BUILD/tools/portmux-ctl/portmux-ctl" -s "$TB_SOCK" "$@"; }
+
+# tb_telemetry CMD: the daemon's rte_telemetry reply to CMD (e.g. /portmux/stats), as JSON
+tb_telemetry() { echo "$1" | dpdk-telemetry.py -f "$TB_PREFIX" 2>/dev/null | jq -c ".\"$1\""; }
+
 # pmx_req JSON: one control request over the socket, prints the reply line.
 pmx_req() {
 	printf '%s\n' "$1" | socat -t 5 - "UNIX-CONNECT:$TB_SOCK"

@@ -9,8 +9,6 @@ set -u
 source "$(dirname "$0")/../../tools/lib.sh"
 source "$(dirname "$0")/assert.sh"
 trap tb_cleanup EXIT
-CTL() { "$PMX_BUILD/tools/portmux-ctl/portmux-ctl" -s "$TB_SOCK" "$@"; }
-telemetry() { echo "$1" | dpdk-telemetry.py -f "$TB_PREFIX" 2>/dev/null | jq -c ".\"$1\""; }
 
 # send N: N datagrams to UDP :7 from the peer, one at a time; prints the echoes received
 send() {
@@ -51,22 +49,22 @@ assert_eq "0 < p50 <= p99 <= max" true \
 	"$(jq '.p50_ns > 0 and .p50_ns <= .p99_ns and .p99_ns <= .max_ns' <<< "$l")"
 
 # the operator's view
-out=$(CTL show latency)
+out=$(tb_ctl show latency)
 echo "$out"
 assert_eq "show latency: a row for the client with its figures" 1 \
 	"$(grep -cE 'portmux-echo +ring +[0-9]+( +[0-9.]+ [num]s){3}$' <<< "$out")"
 
 # telemetry: the same keys, the same client
-t=$(telemetry /portmux/latency)
+t=$(tb_telemetry /portmux/latency)
 id=$(pmx_req '{"cmd":"stats"}' | jq -r '.result.clients[] | select(.name == "portmux-echo") | .client_id')
 assert_eq "telemetry /portmux/latency: the client's keys" \
 	'["client_id","max_ns","name","p50_ns","p99_ns","samples"]' "$(jq -c ".\"$id\" | keys" <<< "$t")"
 assert_eq "telemetry /portmux/latency: samples >= $N" true "$(jq ".\"$id\".samples >= $N" <<< "$t")"
 assert_eq "telemetry /portmux/clients: latency/p99_ns" true \
-	"$(telemetry /portmux/clients | jq ".\"$id\" | has(\"latency/p99_ns\")")"
+	"$(tb_telemetry /portmux/clients | jq ".\"$id\" | has(\"latency/p99_ns\")")"
 
 # clear: empty at once, then filled again by new traffic only
-CTL clear port stats all > /dev/null
+tb_ctl clear port stats all > /dev/null
 samples_before=$(jq .samples <<< "$l")
 # (ARP/ND/multicast copies from the peer may arrive meanwhile: a few samples, not the $N+)
 assert_eq "cleared: at most a few samples (copies of ARP/ND), not the $samples_before before" \

@@ -10,8 +10,6 @@ source "$(dirname "$0")/../../tools/lib.sh"
 source "$(dirname "$0")/assert.sh"
 trap tb_cleanup EXIT
 
-CTL() { "$PMX_BUILD/tools/portmux-ctl/portmux-ctl" -s "$TB_SOCK" "$@"; }
-telemetry() { echo "$1" | dpdk-telemetry.py -f "$TB_PREFIX" 2>/dev/null | jq -c ".\"$1\""; }
 # prompt TEXT: type TEXT at the daemon's prompt; waits until its output has grown by MARK
 prompt() { printf '%b' "$1" >&7; }
 tcp_probe() { in_peer timeout 4 socat -T 2 - "TCP:198.18.0.1:$1,connect-timeout=2" < /dev/null 2>&1; }
@@ -42,44 +40,44 @@ assert_eq "UDP :7 echoed" "hi" "$(printf hi | in_peer timeout 3 socat -T 2 - UDP
 version=$(sed -n "s/^ *version *: *'\([^']*\)'.*/\1/p" "$PMX_ROOT/meson.build" | head -1)
 assert_eq "portmux-ctl --version prints the project version" "portmux-ctl $version" \
 	"$("$PMX_BUILD/tools/portmux-ctl/portmux-ctl" --version)"
-out=$(CTL show clients); rc=$?
+out=$(tb_ctl show clients); rc=$?
 assert_eq "show clients: exit 0" 0 "$rc"
 assert_match "show clients: the echo client" "portmux-echo" "$out"
 assert_match "show clients: header" "RING-FULL" "$out"
 echo "$out"
-assert_eq "--json show clients: one client" 1 "$(CTL --json show clients | jq '.result.clients | length')"
-out=$(CTL show port stats all)
+assert_eq "--json show clients: one client" 1 "$(tb_ctl --json show clients | jq '.result.clients | length')"
+out=$(tb_ctl show port stats all)
 echo "$out"
 assert_match "show port stats all: testpmd banner" "NIC statistics for port 0" "$out"
 rx=$(sed -n 's/.*RX-packets: *\([0-9]*\).*/\1/p' <<< "$out" | head -1)
 assert_eq "show port stats all: the peer's frames counted" true "$([ "${rx:-0}" -ge 4 ] && echo true)"
-out=$(CTL show port info 0)
+out=$(tb_ctl show port info 0)
 assert_match "show port info 0: driver" "Driver name: net_af_packet" "$out"
 assert_match "show port info 0: kernel path" "Kernel path: tap pmx0" "$out"
 assert_match "show port info 0: flow offload" "Flow offload:" "$out"
-assert_match "show rules: the client's rule" "*:7" "$(CTL show rules)"
-assert_match "show lcores: the RX lcore" "RX worker 0" "$(CTL show lcores)"
+assert_match "show rules: the client's rule" "*:7" "$(tb_ctl show rules)"
+assert_match "show lcores: the RX lcore" "RX worker 0" "$(tb_ctl show lcores)"
 
 # operator rules reach the dataplane: a drop rule on tcp 2222 silences the kernel's RST
 assert_match "without a rule the kernel refuses tcp 2222" "refused" "$(tcp_probe 2222)"
-drops_before=$(CTL --json show port stats all | jq '.result.drops.rule')
-out=$(CTL rule add listen tcp any 2222 drop); rc=$?
+drops_before=$(tb_ctl --json show port stats all | jq '.result.drops.rule')
+out=$(tb_ctl rule add listen tcp any 2222 drop); rc=$?
 assert_eq "rule add: exit 0" 0 "$rc"
 rule=$(sed -n 's/^rule \([0-9]*\) done$/\1/p' <<< "$out")
 assert_match "with a drop rule tcp 2222 times out" "timed out" "$(tcp_probe 2222)"
-drops_after=$(CTL --json show port stats all | jq '.result.drops.rule')
+drops_after=$(tb_ctl --json show port stats all | jq '.result.drops.rule')
 assert_eq "the dropped SYNs are counted under 'rule'" true "$([ $((drops_after - drops_before)) -ge 1 ] && echo true)"
-out=$(CTL rule add listen udp any 7 kernel 2>&1); rc=$?
+out=$(tb_ctl rule add listen udp any 7 kernel 2>&1); rc=$?
 assert_eq "rule add on a client's port: exit 1" 1 "$rc"
 assert_match "rule add on a client's port: EADDRINUSE" "EADDRINUSE" "$out"
-CTL rule del "$rule" > /dev/null
+tb_ctl rule del "$rule" > /dev/null
 assert_match "after rule del the kernel answers again" "refused" "$(tcp_probe 2222)"
 
 # errors and exit codes
-out=$(CTL rule del 99999 2>&1); rc=$?
+out=$(tb_ctl rule del 99999 2>&1); rc=$?
 assert_eq "rule del of no rule: exit 1" 1 "$rc"
 assert_match "rule del of no rule: ENOENT" "error: ENOENT" "$out"
-CTL frobnicate > /dev/null 2>&1
+tb_ctl frobnicate > /dev/null 2>&1
 assert_eq "not a command: exit 2" 2 "$?"
 "$PMX_BUILD/tools/portmux-ctl/portmux-ctl" -s "$TB_DIR/nowhere.sock" show clients > /dev/null 2>&1
 assert_eq "no daemon: exit 3" 3 "$?"
@@ -101,9 +99,9 @@ assert_eq "an unprivileged user may read stats" 0 "$?"
 chmod 0660 "$TB_SOCK"
 
 # clear port stats all: counts start again from zero (baselines; workers' counters untouched)
-CTL clear port stats all > /dev/null
+tb_ctl clear port stats all > /dev/null
 assert_eq "after clear, port rx restarts from 0" true \
-	"$(CTL --json show port stats all | jq '.result.ports[0].rx < 4')"
+	"$(tb_ctl --json show port stats all | jq '.result.ports[0].rx < 4')"
 
 # ---- the prompt, while the socket keeps serving ----
 prompt 'show clients\n'
@@ -111,7 +109,7 @@ tb_wait_for "prompt: show clients" 150 grep -q 'portmux-echo' "$TB_LOG"
 prompt 'set kernel policy firewall\n'
 tb_wait_for "prompt: policy set" 150 grep -q 'kernel policy: firewall' "$TB_LOG"
 assert_eq "prompt command seen over the socket" firewall \
-	"$(CTL --json show port stats all | jq -r '.result.kernel_policy')"
+	"$(tb_ctl --json show port stats all | jq -r '.result.kernel_policy')"
 prompt 'set kernel policy pass\n'
 tb_wait_for "prompt: policy back" 150 grep -q 'kernel policy: pass' "$TB_LOG"
 # TAB completes words: "sho<TAB>lc<TAB>" is "show lcores"
@@ -123,14 +121,14 @@ prompt 'no such thing\n'
 tb_wait_for "prompt: bad command" 150 grep -q 'Command not found' "$TB_LOG"
 
 # ---- telemetry ----
-stats=$(telemetry /portmux/stats)
+stats=$(tb_telemetry /portmux/stats)
 assert_eq "telemetry /portmux/stats: kernel policy" pass "$(jq -r '.kernel_policy' <<< "$stats")"
 assert_eq "telemetry /portmux/stats: port counters" true "$(jq '.ports."0/rx" >= 0' <<< "$stats")"
 assert_eq "telemetry /portmux/stats: drop reasons" true "$(jq '.drops | has("no_route")' <<< "$stats")"
-clients=$(telemetry /portmux/clients)
+clients=$(tb_telemetry /portmux/clients)
 assert_eq "telemetry /portmux/clients: one" 1 "$(jq '.total' <<< "$clients")"
 assert_eq "telemetry /portmux/clients: its name" portmux-echo "$(jq -r '.["0"].name' <<< "$clients")"
-rules=$(telemetry /portmux/rules)
+rules=$(tb_telemetry /portmux/rules)
 assert_eq "telemetry /portmux/rules: the client's rule" 7 \
 	"$(jq '[to_entries[] | select(.value | type == "object") | .value.local_port][0]' <<< "$rules")"
 

@@ -272,3 +272,19 @@ int fx_kernel_listen(const char *ip, unsigned port)
 	}
 	return fd;
 }
+
+int fx_setup_sessions(struct pmx_ctl_session **root, struct pmx_ctl_session **user)
+{
+	if (fx_setup() != 0)
+		return -1;
+	*root = fx_session(true, 0);
+	*user = fx_session(false, 65534);
+	return 0;
+}
+
+int fx_teardown_sessions(struct pmx_ctl_session *root, struct pmx_ctl_session *user)
+{
+	fx_session_free(root);
+	fx_session_free(user);
+	return fx_teardown();
+}

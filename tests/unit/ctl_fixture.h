@@ -50,6 +50,11 @@ struct pmx_ctl_session *fx_session(bool admin, uid_t uid);
 /** Detach (if attached) and free. */
 void fx_session_free(struct pmx_ctl_session *s);
 
+/** fx_setup(), then an operator session (root) and a user's (uid 65534). 0 or -1. */
+int fx_setup_sessions(struct pmx_ctl_session **root, struct pmx_ctl_session **user);
+/** Free both sessions of fx_setup_sessions(), then fx_teardown(). */
+int fx_teardown_sessions(struct pmx_ctl_session *root, struct pmx_ctl_session *user);
+
 /**
  * Execute request text in session s. @return "ok" or the error code (static storage,
  * valid until the next call); *result (when not NULL) gets the reply's result or error

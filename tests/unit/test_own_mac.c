@@ -27,18 +27,12 @@ static struct pmx_ctl_session *root, *user;
 
 static int suite_init(void)
 {
-	if (fx_setup() != 0)
-		return -1;
-	root = fx_session(true, 0);
-	user = fx_session(false, 65534);
-	return 0;
+	return fx_setup_sessions(&root, &user);
 }
 
 static int suite_cleanup(void)
 {
-	fx_session_free(root);
-	fx_session_free(user);
-	return fx_teardown();
+	return fx_teardown_sessions(root, user);
 }
 
 static unsigned active_slots(void)

@@ -298,19 +298,26 @@ stop_daemon() {
 }
 
 # ---- one portmuxd run: leaves the sink's RESULT JSON in $W/result-N.json ----
-switch_run() {
-	local r=$1 log=$W/sink-$1.log spid
-	start_daemon "s$r" "$MAX_RULES"
+# sink_run TAG LOG SINK-ARGS...: the sink on core 0 against the running daemon for warm-up and
+# duration, then the daemon stopped; leaves the sink's RESULT JSON in $W/result-TAG.json
+sink_run() {
+	local tag=$1 log=$2 spid
+	shift 2
 	# setsid and taskset exec the sink: $! is the sink's PID
-	setsid taskset -c 0 "$SINK" -s "$SOCK" -n "$CLIENTS" -w "$WARMUP" -d "$DURATION" -q \
-		"${SINK_ARGS[@]}" \
-		$([ "$RULES" = exact ] && echo -f "$FLOWLIST") > "$log" 2>&1 &
+	setsid taskset -c 0 "$SINK" -s "$SOCK" -n "$CLIENTS" -w "$WARMUP" -d "$DURATION" -q "$@" \
+		> "$log" 2>&1 &
 	spid=$!
 	tb_on_exit "kill -KILL $spid"
 	wait_pid "$spid" $((WARMUP + DURATION + 45))
 	stop_daemon
-	grep '^RESULT ' "$log" | sed 's/^RESULT //' > "$W/result-$r.json"
-	[ -s "$W/result-$r.json" ] || { tail -20 "$log" >&2; die "switch run $r: no result"; }
+	grep '^RESULT ' "$log" | sed 's/^RESULT //' > "$W/result-$tag.json"
+	[ -s "$W/result-$tag.json" ] || { tail -20 "$log" >&2; die "run $tag: no result"; }
+}
+
+switch_run() {
+	local r=$1 log=$W/sink-$1.log
+	start_daemon "s$r" "$MAX_RULES"
+	sink_run "$r" "$log" "${SINK_ARGS[@]}" $([ "$RULES" = exact ] && echo -f "$FLOWLIST")
 	grep 'exact rules added' "$log" || true
 	# the whole run, warm-up included
 	sed -n 's/^pmx-sink: total/  totals         : sink/p' "$log" >> "$W/totals-$r.txt"
@@ -376,16 +383,9 @@ fi
 # the RX lcore has core 1. The figures are the clients' histograms (NIC RX burst -> dequeue),
 # cleared at the start of each window: p50 the worst client's median, p99 the worst client's.
 latency_run() { # TAG RATE: leaves the sink's RESULT in $W/result-TAG.json
-	local tag=$1 rate=$2 log=$W/sink-$1.log spid
+	local tag=$1 rate=$2
 	start_daemon "$tag" "$MAX_RULES"
-	setsid taskset -c 0 "$SINK" -s "$SOCK" -n "$CLIENTS" -w "$WARMUP" -d "$DURATION" -q \
-		-G "$TRACE" -R "$rate" > "$log" 2>&1 &
-	spid=$!
-	tb_on_exit "kill -KILL $spid"
-	wait_pid "$spid" $((WARMUP + DURATION + 45))
-	stop_daemon
-	grep '^RESULT ' "$log" | sed 's/^RESULT //' > "$W/result-$tag.json"
-	[ -s "$W/result-$tag.json" ] || { tail -20 "$log" >&2; die "latency run $tag: no result"; }
+	sink_run "$tag" "$W/sink-$tag.log" -G "$TRACE" -R "$rate"
 }
 if [ "$MODE" = latency ]; then
 	[ -x "$SINK" ] && [ -x "$DAEMON" ] || die "$SINK or $DAEMON missing: build first"
