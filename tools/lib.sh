@@ -96,6 +96,7 @@ tb_up() {
 #   TB_RX_QUEUES  its RX queues, one an RX lcore  (default: 1)
 #   TB_TAP_LOG    the log level of the tap PMD    (default: warning)
 #   TB_MEMIF      1: clients may attach over memif (default: off, as in the daemon)
+#   TB_EAL_EXTRA  more EAL arguments, as JSON strings ('"--base-virtaddr", "0x300000000000"')
 # e.g. TB_LCORES="(0-2)@(0-1)" TB_RX_QUEUES=2 TB_DEVICE=net_pcap0,... tb_config
 tb_config() {
 	local policy=${1:-pass} cores='"-l", "0-1"'
@@ -104,7 +105,7 @@ tb_config() {
 	cat > "$TB_CONF" <<JSON
 {
   "eal": [$cores, "--file-prefix", "$TB_PREFIX", "--no-pci",
-          "--log-level", "pmd.net.tap:${TB_TAP_LOG:-warning}"],
+          "--log-level", "pmd.net.tap:${TB_TAP_LOG:-warning}"${TB_EAL_EXTRA:+, $TB_EAL_EXTRA}],
   "ports": [
     { "name": "wan0", "device": "${TB_DEVICE:-net_af_packet0,iface=pmx-wire,qpairs=1}",
       "rx_queues": ${TB_RX_QUEUES:-1}, "exception": { "type": "auto", "iface": "pmx0" } }
