@@ -318,27 +318,10 @@ no_mem:
 	return -ENOMEM;
 }
 
-/* Port and interface names: 1..max-1 characters from a restricted set. */
-static bool name_ok(const char *s, size_t max, const char *extra)
-{
-	size_t len = strlen(s), i;
-
-	if (len == 0 || len >= max)
-		return false;
-	for (i = 0; i < len; i++) {
-		if ((s[i] >= 'a' && s[i] <= 'z') || (s[i] >= 'A' && s[i] <= 'Z') ||
-		    (s[i] >= '0' && s[i] <= '9') || s[i] == '_' || s[i] == '-')
-			continue;
-		if (strchr(extra, s[i]) == NULL)
-			return false;
-	}
-	return true;
-}
-
 /* Interface names as the kernel accepts them, minus exotic characters; "." and ".." never. */
 static bool iface_ok(const char *s)
 {
-	return name_ok(s, PMX_IFNAME_LEN, ".") && strcmp(s, ".") != 0 && strcmp(s, "..") != 0;
+	return pmx_name_ok(s, PMX_IFNAME_LEN, ".") && strcmp(s, ".") != 0 && strcmp(s, "..") != 0;
 }
 
 /* One address of "addresses" into 16 bytes (IPv4 as ::ffff:a.b.c.d); unicast only. */
@@ -460,7 +443,7 @@ static int parse_port(struct cfg_ctx *c, json_t *port, unsigned idx, struct pmx_
 	rc = get_string(c, port, path, "name", true, &s);
 	if (rc < 0)
 		return rc;
-	if (!name_ok(s, PMX_NAME_LEN, ""))
+	if (!pmx_name_ok(s, PMX_NAME_LEN, ""))
 		return cfg_fail(c, key_path(p, path, "name"),
 				"bad name \"%s\" (1..%d of A-Z a-z 0-9 _ -)", quote(s, q),
 				PMX_NAME_LEN - 1);

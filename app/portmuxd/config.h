@@ -12,6 +12,7 @@
 #include <stddef.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "pmx_packet.h"
 
@@ -127,5 +128,25 @@ int pmx_proto_port_parse(const char *s, struct pmx_proto_port *pp);
 /** Parse a protocol name ("tcp", "udp", "sctp", "udplite", "dccp", "icmp", "icmpv6",
  *  any case) or decimal number 0..255. Returns the protocol number or -EINVAL. */
 int pmx_proto_parse(const char *s);
+
+/**
+ * Is s a name of 1..max-1 characters from [A-Za-z0-9_-] and those in extra (port names "",
+ * interface and client names ".")? Thread-safe (pure).
+ */
+static inline bool pmx_name_ok(const char *s, size_t max, const char *extra)
+{
+	size_t len = strlen(s);
+
+	if (len == 0 || len >= max)
+		return false;
+	for (size_t i = 0; i < len; i++) {
+		if ((s[i] >= 'a' && s[i] <= 'z') || (s[i] >= 'A' && s[i] <= 'Z') ||
+		    (s[i] >= '0' && s[i] <= '9') || s[i] == '_' || s[i] == '-')
+			continue;
+		if (strchr(extra, s[i]) == NULL)
+			return false;
+	}
+	return true;
+}
 
 #endif

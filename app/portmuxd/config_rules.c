@@ -37,16 +37,6 @@ static const char *quote(const char *s, char buf[QUOTE_LEN])
 	return buf;
 }
 
-/* A client name as hello gives it: 1..31 of A-Z a-z 0-9 _ . - */
-static bool owner_ok(const char *s)
-{
-	size_t len = strlen(s);
-
-	return len > 0 && len < PMX_NAME_LEN &&
-	       strspn(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.-") ==
-		       len;
-}
-
 /* Does key a's local end (proto, address, port) or address take what b's does? Listening on
  * every address covers each address; an IP rule covers every port of its address. */
 static bool ends_meet(const struct pmx_flow_key *a, const struct pmx_flow_key *b)
@@ -98,7 +88,8 @@ static int parse_rule(json_t *obj, size_t i, struct pmx_config *cfg, char *msg, 
 	if (v == NULL)
 		return rule_fail(msg, len, i, NULL, "missing required key \"owner\"");
 	owner = json_string_value(v);
-	if (owner == NULL || !owner_ok(owner))
+	/* a client name as hello gives it: 1..31 of A-Z a-z 0-9 _ . - */
+	if (owner == NULL || !pmx_name_ok(owner, PMX_NAME_LEN, "."))
 		return rule_fail(msg, len, i, "owner",
 				 "must be a client name (1..%d of A-Z a-z 0-9 _ . -)",
 				 PMX_NAME_LEN - 1);

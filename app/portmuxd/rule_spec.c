@@ -62,6 +62,14 @@ int pmx_rule_addr_parse(json_t *v, bool any_ok, uint8_t out[16], char *why, size
 	return 0;
 }
 
+int pmx_rule_port_parse(json_t *v, uint16_t *port_be)
+{
+	if (!json_is_integer(v) || json_integer_value(v) < 1 || json_integer_value(v) > 65535)
+		return -EINVAL;
+	*port_be = htons((uint16_t)json_integer_value(v));
+	return 0;
+}
+
 /* obj[key]: an address; absent is "any" where any_ok, else missing. */
 static int get_addr(json_t *obj, const char *key, bool any_ok, uint8_t out[16],
 		    struct pmx_rule_error *err)
@@ -89,9 +97,8 @@ static int get_port(json_t *obj, const char *key, uint16_t *port_be, struct pmx_
 
 	if (v == NULL)
 		return fail(err, key, true, "");
-	if (!json_is_integer(v) || json_integer_value(v) < 1 || json_integer_value(v) > 65535)
+	if (pmx_rule_port_parse(v, port_be) != 0)
 		return fail(err, key, false, "must be an integer 1..65535");
-	*port_be = htons((uint16_t)json_integer_value(v));
 	return 0;
 }
 

@@ -58,6 +58,12 @@ int pmx_rule_spec_parse(json_t *obj, int kind, const struct pmx_rule_names *name
 int pmx_rule_addr_parse(json_t *v, bool any_ok, uint8_t out[16], char *why, size_t len);
 
 /**
+ * An L4 port value (an integer 1..65535) into network order.
+ * @return 0, or -EINVAL (port_be untouched).
+ */
+int pmx_rule_port_parse(json_t *v, uint16_t *port_be);
+
+/**
  * A NIC port of cfg given as an index or a name; NULL (absent) is port 0.
  * @return 0 (*p set), -EINVAL when v is neither an integer nor a string, -ENODEV when no
  *         port has that index or name.

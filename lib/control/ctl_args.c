@@ -79,9 +79,8 @@ int arg_port(json_t *req, const char *key, uint16_t *port_be, struct cmd_error *
 
 	if (v == NULL)
 		return cmd_fail(e, "EINVAL", "missing \"%s\"", key);
-	if (!json_is_integer(v) || json_integer_value(v) < 1 || json_integer_value(v) > 65535)
+	if (pmx_rule_port_parse(v, port_be) != 0)
 		return cmd_fail(e, "EINVAL", "\"%s\" must be an integer 1..65535", key);
-	*port_be = htons((uint16_t)json_integer_value(v));
 	return 0;
 }
 

@@ -26,11 +26,9 @@ int own_mac_holder(const struct pmx_ctl *ctl, unsigned p, const uint8_t ip[16])
 	for (unsigned id = 0; id < ctl->sw->clients_max; id++) {
 		const struct pmx_client_slot *slot = &ctl->sw->clients[id];
 
-		if (slot->state != PMX_SLOT_ACTIVE || !slot->has_mac || slot->port != p)
-			continue;
-		for (unsigned i = 0; i < slot->n_own_addrs; i++)
-			if (memcmp(slot->own_addrs[i], ip, 16) == 0)
-				return (int)id;
+		if (slot->state == PMX_SLOT_ACTIVE && slot->has_mac && slot->port == p &&
+		    pmx_own_mac_declared(slot, ip))
+			return (int)id;
 	}
 	return -1;
 }

@@ -34,14 +34,6 @@ uint16_t pmx_own_mac_client(const struct pmx_switch *sw, unsigned p,
 	return PMX_OWNER_NONE;
 }
 
-static bool declared(const struct pmx_client_slot *slot, const uint8_t ip[16])
-{
-	for (unsigned i = 0; i < slot->n_own_addrs; i++)
-		if (memcmp(slot->own_addrs[i], ip, 16) == 0)
-			return true;
-	return false;
-}
-
 /* ARP from the client's MAC speaks for that MAC and one of its addresses; a probe (RFC 5227:
  * a request from 0.0.0.0) claims no address and may go too. */
 static bool arp_ok(const struct pmx_client_slot *slot, const struct rte_mbuf *m,
@@ -57,7 +49,7 @@ static bool arp_ok(const struct pmx_client_slot *slot, const struct rte_mbuf *m,
 	if (memcmp(&arp->arp_data.arp_sip, unspecified, 4) == 0)
 		return arp->arp_opcode == RTE_BE16(RTE_ARP_OP_REQUEST);
 	pmx_ip4_to_key((const uint8_t *)&arp->arp_data.arp_sip, spa);
-	return declared(slot, spa);
+	return pmx_own_mac_declared(slot, spa);
 }
 
 bool pmx_own_mac_tx_ok(const struct pmx_client_slot *slot, const struct rte_mbuf *m,
@@ -71,7 +63,7 @@ bool pmx_own_mac_tx_ok(const struct pmx_client_slot *slot, const struct rte_mbuf
 	case PMX_PKT_ARP: return arp_ok(slot, m, pi);
 	case PMX_PKT_ND:
 		/* duplicate address detection solicits from the unspecified address */
-		return declared(slot, l3 + 8) || memcmp(l3 + 8, unspecified, 16) == 0;
+		return pmx_own_mac_declared(slot, l3 + 8) || memcmp(l3 + 8, unspecified, 16) == 0;
 	case PMX_PKT_FLOW:
 	case PMX_PKT_IP_OTHER:
 	case PMX_PKT_ICMP_ERROR:
@@ -84,7 +76,7 @@ bool pmx_own_mac_tx_ok(const struct pmx_client_slot *slot, const struct rte_mbuf
 			memcpy(src, l3 + 8, 16);
 		else
 			return false;
-		return declared(slot, src);
+		return pmx_own_mac_declared(slot, src);
 	default: return false; /* non-IP, malformed */
 	}
 }

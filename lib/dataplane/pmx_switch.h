@@ -15,6 +15,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <string.h>
 
 #include <rte_ether.h>
 #include <rte_hash_crc.h>
@@ -319,6 +320,15 @@ void pmx_drop(struct pmx_worker *w, enum pmx_drop_reason reason, struct rte_mbuf
  */
 uint16_t pmx_own_mac_client(const struct pmx_switch *sw, unsigned p,
 			    const struct rte_ether_addr *mac);
+
+/** Did the client of slot (with a MAC of its own) declare ip as one of its addresses? */
+static inline bool pmx_own_mac_declared(const struct pmx_client_slot *slot, const uint8_t ip[16])
+{
+	for (unsigned i = 0; i < slot->n_own_addrs; i++)
+		if (memcmp(slot->own_addrs[i], ip, 16) == 0)
+			return true;
+	return false;
+}
 
 /** own_mac.c: does port p have any client with a MAC of its own? Lock-free. */
 bool pmx_own_mac_any(const struct pmx_switch *sw, unsigned p);

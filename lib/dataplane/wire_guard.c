@@ -37,21 +37,12 @@ bool pmx_wire_guard_needed(uint16_t port_id, char *ifname)
 	return if_indextoname(info.if_index, ifname) != NULL;
 }
 
-static bool iface_name_ok(const char *s)
-{
-	size_t n = strlen(s);
-
-	if (n == 0 || n >= IF_NAMESIZE)
-		return false;
-	return strspn(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.-") == n;
-}
-
 int pmx_wire_guard_script(const char *ifname, uid_t uid, bool egress, char *buf, size_t len)
 {
 	char to_wire[256] = "";
 	int n;
 
-	if (ifname == NULL || !iface_name_ok(ifname))
+	if (ifname == NULL || !pmx_name_ok(ifname, IF_NAMESIZE, "."))
 		return -EINVAL;
 	if (egress)
 		snprintf(to_wire, sizeof(to_wire),
