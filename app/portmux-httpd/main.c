@@ -232,6 +232,7 @@ int main(int argc, char **argv)
 	struct pmx_client *c;
 	struct sigaction sa = {.sa_handler = on_signal};
 	uint32_t rule = 0;
+	char how[32]; /* how it owns its frames, for the banner */
 	int ret;
 
 	ret = parse_args(argc, argv, &o);
@@ -292,15 +293,12 @@ int main(int argc, char **argv)
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
 	if (o.params.mac != NULL)
-		printf("portmux-httpd: client %u serving http://%s:%u/ with lwIP %s (own "
-		       "mac " RTE_ETHER_ADDR_PRT_FMT ")\n",
-		       c->id, ip_str, o.tcp_port, LWIP_VERSION_STRING,
-		       RTE_ETHER_ADDR_BYTES(&c->mac));
+		snprintf(how, sizeof(how), "own mac");
 	else
-		printf("portmux-httpd: client %u serving http://%s:%u/ with lwIP %s (rule %u, "
-		       "mac " RTE_ETHER_ADDR_PRT_FMT ")\n",
-		       c->id, ip_str, o.tcp_port, LWIP_VERSION_STRING, rule,
-		       RTE_ETHER_ADDR_BYTES(&c->mac));
+		snprintf(how, sizeof(how), "rule %u, mac", rule);
+	printf("portmux-httpd: client %u serving http://%s:%u/ with lwIP %s "
+	       "(%s " RTE_ETHER_ADDR_PRT_FMT ")\n",
+	       c->id, ip_str, o.tcp_port, LWIP_VERSION_STRING, how, RTE_ETHER_ADDR_BYTES(&c->mac));
 	fflush(stdout);
 
 	ret = serve(c, &pn);

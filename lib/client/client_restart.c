@@ -9,12 +9,13 @@
 #include <sys/socket.h>
 #include <sys/un.h>
 
+#include "client_private.h"
 #include "portmux_client.h"
 
 #define FIRST_DELAY_MS 50u
 #define MAX_DELAY_MS 1000u
 
-static uint64_t now_ms(void)
+uint64_t pmx_client_now_ms(void)
 {
 	struct timespec ts;
 
@@ -38,14 +39,14 @@ static int socket_answers(const char *path)
 
 int pmx_client_wait_socket(const char *path, unsigned wait_ms)
 {
-	uint64_t deadline = now_ms() + wait_ms;
+	uint64_t deadline = pmx_client_now_ms() + wait_ms;
 	unsigned delay = FIRST_DELAY_MS;
 	int ret;
 
 	if (path == NULL)
 		return -EINVAL;
 	while ((ret = socket_answers(path)) != 0) {
-		uint64_t now = now_ms();
+		uint64_t now = pmx_client_now_ms();
 
 		if (ret != -ENOENT && ret != -ECONNREFUSED && ret != -EAGAIN)
 			return ret; /* e.g. EACCES: waiting would not help */

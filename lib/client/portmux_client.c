@@ -4,7 +4,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <unistd.h>
@@ -18,6 +17,7 @@
 #include <rte_memzone.h>
 #include <rte_mempool.h>
 
+#include "client_private.h"
 #include "portmux_client.h"
 
 static const struct {
@@ -236,14 +236,6 @@ static void read_identity(struct pmx_client *c, json_t *res)
 	}
 }
 
-static uint64_t now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
-
 static const struct pmx_client_params no_params;
 
 /* Connect to the switch's socket and attach as a client (hello): *out and *res (the hello
@@ -263,12 +255,12 @@ static int hello(const struct pmx_client_params *p, struct pmx_client **out, jso
 	snprintf(c->socket_path, sizeof(c->socket_path), "%s",
 		 path ? path : PMX_CLIENT_DEFAULT_SOCKET);
 	if (wait != NULL) { /* a run after pmx_client_restart(): the daemon may not be back yet */
-		wait_until = now_ms() + strtoul(wait, NULL, 10);
+		wait_until = pmx_client_now_ms() + strtoul(wait, NULL, 10);
 		unsetenv(PMX_CLIENT_WAIT_ENV);
 	}
 	for (;;) {
 		if (wait != NULL) {
-			uint64_t now = now_ms();
+			uint64_t now = pmx_client_now_ms();
 
 			ret = pmx_client_wait_socket(c->socket_path,
 						     (unsigned)(wait_until > now ? wait_until - now : 0));
@@ -295,7 +287,7 @@ static int hello(const struct pmx_client_params *p, struct pmx_client **out, jso
 		}
 		ret = call(c->fd, ++c->next_request_id, req, res);
 		/* waiting, a dying daemon's listener may have taken the connection: again */
-		if (ret != -EIO || wait == NULL || now_ms() >= wait_until)
+		if (ret != -EIO || wait == NULL || pmx_client_now_ms() >= wait_until)
 			break;
 		close(c->fd);
 		usleep(50 * 1000);
@@ -425,16 +417,15 @@ int pmx_client_check_slow(struct pmx_client *c, bool peek)
 		ended = -ESHUTDOWN;
 	else if (__atomic_load_n(&c->shm->generation[c->id], __ATOMIC_ACQUIRE) != c->generation)
 		ended = -ECONNABORTED;
-	if (ended != 0) {
-		c->detached = true;
+	if (ended != 0)
 		__atomic_store_n(&c->ended, ended, __ATOMIC_RELAXED);
-	}
 	return ended;
 }
 
 void pmx_client_close(struct pmx_client *c)
 {
 	struct rte_mempool_cache *cache;
+	int ended;
 
 	if (c == NULL)
 		return;
@@ -444,12 +435,13 @@ void pmx_client_close(struct pmx_client *c)
 			usleep(100);
 	/* frames this process freed into its lcore's cache go back to the common pool, unless
 	 * the pool is a stopping or dead daemon's (touching it could fault) */
-	cache = pmx_client_check(c) == -ESHUTDOWN || pmx_client_check(c) == -ECONNRESET
+	ended = pmx_client_check(c);
+	cache = ended == -ESHUTDOWN || ended == -ECONNRESET
 			? NULL
 			: rte_mempool_default_cache(c->pool, rte_lcore_id());
 	if (cache != NULL)
 		rte_mempool_cache_flush(cache, c->pool);
-	if (pmx_client_check(c) == 0) /* else no daemon would answer, or not to us */
+	if (ended == 0) /* else no daemon would answer, or not to us */
 		call(c->fd, ++c->next_request_id, json_pack("{s:s}", "cmd", "bye"), NULL);
 	close(c->fd);
 	if (!c->shares_eal)

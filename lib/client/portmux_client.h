@@ -75,8 +75,7 @@ struct pmx_client {
 	uint32_t next_request_id;
 	struct pmx_lat_block *lat[PMX_MAX_QUEUES]; /**< each queue's latency histogram (shared
 						     memory; written by rx_burst_q only) */
-	int rx_tsc_off; /**< mbuf field of the NIC RX stamp (PMX_RX_TSC_DYNFIELD) */
-	bool detached;         /**< the switch dropped this client (kick, stop, death) */
+	int rx_tsc_off;        /**< mbuf field of the NIC RX stamp (PMX_RX_TSC_DYNFIELD) */
 	bool shares_eal;       /**< opened by pmx_client_open_more(): EAL is another's */
 	int ended;             /**< 0, or why the attach ended (pmx_client_check()) */
 	uint64_t next_peek;    /**< TSC: when pmx_client_check() next looks at fd */
