@@ -1,4 +1,4 @@
-/* cli.c - portmuxd -i: the operator prompt on stdin, fed by the management loop (no thread) */
+/* prompt.c - portmuxd -i: the operator prompt on stdin, fed by the management loop (no thread) */
 #include <errno.h>
 #include <string.h>
 #include <unistd.h>

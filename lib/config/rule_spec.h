@@ -70,11 +70,4 @@ int pmx_rule_port_parse(json_t *v, uint16_t *port_be);
  */
 int pmx_rule_nic_port(json_t *v, const struct pmx_config *cfg, unsigned *p);
 
-/**
- * config_rules.c: the top-level "rules" array (arr, may be NULL = none) into cfg->rules;
- * cfg->ports must be parsed already (rules name their NIC port). @return 0, or -EINVAL with
- * msg filled as "rules[2].proto: must be ...".
- */
-int pmx_config_rules_parse(json_t *arr, struct pmx_config *cfg, char *msg, size_t len);
-
 #endif

@@ -15,18 +15,10 @@
 #include <jansson.h>
 
 #include "config.h"
+#include "config_err.h"
 #include "rule_spec.h"
 
-#define CFG_PATH_LEN 128  /* longest key path in a message, "ports[7].exception.addresses[15]" */
-#define CFG_QUOTE_LEN 48  /* user text quoted in a message is cut to fit this */
-#define CFG_PROTO_LEN 16  /* longest protocol token accepted before ':' */
-
-/* Where an error message goes; `file` (may be NULL) prefixes every message. */
-struct cfg_ctx {
-	char *err;
-	size_t errlen;
-	const char *file;
-};
+#define CFG_PROTO_LEN 16 /* longest protocol token accepted before ':' */
 
 static const struct {
 	const char *name;
@@ -44,134 +36,73 @@ static const char *const exc_names[] = {
 	[PMX_EXC_DEVICE] = "device", [PMX_EXC_NONE] = "none",
 };
 
-/* Write "[file: ][path: ]message" into the caller's buffer. Always returns -EINVAL. */
-static int __attribute__((format(printf, 3, 4)))
-cfg_fail(struct cfg_ctx *c, const char *path, const char *fmt, ...)
-{
-	size_t n = 0;
-	va_list ap;
-	int r;
-
-	if (c->err == NULL || c->errlen == 0)
-		return -EINVAL;
-	c->err[0] = '\0';
-	if (c->file != NULL) {
-		r = snprintf(c->err, c->errlen, "%s: ", c->file);
-		n = r < 0 ? 0 : (size_t)r;
-	}
-	if (n < c->errlen && path[0] != '\0') {
-		r = snprintf(c->err + n, c->errlen - n, "%s: ", path);
-		n += r < 0 ? 0 : (size_t)r;
-	}
-	if (n < c->errlen) {
-		va_start(ap, fmt);
-		vsnprintf(c->err + n, c->errlen - n, fmt, ap);
-		va_end(ap);
-	}
-	return -EINVAL;
-}
-
-/* Copy user text for a message: control characters become '?', long text ends in "...". */
-static const char *quote(const char *s, char buf[CFG_QUOTE_LEN])
-{
-	size_t i;
-
-	for (i = 0; s[i] != '\0' && i < CFG_QUOTE_LEN - 4; i++)
-		buf[i] = ((unsigned char)s[i] < 0x20 || s[i] == 0x7f) ? '?' : s[i];
-	if (s[i] != '\0') {
-		memcpy(buf + i, "...", 3);
-		i += 3;
-	}
-	buf[i] = '\0';
-	return buf;
-}
-
-/* A path too long for its buffer (only possible with absurd keys) ends in "...". */
-static const char *path_fit(char buf[CFG_PATH_LEN], int n)
-{
-	if (n >= CFG_PATH_LEN)
-		memcpy(buf + CFG_PATH_LEN - 4, "...", 4);
-	return buf;
-}
-
-/* "path.key", or "key" at the top level. */
-static const char *key_path(char buf[CFG_PATH_LEN], const char *path, const char *key)
-{
-	return path_fit(buf, snprintf(buf, CFG_PATH_LEN, "%s%s%s", path,
-				      path[0] != '\0' ? "." : "", key));
-}
-
-/* "path[i]". */
-static const char *idx_path(char buf[CFG_PATH_LEN], const char *path, size_t i)
-{
-	return path_fit(buf, snprintf(buf, CFG_PATH_LEN, "%s[%zu]", path, i));
-}
-
 /* Reject any key of obj not listed in keys (NULL-terminated). */
-static int check_keys(struct cfg_ctx *c, json_t *obj, const char *path, const char *const *keys)
+static int check_keys(struct pmx_cfg_ctx *c, json_t *obj, const char *path, const char *const *keys)
 {
-	char q[CFG_QUOTE_LEN];
+	char q[PMX_CFG_QUOTE_LEN];
 	const char *key;
 	json_t *val;
 	size_t i;
 
-	json_object_foreach(obj, key, val) {
+	json_object_foreach(obj, key, val)
+	{
 		for (i = 0; keys[i] != NULL; i++)
 			if (strcmp(key, keys[i]) == 0)
 				break;
 		if (keys[i] == NULL)
-			return cfg_fail(c, path, "unknown key \"%s\"", quote(key, q));
+			return pmx_cfg_fail(c, path, "unknown key \"%s\"", pmx_cfg_quote(key, q));
 	}
 	return 0;
 }
 
 /* Fetch obj[key]; a missing required key is an error, a missing optional one gives NULL. */
-static int get_member(struct cfg_ctx *c, json_t *obj, const char *path, const char *key,
+static int get_member(struct pmx_cfg_ctx *c, json_t *obj, const char *path, const char *key,
 		      bool required, json_t **val)
 {
 	*val = json_object_get(obj, key);
 	if (*val == NULL && required)
-		return cfg_fail(c, path, "missing required key \"%s\"", key);
+		return pmx_cfg_fail(c, path, "missing required key \"%s\"", key);
 	return 0;
 }
 
 /* Optional integer obj[key] in lo..hi into *v; *v keeps its default when the key is absent. */
-static int get_uint(struct cfg_ctx *c, json_t *obj, const char *path, const char *key,
+static int get_uint(struct pmx_cfg_ctx *c, json_t *obj, const char *path, const char *key,
 		    uint32_t lo, uint32_t hi, uint32_t *v)
 {
 	json_t *j = json_object_get(obj, key);
-	char p[CFG_PATH_LEN];
+	char p[PMX_CFG_PATH_LEN];
 	json_int_t x;
 
 	if (j == NULL)
 		return 0;
 	x = json_is_integer(j) ? json_integer_value(j) : -1;
 	if (!json_is_integer(j) || x < (json_int_t)lo || x > (json_int_t)hi)
-		return cfg_fail(c, key_path(p, path, key), "must be an integer %u..%u", lo, hi);
+		return pmx_cfg_fail(c, pmx_cfg_key_path(p, path, key), "must be an integer %u..%u",
+				    lo, hi);
 	*v = (uint32_t)x;
 	return 0;
 }
 
 /* Optional boolean obj[key] into *v (left as it is when absent). */
-static int get_bool(struct cfg_ctx *c, json_t *obj, const char *path, const char *key, bool *v)
+static int get_bool(struct pmx_cfg_ctx *c, json_t *obj, const char *path, const char *key, bool *v)
 {
-	char p[CFG_PATH_LEN];
+	char p[PMX_CFG_PATH_LEN];
 	json_t *j;
 	int rc = get_member(c, obj, path, key, false, &j);
 
 	if (rc < 0 || j == NULL)
 		return rc;
 	if (!json_is_boolean(j))
-		return cfg_fail(c, key_path(p, path, key), "must be true or false");
+		return pmx_cfg_fail(c, pmx_cfg_key_path(p, path, key), "must be true or false");
 	*v = json_is_true(j);
 	return 0;
 }
 
 /* Optional (or required) string obj[key] into *s; *s is NULL when absent. */
-static int get_string(struct cfg_ctx *c, json_t *obj, const char *path, const char *key,
+static int get_string(struct pmx_cfg_ctx *c, json_t *obj, const char *path, const char *key,
 		      bool required, const char **s)
 {
-	char p[CFG_PATH_LEN];
+	char p[PMX_CFG_PATH_LEN];
 	json_t *j;
 	int rc;
 
@@ -180,21 +111,21 @@ static int get_string(struct cfg_ctx *c, json_t *obj, const char *path, const ch
 	if (rc < 0 || j == NULL)
 		return rc;
 	if (!json_is_string(j))
-		return cfg_fail(c, key_path(p, path, key), "must be a string");
+		return pmx_cfg_fail(c, pmx_cfg_key_path(p, path, key), "must be a string");
 	*s = json_string_value(j);
 	return 0;
 }
 
 /* Optional object obj[key] into *sub (NULL when absent), checked against its key list. */
-static int get_object(struct cfg_ctx *c, json_t *obj, const char *path, const char *key,
-		      const char *const *keys, json_t **sub, char subpath[CFG_PATH_LEN])
+static int get_object(struct pmx_cfg_ctx *c, json_t *obj, const char *path, const char *key,
+		      const char *const *keys, json_t **sub, char subpath[PMX_CFG_PATH_LEN])
 {
 	*sub = json_object_get(obj, key);
-	key_path(subpath, path, key);
+	pmx_cfg_key_path(subpath, path, key);
 	if (*sub == NULL)
 		return 0;
 	if (!json_is_object(*sub))
-		return cfg_fail(c, subpath, "must be an object");
+		return pmx_cfg_fail(c, subpath, "must be an object");
 	return check_keys(c, *sub, subpath, keys);
 }
 
@@ -283,9 +214,9 @@ int pmx_proto_port_parse(const char *s, struct pmx_proto_port *pp)
 }
 
 /* "eal": array of strings -> eal_argv = { argv0, strings..., NULL }. */
-static int parse_eal(struct cfg_ctx *c, json_t *root, const char *argv0, struct pmx_config *cfg)
+static int parse_eal(struct pmx_cfg_ctx *c, json_t *root, const char *argv0, struct pmx_config *cfg)
 {
-	char p[CFG_PATH_LEN];
+	char p[PMX_CFG_PATH_LEN];
 	json_t *arr, *j;
 	size_t i;
 	int rc;
@@ -294,10 +225,9 @@ static int parse_eal(struct cfg_ctx *c, json_t *root, const char *argv0, struct 
 	if (rc < 0)
 		return rc;
 	if (!json_is_array(arr))
-		return cfg_fail(c, "eal", "must be an array of strings");
-	json_array_foreach(arr, i, j)
-		if (!json_is_string(j))
-			return cfg_fail(c, idx_path(p, "eal", i), "must be a string");
+		return pmx_cfg_fail(c, "eal", "must be an array of strings");
+	json_array_foreach(arr, i, j) if (!json_is_string(j)) return pmx_cfg_fail(
+		c, pmx_cfg_idx_path(p, "eal", i), "must be a string");
 	cfg->eal_argv = calloc(json_array_size(arr) + 2, sizeof(*cfg->eal_argv));
 	if (cfg->eal_argv == NULL)
 		goto no_mem;
@@ -305,7 +235,8 @@ static int parse_eal(struct cfg_ctx *c, json_t *root, const char *argv0, struct 
 	if (cfg->eal_argv[0] == NULL)
 		goto no_mem;
 	cfg->eal_argc = 1;
-	json_array_foreach(arr, i, j) {
+	json_array_foreach(arr, i, j)
+	{
 		cfg->eal_argv[i + 1] = strdup(json_string_value(j));
 		if (cfg->eal_argv[i + 1] == NULL)
 			goto no_mem;
@@ -314,7 +245,7 @@ static int parse_eal(struct cfg_ctx *c, json_t *root, const char *argv0, struct 
 	return 0;
 
 no_mem:
-	cfg_fail(c, "eal", "out of memory");
+	pmx_cfg_fail(c, "eal", "out of memory");
 	return -ENOMEM;
 }
 
@@ -325,36 +256,38 @@ static bool iface_ok(const char *s)
 }
 
 /* One address of "addresses" into 16 bytes (IPv4 as ::ffff:a.b.c.d); unicast only. */
-static int parse_address(struct cfg_ctx *c, const char *path, json_t *j, uint8_t addr[16])
+static int parse_address(struct pmx_cfg_ctx *c, const char *path, json_t *j, uint8_t addr[16])
 {
 	static const uint8_t zero[16];
-	char q[CFG_QUOTE_LEN];
+	char q[PMX_CFG_QUOTE_LEN];
 	const char *s;
 
 	if (!json_is_string(j))
-		return cfg_fail(c, path, "must be a string (IPv4 or IPv6 address)");
+		return pmx_cfg_fail(c, path, "must be a string (IPv4 or IPv6 address)");
 	s = json_string_value(j);
 	memset(addr, 0, 16);
 	if (inet_pton(AF_INET, s, addr + 12) == 1) {
 		addr[10] = 0xff;
 		addr[11] = 0xff;
 		if (addr[12] >= 224 || memcmp(addr + 12, zero, 4) == 0)
-			return cfg_fail(c, path, "\"%s\" is not a unicast address", quote(s, q));
+			return pmx_cfg_fail(c, path, "\"%s\" is not a unicast address",
+					    pmx_cfg_quote(s, q));
 		return 0;
 	}
 	if (inet_pton(AF_INET6, s, addr) != 1)
-		return cfg_fail(c, path, "bad address \"%s\"", quote(s, q));
+		return pmx_cfg_fail(c, path, "bad address \"%s\"", pmx_cfg_quote(s, q));
 	if (addr[0] == 0xff || memcmp(addr, zero, 16) == 0)
-		return cfg_fail(c, path, "\"%s\" is not a unicast address", quote(s, q));
+		return pmx_cfg_fail(c, path, "\"%s\" is not a unicast address",
+				    pmx_cfg_quote(s, q));
 	return 0;
 }
 
 /* "exception": { "type", "iface", "device", "addresses" } of port number idx. */
-static int parse_exception(struct cfg_ctx *c, json_t *port, const char *path, unsigned idx,
+static int parse_exception(struct pmx_cfg_ctx *c, json_t *port, const char *path, unsigned idx,
 			   struct pmx_port_conf *pc)
 {
 	static const char *const keys[] = {"type", "iface", "device", "addresses", NULL};
-	char p[CFG_PATH_LEN], sub[CFG_PATH_LEN], ap[CFG_PATH_LEN], q[CFG_QUOTE_LEN];
+	char p[PMX_CFG_PATH_LEN], sub[PMX_CFG_PATH_LEN], ap[PMX_CFG_PATH_LEN], q[PMX_CFG_QUOTE_LEN];
 	const char *s;
 	json_t *exc, *arr, *j;
 	size_t i, k;
@@ -374,8 +307,8 @@ static int parse_exception(struct cfg_ctx *c, json_t *port, const char *path, un
 			if (strcmp(s, exc_names[i]) == 0)
 				break;
 		if (i == sizeof(exc_names) / sizeof(exc_names[0]))
-			return cfg_fail(c, key_path(p, sub, "type"),
-					"must be one of auto, tap, virtio_user, device, none");
+			return pmx_cfg_fail(c, pmx_cfg_key_path(p, sub, "type"),
+					    "must be one of auto, tap, virtio_user, device, none");
 		pc->exc_type = (enum pmx_exception_type)i;
 	}
 
@@ -383,9 +316,9 @@ static int parse_exception(struct cfg_ctx *c, json_t *port, const char *path, un
 	if (rc < 0)
 		return rc;
 	if (s != NULL && !iface_ok(s))
-		return cfg_fail(c, key_path(p, sub, "iface"),
-				"bad interface name \"%s\" (1..%d of A-Z a-z 0-9 _ - .)",
-				quote(s, q), PMX_IFNAME_LEN - 1);
+		return pmx_cfg_fail(c, pmx_cfg_key_path(p, sub, "iface"),
+				    "bad interface name \"%s\" (1..%d of A-Z a-z 0-9 _ - .)",
+				    pmx_cfg_quote(s, q), PMX_IFNAME_LEN - 1);
 	if (s != NULL)
 		snprintf(pc->exc_iface, sizeof(pc->exc_iface), "%s", s);
 
@@ -393,49 +326,50 @@ static int parse_exception(struct cfg_ctx *c, json_t *port, const char *path, un
 	if (rc < 0)
 		return rc;
 	if (s != NULL && pc->exc_type != PMX_EXC_DEVICE)
-		return cfg_fail(c, key_path(p, sub, "device"),
-				"only allowed when type is \"device\"");
+		return pmx_cfg_fail(c, pmx_cfg_key_path(p, sub, "device"),
+				    "only allowed when type is \"device\"");
 	if (s != NULL && (s[0] == '\0' || strlen(s) >= PMX_DEVARGS_LEN))
-		return cfg_fail(c, key_path(p, sub, "device"), "must be a string of 1..%d bytes",
-				PMX_DEVARGS_LEN - 1);
+		return pmx_cfg_fail(c, pmx_cfg_key_path(p, sub, "device"),
+				    "must be a string of 1..%d bytes", PMX_DEVARGS_LEN - 1);
 	if (s != NULL)
 		snprintf(pc->exc_device, sizeof(pc->exc_device), "%s", s);
 
 	arr = json_object_get(exc, "addresses");
 	if (arr == NULL)
 		return 0;
-	key_path(ap, sub, "addresses");
+	pmx_cfg_key_path(ap, sub, "addresses");
 	if (!json_is_array(arr))
-		return cfg_fail(c, ap, "must be an array of address strings");
+		return pmx_cfg_fail(c, ap, "must be an array of address strings");
 	if (json_array_size(arr) > PMX_MAX_ADDRS)
-		return cfg_fail(c, ap, "at most %d addresses", PMX_MAX_ADDRS);
-	json_array_foreach(arr, i, j) {
-		rc = parse_address(c, idx_path(p, ap, i), j, pc->addresses[i]);
+		return pmx_cfg_fail(c, ap, "at most %d addresses", PMX_MAX_ADDRS);
+	json_array_foreach(arr, i, j)
+	{
+		rc = parse_address(c, pmx_cfg_idx_path(p, ap, i), j, pc->addresses[i]);
 		if (rc < 0)
 			return rc;
 		for (k = 0; k < i; k++)
 			if (memcmp(pc->addresses[k], pc->addresses[i], 16) == 0)
-				return cfg_fail(c, p, "duplicate address \"%s\"",
-						quote(json_string_value(j), q));
+				return pmx_cfg_fail(c, p, "duplicate address \"%s\"",
+						    pmx_cfg_quote(json_string_value(j), q));
 		pc->n_addresses++;
 	}
 	return 0;
 }
 
 /* One element of "ports"; names and exception interfaces must differ from earlier ports. */
-static int parse_port(struct cfg_ctx *c, json_t *port, unsigned idx, struct pmx_config *cfg)
+static int parse_port(struct pmx_cfg_ctx *c, json_t *port, unsigned idx, struct pmx_config *cfg)
 {
 	static const char *const keys[] = {"name", "device", "rx_queues", "exception", NULL};
 	struct pmx_port_conf *pc = &cfg->ports[idx];
-	char path[CFG_PATH_LEN], p[CFG_PATH_LEN], q[CFG_QUOTE_LEN];
+	char path[PMX_CFG_PATH_LEN], p[PMX_CFG_PATH_LEN], q[PMX_CFG_QUOTE_LEN];
 	uint32_t rxq = 1;
 	const char *s;
 	unsigned k;
 	int rc;
 
-	idx_path(path, "ports", idx);
+	pmx_cfg_idx_path(path, "ports", idx);
 	if (!json_is_object(port))
-		return cfg_fail(c, path, "must be an object");
+		return pmx_cfg_fail(c, path, "must be an object");
 	rc = check_keys(c, port, path, keys);
 	if (rc < 0)
 		return rc;
@@ -444,21 +378,21 @@ static int parse_port(struct cfg_ctx *c, json_t *port, unsigned idx, struct pmx_
 	if (rc < 0)
 		return rc;
 	if (!pmx_name_ok(s, PMX_NAME_LEN, ""))
-		return cfg_fail(c, key_path(p, path, "name"),
-				"bad name \"%s\" (1..%d of A-Z a-z 0-9 _ -)", quote(s, q),
-				PMX_NAME_LEN - 1);
+		return pmx_cfg_fail(c, pmx_cfg_key_path(p, path, "name"),
+				    "bad name \"%s\" (1..%d of A-Z a-z 0-9 _ -)",
+				    pmx_cfg_quote(s, q), PMX_NAME_LEN - 1);
 	for (k = 0; k < idx; k++)
 		if (strcmp(cfg->ports[k].name, s) == 0)
-			return cfg_fail(c, key_path(p, path, "name"),
-					"duplicate name \"%s\" (also ports[%u])", s, k);
+			return pmx_cfg_fail(c, pmx_cfg_key_path(p, path, "name"),
+					    "duplicate name \"%s\" (also ports[%u])", s, k);
 	snprintf(pc->name, sizeof(pc->name), "%s", s);
 
 	rc = get_string(c, port, path, "device", true, &s);
 	if (rc < 0)
 		return rc;
 	if (s[0] == '\0' || strlen(s) >= PMX_DEVARGS_LEN)
-		return cfg_fail(c, key_path(p, path, "device"), "must be a string of 1..%d bytes",
-				PMX_DEVARGS_LEN - 1);
+		return pmx_cfg_fail(c, pmx_cfg_key_path(p, path, "device"),
+				    "must be a string of 1..%d bytes", PMX_DEVARGS_LEN - 1);
 	snprintf(pc->device, sizeof(pc->device), "%s", s);
 
 	rc = get_uint(c, port, path, "rx_queues", 1, 16, &rxq);
@@ -474,13 +408,13 @@ static int parse_port(struct cfg_ctx *c, json_t *port, unsigned idx, struct pmx_
 	for (k = 0; k < idx; k++)
 		if (cfg->ports[k].exc_type != PMX_EXC_NONE &&
 		    strcmp(cfg->ports[k].exc_iface, pc->exc_iface) == 0)
-			return cfg_fail(c, key_path(p, path, "exception.iface"),
-					"interface \"%s\" already used by ports[%u]", pc->exc_iface,
-					k);
+			return pmx_cfg_fail(c, pmx_cfg_key_path(p, path, "exception.iface"),
+					    "interface \"%s\" already used by ports[%u]",
+					    pc->exc_iface, k);
 	return 0;
 }
 
-static int parse_ports(struct cfg_ctx *c, json_t *root, struct pmx_config *cfg)
+static int parse_ports(struct pmx_cfg_ctx *c, json_t *root, struct pmx_config *cfg)
 {
 	json_t *arr, *j;
 	size_t i;
@@ -490,10 +424,11 @@ static int parse_ports(struct cfg_ctx *c, json_t *root, struct pmx_config *cfg)
 	if (rc < 0)
 		return rc;
 	if (!json_is_array(arr))
-		return cfg_fail(c, "ports", "must be an array of objects");
+		return pmx_cfg_fail(c, "ports", "must be an array of objects");
 	if (json_array_size(arr) < 1 || json_array_size(arr) > PMX_MAX_PORTS)
-		return cfg_fail(c, "ports", "must have 1..%d entries", PMX_MAX_PORTS);
-	json_array_foreach(arr, i, j) {
+		return pmx_cfg_fail(c, "ports", "must have 1..%d entries", PMX_MAX_PORTS);
+	json_array_foreach(arr, i, j)
+	{
 		rc = parse_port(c, j, (unsigned)i, cfg);
 		if (rc < 0)
 			return rc;
@@ -503,10 +438,10 @@ static int parse_ports(struct cfg_ctx *c, json_t *root, struct pmx_config *cfg)
 }
 
 /* An array of "proto[:port[-port]]" strings; low ports need a port range inside 1..1023. */
-static int parse_proto_ports(struct cfg_ctx *c, json_t *obj, const char *path, const char *key,
+static int parse_proto_ports(struct pmx_cfg_ctx *c, json_t *obj, const char *path, const char *key,
 			     bool low, struct pmx_proto_port *out, unsigned *n)
 {
-	char sub[CFG_PATH_LEN], p[CFG_PATH_LEN], q[CFG_QUOTE_LEN];
+	char sub[PMX_CFG_PATH_LEN], p[PMX_CFG_PATH_LEN], q[PMX_CFG_QUOTE_LEN];
 	const char *s;
 	json_t *arr, *j;
 	size_t i;
@@ -514,31 +449,32 @@ static int parse_proto_ports(struct cfg_ctx *c, json_t *obj, const char *path, c
 	arr = json_object_get(obj, key);
 	if (arr == NULL)
 		return 0;
-	key_path(sub, path, key);
+	pmx_cfg_key_path(sub, path, key);
 	if (!json_is_array(arr))
-		return cfg_fail(c, sub, "must be an array of strings");
+		return pmx_cfg_fail(c, sub, "must be an array of strings");
 	if (json_array_size(arr) > PMX_MAX_ALLOW)
-		return cfg_fail(c, sub, "at most %d entries", PMX_MAX_ALLOW);
-	json_array_foreach(arr, i, j) {
-		idx_path(p, sub, i);
+		return pmx_cfg_fail(c, sub, "at most %d entries", PMX_MAX_ALLOW);
+	json_array_foreach(arr, i, j)
+	{
+		pmx_cfg_idx_path(p, sub, i);
 		if (!json_is_string(j))
-			return cfg_fail(c, p, "must be a string");
+			return pmx_cfg_fail(c, p, "must be a string");
 		s = json_string_value(j);
 		if (pmx_proto_port_parse(s, &out[i]) < 0 ||
 		    (low && (out[i].port_lo == 0 || out[i].port_hi > 1023)))
-			return cfg_fail(c, p, "bad entry \"%s\" (want %s)", quote(s, q),
-					low ? "proto:port[-port] with ports 1..1023"
-					    : "proto[:port[-port]] with ports 1..65535");
+			return pmx_cfg_fail(c, p, "bad entry \"%s\" (want %s)", pmx_cfg_quote(s, q),
+					    low ? "proto:port[-port] with ports 1..1023"
+						: "proto[:port[-port]] with ports 1..65535");
 		(*n)++;
 	}
 	return 0;
 }
 
 /* "kernel": { "policy", "allow" }. */
-static int parse_kernel(struct cfg_ctx *c, json_t *root, struct pmx_config *cfg)
+static int parse_kernel(struct pmx_cfg_ctx *c, json_t *root, struct pmx_config *cfg)
 {
 	static const char *const keys[] = {"policy", "allow", NULL};
-	char path[CFG_PATH_LEN], p[CFG_PATH_LEN];
+	char path[PMX_CFG_PATH_LEN], p[PMX_CFG_PATH_LEN];
 	const char *s;
 	json_t *obj;
 	int rc;
@@ -554,15 +490,16 @@ static int parse_kernel(struct cfg_ctx *c, json_t *root, struct pmx_config *cfg)
 	else if (s != NULL && strcmp(s, "firewall") == 0)
 		cfg->policy = PMX_POLICY_FIREWALL;
 	else if (s != NULL)
-		return cfg_fail(c, key_path(p, path, "policy"), "must be \"pass\" or \"firewall\"");
+		return pmx_cfg_fail(c, pmx_cfg_key_path(p, path, "policy"),
+				    "must be \"pass\" or \"firewall\"");
 	return parse_proto_ports(c, obj, path, "allow", false, cfg->allow, &cfg->n_allow);
 }
 
 /* "control": { "socket", "mode", "group" }. */
-static int parse_control(struct cfg_ctx *c, json_t *root, struct pmx_config *cfg)
+static int parse_control(struct pmx_cfg_ctx *c, json_t *root, struct pmx_config *cfg)
 {
 	static const char *const keys[] = {"socket", "mode", "group", NULL};
-	char path[CFG_PATH_LEN], p[CFG_PATH_LEN];
+	char path[PMX_CFG_PATH_LEN], p[PMX_CFG_PATH_LEN];
 	unsigned long mode = 0;
 	const char *s;
 	json_t *obj, *j;
@@ -577,9 +514,9 @@ static int parse_control(struct cfg_ctx *c, json_t *root, struct pmx_config *cfg
 	if (rc < 0)
 		return rc;
 	if (s != NULL && (s[0] != '/' || strlen(s) >= sizeof(cfg->socket_path)))
-		return cfg_fail(c, key_path(p, path, "socket"),
-				"must be an absolute path shorter than %zu bytes",
-				sizeof(cfg->socket_path));
+		return pmx_cfg_fail(c, pmx_cfg_key_path(p, path, "socket"),
+				    "must be an absolute path shorter than %zu bytes",
+				    sizeof(cfg->socket_path));
 	if (s != NULL)
 		snprintf(cfg->socket_path, sizeof(cfg->socket_path), "%s", s);
 
@@ -588,8 +525,8 @@ static int parse_control(struct cfg_ctx *c, json_t *root, struct pmx_config *cfg
 	for (i = 0; i < 4 && s[i] >= '0' && s[i] <= '7'; i++)
 		mode = mode * 8 + (unsigned long)(s[i] - '0');
 	if (j != NULL && (i == 0 || s[i] != '\0' || mode > 0777))
-		return cfg_fail(c, key_path(p, path, "mode"),
-				"must be a string of octal digits <= 0777, like \"0660\"");
+		return pmx_cfg_fail(c, pmx_cfg_key_path(p, path, "mode"),
+				    "must be a string of octal digits <= 0777, like \"0660\"");
 	if (j != NULL)
 		cfg->socket_mode = (uint32_t)mode;
 
@@ -600,20 +537,20 @@ static int parse_control(struct cfg_ctx *c, json_t *root, struct pmx_config *cfg
 	for (i = 0; s[i] > ' ' && s[i] < 0x7f && s[i] != ':'; i++)
 		;
 	if (i == 0 || s[i] != '\0' || i >= sizeof(cfg->socket_group))
-		return cfg_fail(c, key_path(p, path, "group"),
-				"must be null or a group name of 1..%zu characters",
-				sizeof(cfg->socket_group) - 1);
+		return pmx_cfg_fail(c, pmx_cfg_key_path(p, path, "group"),
+				    "must be null or a group name of 1..%zu characters",
+				    sizeof(cfg->socket_group) - 1);
 	snprintf(cfg->socket_group, sizeof(cfg->socket_group), "%s", s);
 	return 0;
 }
 
 /* "clients": limits per daemon and per client. rule_quota is checked against max_rules. */
-static int parse_clients(struct cfg_ctx *c, json_t *root, struct pmx_config *cfg)
+static int parse_clients(struct pmx_cfg_ctx *c, json_t *root, struct pmx_config *cfg)
 {
 	static const char *const keys[] = {"max",        "ring_size",   "max_rules",
 					   "rule_quota", "queue_quota", "low_ports",
 					   "memif",      "own_macs",    NULL};
-	char path[CFG_PATH_LEN], p[CFG_PATH_LEN];
+	char path[PMX_CFG_PATH_LEN], p[PMX_CFG_PATH_LEN];
 	json_t *obj, *j;
 	json_int_t x;
 	int rc;
@@ -627,8 +564,8 @@ static int parse_clients(struct cfg_ctx *c, json_t *root, struct pmx_config *cfg
 	j = json_object_get(obj, "ring_size");
 	x = json_is_integer(j) ? json_integer_value(j) : 0;
 	if (j != NULL && (x < 64 || x > 65536 || (x & (x - 1)) != 0))
-		return cfg_fail(c, key_path(p, path, "ring_size"),
-				"must be a power of two 64..65536");
+		return pmx_cfg_fail(c, pmx_cfg_key_path(p, path, "ring_size"),
+				    "must be a power of two 64..65536");
 	if (j != NULL)
 		cfg->ring_size = (uint32_t)x;
 	rc = get_uint(c, obj, path, "max_rules", 16, 1048576, &cfg->max_rules);
@@ -638,8 +575,8 @@ static int parse_clients(struct cfg_ctx *c, json_t *root, struct pmx_config *cfg
 		cfg->client_rule_quota = cfg->max_rules;
 	rc = get_uint(c, obj, path, "rule_quota", 1, cfg->max_rules, &cfg->client_rule_quota);
 	if (rc < 0)
-		return cfg_fail(c, key_path(p, path, "rule_quota"),
-				"must be an integer 1..%u (max_rules)", cfg->max_rules);
+		return pmx_cfg_fail(c, pmx_cfg_key_path(p, path, "rule_quota"),
+				    "must be an integer 1..%u (max_rules)", cfg->max_rules);
 	rc = get_uint(c, obj, path, "queue_quota", 1, 16, &cfg->client_queue_quota);
 	if (rc < 0)
 		return rc;
@@ -650,8 +587,8 @@ static int parse_clients(struct cfg_ctx *c, json_t *root, struct pmx_config *cfg
 		cfg->client_own_macs = cfg->clients_max;
 	rc = get_uint(c, obj, path, "own_macs", 0, cfg->clients_max, &cfg->client_own_macs);
 	if (rc < 0)
-		return cfg_fail(c, key_path(p, path, "own_macs"),
-				"must be an integer 0..%u (clients.max)", cfg->clients_max);
+		return pmx_cfg_fail(c, pmx_cfg_key_path(p, path, "own_macs"),
+				    "must be an integer 0..%u (clients.max)", cfg->clients_max);
 	return parse_proto_ports(c, obj, path, "low_ports", true, cfg->low_ports,
 				 &cfg->n_low_ports);
 }
@@ -674,7 +611,7 @@ static void set_defaults(struct pmx_config *cfg)
 }
 
 /* "mbuf_pool": a mempool driver's name; whether EAL has that driver is known at start-up. */
-static int parse_mbuf_pool(struct cfg_ctx *c, json_t *root, struct pmx_config *cfg)
+static int parse_mbuf_pool(struct pmx_cfg_ctx *c, json_t *root, struct pmx_config *cfg)
 {
 	const char *s;
 	int rc = get_string(c, root, "", "mbuf_pool", false, &s);
@@ -683,31 +620,30 @@ static int parse_mbuf_pool(struct cfg_ctx *c, json_t *root, struct pmx_config *c
 		return rc;
 	if (*s == '\0' || strlen(s) >= sizeof(cfg->mbuf_pool) ||
 	    strspn(s, "abcdefghijklmnopqrstuvwxyz0123456789_") != strlen(s))
-		return cfg_fail(c, "mbuf_pool",
-				"must name a mempool driver (\"stack\", \"ring_mp_mc\", ...): "
-				"1..%zu of a-z, 0-9, _",
-				sizeof(cfg->mbuf_pool) - 1);
+		return pmx_cfg_fail(c, "mbuf_pool",
+				    "must name a mempool driver (\"stack\", \"ring_mp_mc\", ...): "
+				    "1..%zu of a-z, 0-9, _",
+				    sizeof(cfg->mbuf_pool) - 1);
 	snprintf(cfg->mbuf_pool, sizeof(cfg->mbuf_pool), "%s", s);
 	return 0;
 }
 
 /* Turn a decoded document (or a decoding error when root is NULL) into *out. */
-static int parse_root(struct cfg_ctx *c, json_t *root, const json_error_t *jerr,
+static int parse_root(struct pmx_cfg_ctx *c, json_t *root, const json_error_t *jerr,
 		      const char *argv0, struct pmx_config *out)
 {
 	static const char *const keys[] = {"eal",   "ports",     "kernel", "control", "clients",
 					   "mbufs", "mbuf_pool", "rules",  NULL};
-	char msg[256];
 	int rc;
 
 	set_defaults(out);
 	if (root == NULL) {
-		rc = cfg_fail(c, "", "invalid JSON at line %d, column %d: %s", jerr->line,
-			      jerr->column, jerr->text);
+		rc = pmx_cfg_fail(c, "", "invalid JSON at line %d, column %d: %s", jerr->line,
+				  jerr->column, jerr->text);
 		goto fail;
 	}
 	if (!json_is_object(root)) {
-		rc = cfg_fail(c, "", "the configuration must be a JSON object");
+		rc = pmx_cfg_fail(c, "", "the configuration must be a JSON object");
 		goto fail;
 	}
 	rc = check_keys(c, root, "", keys);
@@ -734,11 +670,9 @@ static int parse_root(struct cfg_ctx *c, json_t *root, const json_error_t *jerr,
 	rc = parse_mbuf_pool(c, root, out);
 	if (rc < 0)
 		goto fail;
-	rc = pmx_config_rules_parse(json_object_get(root, "rules"), out, msg, sizeof(msg));
-	if (rc < 0) {
-		cfg_fail(c, "", "%s", msg);
+	rc = pmx_config_rules_parse(json_object_get(root, "rules"), out, c);
+	if (rc < 0)
 		goto fail;
-	}
 	return 0;
 
 fail:
@@ -749,7 +683,7 @@ fail:
 int pmx_config_parse(const char *text, const char *argv0, struct pmx_config *out, char *err,
 		     size_t errlen)
 {
-	struct cfg_ctx c = {.err = err, .errlen = errlen, .file = NULL};
+	struct pmx_cfg_ctx c = {.err = err, .errlen = errlen, .file = NULL};
 	json_error_t jerr;
 	json_t *root;
 	int rc;
@@ -760,7 +694,7 @@ int pmx_config_parse(const char *text, const char *argv0, struct pmx_config *out
 		return -EINVAL;
 	memset(out, 0, sizeof(*out));
 	if (text == NULL)
-		return cfg_fail(&c, "", "no configuration text");
+		return pmx_cfg_fail(&c, "", "no configuration text");
 	root = json_loads(text, JSON_REJECT_DUPLICATES, &jerr);
 	rc = parse_root(&c, root, &jerr, argv0, out);
 	json_decref(root);
@@ -770,7 +704,7 @@ int pmx_config_parse(const char *text, const char *argv0, struct pmx_config *out
 int pmx_config_load(const char *path, const char *argv0, struct pmx_config *out, char *err,
 		    size_t errlen)
 {
-	struct cfg_ctx c = {.err = err, .errlen = errlen, .file = path};
+	struct pmx_cfg_ctx c = {.err = err, .errlen = errlen, .file = path};
 	json_error_t jerr;
 	struct stat st;
 	json_t *root;
@@ -784,7 +718,7 @@ int pmx_config_load(const char *path, const char *argv0, struct pmx_config *out,
 	memset(out, 0, sizeof(*out));
 	if (path == NULL) {
 		c.file = NULL;
-		return cfg_fail(&c, "", "no configuration file");
+		return pmx_cfg_fail(&c, "", "no configuration file");
 	}
 	f = fopen(path, "r");
 	if (f == NULL) {

@@ -1,0 +1,51 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/**
+ * @file
+ * config_err.h - the config loader's error messages, shared by config.c and config_rules.c
+ * (private to lib/config): "[file: ][key path: ]message", user text quoted safely.
+ *
+ * Thread-safety: pure functions of their arguments (they write only the caller's buffers).
+ */
+#ifndef PMX_CONFIG_ERR_H
+#define PMX_CONFIG_ERR_H
+
+#include <stddef.h>
+
+#include <jansson.h>
+
+#include "config.h"
+
+#define PMX_CFG_PATH_LEN                                                                           \
+	128 /**< longest key path in a message, "ports[7].exception.addresses[15]" */
+#define PMX_CFG_QUOTE_LEN 48 /**< user text quoted in a message is cut to fit this */
+
+/** Where an error message goes; `file` (may be NULL) prefixes every message. */
+struct pmx_cfg_ctx {
+	char *err;
+	size_t errlen;
+	const char *file;
+};
+
+/** Write "[file: ][path: ]message" into c's buffer (nothing when it has none).
+ *  @return -EINVAL, always. */
+int __attribute__((format(printf, 3, 4)))
+pmx_cfg_fail(struct pmx_cfg_ctx *c, const char *path, const char *fmt, ...);
+
+/** Copy user text for a message into buf: control characters become '?', long text ends in
+ *  "...". @return buf. */
+const char *pmx_cfg_quote(const char *s, char buf[PMX_CFG_QUOTE_LEN]);
+
+/** "path.key", or "key" at the top level, into buf (cut with "..." when too long). @return buf. */
+const char *pmx_cfg_key_path(char buf[PMX_CFG_PATH_LEN], const char *path, const char *key);
+
+/** "path[i]" into buf (cut with "..." when too long). @return buf. */
+const char *pmx_cfg_idx_path(char buf[PMX_CFG_PATH_LEN], const char *path, size_t i);
+
+/**
+ * config_rules.c: the top-level "rules" array (arr, may be NULL = none) into cfg->rules;
+ * cfg->ports must be parsed already (rules name their NIC port). @return 0, or -EINVAL with
+ * the message in c ("rules[2].proto: must be ...").
+ */
+int pmx_config_rules_parse(json_t *arr, struct pmx_config *cfg, struct pmx_cfg_ctx *c);
+
+#endif
