@@ -115,6 +115,7 @@ static int switch_init(struct daemon *d)
 			 rte_strerror(rte_errno));
 		return -ENOMEM;
 	}
+	pmx_dp_policy_set(sw, d->cfg.allow, d->cfg.n_allow); /* n_allow <= PMX_MAX_ALLOW */
 	sw->shm = mz->addr;
 	memset(sw->shm, 0, sizeof(*sw->shm));
 	sw->shm->clients_max = sw->clients_max;

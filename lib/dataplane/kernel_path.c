@@ -18,13 +18,15 @@ static bool kernel_opened(const struct pmx_worker *w, const struct pmx_flow_key 
 	return pmx_worker_table_get(w, PMX_TABLE_KCONNS, key, &value);
 }
 
-/* Is (proto, local port) on the configured allow list? */
-static bool allowed(const struct pmx_config *cfg, const struct pmx_flow_key *key)
+/* Is (proto, local port) on the allow list the management lcore published? */
+static bool allowed(const struct pmx_dp_policy *policy, const struct pmx_flow_key *key)
 {
+	unsigned active = __atomic_load_n(&policy->active, __ATOMIC_ACQUIRE);
+	const struct pmx_dp_allow *allow = &policy->allow[active];
 	uint16_t port = ntohs(key->local_port);
 
-	for (unsigned i = 0; i < cfg->n_allow; i++) {
-		const struct pmx_proto_port *a = &cfg->allow[i];
+	for (unsigned i = 0; i < allow->n; i++) {
+		const struct pmx_proto_port *a = &allow->entry[i];
 
 		if (a->proto == key->proto &&
 		    ((a->port_lo == 0 && a->port_hi == 0) || (port >= a->port_lo && port <= a->port_hi)))
@@ -46,7 +48,7 @@ uint16_t pmx_kernel_policy_dest(struct pmx_worker *w, const struct pmx_pkt_info 
 	if (__atomic_load_n(&w->sw->kernel_policy, __ATOMIC_RELAXED) == PMX_POLICY_PASS)
 		return PMX_DEST_KERNEL;
 	/* firewall: replies to the kernel's own connections, the allow list, DHCP */
-	if (allowed(w->sw->cfg, &pi->key) || kernel_opened(w, &pi->key) || is_dhcp_client(pi))
+	if (allowed(&w->sw->policy, &pi->key) || kernel_opened(w, &pi->key) || is_dhcp_client(pi))
 		return PMX_DEST_KERNEL;
 	/* ICMP errors about the kernel's flows are quoted flows: checked above; echo
 	 * replies are matched by identifier like any flow */

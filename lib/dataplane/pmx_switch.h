@@ -86,6 +86,25 @@ struct pmx_local_addrs {
 	uint8_t addr[PMX_MAX_LOCAL_ADDRS][16];
 };
 
+/** The kernel policy's allow list as the RX lcores read it (kernel_path.c): the (proto, local
+ * port) ranges the kernel gets under policy firewall. */
+struct pmx_dp_allow {
+	unsigned n;
+	struct pmx_proto_port entry[PMX_MAX_ALLOW];
+};
+
+/**
+ * The dataplane's own copy of the kernel policy's values (not a pointer into the daemon's
+ * config). The policy word itself is pmx_switch.kernel_policy (one atomic). The allow list is
+ * double-buffered like the local addresses: pmx_dp_policy_set() (management lcore) fills the
+ * copy not in use, flips `active` (release), then waits for the RX lcores (RCU) before that
+ * copy may be written again.
+ */
+struct pmx_dp_policy {
+	struct pmx_dp_allow allow[2];
+	uint32_t active; /**< which allow[] the RX lcores read (acquire) */
+};
+
 /** Client slot states. */
 enum pmx_slot_state { PMX_SLOT_FREE = 0, PMX_SLOT_ACTIVE, PMX_SLOT_CLOSING };
 
@@ -201,7 +220,8 @@ struct pmx_worker {
 
 /** The whole switch. */
 struct pmx_switch {
-	const struct pmx_config *cfg;
+	const struct pmx_config *cfg; /**< the daemon's config: management lcore, start-up and
+				       *  control requests only; the RX lcores never read it */
 	struct rte_mempool *pool;
 	struct pmx_flow_table *ft;
 	unsigned n_ports;
@@ -219,6 +239,7 @@ struct pmx_switch {
 	struct pmx_wire_guard *wire_guard; /**< the kernel kept off NIC ports that are kernel
 					       netdevs (wire_guard.c); NULL when none is */
 	uint32_t kernel_policy;          /**< enum pmx_kernel_policy; atomic store/load */
+	struct pmx_dp_policy policy;     /**< the allow list (pmx_dp_policy_set()) */
 	struct pmx_memif_server *memif;  /**< the memif socket (memif_server.c), once a memif
 					      client attached; NULL before */
 	/** Own addresses per port, double-buffered: the management lcore fills the copy not in
@@ -230,6 +251,14 @@ struct pmx_switch {
 	int rx_tsc_off;            /**< mbuf dynfield offset of PMX_RX_TSC_DYNFIELD */
 	volatile int quit;
 };
+
+/**
+ * dp_policy.c: publish a new allow list to the RX lcores: copies n entries of allow into the
+ * copy they do not read, flips to it (release), then waits for every RX lcore that reads the
+ * flow table to pass a quiescent state. Management lcore only (one writer); sw->ft must exist.
+ * @return 0, or -EINVAL when n > PMX_MAX_ALLOW (nothing published).
+ */
+int pmx_dp_policy_set(struct pmx_switch *sw, const struct pmx_proto_port *allow, unsigned n);
 
 /* ---- dataplane stages (RX lcores) ---- */
 

@@ -94,6 +94,8 @@ int fx_setup(void)
 	w = rte_zmalloc(NULL, sizeof(*w), RTE_CACHE_LINE_SIZE);
 	if (sw->pool == NULL || sw->ft == NULL || sw->clients == NULL || sw->shm == NULL || w == NULL)
 		return -1;
+	if (pmx_dp_policy_set(sw, F.cfg.allow, F.cfg.n_allow) != 0)
+		return -1;
 	w->client = rte_zmalloc(NULL, sizeof(*w->client) * F.cfg.clients_max, 0);
 	if (w->client == NULL)
 		return -1;
