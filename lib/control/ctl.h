@@ -192,7 +192,8 @@ const char *pmx_ctl_proto_name(uint8_t proto, char *buf, size_t len);
 /* local_addrs.c: refresh the dataplane's own-address sets (call periodically) */
 void pmx_local_addrs_refresh(struct pmx_ctl *ctl);
 
-/* learn.c: outgoing client connections learned from their first frame (management loop) */
+/* learn.c: outgoing client connections learned from their first frame (management loop,
+ * control lock held: the telemetry thread reads the rules) */
 unsigned pmx_learn_poll(struct pmx_ctl *ctl);
 void pmx_learn_age(struct pmx_ctl *ctl);
 

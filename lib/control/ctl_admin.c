@@ -5,7 +5,10 @@
 #include <time.h>
 #include <arpa/inet.h>
 
-#include "ctl_cmd.h"
+#include "ctl_admin.h"
+#include "ctl_rules.h"
+#include "ctl_session.h"
+#include "static_rules.h"
 #include "pmx_log.h"
 #include "port_reserve.h"
 

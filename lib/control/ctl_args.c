@@ -1,12 +1,12 @@
-/* ctl_args.c - request arguments for the command handlers: checked, with the key at fault named */
+/* ctl_args.c - request arguments for the command handlers: parsed and checked for form, with
+ * the key at fault named (pure parsing: no rule, client or address is looked at) */
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 #include <arpa/inet.h>
 
-#include "ctl_cmd.h"
-#include "pmx_packet.h"
+#include "ctl_args.h"
 #include "rule_spec.h"
 
 int cmd_fail(struct cmd_error *e, const char *code, const char *fmt, ...)
@@ -93,22 +93,4 @@ int arg_nic_port(struct pmx_ctl *ctl, json_t *req, unsigned *p, struct cmd_error
 	if (ret != 0 || *p >= ctl->sw->n_ports)
 		return cmd_fail(e, "ENODEV", "no such port");
 	return 0;
-}
-
-bool port_has_kernel(const struct pmx_ctl *ctl, unsigned p)
-{
-	const char *kind = ctl->sw->ports[p].exc_kind;
-
-	return strcmp(kind, "tap") == 0 || strcmp(kind, "virtio_user") == 0;
-}
-
-bool is_own_address(const struct pmx_ctl *ctl, unsigned p, const uint8_t ip[16])
-{
-	uint8_t addrs[PMX_MAX_ADDRS][16];
-	unsigned n = pmx_port_addresses(ctl, p, addrs, PMX_MAX_ADDRS);
-
-	for (unsigned i = 0; i < n; i++)
-		if (memcmp(addrs[i], ip, 16) == 0)
-			return true;
-	return false;
 }

@@ -5,7 +5,8 @@
 
 #include <rte_ether.h>
 
-#include "ctl_cmd.h"
+#include "ctl_checks.h"
+#include "ctl_own_mac.h"
 #include "pmx_packet.h"
 
 /* Could the address be a host's? Not any, loopback, 0/8, multicast or broadcast. */
@@ -19,18 +20,6 @@ static bool host_address(const uint8_t ip[16])
 	if (pmx_key_ip_is_v4(ip))
 		return ip[12] != 0 && ip[12] != 127 && ip[12] < 224;
 	return ip[0] != 0xff && memcmp(ip, loopback6, 16) != 0;
-}
-
-int own_mac_holder(const struct pmx_ctl *ctl, unsigned p, const uint8_t ip[16])
-{
-	for (unsigned id = 0; id < ctl->sw->clients_max; id++) {
-		const struct pmx_client_slot *slot = &ctl->sw->clients[id];
-
-		if (slot->state == PMX_SLOT_ACTIVE && slot->has_mac && slot->port == p &&
-		    pmx_own_mac_declared(slot, ip))
-			return (int)id;
-	}
-	return -1;
 }
 
 /* Who else has mac: the port (the kernel's MAC) or an attached client. 0 or -1 with e. */

@@ -3,7 +3,8 @@
 #include <string.h>
 #include <arpa/inet.h>
 
-#include "ctl_cmd.h"
+#include "ctl_checks.h"
+#include "ctl_rules.h"
 #include "flow_offload.h"
 #include "port_reserve.h"
 

@@ -12,12 +12,13 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "ctl_cmd.h"
+#include "ctl_rules.h"
+#include "ctl_session.h"
 #include "pmx_log.h"
 #include "port_reserve.h"
 #include "sock_path.h"
+#include "static_rules.h"
 
-#define BAD_INPUT_LOGS_PER_S 10
 #define ACCEPTS_PER_ROUND 16
 
 static bool in_group(gid_t gid, pid_t pid, gid_t want)
@@ -43,18 +44,6 @@ static bool in_group(gid_t gid, pid_t pid, gid_t want)
 	}
 	fclose(f);
 	return found;
-}
-
-static int init_lock(struct pmx_ctl *ctl)
-{
-	pthread_mutexattr_t attr;
-	int ret;
-
-	pthread_mutexattr_init(&attr);
-	pthread_mutexattr_settype(&attr, PTHREAD_MUTEX_RECURSIVE);
-	ret = pthread_mutex_init(&ctl->lock, &attr);
-	pthread_mutexattr_destroy(&attr);
-	return -ret;
 }
 
 int pmx_ctl_init(struct pmx_ctl *ctl, struct pmx_switch *sw, const struct pmx_config *cfg,
@@ -85,7 +74,7 @@ int pmx_ctl_init(struct pmx_ctl *ctl, struct pmx_switch *sw, const struct pmx_co
 	ctl->resv = pmx_port_resv_create(pmx_flow_table_id_limit(sw->ft));
 	ctl->listen_count = calloc(PMX_CTL_LISTEN_COUNTS, sizeof(*ctl->listen_count));
 	if (ctl->base == NULL || ctl->resv == NULL || ctl->listen_count == NULL ||
-	    init_lock(ctl) != 0) {
+	    pmx_ctl_lock_init(ctl) != 0) {
 		snprintf(err, errlen, "control: out of memory");
 		goto fail_free;
 	}
@@ -165,28 +154,6 @@ int pmx_ctl_watch(struct pmx_ctl *ctl, struct pmx_ctl_watch *w)
 void pmx_ctl_unwatch(struct pmx_ctl *ctl, struct pmx_ctl_watch *w)
 {
 	epoll_ctl(ctl->epfd, EPOLL_CTL_DEL, w->fd, NULL);
-}
-
-void pmx_ctl_log_bad_input(struct pmx_ctl *ctl, const struct pmx_ctl_session *s,
-			   const char *what)
-{
-	uint64_t now = (uint64_t)time(NULL);
-
-	if (now != ctl->log_window) {
-		if (ctl->log_dropped > 0)
-			PMX_LOG(NOTICE, ctl, "%llu more bad requests not logged",
-				(unsigned long long)ctl->log_dropped);
-		ctl->log_window = now;
-		ctl->log_count = 0;
-		ctl->log_dropped = 0;
-	}
-	if (ctl->log_count >= BAD_INPUT_LOGS_PER_S) {
-		ctl->log_dropped++;
-		return;
-	}
-	ctl->log_count++;
-	PMX_LOG(NOTICE, ctl, "bad request from pid %d uid %u: %s", (int)s->pid, (unsigned)s->uid,
-		what);
 }
 
 static void session_close(struct pmx_ctl *ctl, struct pmx_ctl_session *s)

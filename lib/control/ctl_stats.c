@@ -9,7 +9,7 @@
 #include <rte_mempool.h>
 
 #include "client_registry.h"
-#include "ctl_cmd.h"
+#include "static_rules.h"
 #include "flow_offload.h"
 #include "port_reserve.h"
 

@@ -2,7 +2,11 @@
 #include <string.h>
 #include <arpa/inet.h>
 
-#include "ctl_cmd.h"
+#include "ctl_admin.h"
+#include "ctl_checks.h"
+#include "ctl_rules.h"
+#include "ctl_usnetd.h"
+#include "static_rules.h"
 #include "pmx_packet.h"
 
 static const char *const usnetd_names[] = {"AddMatch", "RemoveMatch", "QueryUsedPorts",

@@ -5,7 +5,8 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "ctl_cmd.h"
+#include "ctl_rules.h"
+#include "static_rules.h"
 #include "flow_offload.h"
 #include "pmx_log.h"
 
