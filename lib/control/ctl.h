@@ -141,9 +141,6 @@ void pmx_ctl_stop_listening(struct pmx_ctl *ctl);
  */
 unsigned pmx_ctl_wait_ring_clients(struct pmx_ctl *ctl, unsigned max_ms);
 
-/** Epoll fd, so the daemon can wait on it together with its own fds. */
-int pmx_ctl_fd(const struct pmx_ctl *ctl);
-
 /**
  * Serve w->fd from the control loop: w->readable(w->arg) runs (lock held) when it is
  * readable or hung up. w must stay valid until pmx_ctl_unwatch(). @return 0 or -errno.
@@ -181,15 +178,14 @@ json_t *pmx_ctl_rule_json(struct pmx_ctl *ctl, uint32_t rule_id);
 json_t *pmx_ctl_port_info_json(struct pmx_ctl *ctl, unsigned p);
 /** Remember every counter now, so stats count from zero again. */
 void pmx_ctl_stats_clear(struct pmx_ctl *ctl);
-/** Owner of a rule as JSON: "kernel", "drop" or {"client_id": n, "name": ...}. */
-json_t *pmx_ctl_owner_json(const struct pmx_ctl *ctl, uint16_t owner);
-/** Owner of rule rule_id as JSON: as pmx_ctl_owner_json(), and {"name": ...} (no client_id)
+/** Owner of rule rule_id as JSON: "kernel", "drop" or {"client_id": n, "name": ...}, and
+ *  {"name": ...} (no client_id)
  *  for a config rule whose client is not attached. */
 json_t *pmx_ctl_rule_owner_json(const struct pmx_ctl *ctl, uint32_t rule_id);
 /** "tcp", "udp", ... or the number. */
 const char *pmx_ctl_proto_name(uint8_t proto, char *buf, size_t len);
 
-/* local_addrs.c: refresh the dataplane's own-address sets (call periodically) */
+/* addr_publish.c: refresh the dataplane's own-address sets (call periodically) */
 void pmx_local_addrs_refresh(struct pmx_ctl *ctl);
 
 /* learn.c: outgoing client connections learned from their first frame (management loop,
@@ -197,7 +193,7 @@ void pmx_local_addrs_refresh(struct pmx_ctl *ctl);
 unsigned pmx_learn_poll(struct pmx_ctl *ctl);
 void pmx_learn_age(struct pmx_ctl *ctl);
 
-/* addresses.c: the addresses of port p (configured, else those of its kernel interface) */
+/* port_addresses.c: the addresses of port p (configured, else those of its kernel interface) */
 unsigned pmx_port_addresses(const struct pmx_ctl *ctl, unsigned p, uint8_t (*out)[16],
 			    unsigned max);
 /** Format a 16-byte key address (IPv4-mapped shown as dotted quad). */

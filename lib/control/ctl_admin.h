@@ -12,21 +12,21 @@
 
 #include "ctl_args.h"
 
-int cmd_clients(struct pmx_ctl *ctl, struct pmx_ctl_session *s, json_t *req, json_t **result,
-		struct cmd_error *e);
-int cmd_kick(struct pmx_ctl *ctl, struct pmx_ctl_session *s, json_t *req, json_t **result,
-	     struct cmd_error *e);
-int cmd_set_kernel_policy(struct pmx_ctl *ctl, struct pmx_ctl_session *s, json_t *req,
-			  json_t **result, struct cmd_error *e);
-int cmd_rule_add(struct pmx_ctl *ctl, struct pmx_ctl_session *s, json_t *req, json_t **result,
-		 struct cmd_error *e);
-int cmd_rule_del(struct pmx_ctl *ctl, struct pmx_ctl_session *s, json_t *req, json_t **result,
-		 struct cmd_error *e);
-int cmd_clear_stats(struct pmx_ctl *ctl, struct pmx_ctl_session *s, json_t *req, json_t **result,
-		    struct cmd_error *e);
-int cmd_port_info(struct pmx_ctl *ctl, struct pmx_ctl_session *s, json_t *req, json_t **result,
-		  struct cmd_error *e);
-int cmd_used_ports(struct pmx_ctl *ctl, struct pmx_ctl_session *s, json_t *req, json_t **result,
-		   struct cmd_error *e);
+int pmx_ctl_cmd_clients(struct pmx_ctl *ctl, struct pmx_ctl_session *s, json_t *req,
+			json_t **result, struct pmx_ctl_error *e);
+int pmx_ctl_cmd_kick(struct pmx_ctl *ctl, struct pmx_ctl_session *s, json_t *req, json_t **result,
+		     struct pmx_ctl_error *e);
+int pmx_ctl_cmd_set_kernel_policy(struct pmx_ctl *ctl, struct pmx_ctl_session *s, json_t *req,
+				  json_t **result, struct pmx_ctl_error *e);
+int pmx_ctl_cmd_rule_add(struct pmx_ctl *ctl, struct pmx_ctl_session *s, json_t *req,
+			 json_t **result, struct pmx_ctl_error *e);
+int pmx_ctl_cmd_rule_del(struct pmx_ctl *ctl, struct pmx_ctl_session *s, json_t *req,
+			 json_t **result, struct pmx_ctl_error *e);
+int pmx_ctl_cmd_clear_stats(struct pmx_ctl *ctl, struct pmx_ctl_session *s, json_t *req,
+			    json_t **result, struct pmx_ctl_error *e);
+int pmx_ctl_cmd_port_info(struct pmx_ctl *ctl, struct pmx_ctl_session *s, json_t *req,
+			  json_t **result, struct pmx_ctl_error *e);
+int pmx_ctl_cmd_used_ports(struct pmx_ctl *ctl, struct pmx_ctl_session *s, json_t *req,
+			   json_t **result, struct pmx_ctl_error *e);
 
 #endif

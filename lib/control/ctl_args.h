@@ -17,28 +17,30 @@
 #include "rule_spec.h"
 
 /** An error reply: a code from docs/CONTROL-API.md and a message. */
-struct cmd_error {
+struct pmx_ctl_error {
 	const char *code;
 	char message[200];
 };
 
-/** Fill e; always returns -1 so handlers can `return cmd_fail(...)`. */
-int cmd_fail(struct cmd_error *e, const char *code, const char *fmt, ...)
+/** Fill e; always returns -1 so handlers can `return pmx_ctl_fail(...)`. */
+int pmx_ctl_fail(struct pmx_ctl_error *e, const char *code, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 
 /* Arguments; each returns 0 or -1 with e filled. A missing optional key leaves *out as is. */
-int arg_string(json_t *req, const char *key, bool required, const char **out, struct cmd_error *e);
-int arg_uint(json_t *req, const char *key, bool required, uint64_t max, uint64_t *out,
-	     struct cmd_error *e);
+int pmx_ctl_arg_string(json_t *req, const char *key, bool required, const char **out,
+		       struct pmx_ctl_error *e);
+int pmx_ctl_arg_uint(json_t *req, const char *key, bool required, uint64_t max, uint64_t *out,
+		     struct pmx_ctl_error *e);
 /** The key fields of a rule of `kind` (PMX_KEY_*), read as the config file's "rules" are
  *  (rule_spec.c); key->port_id is left as it is. */
-int arg_rule(json_t *req, int kind, const struct pmx_rule_names *names, struct pmx_flow_key *key,
-	     struct cmd_error *e);
+int pmx_ctl_arg_rule(json_t *req, int kind, const struct pmx_rule_names *names,
+		     struct pmx_flow_key *key, struct pmx_ctl_error *e);
 /** An IPv4/IPv6 address; "*", "any" or a missing optional key = all zero (any). */
-int arg_addr(json_t *req, const char *key, bool required, uint8_t out[16], struct cmd_error *e);
+int pmx_ctl_arg_addr(json_t *req, const char *key, bool required, uint8_t out[16],
+		     struct pmx_ctl_error *e);
 /** An L4 port 1..65535 into network order. */
-int arg_port(json_t *req, const char *key, uint16_t *port_be, struct cmd_error *e);
+int pmx_ctl_arg_port(json_t *req, const char *key, uint16_t *port_be, struct pmx_ctl_error *e);
 /** "port": NIC port index or name, default 0 (ENODEV when unknown). */
-int arg_nic_port(struct pmx_ctl *ctl, json_t *req, unsigned *p, struct cmd_error *e);
+int pmx_ctl_arg_nic_port(struct pmx_ctl *ctl, json_t *req, unsigned *p, struct pmx_ctl_error *e);
 
 #endif

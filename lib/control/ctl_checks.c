@@ -4,14 +4,14 @@
 
 #include "ctl_checks.h"
 
-bool port_has_kernel(const struct pmx_ctl *ctl, unsigned p)
+bool pmx_ctl_port_has_kernel(const struct pmx_ctl *ctl, unsigned p)
 {
 	const char *kind = ctl->sw->ports[p].exc_kind;
 
 	return strcmp(kind, "tap") == 0 || strcmp(kind, "virtio_user") == 0;
 }
 
-bool is_own_address(const struct pmx_ctl *ctl, unsigned p, const uint8_t ip[16])
+bool pmx_ctl_is_own_address(const struct pmx_ctl *ctl, unsigned p, const uint8_t ip[16])
 {
 	uint8_t addrs[PMX_MAX_ADDRS][16];
 	unsigned n = pmx_port_addresses(ctl, p, addrs, PMX_MAX_ADDRS);
@@ -22,7 +22,7 @@ bool is_own_address(const struct pmx_ctl *ctl, unsigned p, const uint8_t ip[16])
 	return false;
 }
 
-int own_mac_holder(const struct pmx_ctl *ctl, unsigned p, const uint8_t ip[16])
+int pmx_ctl_own_mac_holder(const struct pmx_ctl *ctl, unsigned p, const uint8_t ip[16])
 {
 	for (unsigned id = 0; id < ctl->sw->clients_max; id++) {
 		const struct pmx_client_slot *slot = &ctl->sw->clients[id];

@@ -14,10 +14,10 @@
 #include "ctl.h"
 
 /** Does NIC port p hand unmatched traffic to a kernel (tap, virtio_user)? */
-bool port_has_kernel(const struct pmx_ctl *ctl, unsigned p);
+bool pmx_ctl_port_has_kernel(const struct pmx_ctl *ctl, unsigned p);
 /** Is ip one of the addresses of NIC port p? */
-bool is_own_address(const struct pmx_ctl *ctl, unsigned p, const uint8_t ip[16]);
+bool pmx_ctl_is_own_address(const struct pmx_ctl *ctl, unsigned p, const uint8_t ip[16]);
 /** The client of port p with a MAC of its own that declared ip, or -1. */
-int own_mac_holder(const struct pmx_ctl *ctl, unsigned p, const uint8_t ip[16]);
+int pmx_ctl_own_mac_holder(const struct pmx_ctl *ctl, unsigned p, const uint8_t ip[16]);
 
 #endif

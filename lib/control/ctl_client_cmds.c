@@ -30,7 +30,7 @@ static json_t *addresses_json(struct pmx_ctl *ctl, unsigned p)
 }
 
 /* The addresses a client with a MAC of its own declared, as text. */
-static json_t *own_addresses_json(const struct own_mac_req *om)
+static json_t *own_addresses_json(const struct pmx_ctl_own_mac_req *om)
 {
 	json_t *arr = json_array();
 	char buf[INET6_ADDRSTRLEN];
@@ -44,37 +44,38 @@ static json_t *own_addresses_json(const struct own_mac_req *om)
 /* "memif": {"id": N, "secret": "..."}: a memif client back after a restart keeps the
  * interface id and secret a previous daemon gave it (info->memif_reuse). */
 static int arg_memif_identity(struct pmx_ctl *ctl, json_t *req, bool memif,
-			      struct pmx_attach_info *info, struct cmd_error *e)
+			      struct pmx_attach_info *info, struct pmx_ctl_error *e)
 {
 	json_t *m = json_object_get(req, "memif"), *id, *secret;
 
 	if (m == NULL)
 		return 0;
 	if (!memif)
-		return cmd_fail(e, "EINVAL", "\"memif\" is for \"channel\": \"memif\" only");
+		return pmx_ctl_fail(e, "EINVAL", "\"memif\" is for \"channel\": \"memif\" only");
 	if (!json_is_object(m) || json_object_size(m) != 2)
-		return cmd_fail(e, "EINVAL", "\"memif\" must be {\"id\": N, \"secret\": \"...\"}");
+		return pmx_ctl_fail(e, "EINVAL",
+				    "\"memif\" must be {\"id\": N, \"secret\": \"...\"}");
 	id = json_object_get(m, "id");
 	secret = json_object_get(m, "secret");
 	if (!json_is_integer(id) || json_integer_value(id) < 0 ||
 	    json_integer_value(id) >= ctl->sw->clients_max)
-		return cmd_fail(e, "EINVAL", "\"memif.id\" must be an integer 0..%u",
-				ctl->sw->clients_max - 1);
+		return pmx_ctl_fail(e, "EINVAL", "\"memif.id\" must be an integer 0..%u",
+				    ctl->sw->clients_max - 1);
 	if (!json_is_string(secret) || !pmx_memif_secret_valid(json_string_value(secret)))
-		return cmd_fail(e, "EINVAL",
-				"\"memif.secret\" must be the 24 hex digits a "
-				"hello gave");
+		return pmx_ctl_fail(e, "EINVAL",
+				    "\"memif.secret\" must be the 24 hex digits a "
+				    "hello gave");
 	info->memif_reuse = true;
 	info->client_id = (uint16_t)json_integer_value(id);
 	snprintf(info->memif_secret, sizeof(info->memif_secret), "%s", json_string_value(secret));
 	return 0;
 }
 
-int cmd_hello(struct pmx_ctl *ctl, struct pmx_ctl_session *s, json_t *req, json_t **result,
-	      struct cmd_error *e)
+int pmx_ctl_cmd_hello(struct pmx_ctl *ctl, struct pmx_ctl_session *s, json_t *req, json_t **result,
+		      struct pmx_ctl_error *e)
 {
 	struct pmx_attach_info info = {0};
-	struct own_mac_req om;
+	struct pmx_ctl_own_mac_req om;
 	json_t *config_rules = NULL;
 	const char *name = NULL, *channel = NULL;
 	char mac[RTE_ETHER_ADDR_FMT_SIZE];
@@ -83,45 +84,49 @@ int cmd_hello(struct pmx_ctl *ctl, struct pmx_ctl_session *s, json_t *req, json_
 	int ret;
 
 	if (s->client_id >= 0)
-		return cmd_fail(e, "EALREADY", "this connection is attached already (client %d)",
-				s->client_id);
-	if (arg_string(req, "name", false, &name, e) ||
-	    arg_string(req, "channel", false, &channel, e) ||
-	    arg_uint(req, "queues", false, 64, &queues, e) || arg_nic_port(ctl, req, &p, e))
+		return pmx_ctl_fail(e, "EALREADY",
+				    "this connection is attached already (client %d)",
+				    s->client_id);
+	if (pmx_ctl_arg_string(req, "name", false, &name, e) ||
+	    pmx_ctl_arg_string(req, "channel", false, &channel, e) ||
+	    pmx_ctl_arg_uint(req, "queues", false, 64, &queues, e) ||
+	    pmx_ctl_arg_nic_port(ctl, req, &p, e))
 		return -1;
 	if (channel != NULL && strcmp(channel, "ring") != 0 && strcmp(channel, "memif") != 0)
-		return cmd_fail(e, "ENOTSUP",
-				"channel \"%.40s\" is not available; use \"ring\" or "
-				"\"memif\"",
-				channel);
+		return pmx_ctl_fail(e, "ENOTSUP",
+				    "channel \"%.40s\" is not available; use \"ring\" or "
+				    "\"memif\"",
+				    channel);
 	if (queues > ctl->cfg->client_queue_quota)
-		return cmd_fail(e, "EDQUOT", "%u queues asked, clients.queue_quota is %u",
-				(unsigned)queues, ctl->cfg->client_queue_quota);
+		return pmx_ctl_fail(e, "EDQUOT", "%u queues asked, clients.queue_quota is %u",
+				    (unsigned)queues, ctl->cfg->client_queue_quota);
 	bool memif = channel != NULL && strcmp(channel, "memif") == 0;
 
 	if (memif && !ctl->cfg->memif)
-		return cmd_fail(e, "EPERM", "memif clients are off (clients.memif in the config)");
+		return pmx_ctl_fail(e, "EPERM",
+				    "memif clients are off (clients.memif in the config)");
 
 	if (queues == 0 || queues > PMX_MAX_QUEUES || (memif && queues != 1))
-		return cmd_fail(e, "EINVAL", "\"queues\" must be 1..%u (1 for memif)",
-				PMX_MAX_QUEUES);
-	if (own_mac_args(ctl, s, req, p, &om, e) || arg_memif_identity(ctl, req, memif, &info, e))
+		return pmx_ctl_fail(e, "EINVAL", "\"queues\" must be 1..%u (1 for memif)",
+				    PMX_MAX_QUEUES);
+	if (pmx_ctl_own_mac_args(ctl, s, req, p, &om, e) ||
+	    arg_memif_identity(ctl, req, memif, &info, e))
 		return -1;
 	ret = pmx_ctl_session_attach(ctl, s, p, memif ? PMX_CHANNEL_MEMIF : PMX_CHANNEL_RING,
 				     (unsigned)queues, name ? name : "client", &om, &info,
 				     &config_rules);
 	if (ret == -ENOSPC)
-		return cmd_fail(e, "ENOSPC", "all %u client slots are taken (clients.max)",
-				ctl->sw->clients_max);
+		return pmx_ctl_fail(e, "ENOSPC", "all %u client slots are taken (clients.max)",
+				    ctl->sw->clients_max);
 	if (ret == -ENODEV)
-		return cmd_fail(e, "ENODEV", "cannot open the memif socket");
+		return pmx_ctl_fail(e, "ENODEV", "cannot open the memif socket");
 	if (ret == -EADDRINUSE)
-		return cmd_fail(e, "EADDRINUSE",
-				"memif.id %u is another client's: hello without "
-				"\"memif\" for a new interface",
-				info.client_id);
+		return pmx_ctl_fail(e, "EADDRINUSE",
+				    "memif.id %u is another client's: hello without "
+				    "\"memif\" for a new interface",
+				    info.client_id);
 	if (ret != 0)
-		return cmd_fail(e, "ENOMEM", "cannot create the client's rings");
+		return pmx_ctl_fail(e, "ENOMEM", "cannot create the client's rings");
 
 	rte_ether_format_addr(mac, sizeof(mac), &ctl->sw->ports[p].mac);
 	json_t *rx_rings = json_array(), *tx_rings = json_array();
@@ -162,69 +167,69 @@ int cmd_hello(struct pmx_ctl *ctl, struct pmx_ctl_session *s, json_t *req, json_
 	return 0;
 }
 
-int cmd_listen(struct pmx_ctl *ctl, struct pmx_ctl_session *s, json_t *req, json_t **result,
-	       struct cmd_error *e)
+int pmx_ctl_cmd_listen(struct pmx_ctl *ctl, struct pmx_ctl_session *s, json_t *req, json_t **result,
+		       struct pmx_ctl_error *e)
 {
 	struct pmx_flow_key key = {.port_id = ctl->sw->clients[s->client_id].port};
 
-	if (arg_rule(req, PMX_KEY_LISTEN, &pmx_rule_names_listen, &key, e))
+	if (pmx_ctl_arg_rule(req, PMX_KEY_LISTEN, &pmx_rule_names_listen, &key, e))
 		return -1;
-	return rule_add_checked(ctl, &key, (uint16_t)s->client_id, PMX_ORIGIN_CLIENT, !s->admin,
+	return pmx_ctl_rule_add(ctl, &key, (uint16_t)s->client_id, PMX_ORIGIN_CLIENT, !s->admin,
 				result, e);
 }
 
-int cmd_connect(struct pmx_ctl *ctl, struct pmx_ctl_session *s, json_t *req, json_t **result,
-		struct cmd_error *e)
+int pmx_ctl_cmd_connect(struct pmx_ctl *ctl, struct pmx_ctl_session *s, json_t *req,
+			json_t **result, struct pmx_ctl_error *e)
 {
 	struct pmx_flow_key key = {.port_id = ctl->sw->clients[s->client_id].port};
 
-	if (arg_rule(req, PMX_KEY_EXACT, &pmx_rule_names_full, &key, e))
+	if (pmx_ctl_arg_rule(req, PMX_KEY_EXACT, &pmx_rule_names_full, &key, e))
 		return -1;
-	if (!is_own_address(ctl, key.port_id, key.local_ip))
-		return cmd_fail(e, "EADDRNOTAVAIL", "local_ip is not an address of port %s",
-				ctl->sw->ports[key.port_id].name);
-	return rule_add_checked(ctl, &key, (uint16_t)s->client_id, PMX_ORIGIN_CLIENT, !s->admin,
+	if (!pmx_ctl_is_own_address(ctl, key.port_id, key.local_ip))
+		return pmx_ctl_fail(e, "EADDRNOTAVAIL", "local_ip is not an address of port %s",
+				    ctl->sw->ports[key.port_id].name);
+	return pmx_ctl_rule_add(ctl, &key, (uint16_t)s->client_id, PMX_ORIGIN_CLIENT, !s->admin,
 				result, e);
 }
 
-int cmd_claim_ip(struct pmx_ctl *ctl, struct pmx_ctl_session *s, json_t *req, json_t **result,
-		 struct cmd_error *e)
+int pmx_ctl_cmd_claim_ip(struct pmx_ctl *ctl, struct pmx_ctl_session *s, json_t *req,
+			 json_t **result, struct pmx_ctl_error *e)
 {
 	static const uint8_t any[16];
 	struct pmx_flow_key key = {.kind = PMX_KEY_IP};
 
-	if (arg_addr(req, "ip", true, key.local_ip, e))
+	if (pmx_ctl_arg_addr(req, "ip", true, key.local_ip, e))
 		return -1;
 	if (memcmp(key.local_ip, any, 16) == 0)
-		return cmd_fail(e, "EINVAL", "\"ip\" must be one address, not any");
+		return pmx_ctl_fail(e, "EINVAL", "\"ip\" must be one address, not any");
 	key.port_id = ctl->sw->clients[s->client_id].port;
-	return rule_add_checked(ctl, &key, (uint16_t)s->client_id, PMX_ORIGIN_CLIENT, false, result,
+	return pmx_ctl_rule_add(ctl, &key, (uint16_t)s->client_id, PMX_ORIGIN_CLIENT, false, result,
 				e);
 }
 
-int cmd_release(struct pmx_ctl *ctl, struct pmx_ctl_session *s, json_t *req, json_t **result,
-		struct cmd_error *e)
+int pmx_ctl_cmd_release(struct pmx_ctl *ctl, struct pmx_ctl_session *s, json_t *req,
+			json_t **result, struct pmx_ctl_error *e)
 {
 	const struct pmx_rule *r;
 	uint64_t id = 0;
 
-	if (arg_uint(req, "rule_id", true, UINT32_MAX, &id, e))
+	if (pmx_ctl_arg_uint(req, "rule_id", true, UINT32_MAX, &id, e))
 		return -1;
 	r = pmx_flow_table_rule(ctl->sw->ft, (uint32_t)id);
 	if (r == NULL)
-		return cmd_fail(e, "ENOENT", "no rule %llu", (unsigned long long)id);
+		return pmx_ctl_fail(e, "ENOENT", "no rule %llu", (unsigned long long)id);
 	if (r->owner != s->client_id)
-		return cmd_fail(e, "EPERM", "rule %llu belongs to someone else",
-				(unsigned long long)id);
-	if (static_rule_index(ctl, (uint32_t)id) >= 0)
-		return static_rule_refuse(ctl, (uint32_t)id, e);
-	rule_delete(ctl, (uint32_t)id);
+		return pmx_ctl_fail(e, "EPERM", "rule %llu belongs to someone else",
+				    (unsigned long long)id);
+	if (pmx_ctl_static_rule_index(ctl, (uint32_t)id) >= 0)
+		return pmx_ctl_static_rule_refuse(ctl, (uint32_t)id, e);
+	pmx_ctl_rule_delete(ctl, (uint32_t)id);
 	*result = json_pack("{s:I}", "rule_id", (json_int_t)id);
 	return 0;
 }
 
-int cmd_rules(struct pmx_ctl *ctl, struct pmx_ctl_session *s, json_t *req, json_t **result,
-	      struct cmd_error *e)
+int pmx_ctl_cmd_rules(struct pmx_ctl *ctl, struct pmx_ctl_session *s, json_t *req, json_t **result,
+		      struct pmx_ctl_error *e)
 {
 	int only = s->admin ? -1 : s->client_id >= 0 ? s->client_id : (int)PMX_OWNER_NONE;
 
@@ -234,8 +239,8 @@ int cmd_rules(struct pmx_ctl *ctl, struct pmx_ctl_session *s, json_t *req, json_
 	return 0;
 }
 
-int cmd_stats(struct pmx_ctl *ctl, struct pmx_ctl_session *s, json_t *req, json_t **result,
-	      struct cmd_error *e)
+int pmx_ctl_cmd_stats(struct pmx_ctl *ctl, struct pmx_ctl_session *s, json_t *req, json_t **result,
+		      struct pmx_ctl_error *e)
 {
 	(void)s;
 	(void)req;
@@ -244,8 +249,8 @@ int cmd_stats(struct pmx_ctl *ctl, struct pmx_ctl_session *s, json_t *req, json_
 	return 0;
 }
 
-int cmd_bye(struct pmx_ctl *ctl, struct pmx_ctl_session *s, json_t *req, json_t **result,
-	    struct cmd_error *e)
+int pmx_ctl_cmd_bye(struct pmx_ctl *ctl, struct pmx_ctl_session *s, json_t *req, json_t **result,
+		    struct pmx_ctl_error *e)
 {
 	int id = s->client_id;
 

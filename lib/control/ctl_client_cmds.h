@@ -12,21 +12,21 @@
 
 #include "ctl_args.h"
 
-int cmd_hello(struct pmx_ctl *ctl, struct pmx_ctl_session *s, json_t *req, json_t **result,
-	      struct cmd_error *e);
-int cmd_listen(struct pmx_ctl *ctl, struct pmx_ctl_session *s, json_t *req, json_t **result,
-	       struct cmd_error *e);
-int cmd_connect(struct pmx_ctl *ctl, struct pmx_ctl_session *s, json_t *req, json_t **result,
-		struct cmd_error *e);
-int cmd_claim_ip(struct pmx_ctl *ctl, struct pmx_ctl_session *s, json_t *req, json_t **result,
-		 struct cmd_error *e);
-int cmd_release(struct pmx_ctl *ctl, struct pmx_ctl_session *s, json_t *req, json_t **result,
-		struct cmd_error *e);
-int cmd_rules(struct pmx_ctl *ctl, struct pmx_ctl_session *s, json_t *req, json_t **result,
-	      struct cmd_error *e);
-int cmd_stats(struct pmx_ctl *ctl, struct pmx_ctl_session *s, json_t *req, json_t **result,
-	      struct cmd_error *e);
-int cmd_bye(struct pmx_ctl *ctl, struct pmx_ctl_session *s, json_t *req, json_t **result,
-	    struct cmd_error *e);
+int pmx_ctl_cmd_hello(struct pmx_ctl *ctl, struct pmx_ctl_session *s, json_t *req, json_t **result,
+		      struct pmx_ctl_error *e);
+int pmx_ctl_cmd_listen(struct pmx_ctl *ctl, struct pmx_ctl_session *s, json_t *req, json_t **result,
+		       struct pmx_ctl_error *e);
+int pmx_ctl_cmd_connect(struct pmx_ctl *ctl, struct pmx_ctl_session *s, json_t *req,
+			json_t **result, struct pmx_ctl_error *e);
+int pmx_ctl_cmd_claim_ip(struct pmx_ctl *ctl, struct pmx_ctl_session *s, json_t *req,
+			 json_t **result, struct pmx_ctl_error *e);
+int pmx_ctl_cmd_release(struct pmx_ctl *ctl, struct pmx_ctl_session *s, json_t *req,
+			json_t **result, struct pmx_ctl_error *e);
+int pmx_ctl_cmd_rules(struct pmx_ctl *ctl, struct pmx_ctl_session *s, json_t *req, json_t **result,
+		      struct pmx_ctl_error *e);
+int pmx_ctl_cmd_stats(struct pmx_ctl *ctl, struct pmx_ctl_session *s, json_t *req, json_t **result,
+		      struct pmx_ctl_error *e);
+int pmx_ctl_cmd_bye(struct pmx_ctl *ctl, struct pmx_ctl_session *s, json_t *req, json_t **result,
+		    struct pmx_ctl_error *e);
 
 #endif

@@ -14,62 +14,62 @@
 
 /** A handler fills *result (new reference, may stay NULL for {}) or fails with e. */
 typedef int (*cmd_fn)(struct pmx_ctl *ctl, struct pmx_ctl_session *s, json_t *req, json_t **result,
-		      struct cmd_error *e);
+		      struct pmx_ctl_error *e);
 
 static const struct {
 	const char *name;
 	cmd_fn fn;
 	unsigned flags;
 } commands[] = {
-	{"hello", cmd_hello, 0},
-	{"listen", cmd_listen, NEEDS_CLIENT},
-	{"connect", cmd_connect, NEEDS_CLIENT},
-	{"claim_ip", cmd_claim_ip, NEEDS_CLIENT | NEEDS_ADMIN},
-	{"release", cmd_release, NEEDS_CLIENT},
-	{"rules", cmd_rules, 0},
-	{"used_ports", cmd_used_ports, 0},
-	{"stats", cmd_stats, 0},
-	{"port_info", cmd_port_info, 0},
-	{"bye", cmd_bye, NEEDS_CLIENT},
-	{"clients", cmd_clients, NEEDS_ADMIN},
-	{"kick", cmd_kick, NEEDS_ADMIN},
-	{"set_kernel_policy", cmd_set_kernel_policy, NEEDS_ADMIN},
-	{"rule_add", cmd_rule_add, NEEDS_ADMIN},
-	{"rule_del", cmd_rule_del, NEEDS_ADMIN},
-	{"clear_stats", cmd_clear_stats, NEEDS_ADMIN},
+	{"hello", pmx_ctl_cmd_hello, 0},
+	{"listen", pmx_ctl_cmd_listen, NEEDS_CLIENT},
+	{"connect", pmx_ctl_cmd_connect, NEEDS_CLIENT},
+	{"claim_ip", pmx_ctl_cmd_claim_ip, NEEDS_CLIENT | NEEDS_ADMIN},
+	{"release", pmx_ctl_cmd_release, NEEDS_CLIENT},
+	{"rules", pmx_ctl_cmd_rules, 0},
+	{"used_ports", pmx_ctl_cmd_used_ports, 0},
+	{"stats", pmx_ctl_cmd_stats, 0},
+	{"port_info", pmx_ctl_cmd_port_info, 0},
+	{"bye", pmx_ctl_cmd_bye, NEEDS_CLIENT},
+	{"clients", pmx_ctl_cmd_clients, NEEDS_ADMIN},
+	{"kick", pmx_ctl_cmd_kick, NEEDS_ADMIN},
+	{"set_kernel_policy", pmx_ctl_cmd_set_kernel_policy, NEEDS_ADMIN},
+	{"rule_add", pmx_ctl_cmd_rule_add, NEEDS_ADMIN},
+	{"rule_del", pmx_ctl_cmd_rule_del, NEEDS_ADMIN},
+	{"clear_stats", pmx_ctl_cmd_clear_stats, NEEDS_ADMIN},
 	/* usnetd's messages, same meaning (ctl_usnetd.c) */
-	{"AddMatch", cmd_usnetd_add_match, NEEDS_CLIENT},
-	{"RemoveMatch", cmd_usnetd_remove_match, NEEDS_CLIENT},
-	{"QueryUsedPorts", cmd_usnetd_query_used_ports, 0},
-	{"DeleteClient", cmd_usnetd_delete_client, NEEDS_CLIENT},
+	{"AddMatch", pmx_ctl_cmd_usnetd_add_match, NEEDS_CLIENT},
+	{"RemoveMatch", pmx_ctl_cmd_usnetd_remove_match, NEEDS_CLIENT},
+	{"QueryUsedPorts", pmx_ctl_cmd_usnetd_query_used_ports, 0},
+	{"DeleteClient", pmx_ctl_cmd_usnetd_delete_client, NEEDS_CLIENT},
 };
 
 static json_t *run(struct pmx_ctl *ctl, struct pmx_ctl_session *s, json_t *req, json_t *id)
 {
-	struct cmd_error e = {.code = "EINVAL"};
+	struct pmx_ctl_error e = {.code = "EINVAL"};
 	json_t *result = NULL;
 	const char *name = NULL;
 	unsigned i;
 
 	ctl->requests++;
 	if (!json_is_object(req)) {
-		cmd_fail(&e, "EINVAL", "a request is a JSON object");
+		pmx_ctl_fail(&e, "EINVAL", "a request is a JSON object");
 		goto error;
 	}
-	if (arg_string(req, "cmd", true, &name, &e) != 0)
+	if (pmx_ctl_arg_string(req, "cmd", true, &name, &e) != 0)
 		goto error;
 	for (i = 0; i < RTE_DIM(commands) && strcmp(commands[i].name, name) != 0; i++)
 		;
 	if (i == RTE_DIM(commands)) {
-		cmd_fail(&e, "ENOSYS", "unknown command \"%.40s\"", name);
+		pmx_ctl_fail(&e, "ENOSYS", "unknown command \"%.40s\"", name);
 		goto error;
 	}
 	if ((commands[i].flags & NEEDS_CLIENT) && s->client_id < 0) {
-		cmd_fail(&e, "ENOTCONN", "\"%s\" needs a client: send hello first", name);
+		pmx_ctl_fail(&e, "ENOTCONN", "\"%s\" needs a client: send hello first", name);
 		goto error;
 	}
 	if ((commands[i].flags & NEEDS_ADMIN) && !s->admin) {
-		cmd_fail(&e, "EPERM", "\"%s\" needs root or control.group", name);
+		pmx_ctl_fail(&e, "EPERM", "\"%s\" needs root or control.group", name);
 		goto error;
 	}
 	if (commands[i].fn(ctl, s, req, &result, &e) != 0)
@@ -87,7 +87,7 @@ error:
 
 json_t *pmx_ctl_execute(struct pmx_ctl *ctl, struct pmx_ctl_session *s, json_t *req)
 {
-	json_t *usnetd = usnetd_normalize(req);
+	json_t *usnetd = pmx_ctl_usnetd_normalize(req);
 	json_t *id = json_is_object(req) ? json_object_get(req, "id") : NULL;
 	json_t *reply;
 

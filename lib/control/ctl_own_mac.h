@@ -16,7 +16,7 @@
 #include "ctl_args.h"
 
 /** hello's "mac" and "addresses". */
-struct own_mac_req {
+struct pmx_ctl_own_mac_req {
 	bool set; /**< the client asked for a MAC of its own */
 	struct rte_ether_addr mac;
 	unsigned n;
@@ -30,7 +30,7 @@ struct own_mac_req {
  * EADDRINUSE (the MAC is a port's or another client's; an address is the port's, claimed,
  * or another client's).
  */
-int own_mac_args(struct pmx_ctl *ctl, const struct pmx_ctl_session *s, json_t *req, unsigned p,
-		 struct own_mac_req *om, struct cmd_error *e);
+int pmx_ctl_own_mac_args(struct pmx_ctl *ctl, const struct pmx_ctl_session *s, json_t *req,
+			 unsigned p, struct pmx_ctl_own_mac_req *om, struct pmx_ctl_error *e);
 
 #endif

@@ -23,14 +23,14 @@
  * check_privilege: apply the low-port rule (non-admin clients).
  * @return 0 with *result = {"rule_id": n}, or -1 with e filled.
  */
-int rule_add_checked(struct pmx_ctl *ctl, struct pmx_flow_key *key, uint16_t owner,
+int pmx_ctl_rule_add(struct pmx_ctl *ctl, struct pmx_flow_key *key, uint16_t owner,
 		     enum pmx_rule_origin origin, bool check_privilege, json_t **result,
-		     struct cmd_error *e);
+		     struct pmx_ctl_error *e);
 
 /** Delete rule rule_id (any owner): reservation released, the owner's count decremented. */
-void rule_delete(struct pmx_ctl *ctl, uint32_t rule_id);
+void pmx_ctl_rule_delete(struct pmx_ctl *ctl, uint32_t rule_id);
 
 /** Before the registry deletes every rule of owner (detach): take them out of the counts. */
-void rules_forget_owner(struct pmx_ctl *ctl, uint16_t owner);
+void pmx_ctl_rules_forget_owner(struct pmx_ctl *ctl, uint16_t owner);
 
 #endif

@@ -36,7 +36,7 @@ void pmx_ctl_unlock(struct pmx_ctl *ctl)
 
 int pmx_ctl_session_attach(struct pmx_ctl *ctl, struct pmx_ctl_session *s, unsigned p,
 			   enum pmx_channel channel, unsigned n_queues, const char *name,
-			   const struct own_mac_req *om, struct pmx_attach_info *info,
+			   const struct pmx_ctl_own_mac_req *om, struct pmx_attach_info *info,
 			   json_t **config_rules)
 {
 	int ret = pmx_registry_attach(ctl->sw, (uint16_t)p, channel, n_queues, info);
@@ -52,7 +52,7 @@ int pmx_ctl_session_attach(struct pmx_ctl *ctl, struct pmx_ctl_session *s, unsig
 	PMX_LOG(INFO, ctl, "client %u \"%s\" attached (pid %d, uid %u) on port %s", info->client_id,
 		s->name, (int)s->pid, (unsigned)s->uid, ctl->sw->ports[p].name);
 	/* the config's rules for this name are its own from now on */
-	*config_rules = static_rules_adopt(ctl, info->client_id, s->name);
+	*config_rules = pmx_ctl_static_rules_adopt(ctl, info->client_id, s->name);
 	return 0;
 }
 
@@ -65,8 +65,8 @@ void pmx_ctl_session_detach(struct pmx_ctl *ctl, struct pmx_ctl_session *s)
 		return;
 	pmx_ctl_lock(ctl);
 	pmx_learn_poll(ctl); /* frames it handed over before it left are still sent */
-	static_rules_orphan(ctl, (uint16_t)id); /* they stay, for the next of that name */
-	rules_forget_owner(ctl, (uint16_t)id);
+	pmx_ctl_static_rules_orphan(ctl, (uint16_t)id); /* they stay, for the next of that name */
+	pmx_ctl_rules_forget_owner(ctl, (uint16_t)id);
 	freed = pmx_registry_detach(ctl->sw, (uint16_t)id);
 	pmx_port_resv_sweep(ctl->resv, ctl->sw->ft);
 	ctl->client_session[id] = NULL;

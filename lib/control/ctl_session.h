@@ -26,7 +26,7 @@ int pmx_ctl_lock_init(struct pmx_ctl *ctl);
  */
 int pmx_ctl_session_attach(struct pmx_ctl *ctl, struct pmx_ctl_session *s, unsigned p,
 			   enum pmx_channel channel, unsigned n_queues, const char *name,
-			   const struct own_mac_req *om, struct pmx_attach_info *info,
+			   const struct pmx_ctl_own_mac_req *om, struct pmx_attach_info *info,
 			   json_t **config_rules);
 
 #endif

@@ -79,7 +79,7 @@ int pmx_ctl_init(struct pmx_ctl *ctl, struct pmx_switch *sw, const struct pmx_co
 		goto fail_free;
 	}
 	/* the config's rules exist from start-up on, their ports held against the kernel */
-	if (static_rules_install(ctl, err, errlen) != 0)
+	if (pmx_ctl_static_rules_install(ctl, err, errlen) != 0)
 		goto fail_lock;
 
 	/* the socket's directory is created if missing (e.g. /run/portmux) */
@@ -125,7 +125,7 @@ fail_errno:
 		close(ctl->epfd);
 	ctl->listen_fd = ctl->epfd = -1;
 	for (unsigned i = 0; i < cfg->n_rules; i++)
-		rule_delete(ctl, ctl->static_rule[i]);
+		pmx_ctl_rule_delete(ctl, ctl->static_rule[i]);
 fail_lock:
 	pthread_mutex_destroy(&ctl->lock);
 fail_free:
@@ -136,11 +136,6 @@ fail_free:
 	ctl->listen_count = NULL;
 	ctl->base = NULL;
 	return ret;
-}
-
-int pmx_ctl_fd(const struct pmx_ctl *ctl)
-{
-	return ctl->epfd;
 }
 
 int pmx_ctl_watch(struct pmx_ctl *ctl, struct pmx_ctl_watch *w)
@@ -216,9 +211,11 @@ static void accept_one(struct pmx_ctl *ctl, int fd)
 		same_uid += ctl->sessions[slot] != NULL && ctl->sessions[slot]->uid == cred.uid;
 	for (slot = 0; slot < PMX_CTL_MAX_SESSIONS && ctl->sessions[slot] != NULL; slot++)
 		;
-	if (slot == PMX_CTL_MAX_SESSIONS || (cred.uid != 0 && same_uid >= PMX_CTL_SESSIONS_PER_UID)) {
-		static const char busy[] = "{\"id\":null,\"ok\":false,\"error\":{\"code\":\"EMFILE\","
-					   "\"message\":\"too many connections\"}}\n";
+	if (slot == PMX_CTL_MAX_SESSIONS ||
+	    (cred.uid != 0 && same_uid >= PMX_CTL_SESSIONS_PER_UID)) {
+		static const char busy[] =
+			"{\"id\":null,\"ok\":false,\"error\":{\"code\":\"EMFILE\","
+			"\"message\":\"too many connections\"}}\n";
 
 		if (send(fd, busy, sizeof(busy) - 1, MSG_NOSIGNAL | MSG_DONTWAIT) < 0)
 			PMX_LOG(DEBUG, ctl, "refused connection gone already");
@@ -301,8 +298,7 @@ static int flush_output(struct pmx_ctl_session *s)
 	return 0;
 }
 
-static int handle_line(struct pmx_ctl *ctl, struct pmx_ctl_session *s, const char *line,
-		       size_t len)
+static int handle_line(struct pmx_ctl *ctl, struct pmx_ctl_session *s, const char *line, size_t len)
 {
 	json_error_t jerr;
 	json_t *req, *reply;

@@ -67,7 +67,7 @@ static bool learn_one(struct pmx_ctl *ctl, struct rte_mbuf *m)
 	/* held against the kernel while the rule lives, as a connect rule's port (ctl_rules.c);
 	 * binding it is also the check that the kernel does not use it. Without a kernel path
 	 * nothing is held, but a port bound in the daemon's namespace is still not taken. */
-	if (port_has_kernel(ctl, pi.key.port_id)
+	if (pmx_ctl_port_has_kernel(ctl, pi.key.port_id)
 		    ? pmx_port_resv_get(ctl->resv, &pi.key, &handle) != 0
 		    : pmx_port_resv_probe(ctl->resv, &pi.key))
 		return false;
@@ -101,7 +101,8 @@ unsigned pmx_learn_poll(struct pmx_ctl *ctl)
 				PMX_LEARN_CLIENT(pkts[i]) |= PMX_LEARN_REFUSED;
 			}
 			if (rte_ring_sp_enqueue(wk->learn_ret, pkts[i]) != 0)
-				rte_pktmbuf_free(pkts[i]); /* cannot happen: same size as learn_req */
+				rte_pktmbuf_free(
+					pkts[i]); /* cannot happen: same size as learn_req */
 		}
 		total += n;
 	}
@@ -125,7 +126,8 @@ void pmx_learn_age(struct pmx_ctl *ctl)
 			r->hits_seen = hits;
 			r->last_used = now;
 		} else if (now - r->last_used > idle) {
-			rule_delete(ctl, id); /* with its client's count and its hold on the port */
+			pmx_ctl_rule_delete(
+				ctl, id); /* with its client's count and its hold on the port */
 		}
 	}
 }

@@ -18,18 +18,19 @@
  * Add every config rule, owned by no one yet (PMX_OWNER_ABSENT), its port held against the
  * kernel. @return 0, or -1 with msg "rules[i]: why" (the rules added before are deleted).
  */
-int static_rules_install(struct pmx_ctl *ctl, char *msg, size_t len);
+int pmx_ctl_static_rules_install(struct pmx_ctl *ctl, char *msg, size_t len);
 /** The index in cfg->rules of rule rule_id, or -1 when it does not come from the config. */
-int static_rule_index(const struct pmx_ctl *ctl, uint32_t rule_id);
+int pmx_ctl_static_rule_index(const struct pmx_ctl *ctl, uint32_t rule_id);
 /**
  * Client client_id just attached as `name`: it owns the config rules of that name that no
  * one owns. @return their rule ids (JSON array, new reference).
  */
-json_t *static_rules_adopt(struct pmx_ctl *ctl, uint16_t client_id, const char *name);
+json_t *pmx_ctl_static_rules_adopt(struct pmx_ctl *ctl, uint16_t client_id, const char *name);
 /** Client client_id leaves (before its rules are deleted): its config rules go to another
  *  client attached under the same name, else to no one. */
-void static_rules_orphan(struct pmx_ctl *ctl, uint16_t client_id);
+void pmx_ctl_static_rules_orphan(struct pmx_ctl *ctl, uint16_t client_id);
 /** The refusal to delete config rule rule_id (release, rule_del, RemoveMatch): EROFS. */
-int static_rule_refuse(const struct pmx_ctl *ctl, uint32_t rule_id, struct cmd_error *e);
+int pmx_ctl_static_rule_refuse(const struct pmx_ctl *ctl, uint32_t rule_id,
+			       struct pmx_ctl_error *e);
 
 #endif

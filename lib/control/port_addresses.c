@@ -1,4 +1,5 @@
-/* addresses.c - the IP addresses a port answers on: configured, else read off its kernel interface */
+/* port_addresses.c - the IP addresses a port answers on (configured, else its kernel interface's),
+ * and addresses as text */
 #include <errno.h>
 #include <ifaddrs.h>
 #include <string.h>
