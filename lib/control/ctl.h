@@ -77,6 +77,7 @@ struct pmx_ctl_baseline {
 };
 
 struct pmx_port_resv;
+struct pmx_kernel_addrs;
 
 /** The control plane. */
 struct pmx_ctl {
@@ -93,6 +94,8 @@ struct pmx_ctl {
 	struct pmx_ctl_session *client_session[PMX_MAX_CLIENTS]; /**< by client id */
 	struct pmx_ctl_baseline *base;
 	struct pmx_port_resv *resv; /**< kernel sockets holding clients' ports (port_reserve.c) */
+	struct pmx_kernel_addrs *kaddrs; /**< the ports' kernel addresses (kernel_addrs.c) */
+	struct pmx_ctl_watch kaddrs_watch; /**< its netlink socket in the epoll set */
 	/** Listening rules per (proto class, L4 port) and IP rules per NIC port: only where
 	 *  they are not zero does an any-address rule look through every rule for an overlap
 	 *  (ctl_rules.c). Kept by rule_add/delete and detach; LISTEN and IP rules must be added
@@ -193,7 +196,8 @@ void pmx_local_addrs_refresh(struct pmx_ctl *ctl);
 unsigned pmx_learn_poll(struct pmx_ctl *ctl);
 void pmx_learn_age(struct pmx_ctl *ctl);
 
-/* port_addresses.c: the addresses of port p (configured, else those of its kernel interface) */
+/* port_addresses.c: the addresses of port p (configured, else those of its kernel interface,
+ * as the netlink events last said: no syscall) */
 unsigned pmx_port_addresses(const struct pmx_ctl *ctl, unsigned p, uint8_t (*out)[16],
 			    unsigned max);
 /** Format a 16-byte key address (IPv4-mapped shown as dotted quad). */

@@ -14,6 +14,7 @@
 
 #include "ctl_rules.h"
 #include "ctl_session.h"
+#include "kernel_addrs.h"
 #include "pmx_log.h"
 #include "port_reserve.h"
 #include "sock_path.h"
@@ -46,13 +47,38 @@ static bool in_group(gid_t gid, pid_t pid, gid_t want)
 	return found;
 }
 
+/* The kernel's address events for the ports' interfaces: read when the socket is readable. */
+static void kernel_addrs_readable(void *arg)
+{
+	struct pmx_ctl *ctl = arg;
+	int ret = pmx_kernel_addrs_poll(ctl->kaddrs);
+
+	if (ret != 0)
+		PMX_LOG(WARNING, ctl, "kernel addresses: netlink: %s", strerror(-ret));
+}
+
+/* The set of the ports' kernel interface addresses, filled from a first dump. 0 or -errno. */
+static int kernel_addrs_start(struct pmx_ctl *ctl)
+{
+	const char *names[PMX_MAX_PORTS];
+
+	for (unsigned p = 0; p < ctl->sw->n_ports; p++)
+		names[p] = ctl->sw->ports[p].exc_iface;
+	ctl->kaddrs = pmx_kernel_addrs_create(names, ctl->sw->n_ports);
+	if (ctl->kaddrs == NULL)
+		return -ENOMEM;
+	ctl->kaddrs_watch.readable = kernel_addrs_readable;
+	ctl->kaddrs_watch.arg = ctl;
+	return pmx_kernel_addrs_open(ctl->kaddrs);
+}
+
 int pmx_ctl_init(struct pmx_ctl *ctl, struct pmx_switch *sw, const struct pmx_config *cfg,
 		 char *err, size_t errlen)
 {
 	struct sockaddr_un addr = {.sun_family = AF_UNIX};
 	struct epoll_event ev = {.events = EPOLLIN};
 	char dir[sizeof(addr.sun_path)];
-	int ret = -ENOMEM;
+	int ret = -ENOMEM, kret;
 	char *slash;
 
 	memset(ctl, 0, sizeof(*ctl));
@@ -77,6 +103,12 @@ int pmx_ctl_init(struct pmx_ctl *ctl, struct pmx_switch *sw, const struct pmx_co
 	    pmx_ctl_lock_init(ctl) != 0) {
 		snprintf(err, errlen, "control: out of memory");
 		goto fail_free;
+	}
+	kret = kernel_addrs_start(ctl);
+	if (kret != 0) {
+		snprintf(err, errlen, "kernel addresses: netlink: %s", strerror(-kret));
+		ret = kret;
+		goto fail_lock;
 	}
 	/* the config's rules exist from start-up on, their ports held against the kernel */
 	if (pmx_ctl_static_rules_install(ctl, err, errlen) != 0)
@@ -114,6 +146,9 @@ int pmx_ctl_init(struct pmx_ctl *ctl, struct pmx_switch *sw, const struct pmx_co
 	ev.data.ptr = &ctl->listener_kind;
 	if (ctl->epfd < 0 || epoll_ctl(ctl->epfd, EPOLL_CTL_ADD, ctl->listen_fd, &ev) != 0)
 		goto fail_errno;
+	ctl->kaddrs_watch.fd = pmx_kernel_addrs_fd(ctl->kaddrs);
+	if (pmx_ctl_watch(ctl, &ctl->kaddrs_watch) != 0)
+		goto fail_errno;
 	return 0;
 
 fail_errno:
@@ -129,6 +164,8 @@ fail_errno:
 fail_lock:
 	pthread_mutex_destroy(&ctl->lock);
 fail_free:
+	pmx_kernel_addrs_destroy(ctl->kaddrs);
+	ctl->kaddrs = NULL;
 	pmx_port_resv_destroy(ctl->resv);
 	free(ctl->listen_count);
 	free(ctl->base);
@@ -461,6 +498,8 @@ void pmx_ctl_close(struct pmx_ctl *ctl)
 	ctl->listen_fd = ctl->epfd = -1;
 	pmx_port_resv_destroy(ctl->resv);
 	ctl->resv = NULL;
+	pmx_kernel_addrs_destroy(ctl->kaddrs);
+	ctl->kaddrs = NULL;
 	free(ctl->listen_count);
 	ctl->listen_count = NULL;
 	free(ctl->base);

@@ -1,20 +1,18 @@
-/* port_addresses.c - the IP addresses a port answers on (configured, else its kernel interface's),
- * and addresses as text */
+/* port_addresses.c - the IP addresses a port answers on (configured, else its kernel
+ * interface's, from kernel_addrs.c's set), and addresses as text */
 #include <errno.h>
-#include <ifaddrs.h>
 #include <string.h>
 #include <arpa/inet.h>
 #include <netinet/in.h>
 
 #include "ctl.h"
+#include "kernel_addrs.h"
 #include "pmx_packet.h"
 
-unsigned pmx_port_addresses(const struct pmx_ctl *ctl, unsigned p, uint8_t (*out)[16],
-			    unsigned max)
+unsigned pmx_port_addresses(const struct pmx_ctl *ctl, unsigned p, uint8_t (*out)[16], unsigned max)
 {
 	const struct pmx_port_conf *pc = &ctl->cfg->ports[p];
-	struct ifaddrs *ifa_list, *ifa;
-	unsigned n = 0;
+	unsigned n;
 
 	if (pc->n_addresses > 0) {
 		for (n = 0; n < pc->n_addresses && n < max; n++)
@@ -22,23 +20,7 @@ unsigned pmx_port_addresses(const struct pmx_ctl *ctl, unsigned p, uint8_t (*out
 		return n;
 	}
 	/* the kernel interface shares the NIC's address: what the operator gave it counts */
-	if (getifaddrs(&ifa_list) != 0)
-		return 0;
-	for (ifa = ifa_list; ifa != NULL && n < max; ifa = ifa->ifa_next) {
-		if (ifa->ifa_addr == NULL || strcmp(ifa->ifa_name, ctl->sw->ports[p].exc_iface) != 0)
-			continue;
-		if (ifa->ifa_addr->sa_family == AF_INET) {
-			const struct sockaddr_in *sin = (const void *)ifa->ifa_addr;
-
-			pmx_ip4_to_key((const uint8_t *)&sin->sin_addr, out[n++]);
-		} else if (ifa->ifa_addr->sa_family == AF_INET6) {
-			const struct sockaddr_in6 *sin6 = (const void *)ifa->ifa_addr;
-
-			memcpy(out[n++], &sin6->sin6_addr, 16);
-		}
-	}
-	freeifaddrs(ifa_list);
-	return n;
+	return ctl->kaddrs != NULL ? pmx_kernel_addrs_get(ctl->kaddrs, p, out, max) : 0;
 }
 
 const char *pmx_addr_str(const uint8_t ip[16], char *buf, size_t len)
