@@ -4,7 +4,7 @@
  * kernel_addrs.h - the addresses of the ports' kernel interfaces, kept from the kernel's
  * netlink events (RTMGRP_LINK, RTMGRP_IPV4_IFADDR, RTMGRP_IPV6_IFADDR): one dump of links
  * and addresses when the socket opens and after an overrun (ENOBUFS), then only the changes.
- * Every reader (pmx_port_addresses(), the dataplane's copy) is served from this one set.
+ * Every reader (port_addresses.c, the dataplane's copy) is served from this one set.
  *
  * Interface i of the set is the one named names[i] at creation (a port's exc_iface; "" =
  * none); an interface deleted and created again under its name is followed.
