@@ -77,6 +77,7 @@ struct pmx_ctl_baseline {
 };
 
 struct pmx_port_resv;
+struct pmx_kernel_addrs;
 
 /** The control plane. */
 struct pmx_ctl {
@@ -93,6 +94,8 @@ struct pmx_ctl {
 	struct pmx_ctl_session *client_session[PMX_MAX_CLIENTS]; /**< by client id */
 	struct pmx_ctl_baseline *base;
 	struct pmx_port_resv *resv; /**< kernel sockets holding clients' ports (port_reserve.c) */
+	struct pmx_kernel_addrs *kaddrs; /**< the ports' kernel addresses (kernel_addrs.c) */
+	struct pmx_ctl_watch kaddrs_watch; /**< its netlink socket in the epoll set */
 	/** Listening rules per (proto class, L4 port) and IP rules per NIC port: only where
 	 *  they are not zero does an any-address rule look through every rule for an overlap
 	 *  (ctl_rules.c). Kept by rule_add/delete and detach; LISTEN and IP rules must be added
@@ -141,9 +144,6 @@ void pmx_ctl_stop_listening(struct pmx_ctl *ctl);
  */
 unsigned pmx_ctl_wait_ring_clients(struct pmx_ctl *ctl, unsigned max_ms);
 
-/** Epoll fd, so the daemon can wait on it together with its own fds. */
-int pmx_ctl_fd(const struct pmx_ctl *ctl);
-
 /**
  * Serve w->fd from the control loop: w->readable(w->arg) runs (lock held) when it is
  * readable or hung up. w must stay valid until pmx_ctl_unwatch(). @return 0 or -errno.
@@ -181,22 +181,23 @@ json_t *pmx_ctl_rule_json(struct pmx_ctl *ctl, uint32_t rule_id);
 json_t *pmx_ctl_port_info_json(struct pmx_ctl *ctl, unsigned p);
 /** Remember every counter now, so stats count from zero again. */
 void pmx_ctl_stats_clear(struct pmx_ctl *ctl);
-/** Owner of a rule as JSON: "kernel", "drop" or {"client_id": n, "name": ...}. */
-json_t *pmx_ctl_owner_json(const struct pmx_ctl *ctl, uint16_t owner);
-/** Owner of rule rule_id as JSON: as pmx_ctl_owner_json(), and {"name": ...} (no client_id)
+/** Owner of rule rule_id as JSON: "kernel", "drop" or {"client_id": n, "name": ...}, and
+ *  {"name": ...} (no client_id)
  *  for a config rule whose client is not attached. */
 json_t *pmx_ctl_rule_owner_json(const struct pmx_ctl *ctl, uint32_t rule_id);
 /** "tcp", "udp", ... or the number. */
 const char *pmx_ctl_proto_name(uint8_t proto, char *buf, size_t len);
 
-/* local_addrs.c: refresh the dataplane's own-address sets (call periodically) */
+/* addr_publish.c: refresh the dataplane's own-address sets (call periodically) */
 void pmx_local_addrs_refresh(struct pmx_ctl *ctl);
 
-/* learn.c: outgoing client connections learned from their first frame (management loop) */
+/* learn.c: outgoing client connections learned from their first frame (management loop,
+ * control lock held: the telemetry thread reads the rules) */
 unsigned pmx_learn_poll(struct pmx_ctl *ctl);
 void pmx_learn_age(struct pmx_ctl *ctl);
 
-/* addresses.c: the addresses of port p (configured, else those of its kernel interface) */
+/* port_addresses.c: the addresses of port p (configured, else those of its kernel interface,
+ * as the netlink events last said: no syscall) */
 unsigned pmx_port_addresses(const struct pmx_ctl *ctl, unsigned p, uint8_t (*out)[16],
 			    unsigned max);
 /** Format a 16-byte key address (IPv4-mapped shown as dotted quad). */

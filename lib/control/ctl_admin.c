@@ -5,12 +5,15 @@
 #include <time.h>
 #include <arpa/inet.h>
 
-#include "ctl_cmd.h"
+#include "ctl_admin.h"
+#include "ctl_rules.h"
+#include "ctl_session.h"
+#include "static_rules.h"
 #include "pmx_log.h"
-#include "port_reserve.h"
+#include "kernel_ports.h"
 
-int cmd_clients(struct pmx_ctl *ctl, struct pmx_ctl_session *s, json_t *req, json_t **result,
-		struct cmd_error *e)
+int pmx_ctl_cmd_clients(struct pmx_ctl *ctl, struct pmx_ctl_session *s, json_t *req,
+			json_t **result, struct pmx_ctl_error *e)
 {
 	(void)s;
 	(void)req;
@@ -19,17 +22,17 @@ int cmd_clients(struct pmx_ctl *ctl, struct pmx_ctl_session *s, json_t *req, jso
 	return 0;
 }
 
-int cmd_kick(struct pmx_ctl *ctl, struct pmx_ctl_session *s, json_t *req, json_t **result,
-	     struct cmd_error *e)
+int pmx_ctl_cmd_kick(struct pmx_ctl *ctl, struct pmx_ctl_session *s, json_t *req, json_t **result,
+		     struct pmx_ctl_error *e)
 {
 	struct pmx_ctl_session *victim;
 	uint64_t id = 0;
 
-	if (arg_uint(req, "client_id", true, PMX_MAX_CLIENTS - 1, &id, e))
+	if (pmx_ctl_arg_uint(req, "client_id", true, PMX_MAX_CLIENTS - 1, &id, e))
 		return -1;
 	victim = ctl->client_session[id];
 	if (victim == NULL)
-		return cmd_fail(e, "ENOENT", "no client %u", (unsigned)id);
+		return pmx_ctl_fail(e, "ENOENT", "no client %u", (unsigned)id);
 	*result = json_pack("{s:i, s:s}", "client_id", (int)id, "name", victim->name);
 	PMX_LOG(NOTICE, ctl, "client %u \"%s\" kicked by uid %u", (unsigned)id, victim->name,
 		(unsigned)s->uid);
@@ -44,20 +47,20 @@ static const char *policy_name(uint32_t p)
 	return p == PMX_POLICY_FIREWALL ? "firewall" : "pass";
 }
 
-int cmd_set_kernel_policy(struct pmx_ctl *ctl, struct pmx_ctl_session *s, json_t *req,
-			  json_t **result, struct cmd_error *e)
+int pmx_ctl_cmd_set_kernel_policy(struct pmx_ctl *ctl, struct pmx_ctl_session *s, json_t *req,
+				  json_t **result, struct pmx_ctl_error *e)
 {
 	uint32_t old = __atomic_load_n(&ctl->sw->kernel_policy, __ATOMIC_ACQUIRE), policy;
 	const char *name = NULL;
 
-	if (arg_string(req, "policy", true, &name, e))
+	if (pmx_ctl_arg_string(req, "policy", true, &name, e))
 		return -1;
 	if (strcmp(name, "pass") == 0)
 		policy = PMX_POLICY_PASS;
 	else if (strcmp(name, "firewall") == 0)
 		policy = PMX_POLICY_FIREWALL;
 	else
-		return cmd_fail(e, "EINVAL", "\"policy\" must be \"pass\" or \"firewall\"");
+		return pmx_ctl_fail(e, "EINVAL", "\"policy\" must be \"pass\" or \"firewall\"");
 	/* the RX lcores read it once per frame: no other synchronisation needed */
 	__atomic_store_n(&ctl->sw->kernel_policy, policy, __ATOMIC_RELEASE);
 	PMX_LOG(NOTICE, ctl, "kernel policy %s -> %s (uid %u)", policy_name(old),
@@ -68,14 +71,14 @@ int cmd_set_kernel_policy(struct pmx_ctl *ctl, struct pmx_ctl_session *s, json_t
 }
 
 /* "owner": "kernel", "drop", a client id, or {"client_id": n} as "rules" shows it. */
-static int arg_owner(struct pmx_ctl *ctl, json_t *req, uint16_t *owner, struct cmd_error *e)
+static int arg_owner(struct pmx_ctl *ctl, json_t *req, uint16_t *owner, struct pmx_ctl_error *e)
 {
 	json_t *v = json_object_get(req, "owner");
 
 	if (json_is_object(v))
 		v = json_object_get(v, "client_id");
 	if (v == NULL)
-		return cmd_fail(e, "EINVAL", "missing \"owner\"");
+		return pmx_ctl_fail(e, "EINVAL", "missing \"owner\"");
 	if (json_is_string(v) && strcmp(json_string_value(v), "kernel") == 0)
 		*owner = PMX_OWNER_KERNEL;
 	else if (json_is_string(v) && strcmp(json_string_value(v), "drop") == 0)
@@ -84,27 +87,28 @@ static int arg_owner(struct pmx_ctl *ctl, json_t *req, uint16_t *owner, struct c
 		 json_integer_value(v) < PMX_MAX_CLIENTS)
 		*owner = (uint16_t)json_integer_value(v);
 	else
-		return cmd_fail(e, "EINVAL", "\"owner\" must be \"kernel\", \"drop\" or a client id");
+		return pmx_ctl_fail(e, "EINVAL",
+				    "\"owner\" must be \"kernel\", \"drop\" or a client id");
 	if (*owner < PMX_MAX_CLIENTS && ctl->client_session[*owner] == NULL)
-		return cmd_fail(e, "ENOENT", "no client %u", *owner);
+		return pmx_ctl_fail(e, "ENOENT", "no client %u", *owner);
 	return 0;
 }
 
-int cmd_rule_add(struct pmx_ctl *ctl, struct pmx_ctl_session *s, json_t *req, json_t **result,
-		 struct cmd_error *e)
+int pmx_ctl_cmd_rule_add(struct pmx_ctl *ctl, struct pmx_ctl_session *s, json_t *req,
+			 json_t **result, struct pmx_ctl_error *e)
 {
 	struct pmx_flow_key key = {0};
 	const char *kind = NULL;
 	uint16_t owner = PMX_OWNER_NONE;
 	unsigned p;
 
-	if (arg_string(req, "kind", true, &kind, e) || arg_nic_port(ctl, req, &p, e) ||
-	    arg_owner(ctl, req, &owner, e))
+	if (pmx_ctl_arg_string(req, "kind", true, &kind, e) ||
+	    pmx_ctl_arg_nic_port(ctl, req, &p, e) || arg_owner(ctl, req, &owner, e))
 		return -1;
 	key.port_id = (uint16_t)p;
-	if (arg_rule(req, pmx_rule_kind_parse(kind), &pmx_rule_names_full, &key, e))
+	if (pmx_ctl_arg_rule(req, pmx_rule_kind_parse(kind), &pmx_rule_names_full, &key, e))
 		return -1;
-	if (rule_add_checked(ctl, &key, owner, PMX_ORIGIN_ADMIN, false, result, e) != 0)
+	if (pmx_ctl_rule_add(ctl, &key, owner, PMX_ORIGIN_ADMIN, false, result, e) != 0)
 		return -1;
 	PMX_LOG(INFO, ctl, "rule %lld added by uid %u",
 		(long long)json_integer_value(json_object_get(*result, "rule_id")),
@@ -112,29 +116,29 @@ int cmd_rule_add(struct pmx_ctl *ctl, struct pmx_ctl_session *s, json_t *req, js
 	return 0;
 }
 
-int cmd_rule_del(struct pmx_ctl *ctl, struct pmx_ctl_session *s, json_t *req, json_t **result,
-		 struct cmd_error *e)
+int pmx_ctl_cmd_rule_del(struct pmx_ctl *ctl, struct pmx_ctl_session *s, json_t *req,
+			 json_t **result, struct pmx_ctl_error *e)
 {
 	uint64_t id = 0;
 	json_t *rule;
 
-	if (arg_uint(req, "rule_id", true, UINT32_MAX, &id, e))
+	if (pmx_ctl_arg_uint(req, "rule_id", true, UINT32_MAX, &id, e))
 		return -1;
 	rule = pmx_ctl_rule_json(ctl, (uint32_t)id);
 	if (rule == NULL)
-		return cmd_fail(e, "ENOENT", "no rule %llu", (unsigned long long)id);
-	if (static_rule_index(ctl, (uint32_t)id) >= 0) {
+		return pmx_ctl_fail(e, "ENOENT", "no rule %llu", (unsigned long long)id);
+	if (pmx_ctl_static_rule_index(ctl, (uint32_t)id) >= 0) {
 		json_decref(rule);
-		return static_rule_refuse(ctl, (uint32_t)id, e);
+		return pmx_ctl_static_rule_refuse(ctl, (uint32_t)id, e);
 	}
-	rule_delete(ctl, (uint32_t)id);
+	pmx_ctl_rule_delete(ctl, (uint32_t)id);
 	PMX_LOG(INFO, ctl, "rule %llu deleted by uid %u", (unsigned long long)id, (unsigned)s->uid);
 	*result = json_pack("{s:I, s:o}", "rule_id", (json_int_t)id, "rule", rule);
 	return 0;
 }
 
-int cmd_clear_stats(struct pmx_ctl *ctl, struct pmx_ctl_session *s, json_t *req,
-		    json_t **result, struct cmd_error *e)
+int pmx_ctl_cmd_clear_stats(struct pmx_ctl *ctl, struct pmx_ctl_session *s, json_t *req,
+			    json_t **result, struct pmx_ctl_error *e)
 {
 	(void)s;
 	(void)req;
@@ -144,13 +148,13 @@ int cmd_clear_stats(struct pmx_ctl *ctl, struct pmx_ctl_session *s, json_t *req,
 	return 0;
 }
 
-int cmd_port_info(struct pmx_ctl *ctl, struct pmx_ctl_session *s, json_t *req, json_t **result,
-		  struct cmd_error *e)
+int pmx_ctl_cmd_port_info(struct pmx_ctl *ctl, struct pmx_ctl_session *s, json_t *req,
+			  json_t **result, struct pmx_ctl_error *e)
 {
 	unsigned p;
 
 	(void)s;
-	if (arg_nic_port(ctl, req, &p, e))
+	if (pmx_ctl_arg_nic_port(ctl, req, &p, e))
 		return -1;
 	*result = pmx_ctl_port_info_json(ctl, p);
 	return 0;
@@ -179,32 +183,34 @@ static void client_ports(struct pmx_ctl *ctl, json_t *listening, json_t *connect
 							     pmx_ctl_rule_owner_json(ctl, id),
 							     "rule_id", (json_int_t)id));
 		else if (r->key.kind == PMX_KEY_LISTEN)
-			json_array_append_new(
-				listening, json_pack("{s:s, s:s, s:i, s:o, s:I}", "proto", proto, "ip",
-						     lip, "port", ntohs(r->key.local_port), "owner",
-						     pmx_ctl_rule_owner_json(ctl, id), "rule_id",
-						     (json_int_t)id));
+			json_array_append_new(listening,
+					      json_pack("{s:s, s:s, s:i, s:o, s:I}", "proto", proto,
+							"ip", lip, "port", ntohs(r->key.local_port),
+							"owner", pmx_ctl_rule_owner_json(ctl, id),
+							"rule_id", (json_int_t)id));
 		else
 			json_array_append_new(
 				connected,
-				json_pack("{s:s, s:s, s:i, s:s, s:i, s:s, s:o, s:I}", "proto", proto,
-					  "local_ip", lip, "local_port", ntohs(r->key.local_port),
-					  "remote_ip", pmx_addr_str(r->key.remote_ip, rip, sizeof(rip)),
+				json_pack("{s:s, s:s, s:i, s:s, s:i, s:s, s:o, s:I}", "proto",
+					  proto, "local_ip", lip, "local_port",
+					  ntohs(r->key.local_port), "remote_ip",
+					  pmx_addr_str(r->key.remote_ip, rip, sizeof(rip)),
 					  "remote_port", ntohs(r->key.remote_port), "state",
-					  r->origin == PMX_ORIGIN_LEARNED ? "learned" : "rule", "owner",
-					  pmx_ctl_rule_owner_json(ctl, id), "rule_id", (json_int_t)id));
+					  r->origin == PMX_ORIGIN_LEARNED ? "learned" : "rule",
+					  "owner", pmx_ctl_rule_owner_json(ctl, id), "rule_id",
+					  (json_int_t)id));
 	}
 }
 
-int cmd_used_ports(struct pmx_ctl *ctl, struct pmx_ctl_session *s, json_t *req,
-		   json_t **result, struct cmd_error *e)
+int pmx_ctl_cmd_used_ports(struct pmx_ctl *ctl, struct pmx_ctl_session *s, json_t *req,
+			   json_t **result, struct pmx_ctl_error *e)
 {
 	json_t *listening = json_array(), *connected = json_array(), *ips = json_array();
 
 	(void)s;
 	(void)req;
 	(void)e;
-	pmx_port_resv_kernel_ports(ctl->resv, listening, connected);
+	pmx_kernel_ports_list(ctl->resv, listening, connected);
 	client_ports(ctl, listening, connected, ips);
 	*result = json_pack("{s:o, s:o, s:o}", "listening", listening, "connected", connected,
 			    "ips", ips);

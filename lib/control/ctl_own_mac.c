@@ -5,7 +5,8 @@
 
 #include <rte_ether.h>
 
-#include "ctl_cmd.h"
+#include "ctl_checks.h"
+#include "ctl_own_mac.h"
 #include "pmx_packet.h"
 
 /* Could the address be a host's? Not any, loopback, 0/8, multicast or broadcast. */
@@ -21,50 +22,38 @@ static bool host_address(const uint8_t ip[16])
 	return ip[0] != 0xff && memcmp(ip, loopback6, 16) != 0;
 }
 
-int own_mac_holder(const struct pmx_ctl *ctl, unsigned p, const uint8_t ip[16])
-{
-	for (unsigned id = 0; id < ctl->sw->clients_max; id++) {
-		const struct pmx_client_slot *slot = &ctl->sw->clients[id];
-
-		if (slot->state == PMX_SLOT_ACTIVE && slot->has_mac && slot->port == p &&
-		    pmx_own_mac_declared(slot, ip))
-			return (int)id;
-	}
-	return -1;
-}
-
 /* Who else has mac: the port (the kernel's MAC) or an attached client. 0 or -1 with e. */
 static int mac_free(const struct pmx_ctl *ctl, const struct rte_ether_addr *mac,
-		    struct cmd_error *e)
+		    struct pmx_ctl_error *e)
 {
 	const struct pmx_switch *sw = ctl->sw;
 	unsigned with_mac = 0;
 
 	for (unsigned q = 0; q < sw->n_ports; q++)
 		if (rte_is_same_ether_addr(mac, &sw->ports[q].mac))
-			return cmd_fail(e, "EADDRINUSE",
-					"\"mac\" is the MAC of port %s (the kernel's)",
-					sw->ports[q].name);
+			return pmx_ctl_fail(e, "EADDRINUSE",
+					    "\"mac\" is the MAC of port %s (the kernel's)",
+					    sw->ports[q].name);
 	for (unsigned id = 0; id < sw->clients_max; id++) {
 		const struct pmx_client_slot *slot = &sw->clients[id];
 
 		if (slot->state != PMX_SLOT_ACTIVE || !slot->has_mac)
 			continue;
 		if (rte_is_same_ether_addr(mac, &slot->mac))
-			return cmd_fail(e, "EADDRINUSE", "\"mac\" is client %u's already", id);
+			return pmx_ctl_fail(e, "EADDRINUSE", "\"mac\" is client %u's already", id);
 		with_mac++;
 	}
 	if (with_mac >= ctl->cfg->client_own_macs)
-		return cmd_fail(e, "EDQUOT",
-				"%u clients have a MAC of their own, clients.own_macs "
-				"is %u",
-				with_mac, ctl->cfg->client_own_macs);
+		return pmx_ctl_fail(e, "EDQUOT",
+				    "%u clients have a MAC of their own, clients.own_macs "
+				    "is %u",
+				    with_mac, ctl->cfg->client_own_macs);
 	return 0;
 }
 
 /* "addresses": 1..PMX_OWN_MAC_ADDRS host addresses, distinct, nobody else's on port p. */
-static int own_addresses(const struct pmx_ctl *ctl, json_t *req, unsigned p, struct own_mac_req *om,
-			 struct cmd_error *e)
+static int own_addresses(const struct pmx_ctl *ctl, json_t *req, unsigned p,
+			 struct pmx_ctl_own_mac_req *om, struct pmx_ctl_error *e)
 {
 	json_t *arr = json_object_get(req, "addresses"), *a;
 	struct pmx_flow_key claim = {.kind = PMX_KEY_IP, .port_id = (uint16_t)p};
@@ -72,10 +61,10 @@ static int own_addresses(const struct pmx_ctl *ctl, json_t *req, unsigned p, str
 
 	if (!json_is_array(arr) || json_array_size(arr) == 0 ||
 	    json_array_size(arr) > PMX_OWN_MAC_ADDRS)
-		return cmd_fail(e, "EINVAL",
-				"\"addresses\" must be an array of 1..%u addresses "
-				"(the client's own, with \"mac\")",
-				PMX_OWN_MAC_ADDRS);
+		return pmx_ctl_fail(e, "EINVAL",
+				    "\"addresses\" must be an array of 1..%u addresses "
+				    "(the client's own, with \"mac\")",
+				    PMX_OWN_MAC_ADDRS);
 	json_array_foreach(arr, i, a)
 	{
 		uint8_t *ip = om->addrs[i];
@@ -84,53 +73,54 @@ static int own_addresses(const struct pmx_ctl *ctl, json_t *req, unsigned p, str
 		int holder;
 
 		if (s == NULL || pmx_addr_parse(s, ip) != 0 || !host_address(ip))
-			return cmd_fail(e, "EINVAL",
-					"addresses[%zu]: must be a unicast IPv4 or IPv6 "
-					"address",
-					i);
+			return pmx_ctl_fail(e, "EINVAL",
+					    "addresses[%zu]: must be a unicast IPv4 or IPv6 "
+					    "address",
+					    i);
 		for (size_t j = 0; j < i; j++)
 			if (memcmp(om->addrs[j], ip, 16) == 0)
-				return cmd_fail(e, "EINVAL", "addresses[%zu]: given twice", i);
-		if (is_own_address(ctl, p, ip))
-			return cmd_fail(e, "EADDRINUSE",
-					"addresses[%zu]: %.45s is an address of "
-					"port %s (the kernel's)",
-					i, s, ctl->sw->ports[p].name);
-		holder = own_mac_holder(ctl, p, ip);
+				return pmx_ctl_fail(e, "EINVAL", "addresses[%zu]: given twice", i);
+		if (pmx_ctl_is_own_address(ctl, p, ip))
+			return pmx_ctl_fail(e, "EADDRINUSE",
+					    "addresses[%zu]: %.45s is an address of "
+					    "port %s (the kernel's)",
+					    i, s, ctl->sw->ports[p].name);
+		holder = pmx_ctl_own_mac_holder(ctl, p, ip);
 		if (holder >= 0)
-			return cmd_fail(e, "EADDRINUSE", "addresses[%zu]: %.45s is client %d's", i,
-					s, holder);
+			return pmx_ctl_fail(e, "EADDRINUSE", "addresses[%zu]: %.45s is client %d's",
+					    i, s, holder);
 		memcpy(claim.local_ip, ip, 16);
 		rule = pmx_flow_table_find(ctl->sw->ft, &claim);
 		if (rule != PMX_RULE_NONE)
-			return cmd_fail(e, "EADDRINUSE",
-					"addresses[%zu]: %.45s is claimed (rule %u)", i, s, rule);
+			return pmx_ctl_fail(e, "EADDRINUSE",
+					    "addresses[%zu]: %.45s is claimed (rule %u)", i, s,
+					    rule);
 	}
 	om->n = (unsigned)json_array_size(arr);
 	return 0;
 }
 
-int own_mac_args(struct pmx_ctl *ctl, const struct pmx_ctl_session *s, json_t *req, unsigned p,
-		 struct own_mac_req *om, struct cmd_error *e)
+int pmx_ctl_own_mac_args(struct pmx_ctl *ctl, const struct pmx_ctl_session *s, json_t *req,
+			 unsigned p, struct pmx_ctl_own_mac_req *om, struct pmx_ctl_error *e)
 {
 	const char *text = NULL;
 
 	memset(om, 0, sizeof(*om));
-	if (arg_string(req, "mac", false, &text, e))
+	if (pmx_ctl_arg_string(req, "mac", false, &text, e))
 		return -1;
 	if (text == NULL)
 		return json_object_get(req, "addresses") == NULL
 			       ? 0
-			       : cmd_fail(e, "EINVAL",
-					  "\"addresses\" come with \"mac\" (a client "
-					  "with a MAC of its own)");
+			       : pmx_ctl_fail(e, "EINVAL",
+					      "\"addresses\" come with \"mac\" (a client "
+					      "with a MAC of its own)");
 	if (!s->admin)
-		return cmd_fail(e, "EPERM", "\"mac\" needs root or control.group");
+		return pmx_ctl_fail(e, "EPERM", "\"mac\" needs root or control.group");
 	if (rte_ether_unformat_addr(text, &om->mac) != 0)
-		return cmd_fail(e, "EINVAL",
-				"\"mac\" must be a MAC address like 02:00:00:00:00:10");
+		return pmx_ctl_fail(e, "EINVAL",
+				    "\"mac\" must be a MAC address like 02:00:00:00:00:10");
 	if (!rte_is_valid_assigned_ether_addr(&om->mac))
-		return cmd_fail(e, "EINVAL", "\"mac\" must be a unicast MAC, not zero");
+		return pmx_ctl_fail(e, "EINVAL", "\"mac\" must be a unicast MAC, not zero");
 	if (mac_free(ctl, &om->mac, e) || own_addresses(ctl, req, p, om, e))
 		return -1;
 	om->set = true;

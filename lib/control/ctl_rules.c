@@ -3,8 +3,10 @@
 #include <string.h>
 #include <arpa/inet.h>
 
-#include "ctl_cmd.h"
+#include "ctl_checks.h"
+#include "ctl_rules.h"
 #include "flow_offload.h"
+#include "kernel_ports.h"
 #include "port_reserve.h"
 
 static bool port_needs_privilege(const struct pmx_ctl *ctl, uint8_t proto, uint16_t port_be)
@@ -25,7 +27,7 @@ static bool port_needs_privilege(const struct pmx_ctl *ctl, uint8_t proto, uint1
 /* The listen_count slot of (proto, L4 port): 8 protocol classes of 64Ki ports. */
 static unsigned count_slot(uint8_t proto, uint16_t port_be)
 {
-	static const uint8_t classes[] = {PMX_PROTO_TCP, PMX_PROTO_UDP, PMX_PROTO_SCTP,
+	static const uint8_t classes[] = {PMX_PROTO_TCP,     PMX_PROTO_UDP,  PMX_PROTO_SCTP,
 					  PMX_PROTO_UDPLITE, PMX_PROTO_DCCP, PMX_PROTO_ICMP,
 					  PMX_PROTO_ICMPV6};
 	unsigned c = 7; /* every other protocol */
@@ -52,7 +54,7 @@ static void count_rule(struct pmx_ctl *ctl, const struct pmx_rule *r, int delta)
 	}
 }
 
-void rules_forget_owner(struct pmx_ctl *ctl, uint16_t owner)
+void pmx_ctl_rules_forget_owner(struct pmx_ctl *ctl, uint16_t owner)
 {
 	uint32_t limit = pmx_flow_table_id_limit(ctl->sw->ft);
 
@@ -140,32 +142,34 @@ static const char *owner_words(uint16_t owner)
 
 /* The checks that only apply to a client owner. */
 static int client_checks(struct pmx_ctl *ctl, const struct pmx_flow_key *key, uint16_t owner,
-			 bool check_privilege, struct cmd_error *e)
+			 bool check_privilege, struct pmx_ctl_error *e)
 {
 	const struct pmx_ctl_session *cs = ctl->client_session[owner];
 
 	if (cs == NULL)
-		return cmd_fail(e, "ENOENT", "no client %u", owner);
+		return pmx_ctl_fail(e, "ENOENT", "no client %u", owner);
 	if (cs->n_rules >= ctl->cfg->client_rule_quota)
-		return cmd_fail(e, "EDQUOT", "client %u has its quota of %u rules (clients.rule_quota)",
-				owner, ctl->cfg->client_rule_quota);
+		return pmx_ctl_fail(e, "EDQUOT",
+				    "client %u has its quota of %u rules (clients.rule_quota)",
+				    owner, ctl->cfg->client_rule_quota);
 	if (check_privilege && key->kind != PMX_KEY_IP &&
 	    port_needs_privilege(ctl, key->proto, key->local_port))
-		return cmd_fail(e, "EACCES", "port %u needs root or clients.low_ports",
-				ntohs(key->local_port));
-	if (key->kind == PMX_KEY_IP && port_has_kernel(ctl, key->port_id) &&
-	    is_own_address(ctl, key->port_id, key->local_ip))
-		return cmd_fail(e, "EADDRINUSE", "the address is the kernel's own");
-	if (key->kind == PMX_KEY_IP && own_mac_holder(ctl, key->port_id, key->local_ip) >= 0)
-		return cmd_fail(e, "EADDRINUSE", "the address is client %d's (its own MAC)",
-				own_mac_holder(ctl, key->port_id, key->local_ip));
+		return pmx_ctl_fail(e, "EACCES", "port %u needs root or clients.low_ports",
+				    ntohs(key->local_port));
+	if (key->kind == PMX_KEY_IP && pmx_ctl_port_has_kernel(ctl, key->port_id) &&
+	    pmx_ctl_is_own_address(ctl, key->port_id, key->local_ip))
+		return pmx_ctl_fail(e, "EADDRINUSE", "the address is the kernel's own");
+	if (key->kind == PMX_KEY_IP &&
+	    pmx_ctl_own_mac_holder(ctl, key->port_id, key->local_ip) >= 0)
+		return pmx_ctl_fail(e, "EADDRINUSE", "the address is client %d's (its own MAC)",
+				    pmx_ctl_own_mac_holder(ctl, key->port_id, key->local_ip));
 	return 0;
 }
 
 /* Hold the client's port against the kernel (binding it is also the check that the kernel
  * does not use it); a refusal names the kernel's socket, read from /proc/net. */
 static int reserve(struct pmx_ctl *ctl, const struct pmx_flow_key *key, uint32_t *handle,
-		   struct cmd_error *e)
+		   struct pmx_ctl_error *e)
 {
 	char what[128];
 	int ret = pmx_port_resv_get(ctl->resv, key, handle);
@@ -173,17 +177,17 @@ static int reserve(struct pmx_ctl *ctl, const struct pmx_flow_key *key, uint32_t
 	if (ret == 0)
 		return 0;
 	if (ret != -EADDRINUSE)
-		return cmd_fail(e, "ENOMEM", "cannot hold the port against the kernel: %s",
-				strerror(-ret));
-	if (pmx_port_resv_kernel_uses(ctl->resv, key, what, sizeof(what)))
-		return cmd_fail(e, "EADDRINUSE", "the kernel uses %s", what);
-	return cmd_fail(e, "EADDRINUSE", "a kernel socket is bound to port %u",
-			ntohs(key->local_port));
+		return pmx_ctl_fail(e, "ENOMEM", "cannot hold the port against the kernel: %s",
+				    strerror(-ret));
+	if (pmx_kernel_ports_uses(ctl->resv, key, what, sizeof(what)))
+		return pmx_ctl_fail(e, "EADDRINUSE", "the kernel uses %s", what);
+	return pmx_ctl_fail(e, "EADDRINUSE", "a kernel socket is bound to port %u",
+			    ntohs(key->local_port));
 }
 
-int rule_add_checked(struct pmx_ctl *ctl, struct pmx_flow_key *key, uint16_t owner,
+int pmx_ctl_rule_add(struct pmx_ctl *ctl, struct pmx_flow_key *key, uint16_t owner,
 		     enum pmx_rule_origin origin, bool check_privilege, json_t **result,
-		     struct cmd_error *e)
+		     struct pmx_ctl_error *e)
 {
 	bool client = owner < PMX_MAX_CLIENTS;
 	/* a config rule's port is held for its client from start-up on */
@@ -196,11 +200,14 @@ int rule_add_checked(struct pmx_ctl *ctl, struct pmx_flow_key *key, uint16_t own
 	if (client && client_checks(ctl, key, owner, check_privilege, e) != 0)
 		return -1;
 	/* a connection may not cut into a port someone else listens on, and vice versa */
-	pmx_flow_key_reduce(key, key->kind == PMX_KEY_IP ? PMX_KEY_IP : PMX_KEY_LISTEN, 0, &reduced);
+	pmx_flow_key_reduce(key, key->kind == PMX_KEY_IP ? PMX_KEY_IP : PMX_KEY_LISTEN, 0,
+			    &reduced);
 	other = overlap(ctl, &reduced, owner);
 	if (other != NULL)
-		return cmd_fail(e, "EADDRINUSE", "already owned by %s", owner_words(other->owner));
-	if (hold && port_has_kernel(ctl, key->port_id) && reserve(ctl, key, &handle, e) != 0)
+		return pmx_ctl_fail(e, "EADDRINUSE", "already owned by %s",
+				    owner_words(other->owner));
+	if (hold && pmx_ctl_port_has_kernel(ctl, key->port_id) &&
+	    reserve(ctl, key, &handle, e) != 0)
 		return -1;
 	ret = pmx_flow_table_add(ctl->sw->ft, key, owner, origin, &rule_id);
 	if (ret != 0)
@@ -208,14 +215,14 @@ int rule_add_checked(struct pmx_ctl *ctl, struct pmx_flow_key *key, uint16_t own
 	if (ret == -EEXIST) {
 		other = pmx_flow_table_rule(ctl->sw->ft, rule_id);
 		if (other != NULL && other->owner != owner)
-			return cmd_fail(e, "EADDRINUSE", "already owned by %s",
-					owner_words(other->owner));
-		return cmd_fail(e, "EEXIST", "the same rule exists already (rule %u)", rule_id);
+			return pmx_ctl_fail(e, "EADDRINUSE", "already owned by %s",
+					    owner_words(other->owner));
+		return pmx_ctl_fail(e, "EEXIST", "the same rule exists already (rule %u)", rule_id);
 	}
 	if (ret == -ENOSPC)
-		return cmd_fail(e, "ENOSPC", "the flow table is full (clients.max_rules)");
+		return pmx_ctl_fail(e, "ENOSPC", "the flow table is full (clients.max_rules)");
 	if (ret != 0)
-		return cmd_fail(e, "EINVAL", "cannot add the rule");
+		return pmx_ctl_fail(e, "EINVAL", "cannot add the rule");
 	pmx_port_resv_assign(ctl->resv, rule_id, handle);
 	count_rule(ctl, pmx_flow_table_rule(ctl->sw->ft, rule_id), +1);
 	if (client)
@@ -225,7 +232,7 @@ int rule_add_checked(struct pmx_ctl *ctl, struct pmx_flow_key *key, uint16_t own
 	return 0;
 }
 
-void rule_delete(struct pmx_ctl *ctl, uint32_t rule_id)
+void pmx_ctl_rule_delete(struct pmx_ctl *ctl, uint32_t rule_id)
 {
 	const struct pmx_rule *r = pmx_flow_table_rule(ctl->sw->ft, rule_id);
 	struct pmx_ctl_session *cs;

@@ -12,12 +12,14 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "ctl_cmd.h"
+#include "ctl_rules.h"
+#include "ctl_session.h"
+#include "kernel_addrs.h"
 #include "pmx_log.h"
 #include "port_reserve.h"
 #include "sock_path.h"
+#include "static_rules.h"
 
-#define BAD_INPUT_LOGS_PER_S 10
 #define ACCEPTS_PER_ROUND 16
 
 static bool in_group(gid_t gid, pid_t pid, gid_t want)
@@ -45,16 +47,29 @@ static bool in_group(gid_t gid, pid_t pid, gid_t want)
 	return found;
 }
 
-static int init_lock(struct pmx_ctl *ctl)
+/* The kernel's address events for the ports' interfaces: read when the socket is readable. */
+static void kernel_addrs_readable(void *arg)
 {
-	pthread_mutexattr_t attr;
-	int ret;
+	struct pmx_ctl *ctl = arg;
+	int ret = pmx_kernel_addrs_poll(ctl->kaddrs);
 
-	pthread_mutexattr_init(&attr);
-	pthread_mutexattr_settype(&attr, PTHREAD_MUTEX_RECURSIVE);
-	ret = pthread_mutex_init(&ctl->lock, &attr);
-	pthread_mutexattr_destroy(&attr);
-	return -ret;
+	if (ret != 0)
+		PMX_LOG(WARNING, ctl, "kernel addresses: netlink: %s", strerror(-ret));
+}
+
+/* The set of the ports' kernel interface addresses, filled from a first dump. 0 or -errno. */
+static int kernel_addrs_start(struct pmx_ctl *ctl)
+{
+	const char *names[PMX_MAX_PORTS];
+
+	for (unsigned p = 0; p < ctl->sw->n_ports; p++)
+		names[p] = ctl->sw->ports[p].exc_iface;
+	ctl->kaddrs = pmx_kernel_addrs_create(names, ctl->sw->n_ports);
+	if (ctl->kaddrs == NULL)
+		return -ENOMEM;
+	ctl->kaddrs_watch.readable = kernel_addrs_readable;
+	ctl->kaddrs_watch.arg = ctl;
+	return pmx_kernel_addrs_open(ctl->kaddrs);
 }
 
 int pmx_ctl_init(struct pmx_ctl *ctl, struct pmx_switch *sw, const struct pmx_config *cfg,
@@ -63,7 +78,7 @@ int pmx_ctl_init(struct pmx_ctl *ctl, struct pmx_switch *sw, const struct pmx_co
 	struct sockaddr_un addr = {.sun_family = AF_UNIX};
 	struct epoll_event ev = {.events = EPOLLIN};
 	char dir[sizeof(addr.sun_path)];
-	int ret = -ENOMEM;
+	int ret = -ENOMEM, kret;
 	char *slash;
 
 	memset(ctl, 0, sizeof(*ctl));
@@ -85,12 +100,18 @@ int pmx_ctl_init(struct pmx_ctl *ctl, struct pmx_switch *sw, const struct pmx_co
 	ctl->resv = pmx_port_resv_create(pmx_flow_table_id_limit(sw->ft));
 	ctl->listen_count = calloc(PMX_CTL_LISTEN_COUNTS, sizeof(*ctl->listen_count));
 	if (ctl->base == NULL || ctl->resv == NULL || ctl->listen_count == NULL ||
-	    init_lock(ctl) != 0) {
+	    pmx_ctl_lock_init(ctl) != 0) {
 		snprintf(err, errlen, "control: out of memory");
 		goto fail_free;
 	}
+	kret = kernel_addrs_start(ctl);
+	if (kret != 0) {
+		snprintf(err, errlen, "kernel addresses: netlink: %s", strerror(-kret));
+		ret = kret;
+		goto fail_lock;
+	}
 	/* the config's rules exist from start-up on, their ports held against the kernel */
-	if (static_rules_install(ctl, err, errlen) != 0)
+	if (pmx_ctl_static_rules_install(ctl, err, errlen) != 0)
 		goto fail_lock;
 
 	/* the socket's directory is created if missing (e.g. /run/portmux) */
@@ -125,6 +146,9 @@ int pmx_ctl_init(struct pmx_ctl *ctl, struct pmx_switch *sw, const struct pmx_co
 	ev.data.ptr = &ctl->listener_kind;
 	if (ctl->epfd < 0 || epoll_ctl(ctl->epfd, EPOLL_CTL_ADD, ctl->listen_fd, &ev) != 0)
 		goto fail_errno;
+	ctl->kaddrs_watch.fd = pmx_kernel_addrs_fd(ctl->kaddrs);
+	if (pmx_ctl_watch(ctl, &ctl->kaddrs_watch) != 0)
+		goto fail_errno;
 	return 0;
 
 fail_errno:
@@ -136,10 +160,12 @@ fail_errno:
 		close(ctl->epfd);
 	ctl->listen_fd = ctl->epfd = -1;
 	for (unsigned i = 0; i < cfg->n_rules; i++)
-		rule_delete(ctl, ctl->static_rule[i]);
+		pmx_ctl_rule_delete(ctl, ctl->static_rule[i]);
 fail_lock:
 	pthread_mutex_destroy(&ctl->lock);
 fail_free:
+	pmx_kernel_addrs_destroy(ctl->kaddrs);
+	ctl->kaddrs = NULL;
 	pmx_port_resv_destroy(ctl->resv);
 	free(ctl->listen_count);
 	free(ctl->base);
@@ -147,11 +173,6 @@ fail_free:
 	ctl->listen_count = NULL;
 	ctl->base = NULL;
 	return ret;
-}
-
-int pmx_ctl_fd(const struct pmx_ctl *ctl)
-{
-	return ctl->epfd;
 }
 
 int pmx_ctl_watch(struct pmx_ctl *ctl, struct pmx_ctl_watch *w)
@@ -165,28 +186,6 @@ int pmx_ctl_watch(struct pmx_ctl *ctl, struct pmx_ctl_watch *w)
 void pmx_ctl_unwatch(struct pmx_ctl *ctl, struct pmx_ctl_watch *w)
 {
 	epoll_ctl(ctl->epfd, EPOLL_CTL_DEL, w->fd, NULL);
-}
-
-void pmx_ctl_log_bad_input(struct pmx_ctl *ctl, const struct pmx_ctl_session *s,
-			   const char *what)
-{
-	uint64_t now = (uint64_t)time(NULL);
-
-	if (now != ctl->log_window) {
-		if (ctl->log_dropped > 0)
-			PMX_LOG(NOTICE, ctl, "%llu more bad requests not logged",
-				(unsigned long long)ctl->log_dropped);
-		ctl->log_window = now;
-		ctl->log_count = 0;
-		ctl->log_dropped = 0;
-	}
-	if (ctl->log_count >= BAD_INPUT_LOGS_PER_S) {
-		ctl->log_dropped++;
-		return;
-	}
-	ctl->log_count++;
-	PMX_LOG(NOTICE, ctl, "bad request from pid %d uid %u: %s", (int)s->pid, (unsigned)s->uid,
-		what);
 }
 
 static void session_close(struct pmx_ctl *ctl, struct pmx_ctl_session *s)
@@ -249,9 +248,11 @@ static void accept_one(struct pmx_ctl *ctl, int fd)
 		same_uid += ctl->sessions[slot] != NULL && ctl->sessions[slot]->uid == cred.uid;
 	for (slot = 0; slot < PMX_CTL_MAX_SESSIONS && ctl->sessions[slot] != NULL; slot++)
 		;
-	if (slot == PMX_CTL_MAX_SESSIONS || (cred.uid != 0 && same_uid >= PMX_CTL_SESSIONS_PER_UID)) {
-		static const char busy[] = "{\"id\":null,\"ok\":false,\"error\":{\"code\":\"EMFILE\","
-					   "\"message\":\"too many connections\"}}\n";
+	if (slot == PMX_CTL_MAX_SESSIONS ||
+	    (cred.uid != 0 && same_uid >= PMX_CTL_SESSIONS_PER_UID)) {
+		static const char busy[] =
+			"{\"id\":null,\"ok\":false,\"error\":{\"code\":\"EMFILE\","
+			"\"message\":\"too many connections\"}}\n";
 
 		if (send(fd, busy, sizeof(busy) - 1, MSG_NOSIGNAL | MSG_DONTWAIT) < 0)
 			PMX_LOG(DEBUG, ctl, "refused connection gone already");
@@ -334,8 +335,7 @@ static int flush_output(struct pmx_ctl_session *s)
 	return 0;
 }
 
-static int handle_line(struct pmx_ctl *ctl, struct pmx_ctl_session *s, const char *line,
-		       size_t len)
+static int handle_line(struct pmx_ctl *ctl, struct pmx_ctl_session *s, const char *line, size_t len)
 {
 	json_error_t jerr;
 	json_t *req, *reply;
@@ -498,6 +498,8 @@ void pmx_ctl_close(struct pmx_ctl *ctl)
 	ctl->listen_fd = ctl->epfd = -1;
 	pmx_port_resv_destroy(ctl->resv);
 	ctl->resv = NULL;
+	pmx_kernel_addrs_destroy(ctl->kaddrs);
+	ctl->kaddrs = NULL;
 	free(ctl->listen_count);
 	ctl->listen_count = NULL;
 	free(ctl->base);

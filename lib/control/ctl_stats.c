@@ -9,7 +9,7 @@
 #include <rte_mempool.h>
 
 #include "client_registry.h"
-#include "ctl_cmd.h"
+#include "static_rules.h"
 #include "flow_offload.h"
 #include "port_reserve.h"
 
@@ -27,7 +27,8 @@ const char *pmx_ctl_proto_name(uint8_t proto, char *buf, size_t len)
 	}
 }
 
-json_t *pmx_ctl_owner_json(const struct pmx_ctl *ctl, uint16_t owner)
+/* Owner of a rule as JSON: "kernel", "drop" or {"client_id": n, "name": ...}. */
+static json_t *owner_json(const struct pmx_ctl *ctl, uint16_t owner)
 {
 	if (owner == PMX_OWNER_KERNEL)
 		return json_string("kernel");
@@ -47,8 +48,8 @@ json_t *pmx_ctl_rule_owner_json(const struct pmx_ctl *ctl, uint32_t rule_id)
 	if (r == NULL)
 		return json_null();
 	if (r->owner != PMX_OWNER_ABSENT)
-		return pmx_ctl_owner_json(ctl, r->owner);
-	i = static_rule_index(ctl, rule_id);
+		return owner_json(ctl, r->owner);
+	i = pmx_ctl_static_rule_index(ctl, rule_id);
 	return json_pack("{s:s}", "name", i >= 0 ? ctl->cfg->rules[i].owner : "");
 }
 
@@ -75,8 +76,9 @@ json_t *pmx_ctl_rule_json(struct pmx_ctl *ctl, uint32_t id)
 		      (json_int_t)pmx_flow_table_hits(ctl->sw->ft, id), "reserved",
 		      ctl->resv != NULL && pmx_port_resv_held(ctl->resv, id));
 	if (r->key.kind != PMX_KEY_IP) {
-		json_object_set_new(j, "proto", json_string(pmx_ctl_proto_name(r->key.proto, pbuf,
-										 sizeof(pbuf))));
+		json_object_set_new(
+			j, "proto",
+			json_string(pmx_ctl_proto_name(r->key.proto, pbuf, sizeof(pbuf))));
 		json_object_set_new(j, "local_port", json_integer(ntohs(r->key.local_port)));
 	}
 	if (r->key.kind == PMX_KEY_EXACT) {
@@ -149,18 +151,19 @@ json_t *pmx_ctl_clients_json(struct pmx_ctl *ctl)
 		if (s == NULL)
 			continue;
 		pmx_registry_client_counters(ctl->sw, id, &c);
-		json_t *client = json_pack("{s:i, s:s, s:i, s:i, s:s, s:i, s:i, s:I, s:I, s:I, s:I, s:I}",
-				       "client_id", id, "name", s->name, "pid", (int)s->pid, "uid",
-				       (int)s->uid, "port", ctl->sw->ports[ctl->sw->clients[id].port].name,
-				       "lcore", pmx_registry_client_lcore(ctl->sw, id), "rules",
-				       s->n_rules, "rx", (json_int_t)c.rx, "ring_full",
-				       (json_int_t)c.ring_full, "tx", (json_int_t)c.tx, "spoofed",
-				       (json_int_t)c.spoofed, "rx_ring_count",
-				       (json_int_t)rx_ring_count(&ctl->sw->clients[id]));
+		json_t *client = json_pack(
+			"{s:i, s:s, s:i, s:i, s:s, s:i, s:i, s:I, s:I, s:I, s:I, s:I}", "client_id",
+			id, "name", s->name, "pid", (int)s->pid, "uid", (int)s->uid, "port",
+			ctl->sw->ports[ctl->sw->clients[id].port].name, "lcore",
+			pmx_registry_client_lcore(ctl->sw, id), "rules", s->n_rules, "rx",
+			(json_int_t)c.rx, "ring_full", (json_int_t)c.ring_full, "tx",
+			(json_int_t)c.tx, "spoofed", (json_int_t)c.spoofed, "rx_ring_count",
+			(json_int_t)rx_ring_count(&ctl->sw->clients[id]));
 		const struct pmx_client_slot *slot = &ctl->sw->clients[id];
 
-		json_object_set_new(client, "channel", json_string(slot->channel == PMX_CHANNEL_MEMIF
-									   ? "memif" : "ring"));
+		json_object_set_new(
+			client, "channel",
+			json_string(slot->channel == PMX_CHANNEL_MEMIF ? "memif" : "ring"));
 		json_object_set_new(client, "queues", json_integer(slot->n_queues));
 		json_object_set_new(client, "learning", json_integer((json_int_t)c.learning));
 		if (slot->has_mac) {
@@ -221,17 +224,18 @@ static json_t *ports_json(struct pmx_ctl *ctl)
 
 		port_totals(sw, p, &t);
 		json_array_append_new(
-			ports, json_pack("{s:i, s:s, s:s, s:s, s:I, s:I, s:I, s:I, s:I, s:I, s:o, s:o}",
-					 "port", p, "name", sw->ports[p].name, "exception",
-					 sw->ports[p].exc_kind, "kernel_iface", sw->ports[p].exc_iface,
-					 "rx", (json_int_t)(t.rx - b->rx), "to_clients",
-					 (json_int_t)(t.to_clients - b->to_clients), "to_kernel",
-					 (json_int_t)(t.to_kernel - b->to_kernel), "from_kernel",
-					 (json_int_t)(t.from_kernel - b->from_kernel), "from_clients",
-					 (json_int_t)(t.from_clients - b->from_clients), "tx_wire",
-					 (json_int_t)(t.tx_wire - b->tx_wire), "nic",
-					 ethdev_json(ctl, sw->ports[p].nic), "kernel",
-					 ethdev_json(ctl, sw->ports[p].exc)));
+			ports,
+			json_pack("{s:i, s:s, s:s, s:s, s:I, s:I, s:I, s:I, s:I, s:I, s:o, s:o}",
+				  "port", p, "name", sw->ports[p].name, "exception",
+				  sw->ports[p].exc_kind, "kernel_iface", sw->ports[p].exc_iface,
+				  "rx", (json_int_t)(t.rx - b->rx), "to_clients",
+				  (json_int_t)(t.to_clients - b->to_clients), "to_kernel",
+				  (json_int_t)(t.to_kernel - b->to_kernel), "from_kernel",
+				  (json_int_t)(t.from_kernel - b->from_kernel), "from_clients",
+				  (json_int_t)(t.from_clients - b->from_clients), "tx_wire",
+				  (json_int_t)(t.tx_wire - b->tx_wire), "nic",
+				  ethdev_json(ctl, sw->ports[p].nic), "kernel",
+				  ethdev_json(ctl, sw->ports[p].exc)));
 	}
 	return ports;
 }
@@ -263,15 +267,16 @@ json_t *pmx_ctl_stats_json(struct pmx_ctl *ctl)
 					    json_integer((json_int_t)(wk->drops[r] - b->drops[r])));
 		}
 		json_array_append_new(
-			lcores, json_pack("{s:i, s:i, s:I, s:I, s:I, s:I, s:o}", "worker", w, "lcore",
-					  wk->lcore_id, "loops", (json_int_t)(wk->loops - b->loops),
-					  "busy_loops", (json_int_t)(wk->busy_loops - b->busy_loops),
-					  "busy_cycles",
-					  (json_int_t)(wk->busy_cycles - b->busy_cycles), "rx",
-					  (json_int_t)(worker_rx(sw, wk) - b->rx), "drops", wd));
+			lcores,
+			json_pack("{s:i, s:i, s:I, s:I, s:I, s:I, s:o}", "worker", w, "lcore",
+				  wk->lcore_id, "loops", (json_int_t)(wk->loops - b->loops),
+				  "busy_loops", (json_int_t)(wk->busy_loops - b->busy_loops),
+				  "busy_cycles", (json_int_t)(wk->busy_cycles - b->busy_cycles),
+				  "rx", (json_int_t)(worker_rx(sw, wk) - b->rx), "drops", wd));
 	}
 	for (unsigned r = 0; r < PMX_DROP_MAX; r++)
-		json_object_set_new(drops, pmx_drop_reason_name(r), json_integer((json_int_t)drop_sum[r]));
+		json_object_set_new(drops, pmx_drop_reason_name(r),
+				    json_integer((json_int_t)drop_sum[r]));
 
 	return json_pack("{s:o, s:o, s:o, s:o, s:{s:i, s:i, s:i}, s:{s:i, s:i}, s:s, s:I, s:I, "
 			 "s:I, s:I, s:I, s:i, s:I}",
@@ -281,7 +286,8 @@ json_t *pmx_ctl_stats_json(struct pmx_ctl *ctl)
 			 (int)rte_mempool_avail_count(sw->pool), "flow_table", "rules",
 			 (int)pmx_flow_table_count(sw->ft), "capacity",
 			 (int)pmx_flow_table_id_limit(sw->ft), "kernel_policy",
-			 __atomic_load_n(&sw->kernel_policy, __ATOMIC_ACQUIRE) == PMX_POLICY_FIREWALL
+			 __atomic_load_n(&sw->kernel_policy, __ATOMIC_ACQUIRE) ==
+					 PMX_POLICY_FIREWALL
 				 ? "firewall"
 				 : "pass",
 			 "requests", (json_int_t)ctl->requests, "request_errors",
@@ -342,7 +348,8 @@ json_t *pmx_ctl_port_info_json(struct pmx_ctl *ctl, unsigned p)
 	for (unsigned i = 0; i < n; i++)
 		json_array_append_new(arr, json_string(pmx_addr_str(addrs[i], buf, sizeof(buf))));
 	for (unsigned w = 0; w < PMX_BITMAP_WORDS; w++)
-		clients += (unsigned)__builtin_popcountll(pmx_bitmap_word(ctl->sw->port_clients[p], w));
+		clients += (unsigned)__builtin_popcountll(
+			pmx_bitmap_word(ctl->sw->port_clients[p], w));
 	rte_ether_format_addr(mac, sizeof(mac), &port->mac);
 	j = json_pack("{s:i, s:s, s:s, s:s, s:{s:s, s:s, s:o}, s:o, s:s, s:i, s:i}", "port", p,
 		      "name", port->name, "device", ctl->cfg->ports[p].device, "mac", mac,
@@ -357,9 +364,10 @@ json_t *pmx_ctl_port_info_json(struct pmx_ctl *ctl, unsigned p)
 		json_object_set_new(j, "max_rx_queues", json_integer(info.max_rx_queues));
 	}
 	if (port->nic < RTE_MAX_ETHPORTS && rte_eth_link_get_nowait(port->nic, &link) == 0)
-		json_object_set_new(j, "link", json_pack("{s:b, s:I, s:s}", "up",
-							 link.link_status == RTE_ETH_LINK_UP,
-							 "speed_mbps", (json_int_t)link.link_speed,
-							 "duplex", link.link_duplex ? "full" : "half"));
+		json_object_set_new(j, "link",
+				    json_pack("{s:b, s:I, s:s}", "up",
+					      link.link_status == RTE_ETH_LINK_UP, "speed_mbps",
+					      (json_int_t)link.link_speed, "duplex",
+					      link.link_duplex ? "full" : "half"));
 	return j;
 }

@@ -2,7 +2,11 @@
 #include <string.h>
 #include <arpa/inet.h>
 
-#include "ctl_cmd.h"
+#include "ctl_admin.h"
+#include "ctl_checks.h"
+#include "ctl_rules.h"
+#include "ctl_usnetd.h"
+#include "static_rules.h"
 #include "pmx_packet.h"
 
 static const char *const usnetd_names[] = {"AddMatch", "RemoveMatch", "QueryUsedPorts",
@@ -16,7 +20,7 @@ static bool is_usnetd_name(const char *name)
 	return false;
 }
 
-json_t *usnetd_normalize(json_t *req)
+json_t *pmx_ctl_usnetd_normalize(json_t *req)
 {
 	const char *key;
 	json_t *value, *out;
@@ -25,7 +29,8 @@ json_t *usnetd_normalize(json_t *req)
 		return json_pack("{s:s}", "cmd", json_string_value(req));
 	if (!json_is_object(req) || json_object_size(req) != 1)
 		return NULL;
-	json_object_foreach(req, key, value) {
+	json_object_foreach(req, key, value)
+	{
 		if (!is_usnetd_name(key))
 			return NULL;
 		out = json_is_object(value) ? json_deep_copy(value) : json_object();
@@ -37,7 +42,7 @@ json_t *usnetd_normalize(json_t *req)
 
 /* A ClientMessageIp: {"Ipv4": "a.b.c.d"} or {"Ipv6": "..."} (a plain string is taken too). */
 static int want_ip(json_t *want, const char *key, bool *present, uint8_t out[16],
-		   struct cmd_error *e)
+		   struct pmx_ctl_error *e)
 {
 	json_t *v = json_object_get(want, key);
 	const char *s = NULL;
@@ -54,8 +59,9 @@ static int want_ip(json_t *want, const char *key, bool *present, uint8_t out[16]
 	if (json_is_string(v))
 		s = json_string_value(v);
 	if (s == NULL || pmx_addr_parse(s, out) != 0)
-		return cmd_fail(e, "EINVAL", "\"%s\" must be {\"Ipv4\": ADDRESS} or {\"Ipv6\": ADDRESS}",
-				key);
+		return pmx_ctl_fail(e, "EINVAL",
+				    "\"%s\" must be {\"Ipv4\": ADDRESS} or {\"Ipv6\": ADDRESS}",
+				    key);
 	if (strcmp(s, "0.0.0.0") == 0) /* usnetd's every address, as "::" is */
 		memset(out, 0, 16);
 	return 0;
@@ -63,7 +69,7 @@ static int want_ip(json_t *want, const char *key, bool *present, uint8_t out[16]
 
 /* Optional u16 (null or missing = absent). */
 static int want_port(json_t *want, const char *key, bool *present, uint16_t *port_be,
-		     struct cmd_error *e)
+		     struct pmx_ctl_error *e)
 {
 	json_t *v = json_object_get(want, key);
 
@@ -71,52 +77,53 @@ static int want_port(json_t *want, const char *key, bool *present, uint16_t *por
 	*port_be = 0;
 	if (!*present)
 		return 0;
-	return arg_port(want, key, port_be, e);
+	return pmx_ctl_arg_port(want, key, port_be, e);
 }
 
 /* WantMsg -> flow key: dst = our side, src = the remote (set for a connection). */
 static int want_key(struct pmx_ctl *ctl, struct pmx_ctl_session *s, json_t *want,
-		    struct pmx_flow_key *key, struct cmd_error *e)
+		    struct pmx_flow_key *key, struct pmx_ctl_error *e)
 {
 	bool has_dst, has_dport, has_src, has_sport;
 	uint64_t proto = 0;
 
 	memset(key, 0, sizeof(*key));
-	if (arg_uint(want, "protocol", true, 255, &proto, e) ||
+	if (pmx_ctl_arg_uint(want, "protocol", true, 255, &proto, e) ||
 	    want_ip(want, "dst_addr", &has_dst, key->local_ip, e) ||
 	    want_port(want, "dst_port", &has_dport, &key->local_port, e) ||
 	    want_ip(want, "src_addr", &has_src, key->remote_ip, e) ||
 	    want_port(want, "src_port", &has_sport, &key->remote_port, e))
 		return -1;
 	if (!has_dst)
-		return cmd_fail(e, "EINVAL", "missing \"dst_addr\"");
+		return pmx_ctl_fail(e, "EINVAL", "missing \"dst_addr\"");
 	if (!has_dport)
-		return cmd_fail(e, "ENOTSUP", "a match without dst_port is not supported; use "
-					      "claim_ip for a whole address");
+		return pmx_ctl_fail(e, "ENOTSUP",
+				    "a match without dst_port is not supported; use "
+				    "claim_ip for a whole address");
 	if (has_src != has_sport)
-		return cmd_fail(e, "ENOTSUP", "src_addr and src_port go together");
+		return pmx_ctl_fail(e, "ENOTSUP", "src_addr and src_port go together");
 	key->proto = (uint8_t)proto;
 	key->port_id = ctl->sw->clients[s->client_id].port;
 	key->kind = has_src ? PMX_KEY_EXACT : PMX_KEY_LISTEN;
 	return 0;
 }
 
-int cmd_usnetd_add_match(struct pmx_ctl *ctl, struct pmx_ctl_session *s, json_t *req,
-			 json_t **result, struct cmd_error *e)
+int pmx_ctl_cmd_usnetd_add_match(struct pmx_ctl *ctl, struct pmx_ctl_session *s, json_t *req,
+				 json_t **result, struct pmx_ctl_error *e)
 {
 	struct pmx_flow_key key;
 
 	if (want_key(ctl, s, req, &key, e) != 0)
 		return -1;
-	if (key.kind == PMX_KEY_EXACT && !is_own_address(ctl, key.port_id, key.local_ip))
-		return cmd_fail(e, "EADDRNOTAVAIL", "dst_addr is not an address of port %s",
-				ctl->sw->ports[key.port_id].name);
-	return rule_add_checked(ctl, &key, (uint16_t)s->client_id, PMX_ORIGIN_CLIENT, !s->admin,
+	if (key.kind == PMX_KEY_EXACT && !pmx_ctl_is_own_address(ctl, key.port_id, key.local_ip))
+		return pmx_ctl_fail(e, "EADDRNOTAVAIL", "dst_addr is not an address of port %s",
+				    ctl->sw->ports[key.port_id].name);
+	return pmx_ctl_rule_add(ctl, &key, (uint16_t)s->client_id, PMX_ORIGIN_CLIENT, !s->admin,
 				result, e);
 }
 
-int cmd_usnetd_remove_match(struct pmx_ctl *ctl, struct pmx_ctl_session *s, json_t *req,
-			    json_t **result, struct cmd_error *e)
+int pmx_ctl_cmd_usnetd_remove_match(struct pmx_ctl *ctl, struct pmx_ctl_session *s, json_t *req,
+				    json_t **result, struct pmx_ctl_error *e)
 {
 	const struct pmx_rule *r;
 	struct pmx_flow_key key;
@@ -127,12 +134,12 @@ int cmd_usnetd_remove_match(struct pmx_ctl *ctl, struct pmx_ctl_session *s, json
 	id = pmx_flow_table_find(ctl->sw->ft, &key);
 	r = pmx_flow_table_rule(ctl->sw->ft, id);
 	if (r == NULL)
-		return cmd_fail(e, "ENOENT", "no such match");
+		return pmx_ctl_fail(e, "ENOENT", "no such match");
 	if (r->owner != s->client_id)
-		return cmd_fail(e, "EPERM", "the match belongs to someone else");
-	if (static_rule_index(ctl, id) >= 0)
-		return static_rule_refuse(ctl, id, e);
-	rule_delete(ctl, id);
+		return pmx_ctl_fail(e, "EPERM", "the match belongs to someone else");
+	if (pmx_ctl_static_rule_index(ctl, id) >= 0)
+		return pmx_ctl_static_rule_refuse(ctl, id, e);
+	pmx_ctl_rule_delete(ctl, id);
 	*result = json_pack("{s:I}", "rule_id", (json_int_t)id);
 	return 0;
 }
@@ -153,21 +160,23 @@ static json_t *triple(json_t *entry, const char *ip_key, const char *port_key)
 			 json_object_get(entry, port_key));
 }
 
-int cmd_usnetd_query_used_ports(struct pmx_ctl *ctl, struct pmx_ctl_session *s, json_t *req,
-				json_t **result, struct cmd_error *e)
+int pmx_ctl_cmd_usnetd_query_used_ports(struct pmx_ctl *ctl, struct pmx_ctl_session *s, json_t *req,
+					json_t **result, struct pmx_ctl_error *e)
 {
 	json_t *used = NULL, *listening = json_array(), *connected = json_array(), *entry;
 	size_t i;
 
-	if (cmd_used_ports(ctl, s, req, &used, e) != 0)
+	if (pmx_ctl_cmd_used_ports(ctl, s, req, &used, e) != 0)
 		return -1;
-	json_array_foreach(json_object_get(used, "listening"), i, entry) {
+	json_array_foreach(json_object_get(used, "listening"), i, entry)
+	{
 		json_t *t = triple(entry, "ip", "port");
 
 		if (t != NULL)
 			json_array_append_new(listening, t);
 	}
-	json_array_foreach(json_object_get(used, "connected"), i, entry) {
+	json_array_foreach(json_object_get(used, "connected"), i, entry)
+	{
 		json_t *t = triple(entry, "local_ip", "local_port");
 
 		if (t != NULL)
@@ -179,8 +188,8 @@ int cmd_usnetd_query_used_ports(struct pmx_ctl *ctl, struct pmx_ctl_session *s, 
 	return 0;
 }
 
-int cmd_usnetd_delete_client(struct pmx_ctl *ctl, struct pmx_ctl_session *s, json_t *req,
-			     json_t **result, struct cmd_error *e)
+int pmx_ctl_cmd_usnetd_delete_client(struct pmx_ctl *ctl, struct pmx_ctl_session *s, json_t *req,
+				     json_t **result, struct pmx_ctl_error *e)
 {
 	int id = s->client_id;
 

@@ -5,7 +5,8 @@
 
 #include <rte_cycles.h>
 
-#include "ctl_cmd.h"
+#include "ctl_checks.h"
+#include "ctl_rules.h"
 #include "pmx_packet.h"
 #include "port_reserve.h"
 
@@ -66,7 +67,7 @@ static bool learn_one(struct pmx_ctl *ctl, struct rte_mbuf *m)
 	/* held against the kernel while the rule lives, as a connect rule's port (ctl_rules.c);
 	 * binding it is also the check that the kernel does not use it. Without a kernel path
 	 * nothing is held, but a port bound in the daemon's namespace is still not taken. */
-	if (port_has_kernel(ctl, pi.key.port_id)
+	if (pmx_ctl_port_has_kernel(ctl, pi.key.port_id)
 		    ? pmx_port_resv_get(ctl->resv, &pi.key, &handle) != 0
 		    : pmx_port_resv_probe(ctl->resv, &pi.key))
 		return false;
@@ -91,7 +92,6 @@ unsigned pmx_learn_poll(struct pmx_ctl *ctl)
 
 		if (n == 0)
 			continue;
-		pmx_ctl_lock(ctl); /* the telemetry thread reads the rules */
 		for (unsigned i = 0; i < n; i++) {
 			/* back to the RX lcore either way: it sends or drops and counts */
 			if (learn_one(ctl, pkts[i])) {
@@ -101,9 +101,9 @@ unsigned pmx_learn_poll(struct pmx_ctl *ctl)
 				PMX_LEARN_CLIENT(pkts[i]) |= PMX_LEARN_REFUSED;
 			}
 			if (rte_ring_sp_enqueue(wk->learn_ret, pkts[i]) != 0)
-				rte_pktmbuf_free(pkts[i]); /* cannot happen: same size as learn_req */
+				rte_pktmbuf_free(
+					pkts[i]); /* cannot happen: same size as learn_req */
 		}
-		pmx_ctl_unlock(ctl);
 		total += n;
 	}
 	return total;
@@ -115,7 +115,6 @@ void pmx_learn_age(struct pmx_ctl *ctl)
 	uint32_t limit = pmx_flow_table_id_limit(ft);
 	uint64_t now = rte_rdtsc(), idle = rte_get_tsc_hz() * LEARNED_IDLE_S;
 
-	pmx_ctl_lock(ctl);
 	for (uint32_t id = 0; id < limit; id++) {
 		struct pmx_rule *r = (struct pmx_rule *)pmx_flow_table_rule(ft, id);
 		uint64_t hits;
@@ -127,8 +126,8 @@ void pmx_learn_age(struct pmx_ctl *ctl)
 			r->hits_seen = hits;
 			r->last_used = now;
 		} else if (now - r->last_used > idle) {
-			rule_delete(ctl, id); /* with its client's count and its hold on the port */
+			pmx_ctl_rule_delete(
+				ctl, id); /* with its client's count and its hold on the port */
 		}
 	}
-	pmx_ctl_unlock(ctl);
 }

@@ -1,4 +1,5 @@
-/* port_reserve.c - kernel sockets that hold clients' ports, and the kernel's ports from /proc */
+/* port_reserve.c - kernel sockets that hold clients' ports against the kernel (one per
+ * (protocol, address, port), shared by the rules that use it) */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -40,15 +41,6 @@ struct pmx_port_resv {
 };
 
 #define CHAIN(proto, port) (((proto) == IPPROTO_TCP ? 0u : 65536u) + (port))
-
-/* A kernel socket as /proc/net/{tcp,udp}[6] shows it. */
-struct ksock {
-	uint8_t proto;
-	uint8_t lip[16], rip[16];
-	uint16_t lport, rport;
-	unsigned state;
-	unsigned long inode;
-};
 
 static const uint8_t any_ip[16];
 
@@ -103,49 +95,6 @@ void pmx_port_resv_destroy(struct pmx_port_resv *pr)
 	free(pr);
 }
 
-/* ---- /proc/net ---- */
-
-/* Hex words as the kernel prints them (each a host-order u32 of network-order bytes). */
-static int parse_hex_addr(const char *hex, uint8_t out[16])
-{
-	size_t len = strlen(hex);
-	char word[9] = {0};
-
-	if (len != 8 && len != 32)
-		return -EINVAL;
-	memset(out, 0, 16);
-	for (size_t w = 0; w < len / 8; w++) {
-		uint32_t v;
-
-		memcpy(word, hex + w * 8, 8);
-		v = (uint32_t)strtoul(word, NULL, 16);
-		memcpy(len == 8 ? out + 12 : out + w * 4, &v, 4);
-	}
-	if (len == 8) {
-		uint8_t v4[4];
-
-		memcpy(v4, out + 12, 4);
-		pmx_ip4_to_key(v4, out);
-	}
-	return 0;
-}
-
-static int parse_line(const char *line, uint8_t proto, struct ksock *ks)
-{
-	char lip[40], rip[40];
-	unsigned lport, rport;
-
-	if (sscanf(line, " %*u: %39[0-9A-Fa-f]:%x %39[0-9A-Fa-f]:%x %x %*s %*s %*s %*u %*u %lu",
-		   lip, &lport, rip, &rport, &ks->state, &ks->inode) != 6)
-		return -EINVAL;
-	if (parse_hex_addr(lip, ks->lip) != 0 || parse_hex_addr(rip, ks->rip) != 0)
-		return -EINVAL;
-	ks->proto = proto;
-	ks->lport = (uint16_t)lport;
-	ks->rport = (uint16_t)rport;
-	return 0;
-}
-
 static int cmp_ino(const void *a, const void *b)
 {
 	ino_t x = *(const ino_t *)a, y = *(const ino_t *)b;
@@ -153,132 +102,22 @@ static int cmp_ino(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
-/* Call fn for every kernel socket of proto (TCP or UDP) that is not one of ours. */
-static void foreach_ksock(const struct pmx_port_resv *pr, uint8_t proto,
-			  void (*fn)(const struct ksock *, void *), void *arg)
+ino_t *pmx_port_resv_inodes(const struct pmx_port_resv *pr, unsigned *n)
 {
-	static const char *const tcp_files[] = {"/proc/net/tcp", "/proc/net/tcp6"};
-	static const char *const udp_files[] = {"/proc/net/udp", "/proc/net/udp6"};
-	const char *const *files = proto == IPPROTO_TCP ? tcp_files : udp_files;
 	ino_t *ours = malloc(sizeof(*ours) * (pr->cap + 1));
-	unsigned n_ours = 0;
-	char line[512];
 
+	*n = 0;
 	if (ours == NULL)
-		return;
+		return NULL;
 	for (unsigned i = 0; i < pr->cap; i++) {
 		struct stat st; /* what /proc/net names a socket by (looked up only here, rarely) */
 
 		if (pr->socks[i].in_use && pr->socks[i].fd >= 0 && fstat(pr->socks[i].fd, &st) == 0)
-			ours[n_ours++] = st.st_ino;
+			ours[(*n)++] = st.st_ino;
 	}
-	qsort(ours, n_ours, sizeof(*ours), cmp_ino);
-	for (unsigned f = 0; f < 2; f++) {
-		FILE *fp = fopen(files[f], "r");
-
-		if (fp == NULL)
-			continue;
-		while (fgets(line, sizeof(line), fp) != NULL) {
-			struct ksock ks;
-			ino_t ino;
-
-			if (parse_line(line, proto, &ks) != 0)
-				continue; /* the header line */
-			ino = (ino_t)ks.inode;
-			if (ino == 0 || bsearch(&ino, ours, n_ours, sizeof(*ours), cmp_ino) == NULL)
-				fn(&ks, arg);
-		}
-		fclose(fp);
-	}
-	free(ours);
+	qsort(ours, *n, sizeof(*ours), cmp_ino);
+	return ours;
 }
-
-/* Does a kernel address overlap with ours? 0.0.0.0 covers IPv4, :: covers everything. */
-static bool addr_overlap(const uint8_t kip[16], const uint8_t ip[16])
-{
-	uint8_t v4_any[16];
-	static const uint8_t zero4[4];
-
-	if (ip_is_any(ip) || ip_is_any(kip) || memcmp(kip, ip, 16) == 0)
-		return true;
-	pmx_ip4_to_key(zero4, v4_any);
-	return memcmp(kip, v4_any, 16) == 0 && pmx_key_ip_is_v4(ip);
-}
-
-struct uses_arg {
-	const struct pmx_flow_key *k;
-	bool found;
-	char *what;
-	size_t len;
-};
-
-static const char *const tcp_states[] = {
-	"unknown",    "established", "syn_sent", "syn_recv", "fin_wait1", "fin_wait2",
-	"time_wait",  "close",       "close_wait", "last_ack", "listen", "closing",
-};
-
-static const char *state_name(const struct ksock *ks)
-{
-	if (ks->proto == IPPROTO_UDP)
-		return ks->rport == 0 ? "unconnected" : "connected";
-	return ks->state < RTE_DIM(tcp_states) ? tcp_states[ks->state] : "unknown";
-}
-
-static void check_use(const struct ksock *ks, void *arg)
-{
-	struct uses_arg *u = arg;
-	char buf[INET6_ADDRSTRLEN];
-
-	if (u->found || ks->lport != ntohs(u->k->local_port) || !addr_overlap(ks->lip, u->k->local_ip))
-		return;
-	u->found = true;
-	snprintf(u->what, u->len, "%s %s port %u (%s)", ks->proto == IPPROTO_TCP ? "tcp" : "udp",
-		 pmx_addr_str(ks->lip, buf, sizeof(buf)), ks->lport, state_name(ks));
-}
-
-bool pmx_port_resv_kernel_uses(struct pmx_port_resv *pr, const struct pmx_flow_key *k,
-			       char *what, size_t len)
-{
-	struct uses_arg u = {.k = k, .what = what, .len = len};
-
-	if (k->proto != IPPROTO_TCP && k->proto != IPPROTO_UDP)
-		return false;
-	foreach_ksock(pr, k->proto, check_use, &u);
-	return u.found;
-}
-
-static void add_kernel_port(const struct ksock *ks, void *arg)
-{
-	json_t **lists = arg;
-	const char *proto = ks->proto == IPPROTO_TCP ? "tcp" : "udp";
-	char lbuf[INET6_ADDRSTRLEN], rbuf[INET6_ADDRSTRLEN];
-	bool listening = ks->proto == IPPROTO_TCP ? ks->state == 0x0a
-						  : ks->rport == 0 && ip_is_any(ks->rip);
-
-	pmx_addr_str(ks->lip, lbuf, sizeof(lbuf));
-	if (listening) {
-		json_array_append_new(lists[0], json_pack("{s:s, s:s, s:i, s:s}", "proto", proto,
-							  "ip", lbuf, "port", ks->lport,
-							  "owner", "kernel"));
-		return;
-	}
-	pmx_addr_str(ks->rip, rbuf, sizeof(rbuf));
-	json_array_append_new(lists[1],
-			      json_pack("{s:s, s:s, s:i, s:s, s:i, s:s, s:s}", "proto", proto,
-					"local_ip", lbuf, "local_port", ks->lport, "remote_ip",
-					rbuf, "remote_port", ks->rport, "state", state_name(ks),
-					"owner", "kernel"));
-}
-
-void pmx_port_resv_kernel_ports(struct pmx_port_resv *pr, json_t *listening, json_t *connected)
-{
-	json_t *lists[2] = {listening, connected};
-
-	foreach_ksock(pr, IPPROTO_TCP, add_kernel_port, lists);
-	foreach_ksock(pr, IPPROTO_UDP, add_kernel_port, lists);
-}
-
-/* ---- the sockets we hold ---- */
 
 /* Bind a socket that keeps the kernel off (proto, ip, port). 0 (fd set) or -errno. */
 static int bind_hold(const struct pmx_port_resv *pr, uint8_t proto, const uint8_t ip[16],

@@ -11,8 +11,7 @@
  *    per address;
  *  - a client cannot claim a port the kernel uses: that bind, made before the rule is added,
  *    fails (EADDRINUSE) when a kernel socket holds an overlapping (protocol, address, port);
- *    the kernel's sockets, read from /proc/net/{tcp,tcp6,udp,udp6} of the daemon's network
- *    namespace, then name the culprit. /proc is also what used_ports lists.
+ *    the kernel's sockets (kernel_ports.h) then name the culprit.
  * Management thread only (caller holds the control lock).
  */
 #ifndef PMX_PORT_RESERVE_H
@@ -20,8 +19,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
-
-#include <jansson.h>
+#include <sys/types.h>
 
 #include "flow_table.h"
 
@@ -32,15 +30,6 @@ struct pmx_port_resv *pmx_port_resv_create(uint32_t id_limit);
 
 /** Close every socket and free. Accepts NULL. */
 void pmx_port_resv_destroy(struct pmx_port_resv *pr);
-
-/**
- * Is (proto, ip, port) of key k (LISTEN or EXACT kind; ip zero = any) used by a kernel
- * socket that is not one of ours, as /proc/net shows it? @return true and a description in
- * what (e.g. "tcp 0.0.0.0 port 22 (listen)") when it is. O(kernel sockets): used to explain
- * a refusal, not on every request.
- */
-bool pmx_port_resv_kernel_uses(struct pmx_port_resv *pr, const struct pmx_flow_key *k,
-			       char *what, size_t len);
 
 /**
  * Hold the local (proto, ip, port) of key k against the kernel, before its rule exists:
@@ -78,10 +67,9 @@ unsigned pmx_port_resv_sweep(struct pmx_port_resv *pr, const struct pmx_flow_tab
 bool pmx_port_resv_held(const struct pmx_port_resv *pr, uint32_t rule_id);
 
 /**
- * The kernel's sockets (ours left out) as used_ports entries appended to listening and
- * connected: {"proto", "ip", "port", "owner": "kernel"} and {"proto", "local_ip",
- * "local_port", "remote_ip", "remote_port", "state", "owner": "kernel"}.
+ * The inodes of the sockets held (what /proc/net names a socket by), sorted, in a malloc'd
+ * array of *n (free() it). NULL (and *n 0) when out of memory.
  */
-void pmx_port_resv_kernel_ports(struct pmx_port_resv *pr, json_t *listening, json_t *connected);
+ino_t *pmx_port_resv_inodes(const struct pmx_port_resv *pr, unsigned *n);
 
 #endif

@@ -5,26 +5,27 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "ctl_cmd.h"
+#include "ctl_rules.h"
+#include "static_rules.h"
 #include "flow_offload.h"
 #include "pmx_log.h"
 
-int static_rules_install(struct pmx_ctl *ctl, char *msg, size_t len)
+int pmx_ctl_static_rules_install(struct pmx_ctl *ctl, char *msg, size_t len)
 {
 	const struct pmx_config *cfg = ctl->cfg;
 
 	for (unsigned i = 0; i < cfg->n_rules; i++) {
 		struct pmx_flow_key key = cfg->rules[i].key;
-		struct cmd_error e = {.code = "EINVAL"};
+		struct pmx_ctl_error e = {.code = "EINVAL"};
 		json_t *res = NULL;
 
 		if (key.port_id >= ctl->sw->n_ports ||
-		    rule_add_checked(ctl, &key, PMX_OWNER_ABSENT, PMX_ORIGIN_CONFIG, false, &res,
+		    pmx_ctl_rule_add(ctl, &key, PMX_OWNER_ABSENT, PMX_ORIGIN_CONFIG, false, &res,
 				     &e) != 0) {
 			snprintf(msg, len, "rules[%u]: %s", i,
 				 key.port_id >= ctl->sw->n_ports ? "no such NIC port" : e.message);
 			while (i-- > 0)
-				rule_delete(ctl, ctl->static_rule[i]);
+				pmx_ctl_rule_delete(ctl, ctl->static_rule[i]);
 			return -1;
 		}
 		ctl->static_rule[i] = (uint32_t)json_integer_value(json_object_get(res, "rule_id"));
@@ -33,7 +34,7 @@ int static_rules_install(struct pmx_ctl *ctl, char *msg, size_t len)
 	return 0;
 }
 
-int static_rule_index(const struct pmx_ctl *ctl, uint32_t rule_id)
+int pmx_ctl_static_rule_index(const struct pmx_ctl *ctl, uint32_t rule_id)
 {
 	const struct pmx_rule *r = pmx_flow_table_rule(ctl->sw->ft, rule_id);
 
@@ -56,7 +57,7 @@ static void hand_over(struct pmx_ctl *ctl, unsigned i, uint16_t owner)
 	pmx_offload_rule_added(ctl->sw, id);
 }
 
-json_t *static_rules_adopt(struct pmx_ctl *ctl, uint16_t client_id, const char *name)
+json_t *pmx_ctl_static_rules_adopt(struct pmx_ctl *ctl, uint16_t client_id, const char *name)
 {
 	json_t *ids = json_array();
 
@@ -75,7 +76,7 @@ json_t *static_rules_adopt(struct pmx_ctl *ctl, uint16_t client_id, const char *
 	return ids;
 }
 
-void static_rules_orphan(struct pmx_ctl *ctl, uint16_t client_id)
+void pmx_ctl_static_rules_orphan(struct pmx_ctl *ctl, uint16_t client_id)
 {
 	uint16_t heir = PMX_OWNER_ABSENT;
 	const char *name;
@@ -96,12 +97,12 @@ void static_rules_orphan(struct pmx_ctl *ctl, uint16_t client_id)
 	}
 }
 
-int static_rule_refuse(const struct pmx_ctl *ctl, uint32_t rule_id, struct cmd_error *e)
+int pmx_ctl_static_rule_refuse(const struct pmx_ctl *ctl, uint32_t rule_id, struct pmx_ctl_error *e)
 {
-	int i = static_rule_index(ctl, rule_id);
+	int i = pmx_ctl_static_rule_index(ctl, rule_id);
 
-	return cmd_fail(e, "EROFS",
-			"rule %u is rules[%d] of the config file: it stays until the "
-			"config changes",
-			rule_id, i);
+	return pmx_ctl_fail(e, "EROFS",
+			    "rule %u is rules[%d] of the config file: it stays until the "
+			    "config changes",
+			    rule_id, i);
 }

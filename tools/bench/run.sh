@@ -21,7 +21,7 @@ source "$(dirname "$0")/../lib.sh"
 FLOWS=65536 CLIENTS=4 UNMATCHED=0 DURATION=10 WARMUP=3 REPEATS=3 RULES=listen RING=16384
 MAX_RULES=4096 TESTPMD=1 MODE=e2e SINK_ARGS=() MBUF_POOL=stack BASELINE=
 CTL_BG_RULES="0 1000 10000" CTL_MAX_RULES="4096 65536 1048576"
-CTL_DURATION=5 CTL_KERNEL=0 LAT_LOADS="0.1 0.5 0.9"
+CTL_DURATION=5 CTL_KERNEL=0 CTL_IFADDRS=0 LAT_LOADS="0.1 0.5 0.9"
 NIC_DEVICE=
 
 usage() {
@@ -45,12 +45,15 @@ options (end-to-end):
   --mbuf-pool NAME portmuxd's mempool driver (config "mbuf_pool", default $MBUF_POOL)
   --baseline DIR   also run portmuxd and pmx-sink of another build (DIR, e.g. of an older
                    commit) in every repeat, with its own defaults: before/after in one run
+                   (--ctl too: each table size measured on both builds, same settings)
 options (--ctl):
   --ctl-bg "N..."  rules held in the table while measuring (default "$CTL_BG_RULES")
   --ctl-max "N..." flow table capacities to measure (default "$CTL_MAX_RULES")
   --ctl-duration S seconds of add/release per measurement (default $CTL_DURATION)
   --ctl-kernel     kernel path = TAP (in a namespace of its own) instead of net_null: the
                    daemon then also holds a kernel socket per claimed port
+  --ctl-ifaddrs    as --ctl-kernel, without "addresses" in the config: the port's addresses
+                   are those of its kernel interface (none here), which the daemon follows
 options (--latency; also --flows, --clients, --duration, --warmup, --ring-size):
   --loads "F..."   fractions of the maximum rate to measure (default "$LAT_LOADS")
 Binaries come from \$PMX_BUILD (default $PMX_ROOT/build). Run as root.
@@ -81,6 +84,7 @@ while [ $# -gt 0 ]; do
 	--ctl-max) CTL_MAX_RULES=$2; shift ;;
 	--ctl-duration) CTL_DURATION=$2; shift ;;
 	--ctl-kernel) CTL_KERNEL=1 ;;
+	--ctl-ifaddrs) CTL_KERNEL=1 CTL_IFADDRS=1 ;;
 	-h|--help) usage; exit 0 ;;
 	*) usage >&2; exit 2 ;;
 	esac
@@ -252,6 +256,8 @@ use_tap_kernel() {
 	ip -n "$ns" link set lo up
 	NETNS_EXEC=(ip netns exec "$ns")
 	EXCEPTION='{ "type": "tap", "iface": "pmxb0", "addresses": ["198.18.0.1"] }'
+	# the port's addresses are then its kernel interface's, read by the daemon
+	[ "$CTL_IFADDRS" -eq 1 ] && EXCEPTION='{ "type": "tap", "iface": "pmxb0" }'
 }
 
 write_config() { # FILE SOCKET PREFIX MAX_RULES
@@ -332,6 +338,40 @@ median() {
 		}'
 }
 
+# ctl_measure BUILD MAX: the daemon of $DAEMON with a table of MAX rules and the sink receiving,
+# then pmx-ctl-rate for each background rule count; one row (and one CTL line) each
+ctl_measure() {
+	local build=$1 max=$2 bg line spid
+	start_daemon "c$build$max" "$max"
+	setsid taskset -c 0 "$SINK" -s "$SOCK" -n "$CLIENTS" -w 0 -d 0 -q \
+		> "$W/sink-c$build$max.log" 2>&1 &
+	spid=$!
+	tb_on_exit "kill -KILL $spid"
+	tb_wait_for "sink ready" 100 grep -q ready "$W/sink-c$build$max.log" ||
+		{ cat "$W/sink-c$build$max.log"; die "sink did not attach"; }
+	for bg in $CTL_BG_RULES; do
+		[ "$bg" -lt "$max" ] || continue
+		timeout 60 setsid taskset -c 0 "$CTL_RATE" -s "$SOCK" -b "$bg" -d "$CTL_DURATION" \
+			> "$W/ctl-$build-$max-$bg.log" 2>&1 ||
+			{ cat "$W/ctl-$build-$max-$bg.log"; die "pmx-ctl-rate failed"; }
+		line=$(grep '^RESULT ' "$W/ctl-$build-$max-$bg.log" | sed 's/^RESULT //')
+		# held: the background rules actually added (the phase is bounded in time)
+		printf '%-8s %-10s %-8s %10s %10s %9s %-18s %7s %9s %s\n' "$build" "$max" \
+			"$(jq -r '.bg_rules' <<< "$line")" \
+			"$(jq -r '.updates_per_s | floor' <<< "$line")" \
+			"$(jq -r '.p99_us | floor' <<< "$line")" \
+			"$(jq -r '.bg_add_per_s | floor' <<< "$line")" \
+			"$(jq -r '[.failed_by_code | to_entries[] | "\(.key)=\(.value)"] |
+				if length == 0 then "0" else join(",") end' <<< "$line")" \
+			"$(jq -r '.drops_total' <<< "$line")" \
+			"$(jq -r '.delivered_mpps * 1000 | floor / 1000' <<< "$line")" \
+			"$(cut -d' ' -f1 /proc/loadavg)"
+		echo "CTL {\"build\":\"$build\",\"max_rules\":$max,\"result\":$line}" >> "$W/ctl.txt"
+	done
+	stop_pid "$spid"
+	stop_daemon
+}
+
 # ---- the control-plane rate ----
 if [ "$MODE" = ctl ]; then
 	[ -x "$CTL_RATE" ] || die "$CTL_RATE missing: build with meson/ninja first"
@@ -339,40 +379,19 @@ if [ "$MODE" = ctl ]; then
 	[ "$CTL_KERNEL" -eq 1 ] && use_tap_kernel
 	say "control plane: listen/release through the socket, $CLIENTS clients receiving traffic"
 	say "kernel path: $EXCEPTION"
-	printf '%-10s %-8s %10s %10s %9s %-18s %7s %9s %s\n' max_rules held "updates/s" \
-		"p99_us" "bg_add/s" "failed" "drops" "Mpps_dlv" "loadavg"
+	printf '%-8s %-10s %-8s %10s %10s %9s %-18s %7s %9s %s\n' build max_rules held \
+		"updates/s" "p99_us" "bg_add/s" "failed" "drops" "Mpps_dlv" "loadavg"
 	for max in $CTL_MAX_RULES; do
 		MBUFS=$((trace_packets + CLIENTS * RING + 16384))
-		start_daemon "c$max" "$max"
-		setsid taskset -c 0 "$SINK" -s "$SOCK" -n "$CLIENTS" -w 0 -d 0 -q \
-			> "$W/sink-c$max.log" 2>&1 &
-		spid=$!
-		tb_on_exit "kill -KILL $spid"
-		tb_wait_for "sink ready" 100 grep -q ready "$W/sink-c$max.log" ||
-			{ cat "$W/sink-c$max.log"; die "sink did not attach"; }
-		for bg in $CTL_BG_RULES; do
-			[ "$bg" -lt "$max" ] || continue
-			timeout 60 setsid taskset -c 0 "$CTL_RATE" -s "$SOCK" -b "$bg" \
-				-d "$CTL_DURATION" \
-				> "$W/ctl-$max-$bg.log" 2>&1 ||
-				{ cat "$W/ctl-$max-$bg.log"; die "pmx-ctl-rate failed"; }
-			line=$(grep '^RESULT ' "$W/ctl-$max-$bg.log" | sed 's/^RESULT //')
-			# held: the background rules actually added (the phase is bounded in time)
-			printf '%-10s %-8s %10s %10s %9s %-18s %7s %9s %s\n' "$max" \
-				"$(jq -r '.bg_rules' <<< "$line")" \
-				"$(jq -r '.updates_per_s | floor' <<< "$line")" \
-				"$(jq -r '.p99_us | floor' <<< "$line")" \
-				"$(jq -r '.bg_add_per_s | floor' <<< "$line")" \
-				"$(jq -r '[.failed_by_code | to_entries[] | "\(.key)=\(.value)"] |
-					if length == 0 then "0" else join(",") end' <<< "$line")" \
-				"$(jq -r '.drops_total' <<< "$line")" \
-				"$(jq -r '.delivered_mpps * 1000 | floor / 1000' <<< "$line")" \
-				"$(cut -d' ' -f1 /proc/loadavg)"
-			echo "CTL {\"max_rules\":$max,\"result\":$line}" >> "$W/ctl.txt"
-		done
-		stop_pid "$spid"
-		stop_daemon
+		ctl_measure this "$max"
+		if [ -n "$BASELINE" ]; then # the other build, same table size, right after
+			saved=("$DAEMON" "$SINK")
+			DAEMON=$BASELINE/app/portmuxd/portmuxd SINK=$BASELINE/tools/bench/pmx-sink
+			ctl_measure baseline "$max"
+			DAEMON=${saved[0]} SINK=${saved[1]}
+		fi
 	done
+	[ -n "$BASELINE" ] && echo "  (baseline: $BASELINE, same pmx-ctl-rate and mbuf_pool)"
 	cat "$W/ctl.txt" 2>/dev/null # one JSON line per measurement, for scripts
 	exit 0
 fi

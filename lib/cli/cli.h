@@ -49,9 +49,6 @@ extern cmdline_parse_ctx_t pmx_cli_ctx[];
 /** Use ops (copied) for every command from now on. */
 void pmx_cli_bind(const struct pmx_cli_ops *ops);
 
-/** Status of the last command run. */
-enum pmx_cli_status pmx_cli_last_status(void);
-
 /**
  * Run one command line ("show port stats all") without a terminal.
  * @return the command's status; PMX_CLI_USAGE when no command matches (help printed to

@@ -1,4 +1,4 @@
-/* cli_cmds.c - the operator command table (librte_cmdline): words -> control request -> printed reply */
+/* cli_table.c - the operator command table (librte_cmdline): words -> control request -> printed reply */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,11 +20,6 @@ static enum pmx_cli_status cli_status;
 void pmx_cli_bind(const struct pmx_cli_ops *ops)
 {
 	cli_ops = *ops;
-}
-
-enum pmx_cli_status pmx_cli_last_status(void)
-{
-	return cli_status;
 }
 
 /* Send req (reference taken), print the reply with print (or raw), set the status. */

@@ -1,4 +1,4 @@
-/* local_addrs.c - keeps the dataplane's set of own addresses per port current (management
+/* addr_publish.c - keeps the dataplane's set of own addresses per port current (management
  * lcore): the kernel interface's addresses (or the configured ones) and claimed IPs */
 #include <string.h>
 
