@@ -98,20 +98,26 @@ int pmx_ctl_client_open(const char *path, const struct pmx_ctl_client_opts *opts
 	c->timeout_ms = opts->timeout_ms;
 	c->max_line = opts->max_line ? opts->max_line : PMX_CTL_CLIENT_MAX_LINE;
 	c->next_id = 1;
+	/* both buffers exist from the start: no NULL + 0, no memchr(NULL, ...) */
+	c->in_cap = c->max_line + 1 < READ_CHUNK ? c->max_line + 1 : READ_CHUNK;
+	c->in = malloc(c->in_cap);
 	c->out = malloc(OUT_FIRST);
-	if (c->out == NULL) {
-		free(c);
-		return -ENOMEM;
-	}
 	c->out_cap = OUT_FIRST;
-	ret = connect_wait(&addr, opts->connect_wait_ms, &c->fd);
-	if (ret != 0) {
-		free(c->out);
-		free(c);
-		return ret;
+	if (c->in == NULL || c->out == NULL) {
+		ret = -ENOMEM;
+		goto fail_free;
 	}
+	ret = connect_wait(&addr, opts->connect_wait_ms, &c->fd);
+	if (ret != 0)
+		goto fail_free;
 	*out = c;
 	return 0;
+
+fail_free:
+	free(c->in);
+	free(c->out);
+	free(c);
+	return ret;
 }
 
 void pmx_ctl_client_close(struct pmx_ctl_client *c)
