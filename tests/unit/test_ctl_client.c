@@ -193,7 +193,7 @@ static void serve_close_mid_line(int fd)
 
 static void test_close_mid_line(void)
 {
-	expect_call(serve_close_mid_line, 0, 0, -ECONNRESET, true);
+	expect_call(serve_close_mid_line, 2000, 0, -ECONNRESET, true);
 }
 
 static void serve_long_line(int fd)
@@ -220,8 +220,8 @@ static void serve_long_complete_line(int fd)
 
 static void test_oversize_line(void)
 {
-	expect_call(serve_long_line, 0, 64, -EMSGSIZE, true);
-	expect_call(serve_long_complete_line, 0, 64, -EMSGSIZE, true);
+	expect_call(serve_long_line, 2000, 64, -EMSGSIZE, true);
+	expect_call(serve_long_complete_line, 2000, 64, -EMSGSIZE, true);
 }
 
 static void serve_wrong_id(int fd)
@@ -232,7 +232,7 @@ static void serve_wrong_id(int fd)
 
 static void test_wrong_id(void)
 {
-	expect_call(serve_wrong_id, 0, 0, -EPROTO, true);
+	expect_call(serve_wrong_id, 2000, 0, -EPROTO, true);
 }
 
 static void serve_not_json(int fd)
@@ -258,9 +258,9 @@ static void serve_no_ok(int fd)
 
 static void test_malformed(void)
 {
-	expect_call(serve_not_json, 0, 0, -EPROTO, true);
-	expect_call(serve_not_object, 0, 0, -EPROTO, true);
-	expect_call(serve_no_ok, 0, 0, -EPROTO, false); /* a reply to it: in step */
+	expect_call(serve_not_json, 2000, 0, -EPROTO, true);
+	expect_call(serve_not_object, 2000, 0, -EPROTO, true);
+	expect_call(serve_no_ok, 2000, 0, -EPROTO, false); /* a reply to it: in step */
 }
 
 static void serve_error_then_ok(int fd)
