@@ -15,7 +15,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-#include <unistd.h>
 
 #include <jansson.h>
 
@@ -25,9 +24,8 @@
 #define CHURN_PORT 2000 /* churned rules: UDP 2000.. (the sink's ports are 10000..) */
 #define BG_PORT 30000   /* background rules: UDP 30000.. */
 #define MAX_LAT_SAMPLES (1u << 22)
-#define BG_SECONDS_MAX 30 /* background rules not added by then are left out (bg_rules says) */
-
-#define REPLY_TIMEOUT_MS 10000
+#define BG_SECONDS_MAX 30      /* background rules not added by then are left out (bg_rules says) */
+#define REPLY_TIMEOUT_MS 10000 /* a reply later than this ends the run (a failure) */
 
 static double now_s(void)
 {
