@@ -6,14 +6,10 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
-#include <sys/socket.h>
-#include <sys/un.h>
 
 #include "client_private.h"
+#include "pmx_ctl_client.h"
 #include "portmux_client.h"
-
-#define FIRST_DELAY_MS 50u
-#define MAX_DELAY_MS 1000u
 
 uint64_t pmx_client_now_ms(void)
 {
@@ -23,39 +19,19 @@ uint64_t pmx_client_now_ms(void)
 	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
 }
 
-/* 0 when a daemon accepts connections on path now, else connect()'s -errno. */
-static int socket_answers(const char *path)
-{
-	struct sockaddr_un addr = {.sun_family = AF_UNIX};
-	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0), ret;
-
-	if (fd < 0)
-		return -errno;
-	snprintf(addr.sun_path, sizeof(addr.sun_path), "%s", path);
-	ret = connect(fd, (struct sockaddr *)&addr, sizeof(addr)) == 0 ? 0 : -errno;
-	close(fd);
-	return ret;
-}
-
 int pmx_client_wait_socket(const char *path, unsigned wait_ms)
 {
-	uint64_t deadline = pmx_client_now_ms() + wait_ms;
-	unsigned delay = FIRST_DELAY_MS;
+	/* at least 1 ms: with wait_ms 0, no daemon yet is -ETIMEDOUT too, not connect()'s error */
+	struct pmx_ctl_client_opts opts = {.connect_wait_ms = wait_ms ? wait_ms : 1};
+	struct pmx_ctl_client *probe;
 	int ret;
 
 	if (path == NULL)
 		return -EINVAL;
-	while ((ret = socket_answers(path)) != 0) {
-		uint64_t now = pmx_client_now_ms();
-
-		if (ret != -ENOENT && ret != -ECONNREFUSED && ret != -EAGAIN)
-			return ret; /* e.g. EACCES: waiting would not help */
-		if (now >= deadline)
-			return -ETIMEDOUT;
-		usleep(1000 * (unsigned)RTE_MIN((uint64_t)delay, deadline - now));
-		delay = RTE_MIN(delay * 2, MAX_DELAY_MS);
-	}
-	return 0;
+	ret = pmx_ctl_client_open(path, &opts, &probe);
+	if (ret == 0)
+		pmx_ctl_client_close(probe);
+	return ret;
 }
 
 int pmx_client_restart(struct pmx_client *c, char *const argv[], unsigned wait_ms)

@@ -4,8 +4,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
-#include <sys/un.h>
 #include <unistd.h>
 #include <arpa/inet.h>
 
@@ -18,6 +16,7 @@
 #include <rte_mempool.h>
 
 #include "client_private.h"
+#include "pmx_ctl_client.h"
 #include "portmux_client.h"
 
 static const struct {
@@ -39,99 +38,47 @@ static int errno_of(const char *code)
 	return EINVAL;
 }
 
-static int connect_socket(const char *path)
+/*
+ * One request on ctl (req stolen, NULL when building it failed): 0 and *result (new ref, when
+ * result is not NULL), the daemon's refusal as -errno (its code), -EPROTO (a line that is not
+ * a reply to it), -ENOMEM, or -EIO (the connection failed: lost, timed out, out of step).
+ */
+static int call(struct pmx_ctl_client *ctl, json_t *req, json_t **result)
 {
-	struct sockaddr_un addr = {.sun_family = AF_UNIX};
-	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	int ret;
 
-	if (fd < 0)
-		return -errno;
-	snprintf(addr.sun_path, sizeof(addr.sun_path), "%s", path);
-	if (connect(fd, (struct sockaddr *)&addr, sizeof(addr)) != 0) {
-		int ret = -errno;
-
-		close(fd);
-		return ret;
-	}
-	return fd;
-}
-
-/* Blocking line exchange on fd: send a line, read one line back (malloc'd). */
-static int exchange(int fd, const char *line, char **reply)
-{
-	size_t len = strlen(line), cap = 4096, got = 0;
-	char *buf;
-
-	if (send(fd, line, len, MSG_NOSIGNAL) != (ssize_t)len ||
-	    send(fd, "\n", 1, MSG_NOSIGNAL) != 1)
-		return -EIO;
-	buf = malloc(cap);
-	if (buf == NULL)
+	if (req == NULL)
 		return -ENOMEM;
-	for (;;) {
-		ssize_t r;
-
-		if (got + 1 == cap) {
-			char *nbuf = realloc(buf, cap * 2);
-
-			if (nbuf == NULL) {
-				free(buf);
-				return -ENOMEM;
-			}
-			buf = nbuf;
-			cap *= 2;
-		}
-		r = recv(fd, buf + got, 1, 0); /* one byte at a time: replies are rare and short */
-		if (r <= 0) {
-			free(buf);
-			return -EIO;
-		}
-		if (buf[got] == '\n')
-			break;
-		got++;
+	ret = pmx_ctl_client_call(ctl, req, result);
+	json_decref(req);
+	switch (ret) {
+	case 0:
+	case -ENOMEM:
+	case -EPROTO: return ret;
+	case -PMX_CTL_CLIENT_EREPLY: return -errno_of(pmx_ctl_client_error_code(ctl));
+	case -EMSGSIZE: return -EPROTO;
+	default: return -EIO;
 	}
-	buf[got] = '\0';
-	*reply = buf;
-	return 0;
 }
 
 int pmx_client_request(struct pmx_client *c, const char *request, char **reply)
 {
-	return exchange(c->fd, request, reply);
-}
-
-/* Send a request object (stolen) and return the result object (new ref) or -errno. */
-static int call(int fd, uint32_t id, json_t *req, json_t **result)
-{
-	char *text, *line = NULL;
-	json_t *reply;
+	json_t *req = json_loads(request, 0, NULL), *rep;
 	int ret;
 
-	json_object_set_new(req, "id", json_integer(id));
-	text = json_dumps(req, JSON_COMPACT);
-	json_decref(req);
-	if (text == NULL)
-		return -ENOMEM;
-	ret = exchange(fd, text, &line);
-	free(text);
-	if (ret != 0)
-		return ret;
-	reply = json_loads(line, 0, NULL);
-	free(line);
-	if (reply == NULL)
-		return -EPROTO;
-	if (json_is_true(json_object_get(reply, "ok"))) {
-		if (result != NULL)
-			*result = json_incref(json_object_get(reply, "result"));
-		ret = 0;
-	} else {
-		const char *code = json_string_value(
-			json_object_get(json_object_get(reply, "error"), "code"));
-
-		ret = -errno_of(code ? code : "");
+	if (!json_is_object(req)) {
+		json_decref(req);
+		return -EINVAL;
 	}
-	json_decref(reply);
-	return ret;
+	ret = pmx_ctl_client_exchange(pmx_client_ctl(c), req, &rep);
+	json_decref(req);
+	if (ret != 0)
+		return ret == -EPROTO || ret == -EMSGSIZE ? -EPROTO
+		       : ret == -ENOMEM                   ? -ENOMEM
+							  : -EIO;
+	*reply = json_dumps(rep, JSON_COMPACT);
+	json_decref(rep);
+	return *reply != NULL ? 0 : -ENOMEM;
 }
 
 /* "0-1" style list of the CPUs this process may run on, for --lcores ID@(CPUS). */
@@ -220,7 +167,8 @@ static void read_identity(struct pmx_client *c, json_t *res)
 	c->lcore_id = (unsigned)json_integer_value(json_object_get(res, "lcore"));
 	c->port = (uint16_t)json_integer_value(json_object_get(res, "port"));
 	rte_ether_unformat_addr(json_string_value(json_object_get(res, "mac")), &c->mac);
-	json_array_foreach(addrs, i, a) {
+	json_array_foreach(addrs, i, a)
+	{
 		uint8_t *out = c->addresses[c->n_addresses];
 		const char *s = json_string_value(a);
 
@@ -238,20 +186,42 @@ static void read_identity(struct pmx_client *c, json_t *res)
 
 static const struct pmx_client_params no_params;
 
+/* The hello request of p (new ref), or NULL. */
+static json_t *hello_request(const struct pmx_client_params *p)
+{
+	json_t *req = json_pack("{s:s, s:s, s:s, s:i}", "cmd", "hello", "name",
+				p->name ? p->name : "client", "channel", "ring", "queues",
+				p->queues ? (int)p->queues : 1);
+
+	if (req != NULL && p->port != NULL)
+		json_object_set_new(req, "port", json_string(p->port));
+	if (req != NULL && p->mac != NULL) {
+		json_t *addrs = json_array();
+
+		for (unsigned i = 0; i < p->n_addresses; i++)
+			json_array_append_new(addrs, json_string(p->addresses[i]));
+		json_object_set_new(req, "mac", json_string(p->mac));
+		json_object_set_new(req, "addresses", addrs);
+	}
+	return req;
+}
+
 /* Connect to the switch's socket and attach as a client (hello): *out and *res (the hello
  * result, new ref) set on success. */
 static int hello(const struct pmx_client_params *p, struct pmx_client **out, json_t **res)
 {
 	const char *path = p->socket_path ? p->socket_path : getenv("PORTMUX_SOCKET");
 	const char *wait = getenv(PMX_CLIENT_WAIT_ENV);
-	uint64_t wait_until = 0;
+	struct pmx_ctl_client_opts opts = {0};
+	struct pmx_client_session *s;
 	struct pmx_client *c;
-	json_t *req;
+	uint64_t wait_until = 0;
 	int ret;
 
-	c = calloc(1, sizeof(*c));
-	if (c == NULL)
+	s = calloc(1, sizeof(*s));
+	if (s == NULL)
 		return -ENOMEM;
+	c = &s->pub;
 	snprintf(c->socket_path, sizeof(c->socket_path), "%s",
 		 path ? path : PMX_CLIENT_DEFAULT_SOCKET);
 	if (wait != NULL) { /* a run after pmx_client_restart(): the daemon may not be back yet */
@@ -259,37 +229,20 @@ static int hello(const struct pmx_client_params *p, struct pmx_client **out, jso
 		unsetenv(PMX_CLIENT_WAIT_ENV);
 	}
 	for (;;) {
-		if (wait != NULL) {
+		if (wait != NULL) { /* at least 1: with the time up, no socket is -ETIMEDOUT */
 			uint64_t now = pmx_client_now_ms();
 
-			ret = pmx_client_wait_socket(c->socket_path,
-						     (unsigned)(wait_until > now ? wait_until - now : 0));
-			if (ret != 0)
-				goto fail_free;
+			opts.connect_wait_ms = wait_until > now ? (unsigned)(wait_until - now) : 1;
 		}
-		c->fd = connect_socket(c->socket_path);
-		if (c->fd < 0) {
-			ret = c->fd;
+		ret = pmx_ctl_client_open(c->socket_path, &opts, &s->ctl);
+		if (ret != 0)
 			goto fail_free;
-		}
-		req = json_pack("{s:s, s:s, s:s, s:i}", "cmd", "hello", "name",
-				p->name ? p->name : "client", "channel", "ring", "queues",
-				p->queues ? (int)p->queues : 1);
-		if (p->port != NULL)
-			json_object_set_new(req, "port", json_string(p->port));
-		if (p->mac != NULL) {
-			json_t *addrs = json_array();
-
-			for (unsigned i = 0; i < p->n_addresses; i++)
-				json_array_append_new(addrs, json_string(p->addresses[i]));
-			json_object_set_new(req, "mac", json_string(p->mac));
-			json_object_set_new(req, "addresses", addrs);
-		}
-		ret = call(c->fd, ++c->next_request_id, req, res);
+		c->fd = pmx_ctl_client_fd(s->ctl);
+		ret = call(s->ctl, hello_request(p), res);
 		/* waiting, a dying daemon's listener may have taken the connection: again */
 		if (ret != -EIO || wait == NULL || pmx_client_now_ms() >= wait_until)
 			break;
-		close(c->fd);
+		pmx_ctl_client_close(s->ctl);
 		usleep(50 * 1000);
 	}
 	if (ret != 0)
@@ -299,9 +252,9 @@ static int hello(const struct pmx_client_params *p, struct pmx_client **out, jso
 	return 0;
 
 fail_close:
-	close(c->fd);
+	pmx_ctl_client_close(s->ctl);
 fail_free:
-	free(c);
+	free(s);
 	return ret;
 }
 
@@ -342,8 +295,8 @@ fail_eal:
 	if (!c->shares_eal)
 		rte_eal_cleanup();
 fail_close:
-	close(c->fd); /* the switch detaches it */
-	free(c);
+	pmx_ctl_client_close(pmx_client_ctl(c)); /* the switch detaches it */
+	free(container_of(c, struct pmx_client_session, pub));
 	return ret;
 }
 
@@ -367,7 +320,7 @@ int pmx_client_listen(struct pmx_client *c, const char *proto, const char *ip, u
 
 	if (ip != NULL && ip[0] != '\0')
 		json_object_set_new(req, "ip", json_string(ip));
-	ret = call(c->fd, ++c->next_request_id, req, &res);
+	ret = call(pmx_client_ctl(c), req, &res);
 	if (ret == 0) {
 		*rule_id = (uint32_t)json_integer_value(json_object_get(res, "rule_id"));
 		json_decref(res);
@@ -383,7 +336,7 @@ int pmx_client_connect(struct pmx_client *c, const char *proto, const char *loca
 				"local_ip", local_ip, "local_port", local_port, "remote_ip",
 				remote_ip, "remote_port", remote_port);
 	json_t *res;
-	int ret = call(c->fd, ++c->next_request_id, req, &res);
+	int ret = call(pmx_client_ctl(c), req, &res);
 
 	if (ret == 0) {
 		*rule_id = (uint32_t)json_integer_value(json_object_get(res, "rule_id"));
@@ -396,19 +349,18 @@ int pmx_client_release(struct pmx_client *c, uint32_t rule_id)
 {
 	json_t *req = json_pack("{s:s, s:I}", "cmd", "release", "rule_id", (json_int_t)rule_id);
 
-	return call(c->fd, ++c->next_request_id, req, NULL);
+	return call(pmx_client_ctl(c), req, NULL);
 }
 
 int pmx_client_check_slow(struct pmx_client *c, bool peek)
 {
 	int ended = 0;
-	char byte;
 
 	if (peek) {
-		ssize_t r = recv(c->fd, &byte, 1, MSG_PEEK | MSG_DONTWAIT);
+		int open = pmx_ctl_client_peek(pmx_client_ctl(c));
 
 		__atomic_store_n(&c->next_peek, rte_rdtsc() + c->peek_cycles, __ATOMIC_RELAXED);
-		if (r > 0 || (r < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)))
+		if (open >= 0)
 			return 0;    /* open (nothing to read, as between requests) */
 		ended = -ECONNRESET; /* closed: unless the daemon said why first */
 	}
@@ -442,9 +394,9 @@ void pmx_client_close(struct pmx_client *c)
 	if (cache != NULL)
 		rte_mempool_cache_flush(cache, c->pool);
 	if (ended == 0) /* else no daemon would answer, or not to us */
-		call(c->fd, ++c->next_request_id, json_pack("{s:s}", "cmd", "bye"), NULL);
-	close(c->fd);
+		call(pmx_client_ctl(c), json_pack("{s:s}", "cmd", "bye"), NULL);
+	pmx_ctl_client_close(pmx_client_ctl(c));
 	if (!c->shares_eal)
 		rte_eal_cleanup();
-	free(c);
+	free(container_of(c, struct pmx_client_session, pub));
 }

@@ -130,7 +130,9 @@ int pmx_client_release(struct pmx_client *c, uint32_t rule_id);
 
 /**
  * Send one raw request line (a JSON object text) and return the reply line, malloc'd.
- * For tools; stacks use the typed calls above. @return 0 or -EIO.
+ * For tools; stacks use the typed calls above. An integer "id" in the request is kept, else
+ * one is assigned. @return 0, -EINVAL (request not a JSON object), -EPROTO (the reply is not
+ * a JSON object answering it), -ENOMEM or -EIO (connection lost).
  */
 int pmx_client_request(struct pmx_client *c, const char *request, char **reply);
 

@@ -11,7 +11,7 @@ cd "${1:-$(dirname "$0")/../..}" || exit 2
 # rank of each folder of lib/, lowest first; a folder may include its own and lower ranks
 declare -A rank=([common]=0 [packet]=1 [config]=2 [flow]=3 [dataplane]=4 [ports]=5 [control]=6 [cli]=7)
 # folders outside the ranks, with what each may include besides itself
-declare -A may=([client]="common")
+declare -A may=([client]="common ctl_client" [ctl_client]="")
 
 declare -A home # header basename -> folder under lib/ ("X" or "X/private"), or app/tools path
 while read -r h; do
@@ -26,11 +26,11 @@ allowed() { # allowed FROM TO: may lib/FROM include a header that lives in TO?
 	local from=$1 to=$2
 	[ "$to" = "$from" ] || [ "$to" = "$from/private" ] && return 0
 	case $to in */private) return 1 ;; esac
-	[ -n "${rank[$to]+x}" ] || return 1 # app/, tools/, or a folder with no rank
 	if [ -n "${may[$from]+x}" ]; then
 		[[ " ${may[$from]} " == *" $to "* ]]
 		return
 	fi
+	[ -n "${rank[$to]+x}" ] || return 1 # app/, tools/, or a folder with no rank
 	[ -n "${rank[$from]+x}" ] && [ "${rank[$to]}" -le "${rank[$from]}" ]
 }
 

@@ -14,25 +14,18 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
-#include <sys/un.h>
 #include <time.h>
-#include <unistd.h>
 
 #include <jansson.h>
 
-#define MAX_WINDOW 1024
-#define CHURN_PORT 2000  /* churned rules: UDP 2000.. (the sink's ports are 10000..) */
-#define BG_PORT 30000    /* background rules: UDP 30000.. */
-#define MAX_LAT_SAMPLES (1u << 22)
-#define BG_SECONDS_MAX 30 /* background rules not added by then are left out (bg_rules says) */
+#include "pmx_ctl_client.h"
 
-struct conn {
-	int fd;
-	char buf[1 << 16];
-	size_t len; /* bytes in buf */
-	size_t off; /* start of the next line */
-};
+#define MAX_WINDOW 1024
+#define CHURN_PORT 2000 /* churned rules: UDP 2000.. (the sink's ports are 10000..) */
+#define BG_PORT 30000   /* background rules: UDP 30000.. */
+#define MAX_LAT_SAMPLES (1u << 22)
+#define BG_SECONDS_MAX 30      /* background rules not added by then are left out (bg_rules says) */
+#define REPLY_TIMEOUT_MS 10000 /* a reply later than this ends the run (a failure) */
 
 static double now_s(void)
 {
@@ -42,80 +35,19 @@ static double now_s(void)
 	return ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
-static int conn_open(struct conn *c, const char *path)
+/* One request (req stolen): its result (new ref), or NULL, said on stderr. */
+static json_t *request(struct pmx_ctl_client *c, json_t *req)
 {
-	struct sockaddr_un addr = {.sun_family = AF_UNIX};
+	const char *cmd = json_string_value(json_object_get(req, "cmd"));
+	json_t *res = NULL;
+	int ret = req != NULL ? pmx_ctl_client_call(c, req, &res) : -ENOMEM;
 
-	c->len = c->off = 0;
-	c->fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	if (c->fd < 0)
-		return -errno;
-	snprintf(addr.sun_path, sizeof(addr.sun_path), "%s", path);
-	if (connect(c->fd, (struct sockaddr *)&addr, sizeof(addr)) != 0) {
-		int ret = -errno;
-
-		close(c->fd);
-		return ret;
-	}
-	return 0;
-}
-
-static int send_all(struct conn *c, const char *data, size_t len)
-{
-	while (len > 0) {
-		ssize_t w = send(c->fd, data, len, MSG_NOSIGNAL);
-
-		if (w <= 0)
-			return -EIO;
-		data += w;
-		len -= (size_t)w;
-	}
-	return 0;
-}
-
-/* The next reply line (NUL-terminated inside c->buf), or NULL when the connection ends. */
-static char *read_line(struct conn *c)
-{
-	for (;;) {
-		char *nl = memchr(c->buf + c->off, '\n', c->len - c->off);
-
-		if (nl != NULL) {
-			char *line = c->buf + c->off;
-
-			*nl = '\0';
-			c->off = (size_t)(nl - c->buf) + 1;
-			return line;
-		}
-		/* keep the partial line, make room, read more */
-		memmove(c->buf, c->buf + c->off, c->len - c->off);
-		c->len -= c->off;
-		c->off = 0;
-		if (c->len == sizeof(c->buf))
-			return NULL;
-		ssize_t r = recv(c->fd, c->buf + c->len, sizeof(c->buf) - c->len, 0);
-
-		if (r <= 0)
-			return NULL;
-		c->len += (size_t)r;
-	}
-}
-
-static json_t *request(struct conn *c, const char *line)
-{
-	json_t *reply, *res = NULL;
-	char *text;
-
-	if (send_all(c, line, strlen(line)) != 0 || send_all(c, "\n", 1) != 0)
-		return NULL;
-	text = read_line(c);
-	if (text == NULL)
-		return NULL;
-	reply = json_loads(text, 0, NULL);
-	if (json_is_true(json_object_get(reply, "ok")))
-		res = json_incref(json_object_get(reply, "result"));
-	else
-		fprintf(stderr, "pmx-ctl-rate: %s -> %s\n", line, text);
-	json_decref(reply);
+	if (ret == -PMX_CTL_CLIENT_EREPLY)
+		fprintf(stderr, "pmx-ctl-rate: %s: %s: %s\n", cmd, pmx_ctl_client_error_code(c),
+			pmx_ctl_client_error_message(c));
+	else if (ret != 0)
+		fprintf(stderr, "pmx-ctl-rate: %s: %s\n", cmd ? cmd : "?", strerror(-ret));
+	json_decref(req);
 	return res;
 }
 
@@ -126,15 +58,13 @@ struct failures {
 	uint64_t count[8];
 };
 
-static void count_failure(struct failures *f, const char *line)
+static void count_failure(struct failures *f, const char *code)
 {
-	const char *p = strstr(line, "\"code\":\"");
-	char code[16] = "?";
 	unsigned i;
 
-	if (p != NULL)
-		sscanf(p + 8, "%15[A-Z0-9]", code);
-	for (i = 0; i < f->n && strcmp(f->code[i], code) != 0; i++)
+	if (code[0] == '\0')
+		code = "?";
+	for (i = 0; i < f->n && strncmp(f->code[i], code, sizeof(f->code[0]) - 1) != 0; i++)
 		;
 	if (i == f->n && f->n < 8)
 		snprintf(f->code[f->n++], sizeof(f->code[0]), "%s", code);
@@ -142,69 +72,99 @@ static void count_failure(struct failures *f, const char *line)
 		f->count[i]++;
 }
 
-/*
- * Send n requests (one per line in out[0..len)), then read n replies: rule ids into ids[]
- * (UINT32_MAX for a failed request). Returns the number that succeeded, or -EIO.
- */
-static int pipelined(struct conn *c, const char *out, size_t len, unsigned n, uint32_t *ids,
-		     double *lat, unsigned *n_lat, double t_sent, struct failures *fail)
+/* One run: the client session, the stats connection, and what was measured. */
+struct run {
+	struct pmx_ctl_client *cl; /* the client session (hello) that adds and releases */
+	struct pmx_ctl_client *st; /* a plain connection for "stats" */
+	unsigned window;           /* requests in flight */
+	json_t *listen;            /* the request objects, "port" or "rule_id" set for each */
+	json_t *release;
+	json_int_t req_ids[MAX_WINDOW]; /* the ids of the requests in flight */
+	double *lat;                    /* reply latencies (s), MAX_LAT_SAMPLES */
+	unsigned n_lat;
+	unsigned bg; /* background rules held */
+	double bg_s; /* seconds it took to add them */
+	struct failures bg_fail, fail;
+	uint64_t updates; /* successful listen + release in the churn phase */
+	double seconds;   /* length of the churn phase */
+	uint32_t ids[MAX_WINDOW];
+};
+
+/* Queue req with key set to value (a fresh id each time): 0 or -errno. */
+static int queue(struct run *r, json_t *req, const char *key, json_int_t value, unsigned i)
 {
-	int ok = 0;
+	if (json_object_set_new(req, key, json_integer(value)) != 0)
+		return -ENOMEM;
+	json_object_del(req, "id"); /* the client numbers each request */
+	return pmx_ctl_client_queue(r->cl, req, &r->req_ids[i]);
+}
 
-	if (send_all(c, out, len) != 0)
-		return -EIO;
+/* Listen requests for n ports from first_port, queued. */
+static int queue_listens(struct run *r, unsigned first_port, unsigned n)
+{
 	for (unsigned i = 0; i < n; i++) {
-		char *line = read_line(c), *p;
+		int ret = queue(r, r->listen, "port", first_port + i, i);
 
-		if (line == NULL)
-			return -EIO;
-		if (*n_lat < MAX_LAT_SAMPLES)
-			lat[(*n_lat)++] = now_s() - t_sent;
-		if (strstr(line, "\"ok\":true") == NULL) {
-			count_failure(fail, line);
+		if (ret != 0)
+			return ret;
+	}
+	return 0;
+}
+
+/* Release requests for the ids that were granted, queued; *n_out says how many. */
+static int queue_releases(struct run *r, const uint32_t *ids, unsigned n, unsigned *n_out)
+{
+	*n_out = 0;
+	for (unsigned i = 0; i < n; i++) {
+		int ret;
+
+		if (ids[i] == UINT32_MAX)
+			continue;
+		ret = queue(r, r->release, "rule_id", ids[i], *n_out);
+		if (ret != 0)
+			return ret;
+		(*n_out)++;
+	}
+	return 0;
+}
+
+/*
+ * Send the n queued requests, then read their n replies: rule ids into ids[] (UINT32_MAX for a
+ * refused request) unless ids is NULL. Returns the number that succeeded, or -errno.
+ */
+static int pipelined(struct run *r, unsigned n, uint32_t *ids, struct failures *fail)
+{
+	double t_sent = now_s();
+	int ok = 0, ret = pmx_ctl_client_flush(r->cl);
+
+	if (ret != 0)
+		return ret;
+	for (unsigned i = 0; i < n; i++) {
+		json_t *reply, *id;
+
+		ret = pmx_ctl_client_wait(r->cl, r->req_ids[i], &reply);
+		if (ret != 0)
+			return ret;
+		if (r->n_lat < MAX_LAT_SAMPLES)
+			r->lat[r->n_lat++] = now_s() - t_sent;
+		ret = pmx_ctl_client_result(r->cl, reply, NULL);
+		id = json_object_get(json_object_get(reply, "result"), "rule_id");
+		if (ret == 0 && ids != NULL && json_is_integer(id))
+			ids[i] = (uint32_t)json_integer_value(id);
+		else if (ret == 0 && ids != NULL)
+			ret = -EPROTO; /* granted, but which rule? */
+		json_decref(reply);
+		if (ret == -PMX_CTL_CLIENT_EREPLY) {
+			count_failure(fail, pmx_ctl_client_error_code(r->cl));
 			if (ids != NULL)
 				ids[i] = UINT32_MAX;
 			continue;
 		}
+		if (ret != 0)
+			return ret;
 		ok++;
-		if (ids != NULL) {
-			p = strstr(line, "\"rule_id\":");
-			if (p == NULL)
-				return -EIO;
-			ids[i] = (uint32_t)strtoul(p + 10, NULL, 10);
-		}
 	}
 	return ok;
-}
-
-static size_t fmt_listens(char *out, size_t cap, unsigned first_port, unsigned n, unsigned id0)
-{
-	size_t len = 0;
-
-	for (unsigned i = 0; i < n && len + 128 < cap; i++)
-		len += (size_t)snprintf(out + len, cap - len,
-					"{\"cmd\":\"listen\",\"id\":%u,\"proto\":\"udp\","
-					"\"port\":%u}\n",
-					id0 + i, first_port + i);
-	return len;
-}
-
-/* Release requests for the ids that were granted; *n_out says how many. */
-static size_t fmt_releases(char *out, size_t cap, const uint32_t *ids, unsigned n, unsigned id0,
-			   unsigned *n_out)
-{
-	size_t len = 0;
-
-	*n_out = 0;
-	for (unsigned i = 0; i < n && len + 128 < cap; i++) {
-		if (ids[i] == UINT32_MAX)
-			continue;
-		len += (size_t)snprintf(out + len, cap - len,
-					"{\"cmd\":\"release\",\"id\":%u,\"rule_id\":%u}\n", id0 + i,
-					ids[i]);
-		(*n_out)++;
-	}
-	return len;
 }
 
 static int cmp_double(const void *a, const void *b)
@@ -220,52 +180,34 @@ static json_int_t port_counter(json_t *stats, const char *key)
 		json_object_get(json_array_get(json_object_get(stats, "ports"), 0), key));
 }
 
-/* One run: the client session, the stats connection, and what was measured. */
-struct run {
-	struct conn cl;       /* the client session (hello) that adds and releases */
-	struct conn st;       /* a plain connection for "stats" */
-	unsigned window;      /* requests in flight */
-	unsigned next_id;     /* request ids */
-	double *lat;          /* reply latencies (s), MAX_LAT_SAMPLES */
-	unsigned n_lat;
-	unsigned bg;          /* background rules held */
-	double bg_s;          /* seconds it took to add them */
-	struct failures bg_fail, fail;
-	uint64_t updates;     /* successful listen + release in the churn phase */
-	double seconds;       /* length of the churn phase */
-	char out[MAX_WINDOW * 128];
-	uint32_t ids[MAX_WINDOW];
-};
-
 /* Hold `want` listen rules (bounded to BG_SECONDS_MAX); r->bg says how many were added. */
 static int add_background(struct run *r, unsigned want)
 {
 	uint32_t *ids = calloc(want + 1, sizeof(*ids));
 	double t0 = now_s();
 	unsigned done = 0;
+	int ret = 0;
 
 	if (ids == NULL)
 		return -ENOMEM;
 	while (done < want && now_s() - t0 < BG_SECONDS_MAX) {
 		unsigned n = want - done < r->window ? want - done : r->window;
-		size_t len = fmt_listens(r->out, sizeof(r->out), BG_PORT + done, n, r->next_id);
 
-		if (pipelined(&r->cl, r->out, len, n, ids + done, r->lat, &r->n_lat, now_s(),
-			      &r->bg_fail) < 0) {
-			free(ids);
-			return -EIO;
-		}
-		r->next_id += n;
+		ret = queue_listens(r, BG_PORT + done, n);
+		if (ret != 0 || (ret = pipelined(r, n, ids + done, &r->bg_fail)) < 0)
+			goto out;
 		done += n;
 	}
+	ret = 0;
 	r->bg_s = now_s() - t0;
 	if (done < want)
 		fprintf(stderr, "pmx-ctl-rate: only %u of %u background rules in %d s\n", done,
 			want, BG_SECONDS_MAX);
 	r->bg = done;
 	r->n_lat = 0; /* latencies of the churn phase only */
-	free(ids);    /* the rules go with the session */
-	return 0;
+out:
+	free(ids); /* the rules go with the session */
+	return ret;
 }
 
 /* Listen on WINDOW ports, release them, again, for `duration` seconds. */
@@ -274,21 +216,15 @@ static int churn(struct run *r, double duration)
 	double t0 = now_s();
 
 	do {
-		size_t len = fmt_listens(r->out, sizeof(r->out), CHURN_PORT, r->window, r->next_id);
 		unsigned n_rel;
 		int added, released;
 
-		added = pipelined(&r->cl, r->out, len, r->window, r->ids, r->lat, &r->n_lat,
-				  now_s(), &r->fail);
-		if (added < 0)
-			return -EIO;
-		r->next_id += r->window;
-		len = fmt_releases(r->out, sizeof(r->out), r->ids, r->window, r->next_id, &n_rel);
-		released = pipelined(&r->cl, r->out, len, n_rel, NULL, r->lat, &r->n_lat, now_s(),
-				     &r->fail);
-		if (released < 0)
-			return -EIO;
-		r->next_id += r->window;
+		added = queue_listens(r, CHURN_PORT, r->window);
+		if (added != 0 || (added = pipelined(r, r->window, r->ids, &r->fail)) < 0)
+			return added;
+		released = queue_releases(r, r->ids, r->window, &n_rel);
+		if (released != 0 || (released = pipelined(r, n_rel, NULL, &r->fail)) < 0)
+			return released;
 		r->updates += (unsigned)(added + released);
 		r->seconds = now_s() - t0;
 	} while (r->seconds < duration);
@@ -302,7 +238,8 @@ static json_t *drops_delta(json_t *s0, json_t *s1, json_int_t *total)
 	const char *key;
 
 	*total = 0;
-	json_object_foreach(json_object_get(s1, "drops"), key, v) {
+	json_object_foreach(json_object_get(s1, "drops"), key, v)
+	{
 		json_int_t d = json_integer_value(v) - json_integer_value(json_object_get(d0, key));
 
 		json_object_set_new(out, key, json_integer(d));
@@ -365,13 +302,44 @@ static void usage(const char *prog)
 	       prog, BG_PORT, CHURN_PORT);
 }
 
+/* Connect both connections, attach the session (hello), prepare the requests. */
+static int run_open(struct run *r, const char *path)
+{
+	static const struct pmx_ctl_client_opts opts = {.timeout_ms = REPLY_TIMEOUT_MS};
+	json_t *hello;
+	int ret;
+
+	ret = pmx_ctl_client_open(path, &opts, &r->cl);
+	if (ret == 0)
+		ret = pmx_ctl_client_open(path, &opts, &r->st);
+	if (ret != 0) {
+		fprintf(stderr, "pmx-ctl-rate: %s: %s\n", path, strerror(-ret));
+		return ret;
+	}
+	hello = request(r->cl, json_pack("{s:s, s:s}", "cmd", "hello", "name", "pmx-ctl-rate"));
+	if (hello == NULL)
+		return -EPROTO;
+	json_decref(hello);
+	r->listen = json_pack("{s:s, s:s, s:i}", "cmd", "listen", "proto", "udp", "port", 0);
+	r->release = json_pack("{s:s, s:i}", "cmd", "release", "rule_id", 0);
+	return r->listen != NULL && r->release != NULL ? 0 : -ENOMEM;
+}
+
+static void run_close(struct run *r)
+{
+	json_decref(r->listen);
+	json_decref(r->release);
+	pmx_ctl_client_close(r->st);
+	pmx_ctl_client_close(r->cl); /* the session's rules go with it */
+}
+
 int main(int argc, char **argv)
 {
-	static struct run r = {.window = 64, .next_id = 1};
+	static struct run r = {.window = 64};
 	const char *path = getenv("PORTMUX_SOCKET");
 	unsigned bg = 0;
 	double duration = 5;
-	json_t *s0 = NULL, *s1 = NULL, *hello;
+	json_t *s0 = NULL, *s1 = NULL;
 	int opt, ret = 1;
 
 	while ((opt = getopt(argc, argv, "s:b:d:W:h")) != -1) {
@@ -392,33 +360,21 @@ int main(int argc, char **argv)
 	r.lat = calloc(MAX_LAT_SAMPLES, sizeof(*r.lat));
 	if (r.lat == NULL)
 		return 1;
-	if (conn_open(&r.cl, path) != 0)
-		goto out_free;
-	if (conn_open(&r.st, path) != 0)
-		goto out_close_cl;
-	hello = request(&r.cl, "{\"cmd\":\"hello\",\"id\":0,\"name\":\"pmx-ctl-rate\"}");
-	if (hello == NULL)
-		goto out_close_st;
-	json_decref(hello);
-
-	if (add_background(&r, bg) != 0)
-		goto out_close_st;
-	s0 = request(&r.st, "{\"cmd\":\"stats\",\"id\":1}");
+	if (run_open(&r, path) != 0 || add_background(&r, bg) != 0)
+		goto out;
+	s0 = request(r.st, json_pack("{s:s}", "cmd", "stats"));
 	if (s0 == NULL || churn(&r, duration) != 0)
-		goto out_close_st;
-	s1 = request(&r.st, "{\"cmd\":\"stats\",\"id\":2}");
+		goto out;
+	s1 = request(r.st, json_pack("{s:s}", "cmd", "stats"));
 	if (s1 == NULL)
-		goto out_close_st;
+		goto out;
 	report(&r, s0, s1);
 	ret = 0;
 
-out_close_st:
+out:
 	json_decref(s0);
 	json_decref(s1);
-	close(r.st.fd);
-out_close_cl:
-	close(r.cl.fd); /* the session's rules go with it */
-out_free:
+	run_close(&r);
 	if (ret != 0)
 		fprintf(stderr, "pmx-ctl-rate: failed (socket %s)\n", path);
 	free(r.lat);

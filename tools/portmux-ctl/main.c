@@ -1,16 +1,15 @@
 /* main.c - portmux-ctl: the operator commands of portmuxd -i, sent over the control socket */
 #include <errno.h>
 #include <getopt.h>
-#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
-#include <sys/un.h>
 #include <unistd.h>
 
 #include <cmdline.h>
 #include <cmdline_socket.h>
+
+#include "pmx_ctl_client.h"
 
 #include "cli.h" /* last: it undoes cmdline's dprintf macro */
 
@@ -20,10 +19,7 @@
 
 struct conn {
 	const char *path;
-	int fd;
-	long next_id;
-	char *buf;   /* bytes received past the last reply */
-	size_t len, cap;
+	struct pmx_ctl_client *ctl; /* NULL until the first command, and after a failure */
 };
 
 static void usage(FILE *f)
@@ -39,109 +35,31 @@ static void usage(FILE *f)
 		DEFAULT_SOCKET);
 }
 
-static int conn_open(struct conn *c)
-{
-	struct sockaddr_un addr = {.sun_family = AF_UNIX};
-
-	if (strlen(c->path) >= sizeof(addr.sun_path))
-		return -ENAMETOOLONG;
-	snprintf(addr.sun_path, sizeof(addr.sun_path), "%s", c->path);
-	c->fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	if (c->fd < 0)
-		return -errno;
-	if (connect(c->fd, (struct sockaddr *)&addr, sizeof(addr)) != 0) {
-		int ret = -errno;
-
-		close(c->fd);
-		c->fd = -1;
-		return ret;
-	}
-	return 0;
-}
-
-/* Write all of text; 0 or -errno. */
-static int send_all(int fd, const char *text, size_t len)
-{
-	while (len > 0) {
-		ssize_t w = send(fd, text, len, MSG_NOSIGNAL);
-
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w <= 0)
-			return -errno;
-		text += w;
-		len -= (size_t)w;
-	}
-	return 0;
-}
-
-/* One reply line (malloc'd, without the newline), or NULL. */
-static char *read_line(struct conn *c)
-{
-	for (;;) {
-		char *nl = c->len ? memchr(c->buf, '\n', c->len) : NULL;
-		struct pollfd pfd = {.fd = c->fd, .events = POLLIN};
-		ssize_t r;
-
-		if (nl != NULL) {
-			size_t n = (size_t)(nl - c->buf);
-			char *line = strndup(c->buf, n);
-
-			memmove(c->buf, nl + 1, c->len - n - 1);
-			c->len -= n + 1;
-			return line;
-		}
-		if (c->len + 65536 > c->cap) {
-			char *nb;
-
-			if (c->cap >= MAX_REPLY)
-				return NULL;
-			nb = realloc(c->buf, c->cap * 2 + 65536);
-			if (nb == NULL)
-				return NULL;
-			c->buf = nb;
-			c->cap = c->cap * 2 + 65536;
-		}
-		if (poll(&pfd, 1, REPLY_TIMEOUT_MS) <= 0)
-			return NULL;
-		r = recv(c->fd, c->buf + c->len, c->cap - c->len, 0);
-		if (r <= 0)
-			return NULL;
-		c->len += (size_t)r;
-	}
-}
-
-/* The transport of the command table: one request, one reply line. */
+/* The transport of the command table: one request, its reply (NULL when none came). */
 static json_t *exec_socket(void *arg, json_t *req)
 {
+	static const struct pmx_ctl_client_opts opts = {.timeout_ms = REPLY_TIMEOUT_MS,
+							.max_line = MAX_REPLY};
 	struct conn *c = arg;
-	char *text, *line;
 	json_t *reply;
 	int ret;
 
-	if (c->fd < 0 && (ret = conn_open(c)) != 0) {
+	if (c->ctl == NULL && (ret = pmx_ctl_client_open(c->path, &opts, &c->ctl)) != 0) {
 		fprintf(stderr, "portmux-ctl: %s: %s\n", c->path, strerror(-ret));
 		return NULL;
 	}
-	if (json_is_object(req) && json_object_get(req, "id") == NULL)
-		json_object_set_new(req, "id", json_integer(c->next_id++));
-	text = json_dumps(req, JSON_COMPACT | JSON_ENCODE_ANY);
-	if (text == NULL)
-		return NULL;
-	ret = send_all(c->fd, text, strlen(text));
+	ret = pmx_ctl_client_exchange(c->ctl, req, &reply);
 	if (ret == 0)
-		ret = send_all(c->fd, "\n", 1);
-	free(text);
-	line = ret == 0 ? read_line(c) : NULL;
-	if (line == NULL) {
+		return reply;
+	if (ret == -EPROTO)
+		fprintf(stderr, "portmux-ctl: %s: invalid reply\n", c->path);
+	else if (ret != -EINVAL && ret != -ENOMEM)
 		fprintf(stderr, "portmux-ctl: %s: connection lost\n", c->path);
-		close(c->fd);
-		c->fd = -1;
-		return NULL;
+	if (ret != -EINVAL && ret != -ENOMEM) { /* out of step: the next command reconnects */
+		pmx_ctl_client_close(c->ctl);
+		c->ctl = NULL;
 	}
-	reply = json_loads(line, 0, NULL);
-	free(line);
-	return reply;
+	return NULL;
 }
 
 static void quit_prompt(void *arg)
@@ -174,7 +92,7 @@ int main(int argc, char **argv)
 		{"socket", required_argument, NULL, 's'}, {"json", no_argument, NULL, 'j'},
 		{"version", no_argument, NULL, 'V'},      {"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0}};
-	struct conn c = {.fd = -1, .next_id = 1};
+	struct conn c = {0};
 	struct pmx_cli_ops ops = {.exec = exec_socket, .quit = quit_prompt, .arg = &c,
 				  .out_fd = STDOUT_FILENO, .err_fd = STDERR_FILENO};
 	enum pmx_cli_status status;
@@ -211,8 +129,6 @@ int main(int argc, char **argv)
 		cmdline_stdin_exit(cl);
 		status = PMX_CLI_OK;
 	}
-	if (c.fd >= 0)
-		close(c.fd);
-	free(c.buf);
+	pmx_ctl_client_close(c.ctl);
 	return (int)status;
 }
