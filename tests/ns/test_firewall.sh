@@ -27,6 +27,16 @@ out=$(in_peer ping -c 2 -i 0.2 -W 2 198.18.0.1)
 assert_match "ping (icmp allowed) answered by the kernel" "2 received" "$out"
 out=$(in_peer ping -6 -c 2 -i 0.2 -W 2 fd00::1)
 assert_match "ping -6 (icmpv6 allowed, ND passes) answered by the kernel" "2 received" "$out"
+# multicast follows the same policy: the peer's MLD reports (ICMPv6 to ff02::16, sent for a few
+# seconds after its link came up) and an echo request to all nodes are ICMPv6, allowed
+drops=$(firewall_drops)
+echos=$(in_app awk '$1 == "Icmp6InEchos" { print $2 }' /proc/net/snmp6)
+in_peer ping -6 -c 1 -W 2 -I eth0 ff02::1 > /dev/null
+tb_wait_for "the kernel's Icmp6InEchos above $echos" 30 ip netns exec "$TB_APP" \
+	awk -v n="$echos" '$1 == "Icmp6InEchos" { exit !($2 > n) }' /proc/net/snmp6
+assert_eq "ping -6 ff02::1 (icmpv6 allowed, multicast) reaches the kernel" 1 $(($(in_app awk \
+	'$1 == "Icmp6InEchos" { print $2 }' /proc/net/snmp6) > echos))
+assert_eq "... and is not dropped as firewall" "$drops" "$(firewall_drops)"
 out=$(in_peer timeout 8 socat -t 5 -T 5 - TCP:198.18.0.1:22 < /dev/null)
 assert_eq "TCP :22 (allowed) reaches the kernel" "SSH-2.0-kernel" "$out"
 
