@@ -60,6 +60,35 @@ pmx_hugepages() {
 	fi
 }
 
+# tb_record KIND NAME: note a namespace or directory this test creates in $PMX_TB_REGISTRY
+# (set by tools/run-tests.sh, which checks after the suite that each is gone).
+tb_record() { [ -z "${PMX_TB_REGISTRY:-}" ] || echo "$1 $2" >> "$PMX_TB_REGISTRY"; }
+
+# tb_netns_add NS: create a network namespace, deleted on exit by tb_netns_del.
+tb_netns_add() {
+	ip netns add "$1" || return 1
+	tb_record netns "$1"
+	tb_on_exit "tb_netns_del $1"
+}
+
+# tb_netns_del NS: delete a namespace. A process still in it is a process its test did not
+# stop: it is named on stderr (and in $PMX_LEFTOVERS, which makes tools/run-tests.sh fail),
+# then killed, so that nothing keeps the deleted namespace alive.
+tb_netns_del() {
+	local ns=$1 pid i left
+	for pid in $(ip netns pids "$ns" 2>/dev/null); do
+		left="left running in $ns: $pid $(tr '\0' ' ' < "/proc/$pid/cmdline" 2>/dev/null)"
+		echo "LEFTOVER: $left" >&2
+		[ -z "${PMX_LEFTOVERS:-}" ] || echo "$left" >> "$PMX_LEFTOVERS"
+		kill -KILL "$pid" 2>/dev/null
+	done
+	for ((i = 0; i < 50; i++)); do
+		[ -z "$(ip netns pids "$ns" 2>/dev/null)" ] && break
+		sleep 0.1
+	done
+	ip netns del "$ns"
+}
+
 # tb_up: two namespaces joined by a veth standing in for the wire.
 #   $TB_PEER: the remote host, eth0 198.18.0.2/24 (and fd00::2/64)
 #   $TB_APP:  the appliance: portmuxd takes "pmx-wire" (its NIC) and creates "pmx0"
@@ -71,9 +100,10 @@ tb_up() {
 	TB_PREFIX=pmx$TB_ID
 	TB_DIR=$(mktemp -d /tmp/portmux-tb.XXXXXX)
 	TB_SOCK=$TB_DIR/portmux.sock
+	tb_record dir "$TB_DIR"
 	tb_on_exit "rm -rf $TB_DIR"
-	ip netns add "$TB_APP" && tb_on_exit "ip netns del $TB_APP"
-	ip netns add "$TB_PEER" && tb_on_exit "ip netns del $TB_PEER"
+	tb_netns_add "$TB_APP"
+	tb_netns_add "$TB_PEER"
 	ip link add pmx-wire netns "$TB_APP" type veth peer name eth0 netns "$TB_PEER" ||
 		die "cannot create the veth pair"
 	for ns in "$TB_APP" "$TB_PEER"; do
@@ -204,5 +234,7 @@ tb_wait_for() {
 	return 1
 }
 
+# in_peer/in_app CMD...: run CMD in a namespace, in the foreground. Not for "&": $! would be
+# the subshell running the function, not CMD; use tb_bg/tb_bg_peer or "ip netns exec NS CMD &".
 in_peer() { ip netns exec "$TB_PEER" "$@"; }
 in_app() { ip netns exec "$TB_APP" "$@"; }

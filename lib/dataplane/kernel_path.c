@@ -43,12 +43,17 @@ static bool is_dhcp_client(const struct pmx_pkt_info *pi)
 	       (port == DHCP_CLIENT_PORT || port == DHCP6_CLIENT_PORT);
 }
 
+/* Policy firewall: replies to the kernel's own connections, the allow list, DHCP. */
+static bool firewall_admits(const struct pmx_worker *w, const struct pmx_pkt_info *pi)
+{
+	return allowed(&w->sw->policy, &pi->key) || kernel_opened(w, &pi->key) || is_dhcp_client(pi);
+}
+
 uint16_t pmx_kernel_policy_dest(struct pmx_worker *w, const struct pmx_pkt_info *pi)
 {
 	if (__atomic_load_n(&w->sw->kernel_policy, __ATOMIC_RELAXED) == PMX_POLICY_PASS)
 		return PMX_DEST_KERNEL;
-	/* firewall: replies to the kernel's own connections, the allow list, DHCP */
-	if (allowed(&w->sw->policy, &pi->key) || kernel_opened(w, &pi->key) || is_dhcp_client(pi))
+	if (firewall_admits(w, pi))
 		return PMX_DEST_KERNEL;
 	/* ICMP errors about the kernel's flows are quoted flows: checked above; echo
 	 * replies are matched by identifier like any flow */
@@ -59,7 +64,8 @@ bool pmx_kernel_admits_mirror(const struct pmx_worker *w, const struct pmx_pkt_i
 {
 	if (__atomic_load_n(&w->sw->kernel_policy, __ATOMIC_RELAXED) == PMX_POLICY_PASS)
 		return true;
-	return pi->cls == PMX_PKT_ARP || pi->cls == PMX_PKT_ND || is_dhcp_client(pi);
+	/* broadcast and multicast as any frame (an MLD report is ICMPv6: "icmpv6" admits it) */
+	return pi->cls == PMX_PKT_ARP || pi->cls == PMX_PKT_ND || firewall_admits(w, pi);
 }
 
 /* Remember what the kernel sends, so that replies pass policy firewall. */

@@ -97,11 +97,12 @@ done
 assert_eq "3 requests from the same client port in a row" 3 "$ok"
 
 # 8 parallel requests, with ping and TCP :22 to the kernel running at the same time
-in_peer ping -c 10 -i 0.1 -w 20 198.18.0.1 > "$TB_DIR/ping.out" 2>&1 &
+# (started without a shell function in between: $! is then ping's and curl's own PID)
+ip netns exec "$TB_PEER" ping -c 10 -i 0.1 -w 20 198.18.0.1 > "$TB_DIR/ping.out" 2>&1 &
 ping_pid=$!
 pids=()
 for i in $(seq 1 8); do
-	in_peer curl -sS --max-time 30 "$URL/" > "$TB_DIR/par.$i" 2>&1 &
+	ip netns exec "$TB_PEER" curl -sS --max-time 30 "$URL/" > "$TB_DIR/par.$i" 2>&1 &
 	pids+=($!)
 done
 ssh_out=$(in_peer timeout 20 socat -T 15 - TCP:198.18.0.1:22 < /dev/null)

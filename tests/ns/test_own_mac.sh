@@ -42,10 +42,10 @@ KERNEL_MAC=$(in_app cat /sys/class/net/pmx0/address)
 in_peer ping -c 1 -W 2 198.18.0.1 > /dev/null # the peer knows the kernel's MAC
 
 # what the switch gives the kernel, addressed to the client's MAC: must stay empty
-in_app tcpdump -i pmx0 -Q in -nn -U -w "$TB_DIR/kernel.pcap" ether dst "$OWN_MAC" \
+ip netns exec "$TB_APP" tcpdump -i pmx0 -Q in -nn -U -w "$TB_DIR/kernel.pcap" ether dst "$OWN_MAC" \
 	> "$TB_DIR/tcpdump.log" 2>&1 &
-TCPDUMP_PID=$!
-tb_on_exit "kill $TCPDUMP_PID"
+TCPDUMP_PID=$! # tcpdump's own PID: started without a shell function in between
+tb_on_exit "kill $TCPDUMP_PID; wait $TCPDUMP_PID"
 tb_wait_for "tcpdump listening" 100 grep -q "listening on" "$TB_DIR/tcpdump.log"
 
 tb_bg httpd env PORTMUX_SOCKET="$TB_SOCK" "$HTTPD" -M "$OWN_MAC" -a 198.18.0.10
@@ -82,9 +82,9 @@ assert_eq "the kernel (198.18.0.1) gets the page through the switch" "$PAGE 7" \
 assert_eq "no frame of lwIP's dropped as spoofed" "$spoofed_before" "$(spoofed)"
 
 # anti-spoofing of the (MAC, IP) pair, with a second client of its own MAC
-in_peer socat -u UDP-RECV:5555 OPEN:"$TB_DIR/peer.udp",creat,append > /dev/null 2>&1 &
+ip netns exec "$TB_PEER" socat -u UDP-RECV:5555 OPEN:"$TB_DIR/peer.udp",creat,append > /dev/null 2>&1 &
 SOCAT_PID=$!
-tb_on_exit "kill $SOCAT_PID"
+tb_on_exit "kill $SOCAT_PID; wait $SOCAT_PID"
 tb_wait_for "peer listening on udp 5555" 100 in_peer sh -c "ss -lun | grep -q ':5555 '"
 before=$(spoofed)
 sender own 02:00:00:00:00:11,198.18.0.11 198.18.0.11
