@@ -104,6 +104,7 @@ static int cmd_hello(struct pmx_ctl *ctl, struct pmx_ctl_session *s, json_t *req
 	if (own_mac_args(ctl, s, req, p, &om, e) ||
 	    arg_memif_identity(ctl, req, memif, &info, e))
 		return -1;
+	info.pid = s->pid;
 	ret = pmx_registry_attach(ctl->sw, p, memif ? PMX_CHANNEL_MEMIF : PMX_CHANNEL_RING,
 				  (unsigned)queues, &info);
 	if (ret == -ENOSPC)
