@@ -22,7 +22,7 @@
 struct home {
 	TAILQ_ENTRY(home) next;
 	struct rte_mempool *mp;
-	void *area;   /* the one object populate_iova needed (taken out, never used) */
+	void *area;   /* the objects populate_iova needed (taken out, never used) */
 	int pidfd;    /* the client's process; -1: unknown (swept as soon as retired) */
 	bool retired; /* detached: swept once the process exited */
 	uint16_t id;  /* the slot, for the log */
@@ -66,14 +66,16 @@ static struct pmx_mbuf_homes *homes_get(struct pmx_switch *sw)
 
 /* A mempool with a ring for mbufs of `pool` and no objects of its own: created empty, given
  * the pool's mbuf private area (rte_pktmbuf_data_room_size() and the like read it through
- * m->pool), populated with one object only so that its ring exists, that object taken out. */
+ * m->pool), populated with room for two objects only so that its ring exists, those objects
+ * taken out for good. */
 static struct rte_mempool *home_create(struct rte_mempool *pool, const char *name, void **area)
 {
 	struct rte_pktmbuf_pool_private priv =
 		*(struct rte_pktmbuf_pool_private *)rte_mempool_get_priv(pool);
 	struct rte_mempool *mp;
+	void *own[2]; /* the objects populated: room for two at most */
 	size_t len;
-	void *one;
+	int n;
 
 	mp = rte_mempool_create_empty(name, pool->size, pool->elt_size, 0, sizeof(priv),
 				      pool->socket_id, 0);
@@ -86,8 +88,8 @@ static struct rte_mempool *home_create(struct rte_mempool *pool, const char *nam
 	*area = rte_zmalloc_socket(name, len, RTE_CACHE_LINE_SIZE, pool->socket_id);
 	if (*area == NULL)
 		goto fail_free;
-	if (rte_mempool_populate_iova(mp, *area, rte_malloc_virt2iova(*area), len, NULL, NULL) < 1 ||
-	    rte_mempool_get(mp, &one) != 0 || rte_mempool_avail_count(mp) != 0)
+	n = rte_mempool_populate_iova(mp, *area, rte_malloc_virt2iova(*area), len, NULL, NULL);
+	if (n < 1 || n > (int)RTE_DIM(own) || rte_mempool_get_bulk(mp, own, n) != 0)
 		goto fail_area;
 	return mp;
 
@@ -117,6 +119,8 @@ int pmx_mbuf_home_open(struct pmx_switch *sw, uint16_t id, uint32_t generation, 
 	if (h->mp == NULL) {
 		int ret = rte_errno == EEXIST ? -EEXIST : -ENOMEM;
 
+		PMX_LOG(WARNING, ctl, "client %u: cannot create its home %s: %s", id, name,
+			rte_strerror(rte_errno));
 		free(h);
 		return ret;
 	}
