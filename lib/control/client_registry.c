@@ -201,7 +201,10 @@ unsigned pmx_registry_detach(struct pmx_switch *sw, uint16_t id)
 	for (unsigned q = 0; q < PMX_MAX_QUEUES; q++)
 		freed += drain_ring(slot->rx_ring[q]) + drain_ring(slot->tx_ring[q]);
 	/* what it freed (and the drained frames) back; what it holds: once its process ended */
-	pmx_mbuf_home_retire(sw, slot->home);
+	struct pmx_client_counters c;
+
+	pmx_registry_client_counters(sw, id, &c);
+	pmx_mbuf_home_retire(sw, slot->home, c.lent, c.returned);
 	slot->home = NULL;
 
 	__atomic_store_n(&slot->state, PMX_SLOT_FREE, __ATOMIC_RELEASE);

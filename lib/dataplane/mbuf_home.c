@@ -1,6 +1,7 @@
 /* mbuf_home.c - ring clients' homes: where their frees land (client -> switch's pool), and the
  * sweep that gives back what a dead client held */
 #include <errno.h>
+#include <inttypes.h>
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -22,10 +23,11 @@
 struct home {
 	TAILQ_ENTRY(home) next;
 	struct rte_mempool *mp;
-	void *area;   /* the objects populate_iova needed (taken out, never used) */
-	int pidfd;    /* the client's process; -1: unknown (swept as soon as retired) */
-	bool retired; /* detached: swept once the process exited */
-	uint16_t id;  /* the slot, for the log */
+	void *area;    /* the objects populate_iova needed (taken out, never used) */
+	int pidfd;     /* the client's process; -1: unknown (swept as soon as retired) */
+	bool retired;  /* detached: swept once the process exited */
+	uint64_t held; /* retired: marked mbufs not back (what the sweep should find) */
+	uint16_t id;   /* the slot, for the log */
 };
 
 TAILQ_HEAD(home_list, home);
@@ -34,6 +36,8 @@ struct pmx_mbuf_homes {
 	struct home_list list;
 	struct pmx_mbuf_home_stats stats;
 };
+
+static void home_free(struct pmx_switch *sw, struct home *h);
 
 unsigned pmx_mbuf_home_drain(struct rte_mempool *home, struct rte_mempool *pool)
 {
@@ -70,8 +74,8 @@ static struct pmx_mbuf_homes *homes_get(struct pmx_switch *sw)
  * taken out for good. */
 static struct rte_mempool *home_create(struct rte_mempool *pool, const char *name, void **area)
 {
-	struct rte_pktmbuf_pool_private priv =
-		*(struct rte_pktmbuf_pool_private *)rte_mempool_get_priv(pool);
+	struct rte_pktmbuf_pool_private priv = *(
+		struct rte_pktmbuf_pool_private *)rte_mempool_get_priv(pool);
 	struct rte_mempool *mp;
 	void *own[2]; /* the objects populated: room for two at most */
 	size_t len;
@@ -132,21 +136,27 @@ int pmx_mbuf_home_open(struct pmx_switch *sw, uint16_t id, uint32_t generation, 
 	return 0;
 }
 
-unsigned pmx_mbuf_home_retire(struct pmx_switch *sw, struct rte_mempool *home)
+unsigned pmx_mbuf_home_retire(struct pmx_switch *sw, struct rte_mempool *home, uint64_t lent,
+			      uint64_t returned)
 {
 	unsigned n, drained = 0;
 	struct home *h;
 
 	if (home == NULL || sw->homes == NULL)
 		return 0;
-	TAILQ_FOREACH(h, &sw->homes->list, next) {
-		if (h->mp == home) {
-			h->retired = true;
-			break;
-		}
-	}
 	while ((n = pmx_mbuf_home_drain(home, sw->pool)) > 0)
 		drained += n;
+	TAILQ_FOREACH (h, &sw->homes->list, next) {
+		if (h->mp != home)
+			continue;
+		h->retired = true;
+		h->held = lent - returned - drained;
+		if (h->held == 0) { /* no mbuf points to it: no sweep needed, even if it lives on */
+			sw->homes->stats.sweeps++;
+			home_free(sw, h);
+		}
+		break;
+	}
 	return drained;
 }
 
@@ -207,7 +217,8 @@ unsigned pmx_mbuf_home_poll(struct pmx_switch *sw)
 
 	if (homes == NULL)
 		return 0;
-	RTE_TAILQ_FOREACH_SAFE(h, &homes->list, next, tmp) {
+	RTE_TAILQ_FOREACH_SAFE(h, &homes->list, next, tmp)
+	{
 		unsigned found;
 
 		if (!h->retired)
@@ -217,9 +228,10 @@ unsigned pmx_mbuf_home_poll(struct pmx_switch *sw)
 			continue;
 		}
 		found = sweep(sw, h);
-		if (found > 0)
-			PMX_LOG(NOTICE, ctl, "client %u: %u mbufs it held when its process ended "
-				"recovered", h->id, found);
+		PMX_LOG(NOTICE, ctl,
+			"client %u: %u mbufs it held when its process ended "
+			"recovered (%" PRIu64 " counted held)",
+			h->id, found, h->held);
 		recovered += found;
 		homes->stats.sweeps++;
 		home_free(sw, h);
@@ -241,7 +253,7 @@ void pmx_mbuf_home_fini(struct pmx_switch *sw)
 	if (sw->homes == NULL)
 		return;
 	RTE_TAILQ_FOREACH_SAFE(h, &sw->homes->list, next, tmp)
-		home_free(sw, h);
+	home_free(sw, h);
 	free(sw->homes);
 	sw->homes = NULL;
 }

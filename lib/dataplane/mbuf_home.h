@@ -12,7 +12,8 @@
  * ring is dequeued (pmx_mbuf_home_unmark()). A marked mbuf is therefore always in exactly one
  * of: the client's RX ring, its hands, its home, its TX ring.
  *
- * At detach the home is retired (rings already drained, home drained); once the client's
+ * At detach the home is retired (rings already drained, home drained); when every mbuf lent
+ * came back it is freed at once, else once the client's
  * process has exited (a pidfd taken at attach says so: until then it may still free what it
  * holds), pmx_mbuf_home_poll() drains the home one last time, then walks the switch's pool
  * (rte_mempool_obj_iter()) and gives back every mbuf still marked with that home: exactly the
@@ -39,7 +40,7 @@ struct pmx_worker;
 struct pmx_mbuf_home_stats {
 	uint64_t recovered; /**< mbufs given back by sweeps: what dead clients held */
 	uint64_t sweeps;    /**< homes swept */
-	unsigned pending;   /**< retired homes whose process has not exited yet */
+	unsigned pending;   /**< retired homes still lent mbufs, whose process has not exited */
 };
 
 /**
@@ -70,7 +71,8 @@ static inline unsigned pmx_mbuf_home_mark(struct rte_mbuf **pkts, unsigned n,
  * `home`.
  */
 static inline unsigned pmx_mbuf_home_unmark(struct rte_mbuf **pkts, unsigned n,
-					    struct rte_mempool *pool, const struct rte_mempool *home)
+					    struct rte_mempool *pool,
+					    const struct rte_mempool *home)
 {
 	unsigned back = 0;
 
@@ -110,11 +112,14 @@ int pmx_mbuf_home_open(struct pmx_switch *sw, uint16_t id, uint32_t generation, 
 		       struct rte_mempool **home);
 
 /**
- * Retire client slot `id`'s home (detach, after its rings were drained and no RX lcore can
- * use the slot): drained now, swept by pmx_mbuf_home_poll() once the process exited.
- * Accepts a NULL home (nothing happens). Management lcore. @return mbufs drained.
+ * Retire a client's home (detach, after its rings were drained and no RX lcore can use the
+ * slot), given the client's counters (mbufs lent to it, and returned: sent back or drained by
+ * its TX lcore): drained now; freed now when every mbuf lent came back (nothing can point to
+ * it), else swept by pmx_mbuf_home_poll() once the process exited. Accepts a NULL home
+ * (nothing happens). Management lcore. @return mbufs drained.
  */
-unsigned pmx_mbuf_home_retire(struct pmx_switch *sw, struct rte_mempool *home);
+unsigned pmx_mbuf_home_retire(struct pmx_switch *sw, struct rte_mempool *home, uint64_t lent,
+			      uint64_t returned);
 
 /**
  * Sweep the retired homes whose process has exited: their last frees drained, every mbuf

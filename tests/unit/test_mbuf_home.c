@@ -2,7 +2,8 @@
 /*
  * test_mbuf_home.c - mbuf_home.c on a primary's pool (EAL --no-huge): a home's name taken
  * twice, the mark and unmark of single frames and chains (what was lent and what came back),
- * a client's frees landing in its home and drained back, and the sweep: nothing while the
+ * a client's frees landing in its home and drained back, a home freed at detach when all came
+ * back (its process alive), and the sweep: nothing while the
  * client's process lives, then exactly the mbufs it held (chains too) once it exited, others'
  * mbufs untouched, the pool whole again; a client of unknown pid swept at once.
  * Negative cases first.
@@ -57,8 +58,8 @@ static void test_name_taken(void)
 	CU_ASSERT_EQUAL(pmx_mbuf_home_open(&sw, 7, 1, 0, &a), 0);
 	CU_ASSERT_EQUAL(pmx_mbuf_home_open(&sw, 7, 1, 0, &b), -EEXIST);
 	CU_ASSERT_EQUAL(pmx_mbuf_home_count(a), 0);
-	CU_ASSERT_EQUAL(pmx_mbuf_home_retire(&sw, a), 0);
-	CU_ASSERT_EQUAL(pmx_mbuf_home_retire(&sw, NULL), 0);
+	CU_ASSERT_EQUAL(pmx_mbuf_home_retire(&sw, a, 0, 0), 0);
+	CU_ASSERT_EQUAL(pmx_mbuf_home_retire(&sw, NULL, 0, 0), 0);
 	CU_ASSERT_EQUAL(pmx_mbuf_home_poll(&sw), 0); /* pid unknown: swept, nothing held */
 	CU_ASSERT_EQUAL(rte_mempool_in_use_count(sw.pool), 0);
 }
@@ -84,7 +85,7 @@ static void test_mark_unmark(void)
 		CU_ASSERT_PTR_EQUAL(m[i]->pool, sw.pool);
 	rte_pktmbuf_free_bulk(m, 3);
 	CU_ASSERT_EQUAL(rte_mempool_in_use_count(sw.pool), 0);
-	pmx_mbuf_home_retire(&sw, home);
+	pmx_mbuf_home_retire(&sw, home, 2, 2);
 	CU_ASSERT_EQUAL(pmx_mbuf_home_poll(&sw), 0);
 }
 
@@ -109,8 +110,35 @@ static void test_free_goes_home(void)
 	for (unsigned i = 0; i < 8; i++)
 		CU_ASSERT_PTR_EQUAL(m[i]->pool, sw.pool);
 	rte_pktmbuf_free_bulk(m, 8);
-	pmx_mbuf_home_retire(&sw, home);
+	pmx_mbuf_home_retire(&sw, home, 8, 8);
 	CU_ASSERT_EQUAL(pmx_mbuf_home_poll(&sw), 0);
+}
+
+/* A client that gave everything back is done with at detach, though its process lives on
+ * (a clean bye, a restart with exec): nothing waits for it. */
+static void test_nothing_held(void)
+{
+	struct pmx_mbuf_home_stats st;
+	struct rte_mempool *home;
+	struct rte_mbuf *m[4];
+	pid_t pid = child_start();
+
+	CU_ASSERT_FATAL(pid > 0);
+	CU_ASSERT_FATAL(pmx_mbuf_home_open(&sw, 4, 1, pid, &home) == 0);
+	alloc_n(m, 4);
+	pmx_mbuf_home_mark(m, 4, home);
+	rte_pktmbuf_free_bulk(m, 3);                                       /* freed */
+	CU_ASSERT_EQUAL(pmx_mbuf_home_unmark(&m[3], 1, sw.pool, home), 1); /* sent */
+	rte_pktmbuf_free(m[3]);
+	CU_ASSERT_EQUAL(pmx_mbuf_home_retire(&sw, home, 4, 1), 3);
+	CU_ASSERT_EQUAL(pmx_mbuf_home_poll(&sw), 0);
+	pmx_mbuf_home_stats(&sw, &st);
+	CU_ASSERT_EQUAL(st.pending, 0);
+	CU_ASSERT_EQUAL(rte_mempool_in_use_count(sw.pool), 0);
+	/* its name is free again: the home is gone */
+	CU_ASSERT_EQUAL(pmx_mbuf_home_open(&sw, 4, 1, 0, &home), 0);
+	pmx_mbuf_home_retire(&sw, home, 0, 0);
+	child_end(pid);
 }
 
 /* ---- the sweep ---- */
@@ -132,7 +160,7 @@ static void test_sweep_waits_for_exit(void)
 	/* m[4], m[5]: sent back on its TX ring, now the switch's again */
 	CU_ASSERT_EQUAL(pmx_mbuf_home_unmark(&m[4], 2, sw.pool, home), 2);
 	/* m[6], m[7], m[8] + m[9]: in its hands when it dies */
-	CU_ASSERT_EQUAL(pmx_mbuf_home_retire(&sw, home), 4);
+	CU_ASSERT_EQUAL(pmx_mbuf_home_retire(&sw, home, 10, 2), 4);
 	CU_ASSERT_EQUAL(pmx_mbuf_home_poll(&sw), 0); /* alive: it may still free them */
 	pmx_mbuf_home_stats(&sw, &st);
 	CU_ASSERT_EQUAL(st.pending, 1);
@@ -166,7 +194,7 @@ static void test_sweep_unknown_pid(void)
 	CU_ASSERT_FATAL(pmx_mbuf_home_open(&sw, 3, 2, 0, &home) == 0);
 	alloc_n(m, 5);
 	pmx_mbuf_home_mark(m, 5, home);
-	CU_ASSERT_EQUAL(pmx_mbuf_home_retire(&sw, home), 0);
+	CU_ASSERT_EQUAL(pmx_mbuf_home_retire(&sw, home, 5, 0), 0);
 	CU_ASSERT_EQUAL(pmx_mbuf_home_poll(&sw), 5);
 	CU_ASSERT_EQUAL(rte_mempool_in_use_count(sw.pool), 0);
 }
@@ -199,6 +227,7 @@ int main(void)
 		{"a home's name taken twice; retire NULL", test_name_taken},
 		{"mark and unmark: frames and chains, other homes", test_mark_unmark},
 		{"a client's frees land in its home, drained back", test_free_goes_home},
+		{"nothing held: freed at detach though the process lives", test_nothing_held},
 		{"sweep: nothing while the process lives, then what it held",
 		 test_sweep_waits_for_exit},
 		{"sweep: unknown pid, at once", test_sweep_unknown_pid},
