@@ -22,6 +22,7 @@
 #include "client_registry.h"
 #include "config.h"
 #include "ctl.h"
+#include "mbuf_home.h"
 #include "memif_server.h"
 #include "pmx_log.h"
 #include "port_setup.h"
@@ -317,6 +318,8 @@ int main(int argc, char **argv)
 		pmx_learn_poll(&d.ctl);
 		/* memif clients: connections, handshakes, disconnects (their frames: RX lcores) */
 		pmx_memif_server_poll(d.sw.memif);
+		/* ring clients whose process ended: every mbuf they held back to the pool */
+		pmx_mbuf_home_poll(&d.sw);
 		/* the dataplane's view of the appliance's own addresses */
 		pmx_local_addrs_refresh(&d.ctl);
 		/* once a second: forget learned connections gone idle */

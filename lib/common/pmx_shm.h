@@ -24,6 +24,9 @@
  *    stop (stored before any generation is cleared), so a client tells a stop from a kick.
  *    A daemon killed outright writes nothing: its clients learn it from the control
  *    connection, which the kernel closes (portmux_client.h, pmx_client_check()).
+ *  - per ring-client attach, a "home" mempool (lib/dataplane/mbuf_home.h): every mbuf the
+ *    client receives has m->pool = its home (each segment), so its rte_pktmbuf_free() lands
+ *    there; the daemon moves them back to PMX_POOL_NAME. A client must not change m->pool.
  * A client must not free an mbuf it has enqueued, nor touch rings other than its own.
  */
 #ifndef PMX_SHM_H

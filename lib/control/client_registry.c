@@ -8,6 +8,7 @@
 
 #include "client_registry.h"
 #include "flow_offload.h"
+#include "mbuf_home.h"
 #include "memif_server.h"
 #include "pmx_log.h"
 
@@ -136,6 +137,14 @@ int pmx_registry_attach(struct pmx_switch *sw, uint16_t port, enum pmx_channel c
 	slot->generation++;
 	if (slot->generation == 0)
 		slot->generation = 1;
+	slot->home = NULL;
+	if (channel == PMX_CHANNEL_RING) {
+		/* where its frees land, so that a dead client's mbufs all come back */
+		int ret = pmx_mbuf_home_open(sw, id, slot->generation, info->pid, &slot->home);
+
+		if (ret != 0)
+			return -ENOMEM;
+	}
 	slot->port = port;
 	slot->tx_worker = id % sw->n_workers;
 	for (unsigned w = 0; w < sw->n_workers; w++)
@@ -191,6 +200,12 @@ unsigned pmx_registry_detach(struct pmx_switch *sw, uint16_t id)
 
 	for (unsigned q = 0; q < PMX_MAX_QUEUES; q++)
 		freed += drain_ring(slot->rx_ring[q]) + drain_ring(slot->tx_ring[q]);
+	/* what it freed (and the drained frames) back; what it holds: once its process ended */
+	struct pmx_client_counters c;
+
+	pmx_registry_client_counters(sw, id, &c);
+	pmx_mbuf_home_retire(sw, slot->home, c.lent, c.returned);
+	slot->home = NULL;
 
 	__atomic_store_n(&slot->state, PMX_SLOT_FREE, __ATOMIC_RELEASE);
 	return freed;
@@ -210,6 +225,8 @@ void pmx_registry_free_all(struct pmx_switch *sw)
 	}
 	pmx_memif_server_destroy(sw->memif); /* and its socket file */
 	sw->memif = NULL;
+	pmx_mbuf_home_poll(sw); /* clients that exited: what they held back to the pool */
+	pmx_mbuf_home_fini(sw);
 }
 
 void pmx_registry_client_counters(const struct pmx_switch *sw, uint16_t id,
@@ -224,5 +241,7 @@ void pmx_registry_client_counters(const struct pmx_switch *sw, uint16_t id,
 		out->tx += c->tx;
 		out->spoofed += c->spoofed;
 		out->learning += c->learning;
+		out->lent += c->lent;
+		out->returned += c->returned;
 	}
 }

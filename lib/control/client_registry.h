@@ -6,14 +6,16 @@
  * Attach gives a client a slot, its slot's RX and TX rings and an lcore id of its own for
  * its DPDK secondary process. Detach removes its rules, marks the slot's generation dead in
  * shared memory, waits until no RX lcore can still hold the slot, then returns every mbuf in
- * its rings to the pool. The next attach of the slot also flushes the lcore's mempool cache,
- * so a crashed client leaks nothing but the frames it held in its own hands.
+ * its rings to the pool and retires its home (mbuf_home.h): once its process has exited, every
+ * mbuf it still held goes back to the pool too. The next attach of the slot also flushes the
+ * lcore's mempool cache.
  */
 #ifndef PMX_CLIENT_REGISTRY_H
 #define PMX_CLIENT_REGISTRY_H
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #include "pmx_switch.h"
 
@@ -21,6 +23,8 @@
 struct pmx_attach_info {
 	bool memif_reuse; /**< in: a memif client back after a restart asks for slot
 				       client_id (its interface id) and keeps memif_secret */
+	pid_t pid;        /**< in: the client's process (SO_PEERCRED), 0 if unknown: what a
+			       ring client held is given back once it has exited */
 	uint16_t client_id;
 	uint32_t generation;
 	unsigned lcore_id;
@@ -59,7 +63,8 @@ void pmx_registry_own_mac(struct pmx_switch *sw, uint16_t id, const struct rte_e
 			  const uint8_t (*addrs)[16], unsigned n);
 
 /**
- * Detach client `id`: rules removed, RX lcores synchronized, rings drained.
+ * Detach client `id`: rules removed, RX lcores synchronized, rings drained, home retired
+ * (what it still holds comes back once its process exited: pmx_mbuf_home_poll()).
  * Management lcore only; blocks until every RX lcore passed one loop. Accepts a free slot
  * (nothing happens). @return the number of mbufs returned to the pool.
  */

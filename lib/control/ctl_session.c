@@ -39,7 +39,10 @@ int pmx_ctl_session_attach(struct pmx_ctl *ctl, struct pmx_ctl_session *s, unsig
 			   const struct pmx_ctl_own_mac_req *om, struct pmx_attach_info *info,
 			   json_t **config_rules)
 {
-	int ret = pmx_registry_attach(ctl->sw, (uint16_t)p, channel, n_queues, info);
+	int ret;
+
+	info->pid = s->pid; /* whose process must have ended before its mbufs are swept */
+	ret = pmx_registry_attach(ctl->sw, (uint16_t)p, channel, n_queues, info);
 
 	if (ret != 0)
 		return ret;

@@ -11,6 +11,7 @@
 #include "client_registry.h"
 #include "static_rules.h"
 #include "flow_offload.h"
+#include "mbuf_home.h"
 #include "port_reserve.h"
 
 const char *pmx_ctl_proto_name(uint8_t proto, char *buf, size_t len)
@@ -166,6 +167,11 @@ json_t *pmx_ctl_clients_json(struct pmx_ctl *ctl)
 			json_string(slot->channel == PMX_CHANNEL_MEMIF ? "memif" : "ring"));
 		json_object_set_new(client, "queues", json_integer(slot->n_queues));
 		json_object_set_new(client, "learning", json_integer((json_int_t)c.learning));
+		if (slot->channel == PMX_CHANNEL_RING) /* lent and not back yet (mbuf_home.h) */
+			json_object_set_new(client, "held",
+					    json_integer(c.lent > c.returned
+							     ? (json_int_t)(c.lent - c.returned)
+							     : 0));
 		if (slot->has_mac) {
 			char mac[RTE_ETHER_ADDR_FMT_SIZE];
 
@@ -274,16 +280,21 @@ json_t *pmx_ctl_stats_json(struct pmx_ctl *ctl)
 				  "busy_cycles", (json_int_t)(wk->busy_cycles - b->busy_cycles),
 				  "rx", (json_int_t)(worker_rx(sw, wk) - b->rx), "drops", wd));
 	}
+	struct pmx_mbuf_home_stats homes;
+
 	for (unsigned r = 0; r < PMX_DROP_MAX; r++)
 		json_object_set_new(drops, pmx_drop_reason_name(r),
 				    json_integer((json_int_t)drop_sum[r]));
+	pmx_mbuf_home_stats(sw, &homes);
 
-	return json_pack("{s:o, s:o, s:o, s:o, s:{s:i, s:i, s:i}, s:{s:i, s:i}, s:s, s:I, s:I, "
+	return json_pack("{s:o, s:o, s:o, s:o, s:{s:i, s:i, s:i, s:I, s:i}, s:{s:i, s:i}, s:s, s:I, s:I, "
 			 "s:I, s:I, s:I, s:i, s:I}",
 			 "ports", ports_json(ctl), "lcores", lcores, "drops", drops, "clients",
 			 pmx_ctl_clients_json(ctl), "mempool", "size", (int)sw->pool->size,
 			 "in_use", (int)rte_mempool_in_use_count(sw->pool), "available",
-			 (int)rte_mempool_avail_count(sw->pool), "flow_table", "rules",
+			 (int)rte_mempool_avail_count(sw->pool), "recovered",
+			 (json_int_t)homes.recovered, "held_by_gone_clients", (int)homes.pending,
+			 "flow_table", "rules",
 			 (int)pmx_flow_table_count(sw->ft), "capacity",
 			 (int)pmx_flow_table_id_limit(sw->ft), "kernel_policy",
 			 __atomic_load_n(&sw->kernel_policy, __ATOMIC_ACQUIRE) ==

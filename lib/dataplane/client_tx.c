@@ -5,6 +5,7 @@
 #include <rte_cycles.h>
 #include <rte_ethdev.h>
 
+#include "mbuf_home.h"
 #include "memif_ring.h"
 #include "pmx_packet.h"
 #include "pmx_switch.h"
@@ -154,6 +155,15 @@ static unsigned memif_poll(struct pmx_worker *w, uint16_t c, const struct pmx_cl
 	return n + *n_out + (unsigned)(k.malformed + k.oversize); /* work done */
 }
 
+/* A ring client's frees: from its home back to the switch's pool (this lcore's cache). */
+static unsigned home_poll(struct pmx_worker *w, uint16_t c, const struct pmx_client_slot *slot)
+{
+	unsigned n = slot->home != NULL ? pmx_mbuf_home_drain(slot->home, w->sw->pool) : 0;
+
+	w->client[c].returned += n;
+	return n;
+}
+
 unsigned pmx_learn_return_poll(struct pmx_worker *w)
 {
 	struct rte_mbuf *pkts[PMX_BURST];
@@ -197,10 +207,15 @@ unsigned pmx_client_tx_poll(struct pmx_worker *w)
 					if (n == 0)
 						continue;
 				} else {
+					if (q == 0)
+						total += home_poll(w, c, slot);
 					n = rte_ring_dequeue_burst(slot->tx_ring[q], (void **)pkts,
 								   PMX_BURST, NULL);
 					if (n == 0)
 						continue;
+					/* the switch's frames again (mbuf_home.h) */
+					w->client[c].returned += pmx_mbuf_home_unmark(
+						pkts, n, sw->pool, slot->home);
 					total += n;
 				}
 				kept = check_burst(w, c, pkts, n);

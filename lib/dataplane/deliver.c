@@ -1,6 +1,7 @@
 /* deliver.c - the last step of every path: frames -> client rings, NIC TX, or the drop counters */
 #include <rte_ethdev.h>
 
+#include "mbuf_home.h"
 #include "pmx_switch.h"
 
 static const char *const drop_names[PMX_DROP_MAX] = {
@@ -29,14 +30,22 @@ void pmx_drop(struct pmx_worker *w, enum pmx_drop_reason reason, struct rte_mbuf
 static void enqueue(struct pmx_worker *w, uint16_t c, const struct pmx_client_slot *slot,
 		    struct rte_ring *ring, struct rte_mbuf **pkts, unsigned n)
 {
-	unsigned sent = rte_ring_enqueue_burst(ring, (void **)pkts, n, NULL);
+	struct rte_mempool *home = slot->home;
+	unsigned sent, lent = 0;
 
+	/* a ring client's frames are its own from now on: its frees land in its home */
+	if (home != NULL)
+		lent = pmx_mbuf_home_mark(pkts, n, home);
+	sent = rte_ring_enqueue_burst(ring, (void **)pkts, n, NULL);
 	w->client[c].rx += sent;
 	w->port[slot->port].to_clients += sent;
 	if (sent < n) {
+		if (home != NULL) /* not lent after all */
+			lent -= pmx_mbuf_home_unmark(pkts + sent, n - sent, w->sw->pool, home);
 		w->client[c].ring_full += n - sent;
 		pmx_drop(w, PMX_DROP_RING_FULL, pkts + sent, n - sent);
 	}
+	w->client[c].lent += lent;
 }
 
 /* Several queue pairs: each frame to the queue its flow hash picks, one burst per queue. */

@@ -31,6 +31,7 @@
 
 struct pmx_memif_chan;   /* memif_ring.h */
 struct pmx_memif_server; /* memif_server.h */
+struct pmx_mbuf_homes;    /* mbuf_home.c */
 struct pmx_wire_guard;   /* wire_guard.h */
 
 #define PMX_BURST 32
@@ -140,6 +141,8 @@ struct pmx_client_slot {
 	uint8_t n_queues;            /**< queue pairs in use (rings beyond stay allocated) */
 	struct rte_ring *rx_ring[PMX_MAX_QUEUES]; /**< switch -> client (memif: -> its TX) */
 	struct rte_ring *tx_ring[PMX_MAX_QUEUES]; /**< client -> switch (unused for memif) */
+	struct rte_mempool *home; /**< ring: this attach's home (mbuf_home.h), set before the
+				    slot goes ACTIVE, cleared once it is FREE; memif: NULL */
 	/* A client with a MAC of its own (own_mac.c): set before its bit in port_own_macs (or
 	 * before the slot goes ACTIVE), unchanged until the slot is FREE again. */
 	uint8_t has_mac;     /**< 1: frames to `mac` are its own; it may send from it */
@@ -165,6 +168,8 @@ struct pmx_client_counters {
 	uint64_t tx;        /**< frames from the client that left */
 	uint64_t spoofed;   /**< frames from the client dropped by anti-spoofing */
 	uint64_t learning;  /**< first frames of new connections passed to the management lcore */
+	uint64_t lent;      /**< mbufs marked as its own on delivery (mbuf_home.h) */
+	uint64_t returned;  /**< of those, back: freed into its home and drained, or sent */
 };
 
 /** The queue of a frame for a client with several queue pairs: a flow hash that is the same
@@ -240,6 +245,8 @@ struct pmx_switch {
 					       netdevs (wire_guard.c); NULL when none is */
 	uint32_t kernel_policy;          /**< enum pmx_kernel_policy; atomic store/load */
 	struct pmx_dp_policy policy;     /**< the allow list (pmx_dp_policy_set()) */
+	struct pmx_mbuf_homes *homes;    /**< ring clients' homes (mbuf_home.c), management
+					      lcore only; NULL before the first */
 	struct pmx_memif_server *memif;  /**< the memif socket (memif_server.c), once a memif
 					      client attached; NULL before */
 	/** Own addresses per port, double-buffered: the management lcore fills the copy not in

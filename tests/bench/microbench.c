@@ -5,7 +5,8 @@
  * rte_rdtsc() and a store into an mbuf dynamic field per frame; -S leaves it out, for a
  * before/after in one binary), go through pmx_packet_parse(), pmx_flow_table_classify_bulk() and
  * rte_ring_enqueue_burst() on the ring of their owner (one ring per client, frames grouped by
- * owner as nic_rx.c does). In the same run, a bare rte_hash_lookup_bulk() over the same keys in a
+ * owner as nic_rx.c does; each group first marked as its owner's, m->pool = the owner's home, as
+ * deliver.c does for a ring client (mbuf_home.h); -M leaves the mark out). In the same run, a bare rte_hash_lookup_bulk() over the same keys in a
  * table of the same size and flags is the yardstick (target: pipeline <= 1.5 x bare lookup).
  *
  * Preparing a burst (writing the flow's addresses into the frames, copying keys) and draining
@@ -15,6 +16,7 @@
  */
 #include <errno.h>
 #include <getopt.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -31,6 +33,7 @@
 #include <rte_ring.h>
 
 #include "flow_table.h"
+#include "mbuf_home.h"
 #include "pmx_latency.h"
 #include "pmx_packet.h"
 
@@ -118,10 +121,12 @@ struct bench {
 	struct rte_mempool *pool;
 	struct rte_mbuf *mbufs[BURST];
 	struct rte_ring *rings[OWNERS];
+	struct rte_mempool *homes[OWNERS]; /* each owner's home; NULL: no mark (-M) */
 	uint64_t overhead; /* cycles of an empty timed section */
 	uint64_t limit;    /* a burst that took longer was interrupted: not counted */
 	uint64_t skipped;  /* bursts not counted */
 	int stamp_off;     /* the RX stamp's mbuf field; < 0: no stamp step (-S) */
+	bool no_mark;      /* -M: frames not marked as their owner's (mbuf_home.h) */
 };
 
 static int cmp_double(const void *a, const void *b)
@@ -159,19 +164,25 @@ static unsigned enqueue_by_owner(struct bench *b, struct rte_mbuf **pkts, const 
 
 		grp[o][cnt[o]++] = pkts[i];
 	}
-	for (unsigned o = 0; o < OWNERS; o++)
-		if (cnt[o] != 0)
-			sent += rte_ring_enqueue_burst(b->rings[o], (void **)grp[o], cnt[o], NULL);
+	for (unsigned o = 0; o < OWNERS; o++) {
+		if (cnt[o] == 0)
+			continue;
+		if (b->homes[o] != NULL) /* as deliver.c: the frames are the client's now */
+			pmx_mbuf_home_mark(grp[o], cnt[o], b->homes[o]);
+		sent += rte_ring_enqueue_burst(b->rings[o], (void **)grp[o], cnt[o], NULL);
+	}
 	return sent;
 }
 
 static void drain_rings(struct bench *b)
 {
-	void *objs[BURST];
+	struct rte_mbuf *objs[BURST];
+	unsigned n;
 
+	/* the client sends them back: the switch's pool again (client_tx.c) */
 	for (unsigned o = 0; o < OWNERS; o++)
-		while (rte_ring_dequeue_burst(b->rings[o], objs, BURST, NULL) != 0)
-			;
+		while ((n = rte_ring_dequeue_burst(b->rings[o], (void **)objs, BURST, NULL)) != 0)
+			pmx_mbuf_home_unmark(objs, n, b->pool, b->homes[o]);
 }
 
 /* One pass of the pipeline; cycles per packet of each step into out[0..3]. */
@@ -404,6 +415,13 @@ static int setup_io(struct bench *b)
 					      RING_F_SP_ENQ | RING_F_SC_DEQ);
 		if (b->rings[o] == NULL)
 			return -ENOMEM;
+		if (!b->no_mark) { /* a pool that frames can point to; nothing is put in it here */
+			snprintf(name, sizeof(name), "mb_home_%u", o);
+			b->homes[o] = rte_mempool_create_empty(name, 1024, 64, 0, 0,
+							       (int)rte_socket_id(), 0);
+			if (b->homes[o] == NULL)
+				return -ENOMEM;
+		}
 	}
 	b->overhead = timing_overhead();
 	b->limit = rte_get_tsc_hz() / 50000; /* 20 us: ~20x a normal burst */
@@ -412,10 +430,11 @@ static int setup_io(struct bench *b)
 
 static void usage(const char *prog)
 {
-	printf("usage: %s [-r RULES[,RULES...]] [-k exact|listen|both] [-p PACKETS] [-S] [-- EAL-ARGS]\n"
+	printf("usage: %s [-r RULES[,RULES...]] [-k exact|listen|both] [-p PACKETS] [-S] [-M] [-- EAL-ARGS]\n"
 	       "  RULES default 1024,65536,1048576; kind default both; PACKETS per pass (at least\n"
 	       "  RULES) default %u: lower it to profile under valgrind. -S: no latency stamp\n"
-	       "  (the pipeline as before it; the stamp column is then 0).\n"
+	       "  (the pipeline as before it; the stamp column is then 0). -M: no owner mark on\n"
+	       "  the frames before their enqueue (the pipeline as before mbuf homes).\n"
 	       "  EAL default: -l 0 --in-memory --no-pci --no-telemetry (add --no-huge -m 1536\n"
 	       "  without hugepages).\n",
 	       prog, MIN_PACKETS);
@@ -430,12 +449,13 @@ int main(int argc, char **argv)
 	const char *sizes = "1024,65536,1048576", *kinds = "both";
 
 	b.min_packets = MIN_PACKETS;
-	while ((opt = getopt(argc, argv, "r:k:p:Sh")) != -1) {
+	while ((opt = getopt(argc, argv, "r:k:p:SMh")) != -1) {
 		switch (opt) {
 		case 'p': b.min_packets = strtoull(optarg, NULL, 10); break;
 		case 'r': sizes = optarg; break;
 		case 'k': kinds = optarg; break;
 		case 'S': b.stamp_off = -1; break;
+		case 'M': b.no_mark = true; break;
 		case 'h': usage(argv[0]); return 0;
 		default: usage(argv[0]); return 2;
 		}

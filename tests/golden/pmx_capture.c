@@ -3,14 +3,15 @@
  * TX ring (client -> switch). SIGTERM drains the RX ring, closes the pcap and detaches.
  *
  * usage: pmx-capture -s SOCKET -o OUT.pcap [-n NAME] [-t TX.pcap] [-p] [-w] [-M MAC,IP...]
- *                    [RULE...]
+ *                    [-k N] [RULE...]
  *   RULE: listen,PROTO,IP|*,PORT   connect,PROTO,LIP,LPORT,RIP,RPORT   claim_ip,IP
  *   (commas because IPv6 addresses hold colons; "*" = every address of the port; for
  *   icmp/icmpv6 the port is the echo identifier). -p (paused): receive nothing before
  *   SIGTERM, so that the RX ring fills up. -w: once attached, print "attached" and register
  *   the rules only on SIGUSR2 (several clients attach at once, their rules go in an order).
  *   -M: attach with a MAC of its own and the addresses it sends from (hello "mac",
- *   "addresses"; the switch must see an operator).
+ *   "addresses"; the switch must see an operator). -k N: keep the first N frames received in
+ *   hand, unfreed, until exit (what a client killed mid-work held; prints "kept N").
  * Prints "rule N <spec>" per rule, "ready <client id>" once its rules are in, "sent N" after
  * the TX pcap went into the ring and "received N" on exit.
  */
@@ -39,6 +40,8 @@
 static volatile sig_atomic_t stop_requested;
 static volatile sig_atomic_t send_requested;
 static volatile sig_atomic_t rules_requested;
+static struct rte_mbuf *kept[256]; /* -k: frames held in hand until exit */
+static unsigned keep_max, n_kept;
 
 static void on_stop(int sig)
 {
@@ -137,6 +140,8 @@ static void dump_frames(pcap_dumper_t *dumper, struct rte_mbuf **pkts, unsigned 
 {
 	static uint8_t buf[SNAPLEN];
 
+	unsigned k = RTE_MIN(n, keep_max - n_kept);
+
 	for (unsigned i = 0; i < n; i++) {
 		struct pcap_pkthdr h = {0};
 		uint32_t len = rte_pktmbuf_pkt_len(pkts[i]);
@@ -151,7 +156,13 @@ static void dump_frames(pcap_dumper_t *dumper, struct rte_mbuf **pkts, unsigned 
 		if (data != NULL)
 			pcap_dump((u_char *)dumper, &h, data);
 	}
-	rte_pktmbuf_free_bulk(pkts, n);
+	for (unsigned i = 0; i < k; i++)
+		kept[n_kept++] = pkts[i];
+	if (k > 0) {
+		printf("kept %u\n", n_kept);
+		fflush(stdout);
+	}
+	rte_pktmbuf_free_bulk(pkts + k, n - k);
 }
 
 /* Copies every frame of the pcap at path into mbufs and puts them on the TX ring in order.
@@ -238,7 +249,7 @@ static int capture_loop(struct pmx_client *c, pcap_dumper_t *dumper, const char 
 static void usage(const char *prog)
 {
 	fprintf(stderr,
-		"usage: %s -s SOCKET -o OUT.pcap [-n NAME] [-t TX.pcap] [-p] [-w] [-M MAC,IP...] "
+		"usage: %s -s SOCKET -o OUT.pcap [-n NAME] [-t TX.pcap] [-p] [-w] [-M MAC,IP...] [-k N] "
 		"[RULE...]\n"
 		"  RULE: listen,PROTO,IP|*,PORT  connect,PROTO,LIP,LPORT,RIP,RPORT  claim_ip,IP\n",
 		prog);
@@ -256,7 +267,7 @@ int main(int argc, char **argv)
 	char *own[1 + PMX_OWN_ADDRS_MAX];
 	int opt, ret, n_own, exit_code = 1;
 
-	while ((opt = getopt(argc, argv, "s:o:n:t:pwM:h")) != -1) {
+	while ((opt = getopt(argc, argv, "s:o:n:t:pwM:k:h")) != -1) {
 		switch (opt) {
 		case 's': params.socket_path = optarg; break;
 		case 'o': out_path = optarg; break;
@@ -264,6 +275,7 @@ int main(int argc, char **argv)
 		case 't': tx_path = optarg; break;
 		case 'p': paused = true; break;
 		case 'w': wait_rules = true; break;
+		case 'k': keep_max = RTE_MIN((unsigned)atoi(optarg), (unsigned)RTE_DIM(kept)); break;
 		case 'M':
 			n_own = split_fields(optarg, own, 1 + PMX_OWN_ADDRS_MAX);
 			if (n_own < 2) {
@@ -323,6 +335,7 @@ int main(int argc, char **argv)
 	if (capture_loop(c, dumper, tx_path, paused, &received) == 0)
 		exit_code = 0;
 	printf("received %lu\n", received);
+	rte_pktmbuf_free_bulk(kept, n_kept);
 out_client:
 	pmx_client_close(c);
 out_dump:

@@ -80,6 +80,8 @@ done
 echo "chaos: $rounds of $ROUNDS rounds in $((SECONDS - start)) s ($killed_starting killed while starting)"
 echo "frames the daemon took back from killed clients' rings: $(grep -o '[0-9]* queued frames freed' \
 	"$TB_LOG" | awk '{s += $1} END {print s + 0}')"
+echo "mbufs recovered from killed clients' hands (swept once their process ended): $(stats |
+	jq '.result.mempool.recovered')"
 touch "$TB_DIR/stop"
 tb_wait_for "stream results" 100 grep -q "^port ${PORTS##*,}" "$TB_DIR/stream.log"
 cat "$TB_DIR/stream.log"

@@ -45,7 +45,8 @@ struct sink_opts {
 	double duration_s;
 	bool quiet;
 	bool raw_free; /* return frames with rte_mempool_put_bulk: no mbuf read but the RX stamp
-			  the client library reads for the latency histogram */
+			  the client library reads for the latency histogram and the first
+			  frame's pool (its session's home) */
 	const char *trace; /* -G: be the paced source too */
 	const char *nic_ring;
 	double rate;
@@ -453,11 +454,12 @@ static void drain(struct sink *s)
 
 			if (n == 0)
 				continue;
-			/* The switch hands out direct, single-segment frames with refcnt 1 from
-			 * one pool: they can go back without reading them (as a NIC's "fast free"),
-			 * so no mbuf cache line moves to this core. */
+			/* The switch hands out direct, single-segment frames with refcnt 1, all
+			 * with the session's home as their pool (mbuf_home.h): they can go back
+			 * without reading more than the first one (as a NIC's "fast free"), so
+			 * hardly any mbuf cache line moves to this core. */
 			if (s->o.raw_free)
-				rte_mempool_put_bulk(s->sess[0]->pool, (void **)pkts, n);
+				rte_mempool_put_bulk(pkts[0]->pool, (void **)pkts, n);
 			else
 				rte_pktmbuf_free_bulk(pkts, n);
 			s->count[k].frames += n;
@@ -474,7 +476,8 @@ static void usage(const char *prog)
 	       "  every flow of FLOWS_FILE (gen_trace.py --flows-out). Counts and frees what\n"
 	       "  arrives; after WARMUP_S (2) measures DURATION_S (10) and prints a RESULT line\n"
 	       "  (JSON). DURATION_S 0: run until SIGINT/SIGTERM without a measurement.\n"
-	       "  -r: return frames with rte_mempool_put_bulk (reads no mbuf) instead of\n"
+	       "  -r: return frames with rte_mempool_put_bulk into the first frame's pool (its\n"
+	       "      session's home; reads no other mbuf) instead of\n"
 	       "      rte_pktmbuf_free_bulk. -q: no line per second.\n"
 	       "  -G TRACE: also be the source: the pcap's frames onto the switch's net_ring NIC\n"
 	       "      port's RX ring RING (default ETH_RXTX0_net_ring0) at RATE frames/s (default\n"
