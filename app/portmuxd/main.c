@@ -26,6 +26,7 @@
 #include "pmx_log.h"
 #include "port_setup.h"
 #include "prompt.h"
+#include "sd_service.h"
 #include "wire_guard.h"
 
 /* at a clean stop, how long ring clients get to let go of the shared memory */
@@ -53,6 +54,7 @@ struct daemon {
 	struct pmx_config cfg;
 	struct pmx_switch sw;
 	struct pmx_ctl ctl;
+	struct pmx_sd_service sd; /* systemd: readiness, status, watchdog */
 	bool interactive;
 	char err[512];
 };
@@ -273,6 +275,9 @@ int main(int argc, char **argv)
 	if (eal_argv == NULL)
 		goto out_config;
 	memcpy(eal_argv, d.cfg.eal_argv, sizeof(char *) * d.cfg.eal_argc);
+	/* under systemd, each log line to the journal once (EAL's default stream adds syslog) */
+	if (pmx_log_open_journal() < 0)
+		fprintf(stderr, "portmuxd: log: cannot open the journal stream: log lines go twice\n");
 	ret = rte_eal_init(d.cfg.eal_argc, eal_argv);
 	if (ret < 0) {
 		fprintf(stderr, "portmuxd: eal: cannot initialise EAL: %s\n",
@@ -280,6 +285,7 @@ int main(int argc, char **argv)
 		goto out_argv;
 	}
 	pmx_log_init();
+	pmx_sd_service_init(&d.sd);
 	if (rte_eal_process_type() != RTE_PROC_PRIMARY) {
 		fprintf(stderr, "portmuxd: eal: must run as the primary process\n");
 		goto out_eal;
@@ -302,6 +308,7 @@ int main(int argc, char **argv)
 	for (unsigned w = 0; w < d.sw.n_workers; w++)
 		rte_eal_remote_launch(pmx_worker_main, d.sw.workers[w], d.sw.workers[w]->lcore_id);
 	print_banner(&d);
+	pmx_sd_service_ready(&d.sd, &d.sw);
 	if (d.interactive && pmx_prompt_start(&d.ctl, &stop_requested) != 0)
 		stop_requested = 1;
 
@@ -324,10 +331,13 @@ int main(int argc, char **argv)
 			pmx_learn_age(&d.ctl);
 		}
 		pmx_ctl_unlock(&d.ctl);
+		/* systemd's watchdog, fed while every RX lcore makes progress */
+		pmx_sd_service_poll(&d.sd, &d.sw);
 	}
 
 	/* clients see the stop (-ESHUTDOWN) before their detach, and find the next daemon's
 	 * socket only; ring clients let go of the shared memory before it is freed */
+	pmx_sd_service_stopping();
 	pmx_ctl_stop_listening(&d.ctl);
 	__atomic_store_n(&d.sw.shm->daemon_pid, 0, __ATOMIC_RELEASE);
 	pmx_prompt_stop();
