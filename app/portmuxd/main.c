@@ -21,6 +21,7 @@
 
 #include "client_registry.h"
 #include "config.h"
+#include "config_show.h"
 #include "ctl.h"
 #include "memif_server.h"
 #include "pmx_log.h"
@@ -40,13 +41,73 @@ static void on_signal(int sig)
 	stop_requested = 1;
 }
 
-static void usage(const char *prog)
+/* the --help text; the man page portmuxd(8) is made from it (help2man, app/meson.build) */
+static void usage(FILE *f)
 {
-	printf("usage: %s -c FILE [-i] [-- EAL-ARGS...]\n"
-	       "  -c FILE     configuration (JSON), e.g. /etc/portmux/portmux.json\n"
-	       "  -i          interactive prompt on stdin\n"
-	       "  --version   print the version\n",
-	       prog);
+	fputs("Usage: portmuxd -c FILE [-i] [-- EAL-ARGS...]\n"
+	      "  or:  portmuxd --check-config FILE [-- EAL-ARGS...]\n"
+	      "Share one NIC between userspace network stacks (clients of libportmux-client) and\n"
+	      "the kernel: frames of the connections and ports a client owns go to its rings,\n"
+	      "everything else to the kernel's interface of the port.\n"
+	      "\n"
+	      "Options:\n"
+	      "  -c, --config FILE        run the switch configured by FILE (JSON, e.g.\n"
+	      "                           /etc/portmux/portmux.json)\n"
+	      "  -i, --interactive        a command prompt on stdin (portmux-ctl's commands)\n"
+	      "      --check-config FILE  load and validate FILE, print the effective\n"
+	      "                           configuration (JSON, defaults filled in) on stdout and\n"
+	      "                           exit: 0 when valid, 1 when not; EAL does not start (no\n"
+	      "                           hugepages, no NIC is touched)\n"
+	      "  -h, --help               print this help and exit\n"
+	      "  -V, --version            print the version and exit\n"
+	      "\n"
+	      "EAL-ARGS after \"--\" are appended to the configuration's \"eal\".\n"
+	      "portmuxd prints \"ready\" once its ports, RX lcores and control socket are up.\n"
+	      "SIGTERM or SIGINT stops it cleanly: clients are told, lcores stopped, ports freed.\n"
+	      "\n"
+	      "Environment:\n"
+	      "  NOTIFY_SOCKET    systemd's notification socket: READY=1 when ready,\n"
+	      "                   STOPPING=1 at a stop, STATUS= lines (Type=notify)\n"
+	      "  WATCHDOG_USEC    systemd's watchdog (WatchdogSec=): keep-alives at half the\n"
+	      "                   interval, sent only while every RX lcore makes progress\n"
+	      "  JOURNAL_STREAM   when it names stderr, log lines go to stderr once each with\n"
+	      "                   their priority (<N>), not to stderr and syslog\n"
+	      "\n"
+	      "Exit status:\n"
+	      "  0  a clean stop, or --check-config found the file valid\n"
+	      "  1  the configuration is invalid or start-up failed (the message names the key)\n"
+	      "  2  bad command line\n"
+	      "\n"
+	      "Files:\n"
+	      "  /etc/portmux/portmux.json        the configuration of the systemd unit\n"
+	      "  /run/portmux/portmux.sock        the control socket (control.socket)\n",
+	      f);
+}
+
+/* --check-config: load, validate and print the effective configuration; no EAL. Exit status. */
+static int check_config(const char *path, int argc, char **argv)
+{
+	struct pmx_config cfg;
+	char err[512];
+	json_t *j;
+	int ret = 1;
+
+	if (pmx_config_load(path, "portmuxd", &cfg, err, sizeof(err)) != 0 ||
+	    pmx_config_append_eal(&cfg, argc, argv) != 0) {
+		fprintf(stderr, "portmuxd: %s\n", err[0] != '\0' ? err : strerror(ENOMEM));
+		pmx_config_free(&cfg);
+		return 1;
+	}
+	j = pmx_config_show(&cfg);
+	if (j != NULL && json_dumpf(j, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER) == 0) {
+		printf("\n");
+		ret = fflush(stdout) == 0 ? 0 : 1;
+	} else {
+		fprintf(stderr, "portmuxd: %s: cannot print the configuration\n", path);
+	}
+	json_decref(j);
+	pmx_config_free(&cfg);
+	return ret;
 }
 
 /* The daemon's state, built by the ordered init steps below. */
@@ -240,23 +301,34 @@ static void remove_eal_files(const char *rundir)
 int main(int argc, char **argv)
 {
 	static const struct option longopts[] = {
-		{"version", no_argument, NULL, 'V'}, {"help", no_argument, NULL, 'h'}, {NULL, 0, NULL, 0}};
+		{"config", required_argument, NULL, 'c'},
+		{"interactive", no_argument, NULL, 'i'},
+		{"check-config", required_argument, NULL, 'C'},
+		{"version", no_argument, NULL, 'V'},
+		{"help", no_argument, NULL, 'h'},
+		{NULL, 0, NULL, 0}};
 	static struct daemon d;
-	const char *conf_path = NULL;
+	const char *conf_path = NULL, *check_path = NULL;
 	static char rundir[PATH_MAX]; /* set once we are the primary: its files are ours */
 	int opt, ret, exit_code = 1;
 
-	while ((opt = getopt_long(argc, argv, "c:ih", longopts, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, "c:ihV", longopts, NULL)) != -1) {
 		switch (opt) {
 		case 'c': conf_path = optarg; break;
 		case 'i': d.interactive = true; break;
+		case 'C': check_path = optarg; break;
 		case 'V': printf("portmuxd %s\n", PMX_VERSION); return 0;
-		case 'h': usage(argv[0]); return 0;
-		default: usage(argv[0]); return 2;
+		case 'h': usage(stdout); return 0;
+		default: usage(stderr); return 2;
 		}
 	}
-	if (conf_path == NULL) {
-		usage(argv[0]);
+	if (check_path != NULL && conf_path == NULL && !d.interactive)
+		return check_config(check_path, argc - optind, argv + optind);
+	if (conf_path == NULL || check_path != NULL) {
+		fprintf(stderr, "portmuxd: %s\n",
+			check_path != NULL ? "--check-config goes alone (without -c, -i)"
+					   : "no configuration: -c FILE (or --check-config FILE)");
+		fprintf(stderr, "Try 'portmuxd --help'.\n");
 		return 2;
 	}
 	/* a stop asked for during start-up is honoured once it is done: nothing is left behind */
