@@ -300,13 +300,12 @@ static void remove_eal_files(const char *rundir)
 
 int main(int argc, char **argv)
 {
-	static const struct option longopts[] = {
-		{"config", required_argument, NULL, 'c'},
-		{"interactive", no_argument, NULL, 'i'},
-		{"check-config", required_argument, NULL, 'C'},
-		{"version", no_argument, NULL, 'V'},
-		{"help", no_argument, NULL, 'h'},
-		{NULL, 0, NULL, 0}};
+	static const struct option longopts[] = {{"config", required_argument, NULL, 'c'},
+						 {"interactive", no_argument, NULL, 'i'},
+						 {"check-config", required_argument, NULL, 'C'},
+						 {"version", no_argument, NULL, 'V'},
+						 {"help", no_argument, NULL, 'h'},
+						 {NULL, 0, NULL, 0}};
 	static struct daemon d;
 	const char *conf_path = NULL, *check_path = NULL;
 	static char rundir[PATH_MAX]; /* set once we are the primary: its files are ours */
@@ -319,7 +318,7 @@ int main(int argc, char **argv)
 		case 'C': check_path = optarg; break;
 		case 'V': printf("portmuxd %s\n", PMX_VERSION); return 0;
 		case 'h': usage(stdout); return 0;
-		default: usage(stderr); return 2;
+		default: fprintf(stderr, "Try 'portmuxd --help'.\n"); return 2;
 		}
 	}
 	if (check_path != NULL && conf_path == NULL && !d.interactive)
