@@ -88,6 +88,17 @@ for f in "$libdir/libportmux-client.so" "$libdir/libportmux-client.so.0" \
 	usr/share/doc/portmux/DEPLOY.md; do
 	check "/$f" test -e "$D/$f"
 done
+# man pages, made by help2man from each program's --help (built when help2man is installed)
+if command -v help2man > /dev/null; then
+	man_pages=(usr/share/man/man8/portmuxd.8 usr/share/man/man8/portmux-ctl.8
+		usr/share/man/man1/portmux-echo.1)
+	[ -x "$D/usr/bin/portmux-httpd" ] && man_pages+=(usr/share/man/man1/portmux-httpd.1)
+	for f in "${man_pages[@]}"; do
+		check "/$f (its OPTIONS list --help)" grep -qF -- '\-\-help' "$D/$f"
+	done
+else
+	echo "  skip  man pages: help2man not installed"
+fi
 stray=$(cd "$D" && find . -not -type d | grep -v -e '^./usr/' -e '^./etc/portmux/' || true)
 check "nothing outside /usr and /etc/portmux" test -z "$stray"
 [ -z "$stray" ] || echo "$stray" | sed 's/^/        /'
