@@ -1,6 +1,8 @@
 /* config_show.c - the effective configuration (defaults filled in) as JSON, for --check-config */
 #include <arpa/inet.h>
+#include <errno.h>
 #include <stdio.h>
+#include <string.h>
 
 #include "config_show.h"
 #include "ctl.h"
@@ -111,4 +113,29 @@ json_t *pmx_config_show(const struct pmx_config *cfg)
 			 proto_ports_json(cfg->low_ports, cfg->n_low_ports), "memif", cfg->memif,
 			 "own_macs", (int)cfg->client_own_macs, "mbufs", (int)cfg->mbufs,
 			 "mbuf_pool", cfg->mbuf_pool, "rules", rules);
+}
+
+int pmx_config_check(const char *path, int argc, char **argv)
+{
+	struct pmx_config cfg;
+	char err[512];
+	json_t *j;
+	int ret = 1;
+
+	if (pmx_config_load(path, "portmuxd", &cfg, err, sizeof(err)) != 0 ||
+	    pmx_config_append_eal(&cfg, argc, argv) != 0) {
+		fprintf(stderr, "portmuxd: %s\n", err[0] != '\0' ? err : strerror(ENOMEM));
+		pmx_config_free(&cfg);
+		return 1;
+	}
+	j = pmx_config_show(&cfg);
+	if (j != NULL && json_dumpf(j, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER) == 0) {
+		printf("\n");
+		ret = fflush(stdout) == 0 ? 0 : 1;
+	} else {
+		fprintf(stderr, "portmuxd: %s: cannot print the configuration\n", path);
+	}
+	json_decref(j);
+	pmx_config_free(&cfg);
+	return ret;
 }

@@ -20,4 +20,12 @@
  */
 json_t *pmx_config_show(const struct pmx_config *cfg);
 
+/**
+ * portmuxd --check-config: load path, append the EAL arguments argv[0..argc-1], and print the
+ * effective configuration on stdout (pmx_config_show(), indented), or the error on stderr.
+ * Starts nothing: no EAL, no hugepages, no NIC.
+ * @return the exit status: 0 (valid, printed), 1 (invalid, unreadable, or not printed).
+ */
+int pmx_config_check(const char *path, int argc, char **argv);
+
 #endif

@@ -84,32 +84,6 @@ static void usage(FILE *f)
 	      f);
 }
 
-/* --check-config: load, validate and print the effective configuration; no EAL. Exit status. */
-static int check_config(const char *path, int argc, char **argv)
-{
-	struct pmx_config cfg;
-	char err[512];
-	json_t *j;
-	int ret = 1;
-
-	if (pmx_config_load(path, "portmuxd", &cfg, err, sizeof(err)) != 0 ||
-	    pmx_config_append_eal(&cfg, argc, argv) != 0) {
-		fprintf(stderr, "portmuxd: %s\n", err[0] != '\0' ? err : strerror(ENOMEM));
-		pmx_config_free(&cfg);
-		return 1;
-	}
-	j = pmx_config_show(&cfg);
-	if (j != NULL && json_dumpf(j, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER) == 0) {
-		printf("\n");
-		ret = fflush(stdout) == 0 ? 0 : 1;
-	} else {
-		fprintf(stderr, "portmuxd: %s: cannot print the configuration\n", path);
-	}
-	json_decref(j);
-	pmx_config_free(&cfg);
-	return ret;
-}
-
 /* The daemon's state, built by the ordered init steps below. */
 struct daemon {
 	struct pmx_config cfg;
@@ -322,7 +296,7 @@ int main(int argc, char **argv)
 		}
 	}
 	if (check_path != NULL && conf_path == NULL && !d.interactive)
-		return check_config(check_path, argc - optind, argv + optind);
+		return pmx_config_check(check_path, argc - optind, argv + optind);
 	if (conf_path == NULL || check_path != NULL) {
 		fprintf(stderr, "portmuxd: %s\n",
 			check_path != NULL ? "--check-config goes alone (without -c, -i)"
