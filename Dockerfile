@@ -7,7 +7,8 @@
 #                  example clients, the client library and the example configs.
 #
 # Build:  docker build -t portmux .        (or: podman build -t portmux .)
-# Extra drivers or tools:  --build-arg PMX_EXTRA_PACKAGES="librte-net-mlx5-23 dpdk"
+# Extra drivers or tools:  --build-arg PMX_EXTRA_PACKAGES="librte-net-mlx5-23 dpdk-dev"
+#   (on Debian 12 dpdk-dumpcap and dpdk-telemetry.py are in dpdk-dev, dpdk-devbind.py in dpdk)
 
 ARG DEBIAN=debian:bookworm
 
@@ -41,8 +42,9 @@ RUN find /staging -type f \( -perm -u+x -o -name '*.so*' \) -exec \
 FROM ${DEBIAN} AS runtime
 # DPDK drivers are plugins (loaded from the pmds directory, invisible to ldd): the mempool
 # handler, the buses, the vdevs portmux uses (af_packet, tap, virtio-user, memif, ring, null,
-# pcap) and common NIC drivers. mlx5 (rdma-core) and the dpdk tools (dpdk-dumpcap,
-# dpdk-telemetry.py, python3) are left out of the default image: PMX_EXTRA_PACKAGES adds them.
+# pcap) and common NIC drivers. mlx5 (rdma-core) and the dpdk tools (dpdk-dumpcap and
+# dpdk-telemetry.py: package dpdk-dev, with libdpdk-dev and python3) are left out of the
+# default image: PMX_EXTRA_PACKAGES adds them.
 ARG PMX_DRIVERS="librte-mempool-ring23 librte-mempool-stack23 librte-bus-pci23 librte-bus-vdev23 \
 	librte-net-af-packet23 librte-net-tap23 librte-net-virtio23 librte-net-memif23 \
 	librte-net-ring23 librte-net-null23 librte-net-pcap23 librte-net-e1000-23 \

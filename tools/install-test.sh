@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # install-test.sh - what `meson install` delivers, checked the way a distribution package uses
 # it: configure with --prefix=/usr, install into a DESTDIR, check every file lands where Debian
-# expects it, run the installed programs' --version, check the systemd unit, and build and run
+# expects it, check that a reinstall keeps an edited config, run the installed programs' --version,
+# check the systemd unit, and build and run
 # a small program against the installed libportmux-client through its pkg-config file.
 # Usage: tools/install-test.sh [--fresh] [-k]. No network, no root.
 #   The build directory (configured as above) is kept in /var/tmp between runs, one per source
@@ -83,12 +84,38 @@ for f in "$libdir/libportmux-client.so" "$libdir/libportmux-client.so.0" \
 	usr/include/portmux/portmux_client.h usr/include/portmux/pmx_shm.h \
 	usr/include/portmux/pmx_latency.h \
 	usr/lib/systemd/system/portmuxd.service etc/portmux/portmux.json \
+	etc/portmux/portmux.json.example \
 	usr/share/doc/portmux/DEPLOY.md; do
 	check "/$f" test -e "$D/$f"
 done
+# man pages, made by help2man from each program's --help (built when help2man is installed)
+if command -v help2man > /dev/null; then
+	man_pages=(usr/share/man/man8/portmuxd.8 usr/share/man/man8/portmux-ctl.8
+		usr/share/man/man1/portmux-echo.1)
+	[ -x "$D/usr/bin/portmux-httpd" ] && man_pages+=(usr/share/man/man1/portmux-httpd.1)
+	for f in "${man_pages[@]}"; do
+		check "/$f (its OPTIONS list --help)" grep -qF -- '\-\-help' "$D/$f"
+	done
+else
+	echo "  skip  man pages: help2man not installed"
+fi
 stray=$(cd "$D" && find . -not -type d | grep -v -e '^./usr/' -e '^./etc/portmux/' || true)
 check "nothing outside /usr and /etc/portmux" test -z "$stray"
 [ -z "$stray" ] || echo "$stray" | sed 's/^/        /'
+
+echo "== a reinstall keeps an edited /etc/portmux/portmux.json (conf/install-config.sh)"
+conf=$D/etc/portmux/portmux.json
+check "a first install copies the example to portmux.json" \
+	cmp -s "$conf" "$PMX_ROOT/conf/portmux.json"
+check "portmux.json.example is conf/portmux.json" \
+	cmp -s "$conf.example" "$PMX_ROOT/conf/portmux.json"
+sed -i 's/"mbufs": *[0-9]*/"mbufs": 65536/' "$conf"
+check "the operator's edit is made" grep -q '"mbufs": 65536' "$conf"
+DESTDIR=$D meson install -C "$B" --no-rebuild > "$T/reinstall.log" 2>&1 ||
+	{ cat "$T/reinstall.log"; die "meson install (again) failed"; }
+check "after a reinstall the edit is still there" grep -q '"mbufs": 65536' "$conf"
+check "the reinstall ran conf/install-config.sh" grep -q "install-config.sh" "$T/reinstall.log"
+check "and the example is the shipped one" cmp -s "$conf.example" "$PMX_ROOT/conf/portmux.json"
 
 echo "== installed programs print the version of meson.build ($version)"
 export LD_LIBRARY_PATH=$D/$libdir

@@ -11,6 +11,7 @@
 #include <rte_ip.h>
 #include <rte_udp.h>
 
+#include "pmx_opt.h"
 #include "pmx_packet.h"
 #include "portmux_client.h"
 
@@ -161,8 +162,49 @@ static int serve(struct pmx_client *c, const uint16_t *ports, unsigned n_ports,
 	return stop_requested ? 0 : ended;
 }
 
+/* the --help text; the man page portmux-echo(1) is made from it (help2man, app/meson.build) */
+static void usage(FILE *f)
+{
+	fprintf(f,
+		"Usage: portmux-echo [OPTION]... UDP-PORT...\n"
+		"A UDP echo server on portmuxd's NIC: attach as a client of libportmux-client,\n"
+		"own each UDP-PORT (1..65535) on every address of the NIC port, and send every\n"
+		"datagram back to where it came from.\n"
+		"\n"
+		"Options:\n"
+		"  -s, --socket PATH     portmuxd's control socket ($PORTMUX_SOCKET, else %s)\n"
+		"  -p, --port NAME       the NIC port to attach to (default: the first)\n"
+		"  -n, --name NAME       client name shown to operators (portmux-echo)\n"
+		"  -q, --queues N        queue pairs, 1..%u (1); one thread serves them in turn\n"
+		"  -w, --wait SECONDS    after portmuxd stopped or died, wait this long for it to\n"
+		"                        come back and attach again, 0..86400 (60; 0: exit)\n"
+		"  -h, --help            print this help and exit\n"
+		"  -V, --version         print the version and exit\n"
+		"\n"
+		"At the end (SIGINT, SIGTERM) it prints what it echoed and ignored.\n"
+		"\n"
+		"Exit status:\n"
+		"  0  stopped by a signal\n"
+		"  1  cannot attach or listen, or portmuxd did not come back in time\n"
+		"  2  bad command line\n",
+		PMX_CLIENT_DEFAULT_SOCKET, PMX_MAX_QUEUES);
+}
+
+/* A bad value for option opt: say so on stderr. Returns the exit status (2). */
+static int bad_value(int opt, const char *value, const char *want)
+{
+	fprintf(stderr, "portmux-echo: -%c: bad value \"%s\" (%s)\nTry 'portmux-echo --help'.\n",
+		opt, value, want);
+	return 2;
+}
+
 int main(int argc, char **argv)
 {
+	static const struct option longopts[] = {
+		{"socket", required_argument, NULL, 's'}, {"port", required_argument, NULL, 'p'},
+		{"name", required_argument, NULL, 'n'},   {"queues", required_argument, NULL, 'q'},
+		{"wait", required_argument, NULL, 'w'},   {"help", no_argument, NULL, 'h'},
+		{"version", no_argument, NULL, 'V'},      {NULL, 0, NULL, 0}};
 	struct pmx_client_params params = {.name = "portmux-echo"};
 	struct echo_stats st = {0};
 	uint16_t ports[MAX_PORTS];
@@ -170,35 +212,40 @@ int main(int argc, char **argv)
 	struct pmx_client *c;
 	int opt, ret;
 
-	while ((opt = getopt(argc, argv, "s:p:n:q:w:V")) != -1) {
+	while ((opt = getopt_long(argc, argv, "s:p:n:q:w:hV", longopts, NULL)) != -1) {
 		switch (opt) {
-		case 'q': params.queues = (unsigned)atoi(optarg); break;
-		case 'w': wait_s = (unsigned)atoi(optarg); break;
+		case 'q':
+			if (pmx_opt_uint(optarg, 1, PMX_MAX_QUEUES, &params.queues) != 0)
+				return bad_value(opt, optarg, "1.." RTE_STR(PMX_MAX_QUEUES));
+			break;
+		case 'w':
+			if (pmx_opt_uint(optarg, 0, 86400, &wait_s) != 0)
+				return bad_value(opt, optarg, "0..86400 seconds");
+			break;
 		case 's': params.socket_path = optarg; break;
 		case 'p': params.port = optarg; break;
 		case 'n': params.name = optarg; break;
 		case 'V': printf("portmux-echo %s\n", PMX_VERSION); return 0;
-		default:
-			fprintf(stderr,
-				"usage: %s [-s SOCKET] [-p PORT-NAME] [-n NAME] [-q QUEUES] "
-				"[-w SECONDS] UDP-PORT...\n"
-				"  -w: after portmuxd stopped or died, wait this long for it to "
-				"come back and attach again (default 60; 0: exit)\n",
-				argv[0]);
-			return 2;
+		case 'h': usage(stdout); return 0;
+		default: fprintf(stderr, "Try 'portmux-echo --help'.\n"); return 2;
 		}
 	}
-	for (int i = optind; i < argc && n_ports < MAX_PORTS; i++) {
-		long v = strtol(argv[i], NULL, 10);
+	if (argc - optind > MAX_PORTS) {
+		fprintf(stderr, "portmux-echo: at most %d UDP ports\n", MAX_PORTS);
+		return 2;
+	}
+	for (int i = optind; i < argc; i++) {
+		unsigned v;
 
-		if (v < 1 || v > 65535) {
-			fprintf(stderr, "portmux-echo: bad UDP port \"%s\"\n", argv[i]);
+		if (pmx_opt_uint(argv[i], 1, 65535, &v) != 0) {
+			fprintf(stderr, "portmux-echo: bad UDP port \"%s\" (1..65535)\n", argv[i]);
 			return 2;
 		}
 		ports[n_ports++] = htons((uint16_t)v);
 	}
 	if (n_ports == 0) {
-		fprintf(stderr, "portmux-echo: give at least one UDP port\n");
+		fprintf(stderr,
+			"portmux-echo: give at least one UDP port\nTry 'portmux-echo --help'.\n");
 		return 2;
 	}
 

@@ -12,6 +12,7 @@
 #include <lwip/timeouts.h>
 
 #include "http_server.h"
+#include "pmx_opt.h"
 #include "pmx_netif.h"
 #include "portmux_client.h"
 
@@ -34,13 +35,18 @@ struct httpd_opts {
 	const char *gateway;
 	unsigned max_conns;
 	const char *own[1]; /* -M: params.addresses, the -a address */
-	unsigned wait_s; /* after portmuxd stopped or died: wait this long and attach again */
+	unsigned wait_s;    /* after portmuxd stopped or died: wait this long and attach again */
 };
 
-static void usage(const char *prog)
+/* the --help text; the man page portmux-httpd(1) is made from it (help2man, app/meson.build) */
+static void usage(FILE *f)
 {
-	fprintf(stderr,
-		"usage: %s [options]\n"
+	fprintf(f,
+		"Usage: portmux-httpd [OPTION]...\n"
+		"An HTTP server on portmuxd's NIC: lwIP's TCP/IP stack over libportmux-client,\n"
+		"owning one TCP port of an IPv4 address of the NIC port (docs/HTTPD.md).\n"
+		"\n"
+		"Options:\n"
 		"  -s, --socket PATH      portmuxd's control socket ($PORTMUX_SOCKET, else %s)\n"
 		"  -p, --port NAME        the NIC port to attach to (default: the first)\n"
 		"  -n, --name NAME        client name shown to operators (portmux-httpd)\n"
@@ -51,26 +57,20 @@ static void usage(const char *prog)
 		"  -c, --max-conns N      concurrent connections; more are reset (256)\n"
 		"  -M, --mac MAC          a MAC of its own, with -a an address of its own "
 		"(operators)\n"
-		"  -w, --wait SECONDS     after portmuxd stopped or died, wait this long for it to\n"
+		"  -w, --wait SECONDS     after portmuxd stopped or died, wait this long for it "
+		"to\n"
 		"                         come back and attach again (60; 0: exit)\n"
-		"  -V, --version          print the version and exit\n",
-		prog, PMX_CLIENT_DEFAULT_SOCKET);
+		"  -h, --help             print this help and exit\n"
+		"  -V, --version          print the version and exit\n"
+		"\n"
+		"Exit status:\n"
+		"  0  stopped by a signal\n"
+		"  1  cannot attach, no address to serve on, or portmuxd did not come back\n"
+		"  2  bad command line\n",
+		PMX_CLIENT_DEFAULT_SOCKET);
 }
 
-static int parse_uint(const char *s, unsigned long min, unsigned long max, unsigned long *out)
-{
-	char *end;
-	unsigned long v;
-
-	errno = 0;
-	v = strtoul(s, &end, 10);
-	if (errno != 0 || end == s || *end != '\0' || s[0] == '-' || v < min || v > max)
-		return -EINVAL;
-	*out = v;
-	return 0;
-}
-
-/* @return 0, 1 (exit 0: --version), or -EINVAL (usage printed). */
+/* @return 0, 1 (exit 0: --version, --help), or -EINVAL (the error on stderr). */
 static int parse_args(int argc, char **argv, struct httpd_opts *o)
 {
 	static const struct option longopts[] = {
@@ -105,34 +105,36 @@ static int parse_args(int argc, char **argv, struct httpd_opts *o)
 		case 'g': o->gateway = optarg; break;
 		case 'M': o->params.mac = optarg; break;
 		case 'l':
-			if (parse_uint(optarg, 1, 65535, &v) != 0)
+			if (pmx_opt_ulong(optarg, 1, 65535, &v) != 0)
 				goto bad;
 			o->tcp_port = (uint16_t)v;
 			break;
 		case 'm':
-			if (parse_uint(optarg, 1, 32, &v) != 0)
+			if (pmx_opt_ulong(optarg, 1, 32, &v) != 0)
 				goto bad;
 			o->prefix_len = (unsigned)v;
 			break;
 		case 'c':
-			if (parse_uint(optarg, 1, 65535, &v) != 0)
+			if (pmx_opt_ulong(optarg, 1, 65535, &v) != 0)
 				goto bad;
 			o->max_conns = (unsigned)v;
 			break;
 		case 'w':
-			if (parse_uint(optarg, 0, 86400, &v) != 0)
+			if (pmx_opt_ulong(optarg, 0, 86400, &v) != 0)
 				goto bad;
 			o->wait_s = (unsigned)v;
 			break;
 		case 'V':
 			printf("portmux-httpd %s (lwIP %s)\n", PMX_VERSION, LWIP_VERSION_STRING);
 			return 1;
-		default:
-			goto usage;
+		case 'h': usage(stdout); return 1;
+		default: goto usage;
 		}
 	}
-	if (optind != argc)
+	if (optind != argc) {
+		fprintf(stderr, "portmux-httpd: unexpected argument \"%s\"\n", argv[optind]);
 		goto usage;
+	}
 	if (o->params.mac != NULL) {
 		/* its own MAC comes with its own address: the one to serve on */
 		if (o->address == NULL) {
@@ -148,7 +150,7 @@ static int parse_args(int argc, char **argv, struct httpd_opts *o)
 bad:
 	fprintf(stderr, "portmux-httpd: bad value \"%s\" for -%c\n", optarg, opt);
 usage:
-	usage(argv[0]);
+	fprintf(stderr, "Try 'portmux-httpd --help'.\n");
 	return -EINVAL;
 }
 

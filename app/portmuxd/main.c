@@ -21,12 +21,14 @@
 
 #include "client_registry.h"
 #include "config.h"
+#include "config_show.h"
 #include "ctl.h"
 #include "mbuf_home.h"
 #include "memif_server.h"
 #include "pmx_log.h"
 #include "port_setup.h"
 #include "prompt.h"
+#include "sd_service.h"
 #include "wire_guard.h"
 
 /* at a clean stop, how long ring clients get to let go of the shared memory */
@@ -40,13 +42,47 @@ static void on_signal(int sig)
 	stop_requested = 1;
 }
 
-static void usage(const char *prog)
+/* the --help text; the man page portmuxd(8) is made from it (help2man, app/meson.build) */
+static void usage(FILE *f)
 {
-	printf("usage: %s -c FILE [-i] [-- EAL-ARGS...]\n"
-	       "  -c FILE     configuration (JSON), e.g. /etc/portmux/portmux.json\n"
-	       "  -i          interactive prompt on stdin\n"
-	       "  --version   print the version\n",
-	       prog);
+	fputs("Usage: portmuxd -c FILE [-i] [-- EAL-ARGS...]\n"
+	      "  or:  portmuxd --check-config FILE [-- EAL-ARGS...]\n"
+	      "Share one NIC between userspace network stacks (clients of libportmux-client) and\n"
+	      "the kernel: frames of the connections and ports a client owns go to its rings,\n"
+	      "everything else to the kernel's interface of the port.\n"
+	      "\n"
+	      "Options:\n"
+	      "  -c, --config FILE        run the switch configured by FILE (JSON, e.g.\n"
+	      "                           /etc/portmux/portmux.json)\n"
+	      "  -i, --interactive        a command prompt on stdin (portmux-ctl's commands)\n"
+	      "      --check-config FILE  load and validate FILE, print the effective\n"
+	      "                           configuration (JSON, defaults filled in) on stdout and\n"
+	      "                           exit: 0 when valid, 1 when not; EAL does not start (no\n"
+	      "                           hugepages, no NIC is touched)\n"
+	      "  -h, --help               print this help and exit\n"
+	      "  -V, --version            print the version and exit\n"
+	      "\n"
+	      "EAL-ARGS after \"--\" are appended to the configuration's \"eal\".\n"
+	      "portmuxd prints \"ready\" once its ports, RX lcores and control socket are up.\n"
+	      "SIGTERM or SIGINT stops it cleanly: clients are told, lcores stopped, ports freed.\n"
+	      "\n"
+	      "Environment:\n"
+	      "  NOTIFY_SOCKET    systemd's notification socket: READY=1 when ready,\n"
+	      "                   STOPPING=1 at a stop, STATUS= lines (Type=notify)\n"
+	      "  WATCHDOG_USEC    systemd's watchdog (WatchdogSec=): keep-alives at half the\n"
+	      "                   interval, sent only while every RX lcore makes progress\n"
+	      "  JOURNAL_STREAM   when it names stderr, log lines go to stderr once each with\n"
+	      "                   their priority (<N>), not to stderr and syslog\n"
+	      "\n"
+	      "Exit status:\n"
+	      "  0  a clean stop, or --check-config found the file valid\n"
+	      "  1  the configuration is invalid or start-up failed (the message names the key)\n"
+	      "  2  bad command line\n"
+	      "\n"
+	      "Files:\n"
+	      "  /etc/portmux/portmux.json        the configuration of the systemd unit\n"
+	      "  /run/portmux/portmux.sock        the control socket (control.socket)\n",
+	      f);
 }
 
 /* The daemon's state, built by the ordered init steps below. */
@@ -54,6 +90,7 @@ struct daemon {
 	struct pmx_config cfg;
 	struct pmx_switch sw;
 	struct pmx_ctl ctl;
+	struct pmx_sd_service sd; /* systemd: readiness, status, watchdog */
 	bool interactive;
 	char err[512];
 };
@@ -239,24 +276,34 @@ static void remove_eal_files(const char *rundir)
 
 int main(int argc, char **argv)
 {
-	static const struct option longopts[] = {
-		{"version", no_argument, NULL, 'V'}, {"help", no_argument, NULL, 'h'}, {NULL, 0, NULL, 0}};
+	static const struct option longopts[] = {{"config", required_argument, NULL, 'c'},
+						 {"interactive", no_argument, NULL, 'i'},
+						 {"check-config", required_argument, NULL, 'C'},
+						 {"version", no_argument, NULL, 'V'},
+						 {"help", no_argument, NULL, 'h'},
+						 {NULL, 0, NULL, 0}};
 	static struct daemon d;
-	const char *conf_path = NULL;
+	const char *conf_path = NULL, *check_path = NULL;
 	static char rundir[PATH_MAX]; /* set once we are the primary: its files are ours */
 	int opt, ret, exit_code = 1;
 
-	while ((opt = getopt_long(argc, argv, "c:ih", longopts, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, "c:ihV", longopts, NULL)) != -1) {
 		switch (opt) {
 		case 'c': conf_path = optarg; break;
 		case 'i': d.interactive = true; break;
+		case 'C': check_path = optarg; break;
 		case 'V': printf("portmuxd %s\n", PMX_VERSION); return 0;
-		case 'h': usage(argv[0]); return 0;
-		default: usage(argv[0]); return 2;
+		case 'h': usage(stdout); return 0;
+		default: fprintf(stderr, "Try 'portmuxd --help'.\n"); return 2;
 		}
 	}
-	if (conf_path == NULL) {
-		usage(argv[0]);
+	if (check_path != NULL && conf_path == NULL && !d.interactive)
+		return pmx_config_check(check_path, argc - optind, argv + optind);
+	if (conf_path == NULL || check_path != NULL) {
+		fprintf(stderr, "portmuxd: %s\n",
+			check_path != NULL ? "--check-config goes alone (without -c, -i)"
+					   : "no configuration: -c FILE (or --check-config FILE)");
+		fprintf(stderr, "Try 'portmuxd --help'.\n");
 		return 2;
 	}
 	/* a stop asked for during start-up is honoured once it is done: nothing is left behind */
@@ -275,6 +322,9 @@ int main(int argc, char **argv)
 	if (eal_argv == NULL)
 		goto out_config;
 	memcpy(eal_argv, d.cfg.eal_argv, sizeof(char *) * d.cfg.eal_argc);
+	/* under systemd, each log line to the journal once (EAL's default stream adds syslog) */
+	if (pmx_log_open_journal() < 0)
+		fprintf(stderr, "portmuxd: log: cannot open the journal stream: log lines go twice\n");
 	ret = rte_eal_init(d.cfg.eal_argc, eal_argv);
 	if (ret < 0) {
 		fprintf(stderr, "portmuxd: eal: cannot initialise EAL: %s\n",
@@ -282,6 +332,7 @@ int main(int argc, char **argv)
 		goto out_argv;
 	}
 	pmx_log_init();
+	pmx_sd_service_init(&d.sd);
 	if (rte_eal_process_type() != RTE_PROC_PRIMARY) {
 		fprintf(stderr, "portmuxd: eal: must run as the primary process\n");
 		goto out_eal;
@@ -304,6 +355,7 @@ int main(int argc, char **argv)
 	for (unsigned w = 0; w < d.sw.n_workers; w++)
 		rte_eal_remote_launch(pmx_worker_main, d.sw.workers[w], d.sw.workers[w]->lcore_id);
 	print_banner(&d);
+	pmx_sd_service_ready(&d.sd, &d.sw);
 	if (d.interactive && pmx_prompt_start(&d.ctl, &stop_requested) != 0)
 		stop_requested = 1;
 
@@ -328,10 +380,13 @@ int main(int argc, char **argv)
 			pmx_learn_age(&d.ctl);
 		}
 		pmx_ctl_unlock(&d.ctl);
+		/* systemd's watchdog, fed while every RX lcore makes progress */
+		pmx_sd_service_poll(&d.sd, &d.sw);
 	}
 
 	/* clients see the stop (-ESHUTDOWN) before their detach, and find the next daemon's
 	 * socket only; ring clients let go of the shared memory before it is freed */
+	pmx_sd_service_stopping();
 	pmx_ctl_stop_listening(&d.ctl);
 	__atomic_store_n(&d.sw.shm->daemon_pid, 0, __ATOMIC_RELEASE);
 	pmx_prompt_stop();

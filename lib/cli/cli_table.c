@@ -461,10 +461,19 @@ cmdline_parse_ctx_t pmx_cli_ctx[] = {
 
 void pmx_cli_help(int fd)
 {
-	dprintf(fd, "commands:\n");
-	for (unsigned i = 0; pmx_cli_ctx[i] != NULL; i++)
-		if (pmx_cli_ctx[i]->data != WITH_PORT)
-			dprintf(fd, "  %s\n", pmx_cli_ctx[i]->help_str);
+	dprintf(fd, "Commands:\n");
+	for (unsigned i = 0; pmx_cli_ctx[i] != NULL; i++) {
+		const char *h = pmx_cli_ctx[i]->help_str, *colon = strstr(h, ": ");
+
+		if (pmx_cli_ctx[i]->data == WITH_PORT)
+			continue;
+		/* "command:  what it does": two spaces, the form help2man makes a man page's
+		 * list of (portmux-ctl(8) shows this list) */
+		if (colon != NULL)
+			dprintf(fd, "  %.*s:  %s\n", (int)(colon - h), h, colon + 2);
+		else
+			dprintf(fd, "  %s\n", h);
+	}
 }
 
 enum pmx_cli_status pmx_cli_run_line(const char *line)

@@ -19,6 +19,7 @@
 #include <jansson.h>
 
 #include "pmx_ctl_client.h"
+#include "pmx_opt.h"
 
 #define MAX_WINDOW 1024
 #define CHURN_PORT 2000 /* churned rules: UDP 2000.. (the sink's ports are 10000..) */
@@ -293,13 +294,31 @@ static void report(struct run *r, json_t *s0, json_t *s1)
 	json_decref(res);
 }
 
-static void usage(const char *prog)
+static void usage(FILE *f)
 {
-	printf("usage: %s -s SOCKET [-b BG_RULES] [-d SECONDS] [-W WINDOW]\n"
-	       "  fills the table with BG_RULES listen rules (UDP %u..), then for SECONDS (5)\n"
-	       "  adds and releases WINDOW (64) rules at a time on UDP %u.. pipelined, and prints\n"
-	       "  updates/s, reply latency and the dataplane's counters over the run.\n",
-	       prog, BG_PORT, CHURN_PORT);
+	fprintf(f,
+		"Usage: pmx-ctl-rate [-s SOCKET] [-b BG_RULES] [-d SECONDS] [-W WINDOW]\n"
+		"Fill the table with BG_RULES listen rules (UDP %u..), then for SECONDS (5) add "
+		"and\n"
+		"release WINDOW (64) rules at a time on UDP %u.. pipelined, and print updates/s,\n"
+		"reply latency and the dataplane's counters over the run.\n"
+		"\n"
+		"Options:\n"
+		"  -s, --socket PATH      portmuxd's control socket (default $PORTMUX_SOCKET)\n"
+		"  -b, --background N     background rules, 0..%u (0)\n"
+		"  -d, --duration SECONDS length of the run, above 0 and at most 30 (5)\n"
+		"  -W, --window N         rules in flight, 1..%u (64)\n"
+		"  -h, --help             print this help and exit\n"
+		"  -V, --version          print the version and exit\n",
+		BG_PORT, CHURN_PORT, 65535 - BG_PORT, MAX_WINDOW);
+}
+
+/* A bad value for option opt, on stderr. Returns the exit status (2). */
+static int bad_value(int opt, const char *value)
+{
+	fprintf(stderr, "pmx-ctl-rate: -%c: bad value \"%s\"\nTry 'pmx-ctl-rate --help'.\n", opt,
+		value);
+	return 2;
 }
 
 /* Connect both connections, attach the session (hello), prepare the requests. */
@@ -335,6 +354,13 @@ static void run_close(struct run *r)
 
 int main(int argc, char **argv)
 {
+	static const struct option longopts[] = {{"socket", required_argument, NULL, 's'},
+						 {"background", required_argument, NULL, 'b'},
+						 {"duration", required_argument, NULL, 'd'},
+						 {"window", required_argument, NULL, 'W'},
+						 {"help", no_argument, NULL, 'h'},
+						 {"version", no_argument, NULL, 'V'},
+						 {NULL, 0, NULL, 0}};
 	static struct run r = {.window = 64};
 	const char *path = getenv("PORTMUX_SOCKET");
 	unsigned bg = 0;
@@ -342,19 +368,30 @@ int main(int argc, char **argv)
 	json_t *s0 = NULL, *s1 = NULL;
 	int opt, ret = 1;
 
-	while ((opt = getopt(argc, argv, "s:b:d:W:h")) != -1) {
+	while ((opt = getopt_long(argc, argv, "s:b:d:W:hV", longopts, NULL)) != -1) {
 		switch (opt) {
 		case 's': path = optarg; break;
-		case 'b': bg = (unsigned)atoi(optarg); break;
-		case 'd': duration = atof(optarg); break;
-		case 'W': r.window = (unsigned)atoi(optarg); break;
-		case 'h': usage(argv[0]); return 0;
-		default: usage(argv[0]); return 2;
+		case 'b':
+			if (pmx_opt_uint(optarg, 0, 65535 - BG_PORT, &bg) != 0)
+				return bad_value(opt, optarg);
+			break;
+		case 'd':
+			if (pmx_opt_double(optarg, 0, 30, &duration) != 0 || duration == 0)
+				return bad_value(opt, optarg);
+			break;
+		case 'W':
+			if (pmx_opt_uint(optarg, 1, MAX_WINDOW, &r.window) != 0)
+				return bad_value(opt, optarg);
+			break;
+		case 'h': usage(stdout); return 0;
+		case 'V': printf("pmx-ctl-rate %s\n", PMX_VERSION); return 0;
+		default: fprintf(stderr, "Try 'pmx-ctl-rate --help'.\n"); return 2;
 		}
 	}
-	if (path == NULL || r.window < 1 || r.window > MAX_WINDOW || bg > 65535 - BG_PORT ||
-	    duration <= 0 || duration > 30) {
-		usage(argv[0]);
+	if (path == NULL || optind != argc) {
+		fprintf(stderr, "pmx-ctl-rate: %s\nTry 'pmx-ctl-rate --help'.\n",
+			path == NULL ? "no socket: -s PATH or $PORTMUX_SOCKET"
+				     : "unexpected argument");
 		return 2;
 	}
 	r.lat = calloc(MAX_LAT_SAMPLES, sizeof(*r.lat));

@@ -31,6 +31,7 @@
 #include <rte_mbuf.h>
 
 #include "pacer.h"
+#include "pmx_opt.h"
 #include "portmux_client.h"
 
 #define MAX_SESSIONS 64
@@ -467,23 +468,34 @@ static void drain(struct sink *s)
 	}
 }
 
-static void usage(const char *prog)
+static void usage(FILE *f)
 {
-	printf("usage: %s [-s SOCKET] [-n CLIENTS] [-p BASE_PORT] [-f FLOWS_FILE] [-w WARMUP_S]\n"
-	       "          [-d DURATION_S] [-r] [-q] [-G TRACE [-R RATE] [-N RING]] [-- EAL-ARGS]\n"
-	       "  Attaches CLIENTS client sessions (default 4) to portmuxd in one process.\n"
-	       "  Session k listens on UDP BASE_PORT+k (default 10000), or with -f connects\n"
-	       "  every flow of FLOWS_FILE (gen_trace.py --flows-out). Counts and frees what\n"
-	       "  arrives; after WARMUP_S (2) measures DURATION_S (10) and prints a RESULT line\n"
-	       "  (JSON). DURATION_S 0: run until SIGINT/SIGTERM without a measurement.\n"
-	       "  -r: return frames with rte_mempool_put_bulk into the first frame's pool (its\n"
-	       "      session's home; reads no other mbuf) instead of\n"
-	       "      rte_pktmbuf_free_bulk. -q: no line per second.\n"
-	       "  -G TRACE: also be the source: the pcap's frames onto the switch's net_ring NIC\n"
-	       "      port's RX ring RING (default ETH_RXTX0_net_ring0) at RATE frames/s (default\n"
-	       "      0: as fast as the ring takes them); the window starts with clear_stats and\n"
-	       "      RESULT holds the clients' latency and the pacer's counters.\n",
-	       prog);
+	fprintf(f,
+		"Usage: pmx-sink [-s SOCKET] [-n CLIENTS] [-p BASE_PORT] [-f FLOWS_FILE] [-w "
+		"WARMUP_S]\n"
+		"          [-d DURATION_S] [-r] [-q] [-G TRACE [-R RATE] [-N RING]] [-- EAL-ARGS]\n"
+		"  Attaches CLIENTS client sessions (default 4) to portmuxd in one process.\n"
+		"  Session k listens on UDP BASE_PORT+k (default 10000), or with -f connects\n"
+		"  every flow of FLOWS_FILE (gen_trace.py --flows-out). Counts and frees what\n"
+		"  arrives; after WARMUP_S (2) measures DURATION_S (10) and prints a RESULT line\n"
+		"  (JSON). DURATION_S 0: run until SIGINT/SIGTERM without a measurement.\n"
+		"  -r: return frames with rte_mempool_put_bulk into the first frame's pool (its\n"
+		"      session's home; reads no other mbuf) instead of\n"
+		"      rte_pktmbuf_free_bulk. -q: no line per second.\n"
+		"  -G TRACE: also be the source: the pcap's frames onto the switch's net_ring NIC\n"
+		"      port's RX ring RING (default ETH_RXTX0_net_ring0) at RATE frames/s "
+		"(default\n"
+		"      0: as fast as the ring takes them); the window starts with clear_stats and\n"
+		"      RESULT holds the clients' latency and the pacer's counters.\n"
+		"  Long options: --socket, --clients, --base-port, --flows, --warmup, --duration,\n"
+		"  --raw-free, --quiet, --trace, --rate, --ring, --help, --version (-V).\n");
+}
+
+/* A bad value for option opt, on stderr. Returns the exit status (2). */
+static int bad_value(int opt, const char *value)
+{
+	fprintf(stderr, "pmx-sink: -%c: bad value \"%s\"\nTry 'pmx-sink --help'.\n", opt, value);
+	return 2;
 }
 
 int main(int argc, char **argv)
@@ -492,32 +504,61 @@ int main(int argc, char **argv)
 		.o = {.clients = 4, .base_port = 10000, .warmup_s = 2, .duration_s = 10,
 		      .nic_ring = "ETH_RXTX0_net_ring0"},
 	};
+	static const struct option longopts[] = {{"socket", required_argument, NULL, 's'},
+						 {"clients", required_argument, NULL, 'n'},
+						 {"base-port", required_argument, NULL, 'p'},
+						 {"flows", required_argument, NULL, 'f'},
+						 {"warmup", required_argument, NULL, 'w'},
+						 {"duration", required_argument, NULL, 'd'},
+						 {"raw-free", no_argument, NULL, 'r'},
+						 {"quiet", no_argument, NULL, 'q'},
+						 {"trace", required_argument, NULL, 'G'},
+						 {"rate", required_argument, NULL, 'R'},
+						 {"ring", required_argument, NULL, 'N'},
+						 {"help", no_argument, NULL, 'h'},
+						 {"version", no_argument, NULL, 'V'},
+						 {NULL, 0, NULL, 0}};
 	pthread_t ctl_thread;
 	uint64_t per[MAX_SESSIONS];
 	int opt, ret;
 
 	s.o.socket_path = getenv("PORTMUX_SOCKET") ?: PMX_CLIENT_DEFAULT_SOCKET;
-	while ((opt = getopt(argc, argv, "s:n:p:f:w:d:rqG:R:N:h")) != -1) {
+	while ((opt = getopt_long(argc, argv, "s:n:p:f:w:d:rqG:R:N:hV", longopts, NULL)) != -1) {
 		switch (opt) {
 		case 's': s.o.socket_path = optarg; break;
-		case 'n': s.o.clients = (unsigned)atoi(optarg); break;
-		case 'p': s.o.base_port = (unsigned)atoi(optarg); break;
+		case 'n':
+			if (pmx_opt_uint(optarg, 1, MAX_SESSIONS, &s.o.clients) != 0)
+				return bad_value(opt, optarg);
+			break;
+		case 'p':
+			if (pmx_opt_uint(optarg, 1, 65535, &s.o.base_port) != 0)
+				return bad_value(opt, optarg);
+			break;
 		case 'f': s.o.flows_file = optarg; break;
-		case 'w': s.o.warmup_s = atof(optarg); break;
-		case 'd': s.o.duration_s = atof(optarg); break;
+		case 'w':
+			if (pmx_opt_double(optarg, 0, 3600, &s.o.warmup_s) != 0)
+				return bad_value(opt, optarg);
+			break;
+		case 'd':
+			if (pmx_opt_double(optarg, 0, 86400, &s.o.duration_s) != 0)
+				return bad_value(opt, optarg);
+			break;
 		case 'q': s.o.quiet = true; break;
 		case 'r': s.o.raw_free = true; break;
 		case 'G': s.o.trace = optarg; break;
-		case 'R': s.o.rate = atof(optarg); break;
+		case 'R':
+			if (pmx_opt_double(optarg, 0, 1e9, &s.o.rate) != 0)
+				return bad_value(opt, optarg);
+			break;
 		case 'N': s.o.nic_ring = optarg; break;
-		case 'h': usage(argv[0]); return 0;
-		default: usage(argv[0]); return 2;
+		case 'h': usage(stdout); return 0;
+		case 'V': printf("pmx-sink %s\n", PMX_VERSION); return 0;
+		default: fprintf(stderr, "Try 'pmx-sink --help'.\n"); return 2;
 		}
 	}
-	if (s.o.clients < 1 || s.o.clients > MAX_SESSIONS || s.o.base_port < 1 ||
-	    s.o.base_port + s.o.clients > 65536 || s.o.warmup_s < 0 || s.o.duration_s < 0 ||
-	    s.o.rate < 0) {
-		usage(argv[0]);
+	if (s.o.base_port + s.o.clients > 65536) {
+		fprintf(stderr, "pmx-sink: -p %u -n %u: the last port is above 65535\n",
+			s.o.base_port, s.o.clients);
 		return 2;
 	}
 	signal(SIGINT, on_signal);

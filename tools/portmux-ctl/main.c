@@ -22,17 +22,31 @@ struct conn {
 	struct pmx_ctl_client *ctl; /* NULL until the first command, and after a failure */
 };
 
+/* the --help text (then the commands, pmx_cli_help()); the man page portmux-ctl(8) is made
+ * from both (help2man, tools/meson.build) */
 static void usage(FILE *f)
 {
 	fprintf(f,
-		"usage: portmux-ctl [-s SOCKET] [--json] [COMMAND...]\n"
+		"Usage: portmux-ctl [OPTION]... [COMMAND...]\n"
+		"Operate a running portmuxd through its control socket: counters, clients, rules,\n"
+		"the kernel policy. With a COMMAND it runs that one command and exits; without,\n"
+		"it offers a prompt (TAB completes, ? lists choices, quit leaves).\n"
+		"Quote or avoid shell wildcards: \"*\" or \"any\" for every address.\n"
+		"\n"
+		"Options:\n"
 		"  -s, --socket PATH  control socket (default $PORTMUX_SOCKET, else %s)\n"
 		"  -j, --json         print each reply as one JSON line (for scripts)\n"
-		"  -V, --version      print the version\n"
-		"  -h, --help         this text and the commands\n"
-		"Without COMMAND: an interactive prompt (TAB completes, ? lists choices, quit leaves).\n"
-		"Quote or avoid shell wildcards: \"*\" or \"any\" for every address.\n",
+		"  -h, --help         print this help and the commands, and exit\n"
+		"  -V, --version      print the version and exit\n"
+		"\n"
+		"Exit status:\n"
+		"  0  the command succeeded\n"
+		"  1  portmuxd refused it (the reason on stderr)\n"
+		"  2  bad command line or not a command\n"
+		"  3  no answer (portmuxd not running, or the socket not reachable)\n"
+		"\n",
 		DEFAULT_SOCKET);
+	fflush(f); /* the commands follow, written to the file descriptor */
 }
 
 /* The transport of the command table: one request, its reply (NULL when none came). */
@@ -109,7 +123,7 @@ int main(int argc, char **argv)
 			usage(stdout);
 			pmx_cli_help(STDOUT_FILENO);
 			return 0;
-		default: usage(stderr); return PMX_CLI_USAGE;
+		default: fprintf(stderr, "Try 'portmux-ctl --help'.\n"); return PMX_CLI_USAGE;
 		}
 	}
 	pmx_cli_bind(&ops);
