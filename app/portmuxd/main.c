@@ -22,6 +22,7 @@
 #include "client_registry.h"
 #include "config.h"
 #include "ctl.h"
+#include "latency.h"
 #include "memif_server.h"
 #include "pmx_log.h"
 #include "port_setup.h"

@@ -11,6 +11,7 @@
 #include "client_registry.h"
 #include "ctl_cmd.h"
 #include "flow_offload.h"
+#include "latency.h"
 #include "port_reserve.h"
 
 const char *pmx_ctl_proto_name(uint8_t proto, char *buf, size_t len)

@@ -6,8 +6,7 @@
 #include <rte_ethdev.h>
 
 #include "memif_ring.h"
-#include "pmx_packet.h"
-#include "pmx_switch.h"
+#include "stages.h"
 
 /* Is the frame's L2 source mac (the port's, shared with the kernel, or the client's own)? */
 static bool from_mac(const struct rte_ether_addr *mac, const struct rte_mbuf *m)

@@ -6,8 +6,7 @@
 #include <rte_arp.h>
 #include <rte_ether.h>
 
-#include "pmx_packet.h"
-#include "pmx_switch.h"
+#include "stages.h"
 
 bool pmx_own_mac_any(const struct pmx_switch *sw, unsigned p)
 {
