@@ -18,15 +18,13 @@ bool pmx_is_local_addr(const struct pmx_switch *sw, unsigned p, const uint8_t ip
 	return false;
 }
 
-bool pmx_local_dest(struct pmx_worker *w, unsigned p, struct rte_mbuf *m, bool from_client,
-		    uint16_t *dest)
+bool pmx_local_dest(struct pmx_worker *w, unsigned p, struct rte_mbuf *m,
+		    const struct pmx_pkt_info *info, bool from_client, uint16_t *dest)
 {
-	struct pmx_pkt_info pi;
+	struct pmx_pkt_info pi = *info; /* its key gets the port */
 	const struct pmx_flow_key *key = &pi.key;
 	uint16_t owner;
 
-	pmx_packet_parse(rte_pktmbuf_mtod(m, const uint8_t *), rte_pktmbuf_data_len(m), PMX_DIR_IN,
-			 &pi);
 	switch (pi.cls) {
 	case PMX_PKT_ARP: {
 		/* a client asking for (or telling) one of our own addresses talks to the kernel */

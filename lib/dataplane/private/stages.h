@@ -110,19 +110,21 @@ bool pmx_is_local_addr(const struct pmx_switch *sw, unsigned p, const uint8_t ip
 /**
  * local_path.c: is m (sent by a client or the kernel of port p) addressed to one of the
  * appliance's own addresses? If so, *dest is where it goes instead of the wire: its owner,
- * or the kernel when from_client and no client owns it. @return true when local.
+ * or the kernel when from_client and no client owns it. pi is m parsed as received
+ * (PMX_DIR_IN: pmx_packet_turn() of the sender's parse). @return true when local.
  */
-bool pmx_local_dest(struct pmx_worker *w, unsigned p, struct rte_mbuf *m, bool from_client,
-		    uint16_t *dest);
+bool pmx_local_dest(struct pmx_worker *w, unsigned p, struct rte_mbuf *m,
+		    const struct pmx_pkt_info *pi, bool from_client, uint16_t *dest);
 
 /**
  * send_out.c: send up to PMX_BURST frames that client `from` (or the kernel, from =
  * PMX_OWNER_KERNEL) of port p sent: to the wire, except those addressed to the appliance
  * itself (pmx_local_dest()) or to a client with a MAC of its own (own_mac.c), which also gets
- * a copy of broadcasts and multicasts.
+ * a copy of broadcasts and multicasts. info[i] is pkts[i] parsed once by the sender's stage
+ * and turned to PMX_DIR_IN (pmx_packet_turn()), as the local destinations see it.
  */
-void pmx_send_out(struct pmx_worker *w, unsigned p, struct rte_mbuf **pkts, unsigned n,
-		  uint16_t from);
+void pmx_send_out(struct pmx_worker *w, unsigned p, struct rte_mbuf **pkts,
+		  const struct pmx_pkt_info *info, unsigned n, uint16_t from);
 
 /** deliver.c: enqueue frames on client c's RX ring (frees and counts what does not fit). */
 void pmx_client_deliver(struct pmx_worker *w, uint16_t c, struct rte_mbuf **pkts, unsigned n);
@@ -159,6 +161,6 @@ enum pmx_own_mac_way { PMX_OWN_MAC_USUAL = 0, PMX_OWN_MAC_DONE, PMX_OWN_MAC_WIRE
  *         the wire only, PMX_OWN_MAC_USUAL when it takes the usual way (pmx_local_dest()).
  */
 enum pmx_own_mac_way pmx_own_mac_send(struct pmx_worker *w, unsigned p, struct rte_mbuf *m,
-				      uint16_t from);
+				      const struct pmx_pkt_info *pi, uint16_t from);
 
 #endif
