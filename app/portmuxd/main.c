@@ -23,6 +23,7 @@
 #include "config.h"
 #include "config_show.h"
 #include "ctl.h"
+#include "latency.h"
 #include "mbuf_home.h"
 #include "memif_server.h"
 #include "pmx_log.h"

@@ -8,6 +8,7 @@
 
 #include "client_registry.h"
 #include "flow_offload.h"
+#include "latency.h"
 #include "mbuf_home.h"
 #include "memif_server.h"
 #include "pmx_log.h"

@@ -11,6 +11,7 @@
 #include "client_registry.h"
 #include "static_rules.h"
 #include "flow_offload.h"
+#include "latency.h"
 #include "mbuf_home.h"
 #include "port_reserve.h"
 

@@ -7,8 +7,7 @@
 
 #include "mbuf_home.h"
 #include "memif_ring.h"
-#include "pmx_packet.h"
-#include "pmx_switch.h"
+#include "stages.h"
 
 /* Is the frame's L2 source mac (the port's, shared with the kernel, or the client's own)? */
 static bool from_mac(const struct rte_ether_addr *mac, const struct rte_mbuf *m)
@@ -22,22 +21,23 @@ static bool from_mac(const struct rte_ether_addr *mac, const struct rte_mbuf *m)
 static bool arp_ok(const struct pmx_port *port, const struct rte_mbuf *m,
 		   const struct pmx_pkt_info *pi)
 {
-	const struct rte_arp_hdr *arp =
-		rte_pktmbuf_mtod_offset(m, const struct rte_arp_hdr *, pi->l3_offset);
+	const struct rte_arp_hdr *arp = rte_pktmbuf_mtod_offset(m, const struct rte_arp_hdr *,
+								pi->l3_offset);
 
 	return rte_is_same_ether_addr(&arp->arp_data.arp_sha, &port->mac);
 }
 
 #define LEARNING 0xff /* verdict: handed to the management lcore */
 
-/* Check one client's burst: what passes is compacted to the front of pkts. */
-static unsigned check_burst(struct pmx_worker *w, uint16_t c, struct rte_mbuf **pkts, unsigned n)
+/* Check one client's burst: what passes is compacted to the front of pkts, and its parse
+ * (turned to PMX_DIR_IN, as the local destinations see it) to the front of info. */
+static unsigned check_burst(struct pmx_worker *w, uint16_t c, struct rte_mbuf **pkts,
+			    struct pmx_pkt_info *info, unsigned n)
 {
 	struct pmx_switch *sw = w->sw;
 	const struct pmx_client_slot *slot = &sw->clients[c];
 	const struct pmx_port *port = &sw->ports[slot->port];
 	bool has_mac = __atomic_load_n(&slot->has_mac, __ATOMIC_ACQUIRE) != 0;
-	struct pmx_pkt_info info[PMX_BURST];
 	const struct pmx_flow_key *keys[PMX_BURST];
 	uint16_t owners[PMX_BURST];
 	uint8_t key_of[PMX_BURST];
@@ -73,7 +73,8 @@ static unsigned check_burst(struct pmx_worker *w, uint16_t c, struct rte_mbuf **
 			if (!pmx_is_local_addr(sw, pi->key.port_id, pi->key.local_ip))
 				verdict[i] = PMX_DROP_SPOOFED + 1;
 			else if (cls == PMX_PKT_FRAGMENT)
-				verdict[i] = pmx_frag_tx_owner(w, pi) == c ? 0 : PMX_DROP_SPOOFED + 1;
+				verdict[i] = pmx_frag_tx_owner(w, pi) == c ? 0
+									   : PMX_DROP_SPOOFED + 1;
 			else {
 				key_of[nk] = i;
 				keys[nk++] = &pi->key;
@@ -105,6 +106,9 @@ static unsigned check_burst(struct pmx_worker *w, uint16_t c, struct rte_mbuf **
 
 	for (unsigned i = 0; i < n; i++) {
 		if (verdict[i] == 0) {
+			pmx_packet_turn(&info[i]);
+			if (kept != i)
+				info[kept] = info[i];
 			pkts[kept++] = pkts[i];
 			continue;
 		}
@@ -168,6 +172,7 @@ unsigned pmx_learn_return_poll(struct pmx_worker *w)
 {
 	struct rte_mbuf *pkts[PMX_BURST];
 	unsigned n = rte_ring_sc_dequeue_burst(w->learn_ret, (void **)pkts, PMX_BURST, NULL);
+	struct pmx_pkt_info pi;
 
 	for (unsigned i = 0; i < n; i++) {
 		uint32_t tag = PMX_LEARN_CLIENT(pkts[i]);
@@ -181,7 +186,10 @@ unsigned pmx_learn_return_poll(struct pmx_worker *w)
 		}
 		w->client[c].tx++;
 		w->port[p].from_clients++;
-		pmx_send_out(w, p, &pkts[i], 1, c);
+		/* checked before learning; parsed again here, once per learned connection */
+		pmx_packet_parse(rte_pktmbuf_mtod(pkts[i], const uint8_t *),
+				 rte_pktmbuf_data_len(pkts[i]), PMX_DIR_IN, &pi);
+		pmx_send_out(w, p, &pkts[i], &pi, 1, c);
 	}
 	return n;
 }
@@ -190,6 +198,7 @@ unsigned pmx_client_tx_poll(struct pmx_worker *w)
 {
 	struct pmx_switch *sw = w->sw;
 	struct rte_mbuf *pkts[PMX_BURST];
+	struct pmx_pkt_info info[PMX_BURST];
 	unsigned total = 0;
 
 	for (unsigned word = 0; word < PMX_BITMAP_WORDS; word++) {
@@ -218,10 +227,10 @@ unsigned pmx_client_tx_poll(struct pmx_worker *w)
 						pkts, n, sw->pool, slot->home);
 					total += n;
 				}
-				kept = check_burst(w, c, pkts, n);
+				kept = check_burst(w, c, pkts, info, n);
 				w->client[c].tx += kept;
 				w->port[slot->port].from_clients += kept;
-				pmx_send_out(w, slot->port, pkts, kept, c);
+				pmx_send_out(w, slot->port, pkts, info, kept, c);
 			}
 		}
 	}

@@ -2,7 +2,7 @@
 #include <rte_ethdev.h>
 
 #include "mbuf_home.h"
-#include "pmx_switch.h"
+#include "stages.h"
 
 static const char *const drop_names[PMX_DROP_MAX] = {
 	[PMX_DROP_MALFORMED] = "malformed",   [PMX_DROP_NO_ROUTE] = "no_route",
@@ -118,7 +118,8 @@ void pmx_mirror_to_set(struct pmx_worker *w, const uint64_t *set, struct rte_mbu
 	}
 }
 
-void pmx_mirror_to_clients(struct pmx_worker *w, unsigned p, struct rte_mbuf *m)
+/* Copy a frame to every active client of port p (ARP, ND, multicast). */
+static void mirror_to_clients(struct pmx_worker *w, unsigned p, struct rte_mbuf *m)
 {
 	pmx_mirror_to_set(w, w->sw->port_clients[p], m, PMX_OWNER_NONE);
 }
@@ -130,7 +131,7 @@ void pmx_deliver(struct pmx_worker *w, unsigned p, uint16_t dest, struct rte_mbu
 		pmx_kernel_deliver(w, p, pkts, n);
 	} else if (dest == PMX_DEST_MIRROR || dest == PMX_DEST_MIRROR_CLIENTS) {
 		for (unsigned k = 0; k < n; k++)
-			pmx_mirror_to_clients(w, p, pkts[k]);
+			mirror_to_clients(w, p, pkts[k]);
 		if (dest == PMX_DEST_MIRROR)
 			pmx_kernel_deliver(w, p, pkts, n);
 		else
@@ -150,5 +151,21 @@ void pmx_wire_send(struct pmx_worker *w, unsigned p, struct rte_mbuf **pkts, uns
 		return;
 	sent = rte_eth_tx_burst(w->sw->ports[p].nic, w->id, pkts, n);
 	w->port[p].tx_wire += sent;
+	pmx_drop(w, PMX_DROP_TX_FULL, pkts + sent, n - sent);
+}
+
+void pmx_kernel_deliver(struct pmx_worker *w, unsigned p, struct rte_mbuf **pkts, unsigned n)
+{
+	const struct pmx_port *port = &w->sw->ports[p];
+	unsigned sent;
+
+	if (n == 0)
+		return;
+	if (port->exc == PMX_PORT_NONE) {
+		pmx_drop(w, PMX_DROP_NO_ROUTE, pkts, n);
+		return;
+	}
+	sent = rte_eth_tx_burst(port->exc, w->id, pkts, n);
+	w->port[p].to_kernel += sent;
 	pmx_drop(w, PMX_DROP_TX_FULL, pkts + sent, n - sent);
 }

@@ -2,7 +2,7 @@
  * across RX lcores; later fragments that arrive first are held briefly, then dropped */
 #include <rte_cycles.h>
 
-#include "pmx_switch.h"
+#include "stages.h"
 
 /* The datagram a fragment belongs to, as a key of its own kind. */
 static void frag_key(const struct pmx_pkt_info *pi, struct pmx_flow_key *k)

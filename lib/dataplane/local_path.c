@@ -1,12 +1,11 @@
 /* local_path.c - frames the appliance sends to itself (client -> kernel, client -> client,
- * kernel -> client, either -> a client with a MAC of its own): delivered locally instead of
- * being put on the wire */
+ * kernel -> client): is an address the appliance's own, and who gets a frame sent to it */
 #include <string.h>
 
 #include <rte_arp.h>
 #include <rte_ether.h>
 
-#include "pmx_switch.h"
+#include "stages.h"
 
 bool pmx_is_local_addr(const struct pmx_switch *sw, unsigned p, const uint8_t ip[16])
 {
@@ -19,45 +18,18 @@ bool pmx_is_local_addr(const struct pmx_switch *sw, unsigned p, const uint8_t ip
 	return false;
 }
 
-void pmx_send_out(struct pmx_worker *w, unsigned p, struct rte_mbuf **pkts, unsigned n,
-		  uint16_t from)
+bool pmx_local_dest(struct pmx_worker *w, unsigned p, struct rte_mbuf *m,
+		    const struct pmx_pkt_info *info, bool from_client, uint16_t *dest)
 {
-	struct rte_mbuf *wire[PMX_BURST];
-	bool own_macs = pmx_own_mac_any(w->sw, p);
-	unsigned n_wire = 0;
-
-	for (unsigned i = 0; i < n; i++) {
-		enum pmx_own_mac_way way;
-		uint16_t dest;
-
-		/* not from the NIC: no sample in the latency histograms when delivered here */
-		*RTE_MBUF_DYNFIELD(pkts[i], w->sw->rx_tsc_off, uint64_t *) = 0;
-		way = own_macs ? pmx_own_mac_send(w, p, pkts[i], from) : PMX_OWN_MAC_USUAL;
-		if (way == PMX_OWN_MAC_DONE)
-			continue;
-		if (way == PMX_OWN_MAC_USUAL &&
-		    pmx_local_dest(w, p, pkts[i], from != PMX_OWNER_KERNEL, &dest))
-			pmx_deliver(w, p, dest, &pkts[i], 1);
-		else
-			wire[n_wire++] = pkts[i];
-	}
-	pmx_wire_send(w, p, wire, n_wire);
-}
-
-bool pmx_local_dest(struct pmx_worker *w, unsigned p, struct rte_mbuf *m, bool from_client,
-		    uint16_t *dest)
-{
-	struct pmx_pkt_info pi;
+	struct pmx_pkt_info pi = *info; /* its key gets the port */
 	const struct pmx_flow_key *key = &pi.key;
 	uint16_t owner;
 
-	pmx_packet_parse(rte_pktmbuf_mtod(m, const uint8_t *), rte_pktmbuf_data_len(m),
-			 PMX_DIR_IN, &pi);
 	switch (pi.cls) {
 	case PMX_PKT_ARP: {
 		/* a client asking for (or telling) one of our own addresses talks to the kernel */
-		const struct rte_arp_hdr *arp =
-			rte_pktmbuf_mtod_offset(m, const struct rte_arp_hdr *, pi.l3_offset);
+		const struct rte_arp_hdr *arp = rte_pktmbuf_mtod_offset(
+			m, const struct rte_arp_hdr *, pi.l3_offset);
 		uint8_t tip[16];
 
 		pmx_ip4_to_key((const uint8_t *)&arp->arp_data.arp_tip, tip);
@@ -69,10 +41,8 @@ bool pmx_local_dest(struct pmx_worker *w, unsigned p, struct rte_mbuf *m, bool f
 	case PMX_PKT_FLOW:
 	case PMX_PKT_IP_OTHER:
 	case PMX_PKT_ICMP_ERROR:
-	case PMX_PKT_FRAGMENT:
-		break;
-	default:
-		return false;
+	case PMX_PKT_FRAGMENT: break;
+	default: return false;
 	}
 	if (pi.cls == PMX_PKT_ICMP_ERROR || pi.is_fragment) {
 		/* for these the key is not the outer destination: look at the IP header */

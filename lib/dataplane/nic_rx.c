@@ -3,9 +3,8 @@
 #include <rte_ethdev.h>
 #include <rte_prefetch.h>
 
-#include "flow_offload.h"
-#include "pmx_packet.h"
-#include "pmx_switch.h"
+#include "offload_mark.h"
+#include "stages.h"
 
 /* Frames of one burst grouped by destination, so each ring/queue is touched once. */
 struct dest_buckets {

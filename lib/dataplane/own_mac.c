@@ -6,8 +6,7 @@
 #include <rte_arp.h>
 #include <rte_ether.h>
 
-#include "pmx_packet.h"
-#include "pmx_switch.h"
+#include "stages.h"
 
 bool pmx_own_mac_any(const struct pmx_switch *sw, unsigned p)
 {
@@ -97,18 +96,16 @@ static bool from_own_host(const struct pmx_switch *sw, uint16_t from,
 /* What a host of its own sends to the appliance's MAC is handled as from the wire: ARP and ND
  * to the kernel (as its policy admits) with a copy to every other client; IP to the owner of
  * the local address it is for, else to the kernel (whose MAC it was sent to). */
-static void host_to_appliance(struct pmx_worker *w, unsigned p, struct rte_mbuf *m, uint16_t from)
+static void host_to_appliance(struct pmx_worker *w, unsigned p, struct rte_mbuf *m,
+			      const struct pmx_pkt_info *pi, uint16_t from)
 {
-	struct pmx_pkt_info pi;
 	uint16_t dest;
 
-	pmx_packet_parse(rte_pktmbuf_mtod(m, const uint8_t *), rte_pktmbuf_data_len(m), PMX_DIR_IN,
-			 &pi);
-	if (pi.cls == PMX_PKT_ARP || pi.cls == PMX_PKT_ND) {
+	if (pi->cls == PMX_PKT_ARP || pi->cls == PMX_PKT_ND) {
 		pmx_mirror_to_set(w, w->sw->port_clients[p], m, from);
-		dest = pmx_kernel_admits_mirror(w, &pi) ? PMX_DEST_KERNEL
-							: PMX_DEST_DROP(PMX_DROP_FIREWALL);
-	} else if (!pmx_local_dest(w, p, m, true, &dest)) {
+		dest = pmx_kernel_admits_mirror(w, pi) ? PMX_DEST_KERNEL
+						       : PMX_DEST_DROP(PMX_DROP_FIREWALL);
+	} else if (!pmx_local_dest(w, p, m, pi, true, &dest)) {
 		dest = PMX_DEST_KERNEL;
 	}
 	pmx_deliver(w, p, dest, &m, 1);
@@ -116,15 +113,13 @@ static void host_to_appliance(struct pmx_worker *w, unsigned p, struct rte_mbuf 
 
 /* A broadcast or multicast from a host of its own reaches what a wire's would: the kernel (as
  * its policy admits) and every other client get copies; the caller puts m on the wire. */
-static void host_broadcast(struct pmx_worker *w, unsigned p, struct rte_mbuf *m, uint16_t from)
+static void host_broadcast(struct pmx_worker *w, unsigned p, struct rte_mbuf *m,
+			   const struct pmx_pkt_info *pi, uint16_t from)
 {
-	struct pmx_pkt_info pi;
 	struct rte_mbuf *copy;
 
-	pmx_packet_parse(rte_pktmbuf_mtod(m, const uint8_t *), rte_pktmbuf_data_len(m), PMX_DIR_IN,
-			 &pi);
 	pmx_mirror_to_set(w, w->sw->port_clients[p], m, from);
-	if (pmx_kernel_admits_mirror(w, &pi)) {
+	if (pmx_kernel_admits_mirror(w, pi)) {
 		copy = rte_pktmbuf_copy(m, w->sw->pool, 0, UINT32_MAX);
 		if (copy != NULL)
 			pmx_kernel_deliver(w, p, &copy, 1);
@@ -134,17 +129,16 @@ static void host_broadcast(struct pmx_worker *w, unsigned p, struct rte_mbuf *m,
 }
 
 enum pmx_own_mac_way pmx_own_mac_send(struct pmx_worker *w, unsigned p, struct rte_mbuf *m,
-				      uint16_t from)
+				      const struct pmx_pkt_info *pi, uint16_t from)
 {
 	const struct rte_ether_hdr *eth = rte_pktmbuf_mtod(m, const struct rte_ether_hdr *);
 	struct pmx_switch *sw = w->sw;
 	bool host = from_own_host(sw, from, eth);
-	struct pmx_pkt_info pi;
 	uint16_t c;
 
 	if (!rte_is_unicast_ether_addr(&eth->dst_addr)) {
 		if (host) {
-			host_broadcast(w, p, m, from);
+			host_broadcast(w, p, m, pi, from);
 			return PMX_OWN_MAC_WIRE;
 		}
 		/* the kernel's or a shared-MAC client's: the hosts of their own get a copy */
@@ -154,17 +148,14 @@ enum pmx_own_mac_way pmx_own_mac_send(struct pmx_worker *w, unsigned p, struct r
 	if (rte_is_same_ether_addr(&eth->dst_addr, &sw->ports[p].mac)) {
 		if (!host)
 			return PMX_OWN_MAC_USUAL;
-		host_to_appliance(w, p, m, from);
+		host_to_appliance(w, p, m, pi, from);
 		return PMX_OWN_MAC_DONE;
 	}
 	c = pmx_own_mac_client(sw, p, &eth->dst_addr);
 	if (c == PMX_OWNER_NONE)
 		return PMX_OWN_MAC_USUAL; /* another host on the wire */
-	if (sw->clients[c].n_queues > 1) {
-		pmx_packet_parse(rte_pktmbuf_mtod(m, const uint8_t *), rte_pktmbuf_data_len(m),
-				 PMX_DIR_IN, &pi);
-		PMX_FLOW_QUEUE_HASH(m) = pmx_flow_queue_hash(&pi.key, !pi.is_fragment);
-	}
+	if (sw->clients[c].n_queues > 1)
+		PMX_FLOW_QUEUE_HASH(m) = pmx_flow_queue_hash(&pi->key, !pi->is_fragment);
 	pmx_client_deliver(w, c, &m, 1);
 	return PMX_OWN_MAC_DONE;
 }

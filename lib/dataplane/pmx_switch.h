@@ -2,7 +2,9 @@
 /**
  * @file
  * pmx_switch.h - the switch's state shared by the RX lcores (hot path) and the
- * management lcore (control path), and the stage entry points of the dataplane.
+ * management lcore (control path), and the few dataplane entry points the management lcore
+ * calls. The RX stages' own prototypes are in private/stages.h, which only lib/dataplane's
+ * sources see.
  *
  * Ownership: the management lcore writes ports, client slots and bitmaps; RX lcores
  * only read them and write their own struct pmx_worker. A client slot goes FREE ->
@@ -18,9 +20,7 @@
 #include <string.h>
 
 #include <rte_ether.h>
-#include <rte_hash_crc.h>
 #include <rte_mbuf.h>
-#include <rte_mbuf_dyn.h>
 #include <rte_ring.h>
 
 #include "config.h"
@@ -30,9 +30,9 @@
 #include "pmx_shm.h"
 
 struct pmx_memif_chan;   /* memif_ring.h */
-struct pmx_memif_server; /* memif_server.h */
+struct pmx_memif_server; /* memif_server.h (lib/control) */
 struct pmx_mbuf_homes;    /* mbuf_home.c */
-struct pmx_wire_guard;   /* wire_guard.h */
+struct pmx_wire_guard;   /* wire_guard.h (lib/ports) */
 
 #define PMX_BURST 32
 #define PMX_BITMAP_WORDS (PMX_MAX_CLIENTS / 64)
@@ -172,27 +172,6 @@ struct pmx_client_counters {
 	uint64_t returned;  /**< of those, back: freed into its home and drained, or sent */
 };
 
-/** The queue of a frame for a client with several queue pairs: a flow hash that is the same
- * for both directions, set by the RX lcore in the mbuf's hash.usr before delivery. */
-#define PMX_FLOW_QUEUE_HASH(m) ((m)->hash.usr)
-
-/**
- * The flow hash behind PMX_FLOW_QUEUE_HASH: the same for both directions of a flow (XOR of
- * the ends); without ports for fragments, so that a whole datagram lands on one queue.
- */
-static inline uint32_t pmx_flow_queue_hash(const struct pmx_flow_key *k, bool with_ports)
-{
-	const uint32_t *l = (const uint32_t *)k->local_ip;
-	const uint32_t *r = (const uint32_t *)k->remote_ip;
-	uint32_t h = k->proto;
-
-	for (unsigned i = 0; i < 4; i++)
-		h = rte_hash_crc_4byte(l[i] ^ r[i], h);
-	if (with_ports)
-		h = rte_hash_crc_4byte((uint32_t)(k->local_port ^ k->remote_port), h);
-	return h;
-}
-
 /** The client id a frame waiting in learn_req came from (kept in the mbuf's hash.usr);
  * the management lcore sets PMX_LEARN_REFUSED in it when the connection may not be learned,
  * and the RX lcore then drops the frame as spoofed. */
@@ -267,95 +246,15 @@ struct pmx_switch {
  */
 int pmx_dp_policy_set(struct pmx_switch *sw, const struct pmx_proto_port *allow, unsigned n);
 
-/* ---- dataplane stages (RX lcores) ---- */
-
-/** nic_rx.c: receive a burst from port p, classify, deliver. Returns frames handled. */
-unsigned pmx_nic_rx_poll(struct pmx_worker *w, unsigned p);
-
-/** kernel_path.c: frames the kernel sent on port p's exception path -> wire. */
-unsigned pmx_kernel_rx_poll(struct pmx_worker *w, unsigned p);
-
-/** kernel_path.c: hand frames to the kernel of port p (frees what it can't take). */
-void pmx_kernel_deliver(struct pmx_worker *w, unsigned p, struct rte_mbuf **pkts, unsigned n);
-
-/** client_tx.c: drain the TX rings of this lcore's clients, check, send. */
-unsigned pmx_client_tx_poll(struct pmx_worker *w);
-
-/** deliver.c: send frames to `dest` (a client id or PMX_DEST_*) of port p. */
-void pmx_deliver(struct pmx_worker *w, unsigned p, uint16_t dest, struct rte_mbuf **pkts,
-		 unsigned n);
-
-/** kernel_path.c: where an unowned frame goes under the kernel policy (kernel or a drop). */
-uint16_t pmx_kernel_policy_dest(struct pmx_worker *w, const struct pmx_pkt_info *pi);
-
-/** kernel_path.c: does the kernel policy let the kernel have its copy of a mirrored frame? */
-bool pmx_kernel_admits_mirror(const struct pmx_worker *w, const struct pmx_pkt_info *pi);
-
-/** client_tx.c: send the frames the management lcore returned after learning. */
-unsigned pmx_learn_return_poll(struct pmx_worker *w);
-
-/** frag.c: remember the destination of a first fragment (pi->is_fragment, offset 0). */
-void pmx_frag_record(struct pmx_worker *w, const struct pmx_pkt_info *pi, uint16_t dest);
-
-/** frag.c: a client sent the first fragment of a datagram (its source owned by it). */
-void pmx_frag_tx_record(struct pmx_worker *w, const struct pmx_pkt_info *pi, uint16_t client);
-
-/** frag.c: the client whose first fragment a later one it sends follows, or OWNER_NONE. */
-uint16_t pmx_frag_tx_owner(struct pmx_worker *w, const struct pmx_pkt_info *pi);
-
-/** frag.c: destination of a later fragment; PMX_OWNER_NONE when its first is unknown. */
-uint16_t pmx_frag_lookup(struct pmx_worker *w, const struct pmx_pkt_info *pi);
-
-/** frag.c: hold a later fragment until its first arrives (or drop it, frag_unknown). */
-void pmx_frag_hold(struct pmx_worker *w, unsigned p, const struct pmx_pkt_info *pi,
-		   struct rte_mbuf *m);
-
-/** frag.c: release held fragments whose first arrived, drop expired ones. Returns work. */
-unsigned pmx_frag_poll(struct pmx_worker *w, bool idle);
-
-/** local_path.c: is ip one of the appliance's own addresses on port p? Lock-free. */
-bool pmx_is_local_addr(const struct pmx_switch *sw, unsigned p, const uint8_t ip[16]);
-
-/**
- * local_path.c: is m (sent by a client or the kernel of port p) addressed to one of the
- * appliance's own addresses? If so, *dest is where it goes instead of the wire: its owner,
- * or the kernel when from_client and no client owns it. @return true when local.
- */
-bool pmx_local_dest(struct pmx_worker *w, unsigned p, struct rte_mbuf *m, bool from_client,
-		    uint16_t *dest);
-
-/**
- * local_path.c: send up to PMX_BURST frames that client `from` (or the kernel, from =
- * PMX_OWNER_KERNEL) of port p sent: to the wire, except those addressed to the appliance
- * itself (pmx_local_dest()) or to a client with a MAC of its own (own_mac.c), which also gets
- * a copy of broadcasts and multicasts.
- */
-void pmx_send_out(struct pmx_worker *w, unsigned p, struct rte_mbuf **pkts, unsigned n,
-		  uint16_t from);
-
-/** deliver.c: enqueue frames on client c's RX ring (frees and counts what does not fit). */
-void pmx_client_deliver(struct pmx_worker *w, uint16_t c, struct rte_mbuf **pkts, unsigned n);
-
-/** deliver.c: copy a frame to every client of bitmap `set` but `except` (PMX_OWNER_NONE: all). */
-void pmx_mirror_to_set(struct pmx_worker *w, const uint64_t *set, struct rte_mbuf *m,
-		       uint16_t except);
-
-/** deliver.c: copy a frame to every active client of port p (ARP, ND, multicast). */
-void pmx_mirror_to_clients(struct pmx_worker *w, unsigned p, struct rte_mbuf *m);
-
-/** deliver.c: put frames on port p's NIC TX queue (frees and counts what does not fit). */
-void pmx_wire_send(struct pmx_worker *w, unsigned p, struct rte_mbuf **pkts, unsigned n);
-
-/** deliver.c: free frames, counting them under reason. */
-void pmx_drop(struct pmx_worker *w, enum pmx_drop_reason reason, struct rte_mbuf **pkts,
-	      unsigned n);
-
 /**
  * own_mac.c: the client of port p whose own MAC is mac, or PMX_OWNER_NONE. Lock-free (reads
  * port_own_macs and the slots' MACs).
  */
 uint16_t pmx_own_mac_client(const struct pmx_switch *sw, unsigned p,
 			    const struct rte_ether_addr *mac);
+
+/** own_mac.c: does port p have any client with a MAC of its own? Lock-free. */
+bool pmx_own_mac_any(const struct pmx_switch *sw, unsigned p);
 
 /** Did the client of slot (with a MAC of its own) declare ip as one of its addresses? */
 static inline bool pmx_own_mac_declared(const struct pmx_client_slot *slot, const uint8_t ip[16])
@@ -365,64 +264,6 @@ static inline bool pmx_own_mac_declared(const struct pmx_client_slot *slot, cons
 			return true;
 	return false;
 }
-
-/** own_mac.c: does port p have any client with a MAC of its own? Lock-free. */
-bool pmx_own_mac_any(const struct pmx_switch *sw, unsigned p);
-
-/**
- * own_mac.c: may client slot `slot` (with a MAC of its own) send m, whose source MAC is that
- * MAC? The source IP must be one of its addresses (ARP: the sender's MAC and IP too).
- */
-bool pmx_own_mac_tx_ok(const struct pmx_client_slot *slot, const struct rte_mbuf *m,
-		       const struct pmx_pkt_info *pi);
-
-/** What pmx_own_mac_send() did with a frame. */
-enum pmx_own_mac_way { PMX_OWN_MAC_USUAL = 0, PMX_OWN_MAC_DONE, PMX_OWN_MAC_WIRE };
-
-/**
- * own_mac.c: where a frame client or kernel `from` (PMX_OWNER_KERNEL) of port p sends goes
- * when the port has clients with a MAC of their own: to such a client when addressed to its
- * MAC; broadcasts and multicasts are copied to each of them (but the sender). Frames a client
- * sends from its own MAC are handled as from the wire: to the appliance's MAC, ARP/ND go to
- * the kernel with copies to the other clients, IP to the local address's owner or the kernel;
- * its broadcasts reach the kernel, the other clients and the wire.
- * @return PMX_OWN_MAC_DONE when m was delivered (or dropped), PMX_OWN_MAC_WIRE when it goes to
- *         the wire only, PMX_OWN_MAC_USUAL when it takes the usual way (pmx_local_dest()).
- */
-enum pmx_own_mac_way pmx_own_mac_send(struct pmx_worker *w, unsigned p, struct rte_mbuf *m,
-				      uint16_t from);
-
-/** latency.c: register the RX stamp's mbuf field and reserve the histograms' memzone.
- * Management lcore, before the ports start. @return 0 or -rte_errno. */
-int pmx_latency_init(struct pmx_switch *sw);
-
-/** latency.c: free the memzone (accepts a switch without one). */
-void pmx_latency_fini(struct pmx_switch *sw);
-
-/** latency.c: ask the writers of client id's histograms to reset them (attach, clear_stats);
- * readers see them empty from now on. Management lcore. */
-void pmx_latency_reset(struct pmx_switch *sw, uint16_t id);
-
-/** latency.c: client id's histogram, its queues merged (pending resets read as empty). */
-void pmx_latency_read(const struct pmx_switch *sw, uint16_t id, struct pmx_lat_hist *out);
-
-/** Stamp frames with the TSC of their RX burst (hot path: one store per frame). */
-static inline void pmx_latency_stamp(const struct pmx_switch *sw, struct rte_mbuf **pkts,
-				     unsigned n, uint64_t now)
-{
-	for (unsigned i = 0; i < n; i++)
-		*RTE_MBUF_DYNFIELD(pkts[i], sw->rx_tsc_off, uint64_t *) = now;
-}
-
-/** The per-lcore tables every RX lcore may read. */
-enum pmx_worker_table {
-	PMX_TABLE_FRAGS,  /**< first fragments seen: datagram -> destination */
-	PMX_TABLE_KCONNS, /**< connections the kernel opened */
-};
-
-/** worker.c: look key up in table `which` of w, then of the other RX lcores. Lock-free. */
-bool pmx_worker_table_get(const struct pmx_worker *w, enum pmx_worker_table which,
-			  const struct pmx_flow_key *key, uint16_t *value);
 
 /** worker.c: create the per-lcore tables of w. 0 or -errno. */
 int pmx_worker_init(struct pmx_worker *w);

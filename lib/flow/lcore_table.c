@@ -87,8 +87,3 @@ unsigned pmx_lcore_table_age(struct pmx_lcore_table *t, uint64_t now, uint64_t m
 	}
 	return deleted;
 }
-
-int32_t pmx_lcore_table_count(const struct pmx_lcore_table *t)
-{
-	return rte_hash_count(t->hash);
-}

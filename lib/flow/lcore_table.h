@@ -51,7 +51,4 @@ int pmx_lcore_table_get(const struct pmx_lcore_table *t, const struct pmx_flow_k
 unsigned pmx_lcore_table_age(struct pmx_lcore_table *t, uint64_t now, uint64_t max_age,
 			     unsigned budget);
 
-/** Number of entries. */
-int32_t pmx_lcore_table_count(const struct pmx_lcore_table *t);
-
 #endif

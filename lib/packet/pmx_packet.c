@@ -457,3 +457,19 @@ int pmx_key_ip_is_v4(const uint8_t ip[16])
 {
 	return memcmp(ip, v4_mapped_prefix, sizeof(v4_mapped_prefix)) == 0;
 }
+
+void pmx_packet_turn(struct pmx_pkt_info *info)
+{
+	struct pmx_flow_key *key = &info->key;
+	uint8_t ip[16];
+	uint16_t port;
+
+	memcpy(ip, key->local_ip, 16);
+	memcpy(key->local_ip, key->remote_ip, 16);
+	memcpy(key->remote_ip, ip, 16);
+	if (key->proto == PMX_PROTO_ICMP || key->proto == PMX_PROTO_ICMPV6)
+		return; /* an echo identifier (or no port at all) */
+	port = key->local_port;
+	key->local_port = key->remote_port;
+	key->remote_port = port;
+}

@@ -166,6 +166,14 @@ static inline int pmx_packet_parse_fast(const uint8_t *frame, uint32_t len, enum
 }
 
 /**
+ * Turn info (of a frame parsed in one direction) into what parsing the frame in the other
+ * direction gives: the key's ends trade places, except an ICMP echo's identifier, which is the
+ * local port both ways. Thread-safe (pure function); the parser's fuzz target checks it
+ * against a second parse of every input.
+ */
+void pmx_packet_turn(struct pmx_pkt_info *info);
+
+/**
  * Parse one frame: pmx_packet_parse_fast() for the common frame, else pmx_packet_parse_full().
  * Thread-safe (pure function). Reads only frame[0 .. len-1]. Same result and contract as
  * pmx_packet_parse_full().

@@ -127,6 +127,18 @@ static void check_symmetry(const struct pmx_pkt_info *in, const struct pmx_pkt_i
 		   (a->local_port == b->local_port && a->remote_port == 0 && b->remote_port == 0));
 }
 
+/* pmx_packet_turn() of one direction's parse is the other direction's parse, byte for byte. */
+static void check_turn(const struct pmx_pkt_info *in, const struct pmx_pkt_info *out)
+{
+	struct pmx_pkt_info t = *out;
+
+	pmx_packet_turn(&t);
+	FUZZ_CHECK(memcmp(&t, in, sizeof(t)) == 0);
+	t = *in;
+	pmx_packet_turn(&t);
+	FUZZ_CHECK(memcmp(&t, out, sizeof(t)) == 0);
+}
+
 /* The owner single lookups give, in the classifier's documented order. */
 static uint16_t expected_owner(const struct pmx_flow_key *exact)
 {
@@ -181,6 +193,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	cls = pmx_packet_parse(data, (uint32_t)size, PMX_DIR_OUT, &out);
 	check_one(data, size, &out, cls);
 	check_symmetry(&in, &out);
+	check_turn(&in, &out);
 	if (verbose)
 		printf("%zu bytes: %s/%s\n", size, pmx_packet_class_name(cls),
 		       pmx_packet_malformed_name(in.malformed_reason));

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * test_offload.c - unit tests for the rte_flow offload (lib/dataplane/flow_offload.c)
+ * test_offload.c - unit tests for the rte_flow offload (lib/ports/flow_offload.c)
  *
  * Covers, negative cases first:
  *  - pmx_offload_mark_owner(): no FDIR flags, FDIR without an id, an owner beyond

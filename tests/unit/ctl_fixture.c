@@ -18,6 +18,7 @@
 
 #include "client_registry.h"
 #include "ctl_fixture.h"
+#include "latency.h"
 
 struct ctl_fixture F;
 const char *fx_config_rules;

@@ -4,9 +4,10 @@
 #include <string.h>
 
 #include <rte_errno.h>
+#include <rte_mbuf_dyn.h>
 #include <rte_memzone.h>
 
-#include "pmx_switch.h"
+#include "latency.h"
 
 int pmx_latency_init(struct pmx_switch *sw)
 {

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /**
  * @file
- * flow_offload.h - rte_flow offload of client rules (wire -> RX lcores).
+ * flow_offload.h - rte_flow offload of client rules (wire -> RX lcores): the management
+ * lcore's side; the mark the RX lcores read is in offload_mark.h (lib/dataplane).
  *
  * At start-up every NIC port is probed: a MARK rule is validated, created and destroyed.
  * Where that works the port runs in PMX_OFFLOAD_MARK mode: each listen/connect rule of a
@@ -25,6 +26,7 @@
 #include <rte_flow.h>
 #include <rte_mbuf.h>
 
+#include "offload_mark.h"
 #include "pmx_switch.h"
 
 /** How a port classifies. */
@@ -33,42 +35,8 @@ enum pmx_offload_mode {
 	PMX_OFFLOAD_MARK,         /**< client rules are rte_flow MARK rules too */
 };
 
-#define PMX_OFFLOAD_OWNER_BITS 8 /**< client ids < PMX_MAX_CLIENTS fit here */
-#define PMX_OFFLOAD_GEN_MASK 0xffffu
 #define PMX_OFFLOAD_MAX_QUEUES 128
 #define PMX_OFFLOAD_MAX_FAMILIES 2 /**< a listen rule on any address: IPv4 and IPv6 */
-
-_Static_assert(PMX_MAX_CLIENTS <= (1u << PMX_OFFLOAD_OWNER_BITS), "client id must fit the mark");
-
-/** The mark for client `owner` in its slot generation `generation` (24 bits). */
-static inline uint32_t pmx_offload_mark(uint16_t owner, uint32_t generation)
-{
-	return ((generation & PMX_OFFLOAD_GEN_MASK) << PMX_OFFLOAD_OWNER_BITS) | owner;
-}
-
-/**
- * The owner the NIC found for m (rte_flow MARK), or PMX_OWNER_NONE when m carries no mark
- * or a stale one (client gone, slot reused): then look it up in software.
- * RX lcores, lock-free; costs one flag test on ports without offload.
- */
-static inline uint16_t pmx_offload_mark_owner(const struct pmx_switch *sw, const struct rte_mbuf *m)
-{
-	const uint64_t want = RTE_MBUF_F_RX_FDIR | RTE_MBUF_F_RX_FDIR_ID;
-	const struct pmx_client_slot *slot;
-	uint32_t mark, owner;
-
-	if ((m->ol_flags & want) != want)
-		return PMX_OWNER_NONE;
-	mark = m->hash.fdir.hi;
-	owner = mark & ((1u << PMX_OFFLOAD_OWNER_BITS) - 1);
-	if (owner >= sw->clients_max)
-		return PMX_OWNER_NONE;
-	slot = &sw->clients[owner];
-	if (__atomic_load_n(&slot->state, __ATOMIC_ACQUIRE) != PMX_SLOT_ACTIVE ||
-	    pmx_offload_mark(owner, __atomic_load_n(&slot->generation, __ATOMIC_RELAXED)) != mark)
-		return PMX_OWNER_NONE;
-	return (uint16_t)owner;
-}
 
 /** One rte_flow rule as built by pmx_offload_build(): pattern, actions and their storage. */
 struct pmx_offload_spec {
