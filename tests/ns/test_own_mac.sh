@@ -27,6 +27,7 @@ client_of() { pmx_req '{"cmd":"clients"}' | jq "$1"; }
 get() { in_peer curl -sS --max-time 30 "$@"; } # generous: 2 shared cores, busy neighbours
 no_clients() { [ "$(client_of '.result.clients | length')" -eq 0 ]; }
 spoofed() { stat_of '.result.drops.spoofed'; }
+spoofed_at_least() { [ "$(spoofed)" -ge "$1" ]; }
 # sender NAME OWN-MAC,OWN-IP FROM-IP: 3 datagrams from the client's MAC to the peer's :5555
 sender() {
 	in_app env PORTMUX_SOCKET="$TB_SOCK" "$SENDER" -M "$2" -f 4000 -F "$3" -t 198.18.0.2 \
@@ -95,6 +96,8 @@ assert_eq "its MAC with its address: the 3 datagrams reach the peer" 3 \
 assert_eq "and nothing is spoofed" "$before" "$(spoofed)"
 sender kernels 02:00:00:00:00:11,198.18.0.11 198.18.0.1
 sender httpds 02:00:00:00:00:11,198.18.0.11 198.18.0.10
+# the sender leaves once its frames are in its ring; the switch counts them when it gets there
+tb_wait_for "6 more spoofed" 100 spoofed_at_least $((before + 6))
 assert_eq "its MAC with the kernel's or the httpd's address: 6 spoofed" $((before + 6)) "$(spoofed)"
 assert_eq "none of them reached the peer" 3 "$(grep -o 'pmx-sender' "$TB_DIR/peer.udp" | wc -l)"
 in_app env PORTMUX_SOCKET="$TB_SOCK" "$SENDER" -M "$OWN_MAC,198.18.0.12" -f 4000 -t 198.18.0.2 \
