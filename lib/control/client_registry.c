@@ -114,9 +114,14 @@ int pmx_registry_attach(struct pmx_switch *sw, uint16_t port, enum pmx_channel c
 					     RING_F_SP_ENQ | RING_F_SC_DEQ);
 		if (slot->rx_ring[q] == NULL || slot->tx_ring[q] == NULL)
 			return -ENOMEM;
-		/* whatever a previous client of this slot left behind goes back to the pool */
+		/* whatever a previous client of this slot left behind goes back to the pool;
+		 * then the rings start afresh: a client killed inside an enqueue on its TX ring
+		 * left its head ahead of its tail, over slots whose mbufs were swept since
+		 * (mbuf_home.h), which the next enqueue would otherwise publish */
 		drain_ring(slot->rx_ring[q]);
 		drain_ring(slot->tx_ring[q]);
+		rte_ring_reset(slot->rx_ring[q]);
+		rte_ring_reset(slot->tx_ring[q]);
 	}
 	info->n_queues = n_queues;
 	info->memif_socket[0] = '\0';
