@@ -33,6 +33,7 @@ struct pmx_memif_chan;   /* memif_ring.h */
 struct pmx_memif_server; /* memif_server.h (lib/control) */
 struct pmx_mbuf_homes;    /* mbuf_home.c */
 struct pmx_wire_guard;   /* wire_guard.h (lib/ports) */
+struct pmx_nic_offloads; /* nic_offloads.h (lib/ports) */
 
 #define PMX_BURST 32
 #define PMX_BITMAP_WORDS (PMX_MAX_CLIENTS / 64)
@@ -222,6 +223,7 @@ struct pmx_switch {
 	struct pmx_offload *offload;     /**< rte_flow rules of offloaded rules (flow_offload.c) */
 	struct pmx_wire_guard *wire_guard; /**< the kernel kept off NIC ports that are kernel
 					       netdevs (wire_guard.c); NULL when none is */
+	struct pmx_nic_offloads *nic_offloads; /**< their offload features (nic_offloads.c) */
 	uint32_t kernel_policy;          /**< enum pmx_kernel_policy; atomic store/load */
 	struct pmx_dp_policy policy;     /**< the allow list (pmx_dp_policy_set()) */
 	struct pmx_mbuf_homes *homes;    /**< ring clients' homes (mbuf_home.c), management

@@ -10,6 +10,7 @@
 #include <rte_log.h>
 
 #include "flow_offload.h"
+#include "nic_offloads.h"
 #include "pmx_log.h"
 #include "port_setup.h"
 #include "wire_guard.h"
@@ -113,13 +114,26 @@ static const char *exception_devargs(const struct pmx_port_conf *pc, const struc
 
 /* A NIC port that is still a kernel netdev (af_packet, pcap on an interface) is the switch's
  * alone: guard it before it starts receiving, so the kernel never answers on it. */
-static int guard_wire(struct pmx_switch *sw, unsigned p, char *err, size_t errlen)
+static int guard_wire(struct pmx_switch *sw, const struct pmx_config *cfg, unsigned p, char *err,
+		      size_t errlen)
 {
 	char ifname[IF_NAMESIZE], why[384];
 	int ret;
 
 	if (!pmx_wire_guard_needed(sw->ports[p].nic, ifname))
 		return 0;
+	/* and nothing merges its frames before the switch reads them (nic_offloads.h) */
+	if (sw->nic_offloads == NULL &&
+	    (sw->nic_offloads = pmx_nic_offloads_create(cfg->socket_path)) == NULL) {
+		snprintf(err, errlen, "ports[%u].device: %s: no socket for ethtool: %s", p, ifname,
+			 strerror(errno));
+		return -ENOMEM;
+	}
+	ret = pmx_nic_offloads_take(sw->nic_offloads, ifname, why, sizeof(why));
+	if (ret != 0) {
+		snprintf(err, errlen, "ports[%u].device: %s", p, why);
+		return ret;
+	}
 	if (sw->wire_guard == NULL && (sw->wire_guard = pmx_wire_guard_create()) == NULL) {
 		snprintf(err, errlen, "ports[%u].device: %s: cannot open nftables: %s", p, ifname,
 			 strerror(errno));
@@ -173,7 +187,7 @@ int pmx_ports_init(struct pmx_switch *sw, const struct pmx_config *cfg, char *er
 		}
 		sw->n_ports = p + 1; /* from here on pmx_ports_close() undoes this port */
 		port->exc = PMX_PORT_NONE;
-		ret = guard_wire(sw, p, err, errlen);
+		ret = guard_wire(sw, cfg, p, err, errlen);
 		if (ret < 0)
 			return ret;
 		pmx_offload_negotiate(sw, p); /* MARK metadata must be asked for before configure */
@@ -223,4 +237,6 @@ void pmx_ports_close(struct pmx_switch *sw)
 	/* the kernel gets its interfaces back once the switch no longer reads them */
 	pmx_wire_guard_destroy(sw->wire_guard);
 	sw->wire_guard = NULL;
+	pmx_nic_offloads_destroy(sw->nic_offloads); /* and its offload features */
+	sw->nic_offloads = NULL;
 }

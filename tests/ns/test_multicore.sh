@@ -202,8 +202,6 @@ ip link add pmx-wire1 netns "$TB_APP" type veth peer name eth1 netns "$TB_PEER" 
 	die "cannot create the second veth pair"
 in_app sysctl -qw net.ipv6.conf.pmx-wire1.disable_ipv6=1 net.ipv4.conf.pmx-wire1.arp_ignore=8 \
 	net.ipv4.conf.pmx-wire1.rp_filter=1
-in_app ethtool -K pmx-wire1 tx off rx off tso off gso off gro off > /dev/null 2>&1
-in_peer ethtool -K eth1 tx off rx off tso off gso off gro off > /dev/null 2>&1
 ip -n "$TB_APP" link set pmx-wire1 up
 ip -n "$TB_PEER" link set eth1 up
 pcap="net_pcap0,rx_iface_in=pmx-wire,tx_iface=pmx-wire"        # queue 0
