@@ -26,7 +26,7 @@ nic_stat() { pmx_req '{"cmd":"stats"}' | jq ".result.ports[0].nic.$1"; }
 client_rx() { pmx_req '{"cmd":"clients"}' | jq "[.result.clients[] | select(.name == \"$1\") |
 	.rx] | add"; }
 peer_tcp() { # ADDR PORT: what a connection from the peer reads within 8 s
-	in_peer timeout 20 socat -T 8 - "TCP:$1:$2,connect-timeout=8" < /dev/null 2>&1 | head -c 100
+	in_peer timeout 20 socat -T 8 - "TCP:$1:$2,connect-timeout=8" < /dev/null 2>&1 | head -c 300
 }
 features() { echo "$1: $(in_app ethtool -k pmx-wire | grep -E 'receive-offload|gro' |
 	tr -s '\t\n' '  ')"; echo "   peer: $(in_peer ethtool -k eth0 | grep -E \
@@ -45,7 +45,9 @@ tb_start_daemon
 features "during"
 assert_match "during: GRO off on the wire" "generic-receive-offload: off" \
 	"$(in_app ethtool -k pmx-wire)"
-tb_sshd
+tb_sshd # IPv4 only: IPv6 :22 is another socket
+tb_bg sshd6 socat TCP6-LISTEN:22,fork,reuseaddr,ipv6only=1 SYSTEM:'echo SSH-2.0-kernel'
+tb_wait_for "kernel [::]:22 listening" 100 in_app sh -c "ss -ltn | grep -q '\[::\]:22 '"
 in_peer ping -c 1 -W 2 198.18.0.1 > /dev/null
 in_peer ping -6 -c 1 -W 2 fd00::1 > /dev/null
 
@@ -126,7 +128,7 @@ say "20 MB up and down to a kernel listener"
 head -c 20000000 /dev/urandom > "$TB_DIR/src.bin"
 src_sha=$(sha256sum < "$TB_DIR/src.bin" | cut -d' ' -f1)
 tb_bg up socat -u TCP-LISTEN:5001,reuseaddr "CREATE:$TB_DIR/up.bin"
-tb_bg down socat -u TCP-LISTEN:5002,reuseaddr "OPEN:$TB_DIR/src.bin"
+tb_bg down socat -u "OPEN:$TB_DIR/src.bin" TCP-LISTEN:5002,reuseaddr
 tb_wait_for "kernel :5001 and :5002 listening" 100 \
 	in_app sh -c "ss -ltn | grep -q ':5001 ' && ss -ltn | grep -q ':5002 '"
 t0=$(date +%s.%N)
