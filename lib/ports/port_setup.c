@@ -122,7 +122,18 @@ static int guard_wire(struct pmx_switch *sw, const struct pmx_config *cfg, unsig
 
 	if (!pmx_wire_guard_needed(sw->ports[p].nic, ifname))
 		return 0;
-	/* and nothing merges its frames before the switch reads them (nic_offloads.h) */
+	if (sw->wire_guard == NULL && (sw->wire_guard = pmx_wire_guard_create()) == NULL) {
+		snprintf(err, errlen, "ports[%u].device: %s: cannot open nftables: %s", p, ifname,
+			 strerror(errno));
+		return -ENOMEM;
+	}
+	ret = pmx_wire_guard_add(sw->wire_guard, ifname, why, sizeof(why));
+	if (ret != 0) {
+		snprintf(err, errlen, "ports[%u].device: %s", p, why);
+		return ret;
+	}
+	/* guarded, the interface is ours (a second portmuxd stopped above): nothing may merge
+	 * its frames before the switch reads them (nic_offloads.h) */
 	if (sw->nic_offloads == NULL &&
 	    (sw->nic_offloads = pmx_nic_offloads_create(cfg->socket_path)) == NULL) {
 		snprintf(err, errlen, "ports[%u].device: %s: no socket for ethtool: %s", p, ifname,
@@ -130,16 +141,6 @@ static int guard_wire(struct pmx_switch *sw, const struct pmx_config *cfg, unsig
 		return -ENOMEM;
 	}
 	ret = pmx_nic_offloads_take(sw->nic_offloads, ifname, why, sizeof(why));
-	if (ret != 0) {
-		snprintf(err, errlen, "ports[%u].device: %s", p, why);
-		return ret;
-	}
-	if (sw->wire_guard == NULL && (sw->wire_guard = pmx_wire_guard_create()) == NULL) {
-		snprintf(err, errlen, "ports[%u].device: %s: cannot open nftables: %s", p, ifname,
-			 strerror(errno));
-		return -ENOMEM;
-	}
-	ret = pmx_wire_guard_add(sw->wire_guard, ifname, why, sizeof(why));
 	if (ret != 0)
 		snprintf(err, errlen, "ports[%u].device: %s", p, why);
 	return ret;
