@@ -1,7 +1,6 @@
 /* nic_offloads.c - turn off what merges frames before a NIC port's packet socket reads them
  * (GRO, LRO, ...) on kernel interfaces the switch takes, and turn it back on when it lets go */
 #include <errno.h>
-#include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
