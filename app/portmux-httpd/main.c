@@ -214,6 +214,9 @@ static void print_stats(const struct pmx_netif *pn, const struct http_server *s,
 	       (unsigned long long)h->not_found, (unsigned long long)h->bad,
 	       (unsigned long long)h->connections, (unsigned long long)h->refused,
 	       (unsigned long long)h->timeouts);
+	printf("portmux-httpd: bodies: %llu bytes hashed (POST /sha256), %llu bytes sent "
+	       "(/bytes/N)\n",
+	       (unsigned long long)h->body_in, (unsigned long long)h->body_out);
 	printf("portmux-httpd: frames: rx %llu (to lwIP %llu, mirrored ignored %llu, unexpected "
 	       "%llu, bad source %llu, no memory %llu), tx %llu (dropped %llu); TIME_WAIT "
 	       "reopened by SYN %llu%s\n",
@@ -245,8 +248,8 @@ int main(int argc, char **argv)
 		fprintf(stderr, "portmux-httpd: bad gateway \"%s\"\n", o.gateway);
 		return 2;
 	}
-	ip4_addr_set_u32(&mask, o.prefix_len == 32 ? 0xffffffffu
-						   : htonl(~(0xffffffffu >> o.prefix_len)));
+	ip4_addr_set_u32(&mask,
+			 o.prefix_len == 32 ? 0xffffffffu : htonl(~(0xffffffffu >> o.prefix_len)));
 
 	/* a run after pmx_client_restart(): what is left of the wait (pmx_client_open() unsets it) */
 	const char *wait_env = getenv(PMX_CLIENT_WAIT_ENV);
@@ -310,7 +313,8 @@ int main(int argc, char **argv)
 	print_stats(&pn, &server, ret == 0);
 	if ((ret == -ESHUTDOWN || ret == -ECONNRESET) && o.wait_s > 0) {
 		/* a new run attaches to the next daemon and owns the port again */
-		printf("portmux-httpd: portmuxd %s: attaching again when it is back (at most %u s)\n",
+		printf("portmux-httpd: portmuxd %s: attaching again when it is back (at most %u "
+		       "s)\n",
 		       ret == -ESHUTDOWN ? "stopped" : "is gone", o.wait_s);
 		ret = pmx_client_restart(c, argv, o.wait_s * 1000);
 		fprintf(stderr, "portmux-httpd: cannot attach again: %s\n", strerror(-ret));

@@ -76,7 +76,58 @@ assert_match "lwIP on the shared address answers a peer at its defaults" \
 out=$(in_peer curl -sS --max-time 20 http://198.18.0.10:8080/ 2>&1)
 assert_match "lwIP with a MAC of its own answers a peer at its defaults" \
 	"portmux-httpd (lwIP 2.1.3) on 198.18.0.10:8080" "$out"
+
+say "20 MB up and down to portmux-httpd: the shared address, a MAC of its own"
+head -c 20971520 /dev/urandom > "$TB_DIR/up20.bin"
+up_want="$(sha256sum < "$TB_DIR/up20.bin" | cut -d' ' -f1) 20971520"
+# GET /bytes/N (docs/HTTPD.md): the little-endian 64-bit words k * 0x9E3779B97F4A7C15 mod 2^64
+down_want=$("$PMX_PY" -c '
+import array, hashlib, sys
+w = array.array("Q", (k * 0x9E3779B97F4A7C15 & (1 << 64) - 1 for k in range(20971520 // 8)))
+if sys.byteorder != "little":
+    w.byteswap()
+print(hashlib.sha256(w.tobytes()).hexdigest())')
+hwm() { awk '/^VmHWM/ {print $2}' "/proc/$1/status"; } # peak resident set, kB
+hwm0=$(($(hwm "$TB_PID_httpd") + $(hwm "$TB_PID_httpdown")))
+for addr in 198.18.0.1 198.18.0.10; do
+	rm -f "$TB_DIR/sha.out" "$TB_DIR/down20.bin"
+	took=$(in_peer curl -sS --max-time 120 --data-binary @"$TB_DIR/up20.bin" \
+		-o "$TB_DIR/sha.out" -w '%{time_total} s, %{speed_upload} B/s' \
+		"http://$addr:8080/sha256" 2>&1)
+	echo "upload to lwIP on $addr: 20971520 bytes in $took"
+	assert_eq "upload to lwIP on $addr: the sha256 and length it hashed" "$up_want" \
+		"$(cat "$TB_DIR/sha.out" 2> /dev/null)"
+	took=$(in_peer curl -sS --max-time 120 -o "$TB_DIR/down20.bin" \
+		-w '%{time_total} s, %{speed_download} B/s' "http://$addr:8080/bytes/20971520" 2>&1)
+	echo "download from lwIP on $addr: $(stat -c %s "$TB_DIR/down20.bin" 2> /dev/null) bytes" \
+		"in $took"
+	assert_eq "download from lwIP on $addr: the peer got the pattern (sha256)" "$down_want" \
+		"$(sha256sum < "$TB_DIR/down20.bin" | cut -d' ' -f1)"
+done
+grow=$(($(hwm "$TB_PID_httpd") + $(hwm "$TB_PID_httpdown") - hwm0))
+echo "the two servers' peak resident sets grew by $grow kB over the 80 MB"
+assert_eq "no server held a body (peak resident set grew by less than 8 MB)" 1 \
+	$((grow < 8192))
+raw_status() { # REQUEST: the status line portmux-httpd answers it with
+	printf "$1" | in_peer timeout 20 socat -t 8 -T 8 - TCP:198.18.0.1:8080,connect-timeout=8 \
+		2>&1 | head -n 1 | tr -d '\r'
+}
+assert_eq "POST /sha256 without Content-Length: 411" "HTTP/1.1 411 Length Required" \
+	"$(raw_status 'POST /sha256 HTTP/1.1\r\nHost: a\r\n\r\n')"
+assert_eq "POST /sha256 of 1 GiB + 1: 413" "HTTP/1.1 413 Content Too Large" \
+	"$(raw_status 'POST /sha256 HTTP/1.1\r\nContent-Length: 1073741825\r\n\r\n')"
+assert_eq "GET /bytes/1073741825: 400" "HTTP/1.1 400 Bad Request" \
+	"$(raw_status 'GET /bytes/1073741825 HTTP/1.1\r\n\r\n')"
 kill -TERM "$TB_PID_httpd" "$TB_PID_httpdown"
+tb_wait_for "both portmux-httpd exit" 100 sh -c \
+	"grep -q 'bytes hashed' $TB_DIR/httpd.log && grep -q 'bytes hashed' $TB_DIR/httpdown.log"
+grep -h 'bytes hashed' "$TB_DIR/httpd.log" "$TB_DIR/httpdown.log"
+assert_match "the shared-address server hashed and sent 20 MB" \
+	"bodies: 20971520 bytes hashed (POST /sha256), 20971520 bytes sent" \
+	"$(cat "$TB_DIR/httpd.log")"
+assert_match "the own-MAC server hashed and sent 20 MB" \
+	"bodies: 20971520 bytes hashed (POST /sha256), 20971520 bytes sent" \
+	"$(cat "$TB_DIR/httpdown.log")"
 
 say "fragmented UDP, 3,000 and 60,000 bytes, IPv4 and IPv6"
 # to a kernel socket: each datagram whole, its length and sha256 written down
