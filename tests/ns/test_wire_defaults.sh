@@ -108,10 +108,16 @@ grow=$(($(hwm "$TB_PID_httpd") + $(hwm "$TB_PID_httpdown") - hwm0))
 echo "the two servers' peak resident sets grew by $grow kB over the 80 MB"
 assert_eq "no server held a body (peak resident set grew by less than 8 MB)" 1 \
 	$((grow < 8192))
-raw_status() { # REQUEST: the status line portmux-httpd answers it with
+raw() { # REQUEST: what portmux-httpd on the shared address answers it with (CR removed)
 	printf "$1" | in_peer timeout 20 socat -t 8 -T 8 - TCP:198.18.0.1:8080,connect-timeout=8 \
-		2>&1 | head -n 1 | tr -d '\r'
+		2>&1 | tr -d '\r'
 }
+raw_status() { raw "$1" | head -n 1; } # REQUEST: the status line of the answer
+assert_eq "POST /sha256 with its body in the head's segment: sha256 and length" \
+	"$(printf hello | sha256sum | cut -d' ' -f1) 5" \
+	"$(raw 'POST /sha256 HTTP/1.1\r\nContent-Length: 5\r\n\r\nhello' | tail -n 1)"
+assert_eq "Expect: 100-continue gets 100 Continue before the body" "HTTP/1.1 100 Continue" \
+	"$(raw_status 'POST /sha256 HTTP/1.1\r\nContent-Length: 5\r\nExpect: 100-continue\r\n\r\n')"
 assert_eq "POST /sha256 without Content-Length: 411" "HTTP/1.1 411 Length Required" \
 	"$(raw_status 'POST /sha256 HTTP/1.1\r\nHost: a\r\n\r\n')"
 assert_eq "POST /sha256 of 1 GiB + 1: 413" "HTTP/1.1 413 Content Too Large" \
@@ -122,8 +128,8 @@ kill -TERM "$TB_PID_httpd" "$TB_PID_httpdown"
 tb_wait_for "both portmux-httpd exit" 100 sh -c \
 	"grep -q 'bytes hashed' $TB_DIR/httpd.log && grep -q 'bytes hashed' $TB_DIR/httpdown.log"
 grep -h 'bytes hashed' "$TB_DIR/httpd.log" "$TB_DIR/httpdown.log"
-assert_match "the shared-address server hashed and sent 20 MB" \
-	"bodies: 20971520 bytes hashed (POST /sha256), 20971520 bytes sent" \
+assert_match "the shared-address server hashed 20 MB + 5 bytes and sent 20 MB" \
+	"bodies: 20971525 bytes hashed (POST /sha256), 20971520 bytes sent" \
 	"$(cat "$TB_DIR/httpd.log")"
 assert_match "the own-MAC server hashed and sent 20 MB" \
 	"bodies: 20971520 bytes hashed (POST /sha256), 20971520 bytes sent" \
