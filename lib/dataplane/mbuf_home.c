@@ -248,7 +248,7 @@ unsigned pmx_mbuf_home_free_count(const struct pmx_switch *sw)
 
 	if (sw->homes == NULL)
 		return 0;
-	TAILQ_FOREACH(h, &sw->homes->list, next)
+	TAILQ_FOREACH (h, &sw->homes->list, next)
 		n += rte_mempool_avail_count(h->mp);
 	return n;
 }
