@@ -282,6 +282,10 @@ json_t *pmx_ctl_stats_json(struct pmx_ctl *ctl)
 				  "rx", (json_int_t)(worker_rx(sw, wk) - b->rx), "drops", wd));
 	}
 	struct pmx_mbuf_home_stats homes;
+	/* the pool first: an mbuf drained from a home in between is counted in use once more,
+	 * as if it had not been freed yet, never less */
+	unsigned in_use = rte_mempool_in_use_count(sw->pool);
+	unsigned in_homes = pmx_mbuf_home_free_count(sw);
 
 	for (unsigned r = 0; r < PMX_DROP_MAX; r++)
 		json_object_set_new(drops, pmx_drop_reason_name(r),
@@ -292,8 +296,8 @@ json_t *pmx_ctl_stats_json(struct pmx_ctl *ctl)
 			 "s:I, s:I, s:I, s:i, s:I}",
 			 "ports", ports_json(ctl), "lcores", lcores, "drops", drops, "clients",
 			 pmx_ctl_clients_json(ctl), "mempool", "size", (int)sw->pool->size,
-			 "in_use", (int)rte_mempool_in_use_count(sw->pool), "available",
-			 (int)rte_mempool_avail_count(sw->pool), "recovered",
+			 "in_use", (int)(in_use > in_homes ? in_use - in_homes : 0), "available",
+			 (int)(rte_mempool_avail_count(sw->pool) + in_homes), "recovered",
 			 (json_int_t)homes.recovered, "held_by_gone_clients", (int)homes.pending,
 			 "flow_table", "rules",
 			 (int)pmx_flow_table_count(sw->ft), "capacity",

@@ -241,6 +241,18 @@ unsigned pmx_mbuf_home_poll(struct pmx_switch *sw)
 	return recovered;
 }
 
+unsigned pmx_mbuf_home_free_count(const struct pmx_switch *sw)
+{
+	const struct home *h;
+	unsigned n = 0;
+
+	if (sw->homes == NULL)
+		return 0;
+	TAILQ_FOREACH (h, &sw->homes->list, next)
+		n += rte_mempool_avail_count(h->mp);
+	return n;
+}
+
 void pmx_mbuf_home_stats(const struct pmx_switch *sw, struct pmx_mbuf_home_stats *out)
 {
 	*out = sw->homes != NULL ? sw->homes->stats : (struct pmx_mbuf_home_stats){0};

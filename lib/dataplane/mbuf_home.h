@@ -131,6 +131,10 @@ unsigned pmx_mbuf_home_poll(struct pmx_switch *sw);
 /** Mbufs in `home` (freed by the client, not yet drained). Any thread. */
 unsigned pmx_mbuf_home_count(const struct rte_mempool *home);
 
+/** Mbufs in every home (freed by their client, not yet drained back): free, though the
+ * switch's pool does not count them yet. Management lcore. */
+unsigned pmx_mbuf_home_free_count(const struct pmx_switch *sw);
+
 /** The figures of every home so far. Management lcore. */
 void pmx_mbuf_home_stats(const struct pmx_switch *sw, struct pmx_mbuf_home_stats *out);
 
