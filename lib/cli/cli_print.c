@@ -65,6 +65,15 @@ void pmx_cli_print_port_stats(int fd, json_t *stats)
 		dprintf(fd, "  RX-packets: %-10" PRIu64 " RX-missed: %-10" PRIu64 " RX-bytes:  %" PRIu64 "\n",
 			num(port, "nic.ipackets"), num(port, "nic.imissed"), num(port, "nic.ibytes"));
 		dprintf(fd, "  RX-errors:  %" PRIu64 "\n", num(port, "nic.ierrors"));
+		if (json_is_object(json_object_get(port, "afpacket")))
+			dprintf(fd, "  af_packet: socket-drops %" PRIu64 " RX-errors %" PRIu64
+				    " RX-nombuf %" PRIu64 " checksums-completed %" PRIu64
+				    " super-frames %" PRIu64 " cut-into %" PRIu64 " TX-drops %" PRIu64
+				    "\n",
+				num(port, "afpacket.socket_drops"), num(port, "afpacket.rx_errors"),
+				num(port, "afpacket.rx_nombuf"), num(port, "afpacket.csum_completed"),
+				num(port, "afpacket.gso_superframes"),
+				num(port, "afpacket.gso_segments"), num(port, "afpacket.tx_drops"));
 		dprintf(fd, "  TX-packets: %-10" PRIu64 " TX-errors: %-10" PRIu64 " TX-bytes:  %" PRIu64 "\n",
 			num(port, "nic.opackets"), num(port, "nic.oerrors"), num(port, "nic.obytes"));
 		dprintf(fd, "\n  Switched:   %-10" PRIu64 " To-clients: %-9" PRIu64 " To-kernel: %" PRIu64 "\n",

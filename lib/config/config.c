@@ -359,7 +359,8 @@ static int parse_exception(struct pmx_cfg_ctx *c, json_t *port, const char *path
 /* One element of "ports"; names and exception interfaces must differ from earlier ports. */
 static int parse_port(struct pmx_cfg_ctx *c, json_t *port, unsigned idx, struct pmx_config *cfg)
 {
-	static const char *const keys[] = {"name", "device", "rx_queues", "exception", NULL};
+	static const char *const keys[] = {"name",      "device",    "driver",
+					   "rx_queues", "exception", NULL};
 	struct pmx_port_conf *pc = &cfg->ports[idx];
 	char path[PMX_CFG_PATH_LEN], p[PMX_CFG_PATH_LEN], q[PMX_CFG_QUOTE_LEN];
 	uint32_t rxq = 1;
@@ -394,6 +395,13 @@ static int parse_port(struct pmx_cfg_ctx *c, json_t *port, unsigned idx, struct 
 		return pmx_cfg_fail(c, pmx_cfg_key_path(p, path, "device"),
 				    "must be a string of 1..%d bytes", PMX_DEVARGS_LEN - 1);
 	snprintf(pc->device, sizeof(pc->device), "%s", s);
+
+	rc = get_string(c, port, path, "driver", false, &s);
+	if (rc < 0)
+		return rc;
+	if (s != NULL && strcmp(s, "portmux") != 0 && strcmp(s, "dpdk") != 0)
+		return pmx_cfg_fail(c, pmx_cfg_key_path(p, path, "driver"), "must be \"portmux\" or \"dpdk\"");
+	pc->dpdk_driver = s != NULL && strcmp(s, "dpdk") == 0;
 
 	rc = get_uint(c, port, path, "rx_queues", 1, 16, &rxq);
 	if (rc < 0)

@@ -48,6 +48,8 @@ struct pmx_port_conf {
 	char name[PMX_NAME_LEN];        /**< "wan0": 1..31 of [A-Za-z0-9_-], unique */
 	char device[PMX_DEVARGS_LEN];   /**< ethdev/vdev string, "net_af_packet0,iface=x" */
 	uint16_t rx_queues;             /**< 1..16, default 1 */
+	bool dpdk_driver;               /**< "driver": "dpdk": a kernel interface through DPDK's
+					  *  net_af_packet; default ("portmux"): lib/afpacket */
 	enum pmx_exception_type exc_type;
 	char exc_iface[PMX_IFNAME_LEN]; /**< kernel interface name, default "pmx<N>";
 					  *  [A-Za-z0-9_.-]; unique unless exc_type is NONE */

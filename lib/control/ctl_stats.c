@@ -13,6 +13,7 @@
 #include "flow_offload.h"
 #include "latency.h"
 #include "mbuf_home.h"
+#include "pmx_afpacket.h"
 #include "port_reserve.h"
 
 const char *pmx_ctl_proto_name(uint8_t proto, char *buf, size_t len)
@@ -185,7 +186,10 @@ json_t *pmx_ctl_clients_json(struct pmx_ctl *ctl)
 	return arr;
 }
 
-static json_t *ethdev_json(const struct pmx_ctl *ctl, uint16_t port_id)
+/* An ethdev's counters. afp: an af_packet port's own (since the last clear), for its ring
+ * ethdev, which counts no bytes and misses nothing: the socket's drops are its imissed. */
+static json_t *ethdev_json(const struct pmx_ctl *ctl, uint16_t port_id,
+			   const struct pmx_afp_stats *afp)
 {
 	struct rte_eth_stats st;
 
@@ -194,6 +198,11 @@ static json_t *ethdev_json(const struct pmx_ctl *ctl, uint16_t port_id)
 		return json_null();
 	const typeof(ctl->base->ethdev[0]) *b = &ctl->base->ethdev[port_id];
 
+	if (afp != NULL) {
+		st.imissed += afp->socket_drops;
+		st.ibytes += afp->rx_bytes;
+		st.obytes += afp->tx_bytes;
+	}
 	return json_pack("{s:i, s:I, s:I, s:I, s:I, s:I, s:I, s:I}", "ethdev", port_id, "ipackets",
 			 (json_int_t)(st.ipackets - b->ipackets), "opackets",
 			 (json_int_t)(st.opackets - b->opackets), "imissed",
@@ -220,6 +229,19 @@ static void port_totals(const struct pmx_switch *sw, unsigned p, struct pmx_port
 	}
 }
 
+/* An af_packet port's own counters (lib/afpacket), by name. */
+static json_t *afp_json(const struct pmx_afp_stats *as)
+{
+	return json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}", "socket_drops",
+			 (json_int_t)as->socket_drops, "rx_frames", (json_int_t)as->rx_frames,
+			 "rx_errors", (json_int_t)as->rx_errors, "rx_nombuf",
+			 (json_int_t)as->rx_nombuf, "gso_superframes",
+			 (json_int_t)as->gso_superframes, "gso_segments",
+			 (json_int_t)as->gso_segments, "csum_completed",
+			 (json_int_t)as->csum_completed, "tx_frames", (json_int_t)as->tx_frames,
+			 "tx_drops", (json_int_t)as->tx_drops);
+}
+
 static json_t *ports_json(struct pmx_ctl *ctl)
 {
 	const struct pmx_switch *sw = ctl->sw;
@@ -228,21 +250,27 @@ static json_t *ports_json(struct pmx_ctl *ctl)
 	for (unsigned p = 0; p < sw->n_ports; p++) {
 		const struct pmx_port_counters *b = &ctl->base->port[p];
 		struct pmx_port_counters t;
+		struct pmx_afp_stats as = {0};
+		json_t *j;
 
 		port_totals(sw, p, &t);
+		if (sw->ports[p].afp != NULL)
+			pmx_afp_port_stats(sw->ports[p].afp, &as);
 		json_array_append_new(
-			ports,
-			json_pack("{s:i, s:s, s:s, s:s, s:I, s:I, s:I, s:I, s:I, s:I, s:o, s:o}",
-				  "port", p, "name", sw->ports[p].name, "exception",
-				  sw->ports[p].exc_kind, "kernel_iface", sw->ports[p].exc_iface,
-				  "rx", (json_int_t)(t.rx - b->rx), "to_clients",
-				  (json_int_t)(t.to_clients - b->to_clients), "to_kernel",
-				  (json_int_t)(t.to_kernel - b->to_kernel), "from_kernel",
-				  (json_int_t)(t.from_kernel - b->from_kernel), "from_clients",
-				  (json_int_t)(t.from_clients - b->from_clients), "tx_wire",
-				  (json_int_t)(t.tx_wire - b->tx_wire), "nic",
-				  ethdev_json(ctl, sw->ports[p].nic), "kernel",
-				  ethdev_json(ctl, sw->ports[p].exc)));
+			ports, j = json_pack("{s:i, s:s, s:s, s:s, s:I, s:I, s:I, s:I, s:I, s:I, s:o, s:o}",
+					 "port", p, "name", sw->ports[p].name, "exception",
+					 sw->ports[p].exc_kind, "kernel_iface", sw->ports[p].exc_iface,
+					 "rx", (json_int_t)(t.rx - b->rx), "to_clients",
+					 (json_int_t)(t.to_clients - b->to_clients), "to_kernel",
+					 (json_int_t)(t.to_kernel - b->to_kernel), "from_kernel",
+					 (json_int_t)(t.from_kernel - b->from_kernel), "from_clients",
+					 (json_int_t)(t.from_clients - b->from_clients), "tx_wire",
+					 (json_int_t)(t.tx_wire - b->tx_wire), "nic",
+					 ethdev_json(ctl, sw->ports[p].nic,
+						     sw->ports[p].afp != NULL ? &as : NULL),
+					 "kernel", ethdev_json(ctl, sw->ports[p].exc, NULL)));
+		if (sw->ports[p].afp != NULL)
+			json_object_set_new(j, "afpacket", afp_json(&as));
 	}
 	return ports;
 }
@@ -322,6 +350,8 @@ void pmx_ctl_stats_clear(struct pmx_ctl *ctl)
 		uint16_t ids[2] = {sw->ports[p].nic, sw->ports[p].exc};
 
 		port_totals(sw, p, &b->port[p]);
+		if (sw->ports[p].afp != NULL)
+			pmx_afp_port_stats_clear(sw->ports[p].afp);
 		for (unsigned i = 0; i < 2; i++) {
 			struct rte_eth_stats st;
 
@@ -375,8 +405,14 @@ json_t *pmx_ctl_port_info_json(struct pmx_ctl *ctl, unsigned p)
 		      "clients", (int)clients, "rx_queues", (int)ctl->sw->n_workers);
 	json_object_set_new(j, "flow_offload_note", json_string(port->offload_note));
 	if (port->nic < RTE_MAX_ETHPORTS && rte_eth_dev_info_get(port->nic, &info) == 0) {
+		char drv[128];
+
 		json_object_set_new(j, "ethdev", json_integer(port->nic));
-		json_object_set_new(j, "driver", json_string(info.driver_name));
+		if (port->afp != NULL) /* a ring ethdev: say what is behind it */
+			pmx_afp_port_describe(port->afp, drv, sizeof(drv));
+		else
+			snprintf(drv, sizeof(drv), "%s", info.driver_name);
+		json_object_set_new(j, "driver", json_string(drv));
 		json_object_set_new(j, "max_rx_queues", json_integer(info.max_rx_queues));
 	}
 	if (port->nic < RTE_MAX_ETHPORTS && rte_eth_link_get_nowait(port->nic, &link) == 0)

@@ -5,6 +5,7 @@
 
 #include "offload_mark.h"
 #include "stages.h"
+#include "pmx_afpacket.h"
 
 /* Frames of one burst grouped by destination, so each ring/queue is touched once. */
 struct dest_buckets {
@@ -79,6 +80,8 @@ unsigned pmx_nic_rx_poll(struct pmx_worker *w, unsigned p)
 	unsigned n, nk = 0;
 	bool own_macs;
 
+	if (w->sw->ports[p].afp != NULL) /* a kernel interface: its socket <-> ring ethdev */
+		pmx_afp_pump(w->sw->ports[p].afp, w->id);
 	n = rte_eth_rx_burst(w->sw->ports[p].nic, w->id, pkts, PMX_BURST);
 	if (n == 0)
 		return 0;

@@ -29,6 +29,8 @@
 #include "pmx_latency.h"
 #include "pmx_shm.h"
 
+struct pmx_afp_port;
+
 struct pmx_memif_chan;   /* memif_ring.h */
 struct pmx_memif_server; /* memif_server.h (lib/control) */
 struct pmx_mbuf_homes;    /* mbuf_home.c */
@@ -127,6 +129,8 @@ struct pmx_port {
 	uint8_t offload;               /**< enum pmx_offload_mode (flow_offload.c), at start-up */
 	uint8_t offload_refused;       /**< the NIC refused MARK metadata (flow_offload.c) */
 	char offload_note[96];         /**< how the offload probe went (flow_offload.c) */
+	struct pmx_afp_port *afp;      /**< a kernel interface through lib/afpacket (nic is its
+					 *  ring ethdev), NULL for any other NIC */
 };
 
 /** A client as the dataplane sees it. Written by the management lcore only. */

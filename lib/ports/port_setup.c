@@ -11,6 +11,7 @@
 
 #include "flow_offload.h"
 #include "nic_offloads.h"
+#include "pmx_afpacket.h"
 #include "pmx_log.h"
 #include "port_setup.h"
 #include "wire_guard.h"
@@ -83,6 +84,42 @@ static int configure_port(uint16_t port_id, uint16_t queues, struct rte_mempool 
 	return rte_eth_dev_start(port_id);
 }
 
+/* The NIC: a kernel interface written as DPDK users write it ("net_af_packet0,iface=eth1")
+ * gets portmux's own port (lib/afpacket: wire frames, fragments as they came, socket drops
+ * counted; a ring ethdev the RX lcores pump), unless the port asks for DPDK's ("driver":
+ * "dpdk"); any other device is probed as it is. */
+static int nic_open(struct pmx_switch *sw, const struct pmx_port_conf *pc, struct pmx_port *port,
+		    char *err, size_t errlen)
+{
+	struct pmx_afp_conf ac;
+	char why[256];
+	int ret;
+
+	if (pc->dpdk_driver || !pmx_afp_devargs_match(pc->device)) {
+		ret = find_or_probe(pc->device, &port->nic);
+		if (ret < 0)
+			snprintf(err, errlen, "cannot probe \"%s\": %s", pc->device, strerror(-ret));
+		return ret;
+	}
+	ret = pmx_afp_conf_parse(pc->device, &ac, why, sizeof(why));
+	if (ret < 0) {
+		snprintf(err, errlen, "\"%s\": %s", pc->device, why);
+		return ret;
+	}
+	if (sw->n_workers > ac.qpairs) { /* one queue per RX lcore */
+		snprintf(err, errlen, "cannot start with %u queues: \"%s\" has qpairs=%u",
+			 sw->n_workers, pc->device, ac.qpairs);
+		return -EINVAL;
+	}
+	ret = pmx_afp_port_create(&ac, sw->n_workers, sw->pool, &port->afp);
+	if (ret < 0) {
+		snprintf(err, errlen, "cannot probe \"%s\": %s", pc->device, strerror(-ret));
+		return ret;
+	}
+	port->nic = pmx_afp_port_id(port->afp);
+	return 0;
+}
+
 /* Build the devargs of the exception port; returns its kind name. */
 static const char *exception_devargs(const struct pmx_port_conf *pc, const struct pmx_port *port,
 				     uint16_t queues, char *buf, size_t len)
@@ -120,7 +157,9 @@ static int guard_wire(struct pmx_switch *sw, const struct pmx_config *cfg, unsig
 	char ifname[IF_NAMESIZE], why[384];
 	int ret;
 
-	if (!pmx_wire_guard_needed(sw->ports[p].nic, ifname))
+	if (sw->ports[p].afp != NULL) /* a ring ethdev: no interface of its own */
+		snprintf(ifname, sizeof(ifname), "%s", pmx_afp_port_iface(sw->ports[p].afp));
+	else if (!pmx_wire_guard_needed(sw->ports[p].nic, ifname))
 		return 0;
 	if (sw->wire_guard == NULL && (sw->wire_guard = pmx_wire_guard_create()) == NULL) {
 		snprintf(err, errlen, "ports[%u].device: %s: cannot open nftables: %s", p, ifname,
@@ -178,12 +217,13 @@ int pmx_ports_init(struct pmx_switch *sw, const struct pmx_config *cfg, char *er
 	for (unsigned p = 0; p < cfg->n_ports; p++) {
 		const struct pmx_port_conf *pc = &cfg->ports[p];
 		struct pmx_port *port = &sw->ports[p];
+		char why[384];
 
 		snprintf(port->name, sizeof(port->name), "%s", pc->name);
-		ret = find_or_probe(pc->device, &port->nic);
+		port->afp = NULL;
+		ret = nic_open(sw, pc, port, why, sizeof(why));
 		if (ret < 0) {
-			snprintf(err, errlen, "ports[%u].device: cannot probe \"%s\": %s", p,
-				 pc->device, strerror(-ret));
+			snprintf(err, errlen, "ports[%u].device: %s", p, why);
 			return ret;
 		}
 		sw->n_ports = p + 1; /* from here on pmx_ports_close() undoes this port */
@@ -200,7 +240,10 @@ int pmx_ports_init(struct pmx_switch *sw, const struct pmx_config *cfg, char *er
 		}
 		pmx_offload_probe(sw, p);
 		rte_eth_promiscuous_enable(port->nic);
-		rte_eth_macaddr_get(port->nic, &port->mac);
+		if (port->afp != NULL) /* the wire's MAC, not the ring ethdev's */
+			pmx_afp_port_mac(port->afp, &port->mac);
+		else
+			rte_eth_macaddr_get(port->nic, &port->mac);
 
 		snprintf(port->exc_kind, sizeof(port->exc_kind), "%s",
 			 exception_devargs(pc, port, queues, devargs, sizeof(devargs)));
@@ -230,6 +273,11 @@ void pmx_ports_close(struct pmx_switch *sw)
 		if (port->exc != PMX_PORT_NONE) {
 			rte_eth_dev_stop(port->exc);
 			rte_eth_dev_close(port->exc);
+		}
+		if (port->afp != NULL) {
+			pmx_afp_port_destroy(port->afp); /* its ethdev too */
+			port->afp = NULL;
+			continue;
 		}
 		rte_eth_dev_stop(port->nic);
 		rte_eth_dev_close(port->nic);

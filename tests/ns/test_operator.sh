@@ -52,7 +52,7 @@ assert_match "show port stats all: testpmd banner" "NIC statistics for port 0" "
 rx=$(sed -n 's/.*RX-packets: *\([0-9]*\).*/\1/p' <<< "$out" | head -1)
 assert_eq "show port stats all: the peer's frames counted" true "$([ "${rx:-0}" -ge 4 ] && echo true)"
 out=$(tb_ctl show port info 0)
-assert_match "show port info 0: driver" "Driver name: net_af_packet" "$out"
+assert_match "show port info 0: driver" "Driver name: portmux af_packet on pmx-wire (ring ethdev net_ring_pmx_pmx-wire)" "$out"
 assert_match "show port info 0: kernel path" "Kernel path: tap pmx0" "$out"
 assert_match "show port info 0: flow offload" "Flow offload:" "$out"
 assert_match "show rules: the client's rule" "*:7" "$(tb_ctl show rules)"

@@ -9,7 +9,7 @@ set -u
 cd "${1:-$(dirname "$0")/../..}" || exit 2
 
 # rank of each folder of lib/, lowest first; a folder may include its own and lower ranks
-declare -A rank=([common]=0 [packet]=1 [config]=2 [flow]=3 [dataplane]=4 [ports]=5 [control]=6 [cli]=7)
+declare -A rank=([common]=0 [packet]=1 [afpacket]=2 [config]=3 [flow]=4 [dataplane]=5 [ports]=6 [control]=7 [cli]=8)
 # folders outside the ranks, with what each may include besides itself
 declare -A may=([client]="common ctl_client" [ctl_client]="")
 

@@ -76,6 +76,8 @@ static const struct bad_case bad_cases[] = {
 	{TOP("'foo':1"), "unknown key 'foo'"},
 	{TOP("'a\\nb':1"), "unknown key 'a?b'"},
 	{PORT("'rxqueues':1"), "ports[0]: unknown key 'rxqueues'"},
+	{PORT("'driver':'kernel'"), "ports[0].driver: must be \"portmux\" or \"dpdk\""},
+	{PORT("'driver':1"), "ports[0].driver: must be a string"},
 	{EXC("'ifname':'x'"), "ports[0].exception: unknown key 'ifname'"},
 	{KERNEL("'allows':[]"), "kernel: unknown key 'allows'"},
 	{CONTROL("'sockett':'/x'"), "control: unknown key 'sockett'"},
@@ -523,7 +525,7 @@ static const char full_config[] =
 	" 'ports':["
 	"  {'name':'wan0','device':'net_af_packet0,iface=x','rx_queues':4,"
 	"   'exception':{'type':'tap','iface':'tapwan','addresses':['192.0.2.1','2001:db8::1']}},"
-	"  {'name':'lan_1','device':'net_ring0',"
+	"  {'name':'lan_1','device':'net_ring0','driver':'dpdk',"
 	"   'exception':{'type':'device','device':'net_pcap0,iface=y'}},"
 	"  {'name':'X-2','device':'d2','exception':{'type':'none','iface':'tapwan'}},"
 	"  {'name':'v','device':'d3','exception':{'type':'virtio_user','iface':'v.100'}},"
@@ -556,6 +558,8 @@ static void test_full(void)
 	CU_ASSERT_EQUAL(cfg.ports[0].n_addresses, 2);
 	CU_ASSERT_EQUAL(memcmp(cfg.ports[0].addresses[0], v4, 16), 0);
 	CU_ASSERT_EQUAL(memcmp(cfg.ports[0].addresses[1], v6, 16), 0);
+	CU_ASSERT_FALSE(cfg.ports[0].dpdk_driver);
+	CU_ASSERT_TRUE(cfg.ports[1].dpdk_driver);
 	CU_ASSERT_EQUAL(cfg.ports[1].exc_type, PMX_EXC_DEVICE);
 	CU_ASSERT_STRING_EQUAL(cfg.ports[1].exc_device, "net_pcap0,iface=y");
 	CU_ASSERT_STRING_EQUAL(cfg.ports[1].exc_iface, "pmx1");
