@@ -184,13 +184,14 @@ tb_stop_daemon() {
 }
 
 # tb_bg NAME CMD...: start a background process in the appliance namespace (tb_bg_peer: in
-# the peer's), output in $TB_DIR/NAME.log, PID in $TB_PID_NAME, killed on exit.
+# the peer's), output in $TB_DIR/NAME.log, PID in $TB_PID_NAME, killed on exit with every
+# process it started (its own process group: socat's forked children, their shells).
 tb_bg_in() {
 	local ns=$1 name=$2; shift 2
-	ip netns exec "$ns" "$@" > "$TB_DIR/$name.log" 2>&1 < /dev/null &
+	setsid ip netns exec "$ns" "$@" > "$TB_DIR/$name.log" 2>&1 < /dev/null &
 	local pid=$!
 	eval "TB_PID_$name=$pid"
-	tb_on_exit "kill -KILL $pid; wait $pid"
+	tb_on_exit "kill -KILL -- -$pid; wait $pid"
 }
 tb_bg() { tb_bg_in "$TB_APP" "$@"; }
 tb_bg_peer() { tb_bg_in "$TB_PEER" "$@"; }
