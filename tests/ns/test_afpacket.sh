@@ -14,25 +14,12 @@ source "$(dirname "$0")/../../tools/lib.sh"
 source "$(dirname "$0")/assert.sh"
 trap tb_cleanup EXIT
 
-# The kernel's defaults for a veth, whatever the testbed set: on where the testbed may have
-# turned them off (GRO is off by default on veth and stays so).
-restore_defaults() { # NS IFACE
-	local f
-	for f in tx-checksumming rx-checksumming tcp-segmentation-offload generic-segmentation-offload; do
-		if ip netns exec "$1" ethtool -k "$2" | grep -q "^$f: off"; then
-			ip netns exec "$1" ethtool -K "$2" "$(sed 's/tx-checksumming/tx/; s/rx-checksumming/rx/;
-				s/tcp-segmentation-offload/tso/; s/generic-segmentation-offload/gso/' <<< "$f")" on >/dev/null 2>&1
-		fi
-	done
-}
 offloads() { ip netns exec "$1" ethtool -k "$2" | grep -E '^(tx-checksumming|tcp-segmentation-offload|generic-segmentation-offload|generic-receive-offload):' | tr -d '\n'; }
 stats() { pmx_req '{"cmd":"stats"}'; }
 afp() { stats | jq ".result.ports[0].afpacket.$1"; }
 
 pmx_hugepages 512
-tb_up
-restore_defaults "$TB_PEER" eth0
-restore_defaults "$TB_APP" pmx-wire
+tb_up # both ends at the kernel's defaults: the testbed tunes no offload
 echo "peer eth0: $(offloads "$TB_PEER" eth0)"
 echo "app pmx-wire: $(offloads "$TB_APP" pmx-wire)"
 assert_match "peer at the defaults: TSO on" "tcp-segmentation-offload: on" "$(offloads "$TB_PEER" eth0)"
