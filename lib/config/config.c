@@ -507,49 +507,22 @@ static int parse_kernel(struct pmx_cfg_ctx *c, json_t *root, struct pmx_config *
 static int parse_control(struct pmx_cfg_ctx *c, json_t *root, struct pmx_config *cfg)
 {
 	static const char *const keys[] = {"socket", "mode", "group", NULL};
-	char path[PMX_CFG_PATH_LEN], p[PMX_CFG_PATH_LEN];
-	unsigned long mode = 0;
-	const char *s;
-	json_t *obj, *j;
-	size_t i;
+	struct pmx_cfg_socket sock = {
+		.path = cfg->socket_path,
+		.path_len = sizeof(cfg->socket_path),
+		.mode = &cfg->socket_mode,
+		.group = cfg->socket_group,
+		.group_len = sizeof(cfg->socket_group),
+	};
+	char path[PMX_CFG_PATH_LEN];
+	json_t *obj;
 	int rc;
 
 	rc = get_object(c, root, "", "control", keys, &obj, path);
 	if (rc < 0 || obj == NULL)
 		return rc;
 
-	rc = get_string(c, obj, path, "socket", false, &s);
-	if (rc < 0)
-		return rc;
-	if (s != NULL && (s[0] != '/' || strlen(s) >= sizeof(cfg->socket_path)))
-		return pmx_cfg_fail(c, pmx_cfg_key_path(p, path, "socket"),
-				    "must be an absolute path shorter than %zu bytes",
-				    sizeof(cfg->socket_path));
-	if (s != NULL)
-		snprintf(cfg->socket_path, sizeof(cfg->socket_path), "%s", s);
-
-	j = json_object_get(obj, "mode");
-	s = json_is_string(j) ? json_string_value(j) : "";
-	for (i = 0; i < 4 && s[i] >= '0' && s[i] <= '7'; i++)
-		mode = mode * 8 + (unsigned long)(s[i] - '0');
-	if (j != NULL && (i == 0 || s[i] != '\0' || mode > 0777))
-		return pmx_cfg_fail(c, pmx_cfg_key_path(p, path, "mode"),
-				    "must be a string of octal digits <= 0777, like \"0660\"");
-	if (j != NULL)
-		cfg->socket_mode = (uint32_t)mode;
-
-	j = json_object_get(obj, "group");
-	if (j == NULL || json_is_null(j))
-		return 0;
-	s = json_is_string(j) ? json_string_value(j) : "";
-	for (i = 0; s[i] > ' ' && s[i] < 0x7f && s[i] != ':'; i++)
-		;
-	if (i == 0 || s[i] != '\0' || i >= sizeof(cfg->socket_group))
-		return pmx_cfg_fail(c, pmx_cfg_key_path(p, path, "group"),
-				    "must be null or a group name of 1..%zu characters",
-				    sizeof(cfg->socket_group) - 1);
-	snprintf(cfg->socket_group, sizeof(cfg->socket_group), "%s", s);
-	return 0;
+	return pmx_cfg_socket_parse(c, obj, path, &sock);
 }
 
 /* "clients": limits per daemon and per client. rule_quota is checked against max_rules. */
@@ -641,7 +614,7 @@ static int parse_root(struct pmx_cfg_ctx *c, json_t *root, const json_error_t *j
 		      const char *argv0, struct pmx_config *out)
 {
 	static const char *const keys[] = {"eal",   "ports",     "kernel", "control", "clients",
-					   "mbufs", "mbuf_pool", "rules",  NULL};
+					   "mbufs", "mbuf_pool", "rules",  "usnetd",  NULL};
 	int rc;
 
 	set_defaults(out);
@@ -670,6 +643,9 @@ static int parse_root(struct pmx_cfg_ctx *c, json_t *root, const json_error_t *j
 	if (rc < 0)
 		goto fail;
 	rc = parse_clients(c, root, out);
+	if (rc < 0)
+		goto fail;
+	rc = pmx_config_usnetd_parse(json_object_get(root, "usnetd"), out, c);
 	if (rc < 0)
 		goto fail;
 	rc = get_uint(c, root, "", "mbufs", 1024, 4194304, &out->mbufs);

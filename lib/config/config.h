@@ -23,6 +23,7 @@
 #define PMX_NAME_LEN 32
 #define PMX_DEVARGS_LEN 512
 #define PMX_IFNAME_LEN 16 /* IFNAMSIZ */
+#define PMX_USNETD_SOCKET "/run/usnetd.socket" /**< the path usnetd's clients hard-code */
 
 enum pmx_exception_type {
 	PMX_EXC_AUTO = 0,    /**< virtio_user when /dev/vhost-net exists, else tap */
@@ -79,6 +80,11 @@ struct pmx_config {
 	char socket_path[108];  /**< sun_path, default /run/portmux/portmux.sock */
 	uint32_t socket_mode;   /**< default 0660; JSON octal string ("0660"), <= 0777 */
 	char socket_group[PMX_NAME_LEN]; /**< "" = none (null in JSON) */
+	bool usnetd;            /**< usnetd's datagram control socket is open ("usnetd" given,
+				  *  lib/control/usnetd_sock.c); default off */
+	char usnetd_socket[108]; /**< its path, default PMX_USNETD_SOCKET */
+	uint32_t usnetd_mode;   /**< as socket_mode, default 0660 */
+	char usnetd_group[PMX_NAME_LEN]; /**< as socket_group: the file's group, "" = none */
 	uint32_t clients_max;   /**< 1..256, default 64 */
 	uint32_t ring_size;     /**< power of two 64..65536, default 1024 */
 	uint32_t max_rules;     /**< 16..1048576, default 4096 */

@@ -48,4 +48,29 @@ const char *pmx_cfg_idx_path(char buf[PMX_CFG_PATH_LEN], const char *path, size_
  */
 int pmx_config_rules_parse(json_t *arr, struct pmx_config *cfg, struct pmx_cfg_ctx *c);
 
+/** Where pmx_cfg_socket_parse() writes: the config's fields of one socket. */
+struct pmx_cfg_socket {
+	char *path; /**< absolute, shorter than path_len */
+	size_t path_len;
+	uint32_t *mode; /**< octal string <= 0777 */
+	char *group;    /**< "" = none */
+	size_t group_len;
+};
+
+/**
+ * config_socket.c: obj's "socket", "mode" and "group" (obj's other keys are the caller's to
+ * check) into out; absent keys leave their field as it is. The rules of "control" and
+ * "usnetd". @return 0, or -EINVAL with the message naming "path.key".
+ */
+int pmx_cfg_socket_parse(struct pmx_cfg_ctx *c, json_t *obj, const char *path,
+			 struct pmx_cfg_socket *out);
+
+/**
+ * config_socket.c: the top-level "usnetd" object (obj, NULL or null = off) into cfg's usnetd
+ * fields: present, usnetd's datagram socket is on, at "socket" (default PMX_USNETD_SOCKET),
+ * "mode" (default "0660") and "group" as "control" has them. cfg->socket_path must be parsed
+ * already. @return 0, or -EINVAL with the message in c.
+ */
+int pmx_config_usnetd_parse(json_t *obj, struct pmx_config *cfg, struct pmx_cfg_ctx *c);
+
 #endif

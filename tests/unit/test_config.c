@@ -216,6 +216,18 @@ static const struct bad_case bad_cases[] = {
 	{CONTROL("'group':'a b'"), "control.group: must be null or a group name"},
 	{CONTROL("'group':'a:b'"), "control.group: must be null or a group name"},
 	{CONTROL("'group':'abcdefghijklmnopqrstuvwxyz012345'"), "control.group: must be null"},
+	/* usnetd: the control socket's rules for socket, mode and group */
+	{TOP("'usnetd':'/run/usnetd.socket'"), "usnetd: must be an object (or null: off)"},
+	{TOP("'usnetd':true"), "usnetd: must be an object (or null: off)"},
+	{TOP("'usnetd':{'sock':'/x'}"), "usnetd: unknown key 'sock'"},
+	{TOP("'usnetd':{'socket':1}"), "usnetd.socket: must be a string"},
+	{TOP("'usnetd':{'socket':'run/u.sock'}"), "usnetd.socket: must be an absolute path"},
+	{TOP("'usnetd':{'socket':'/run/portmux/portmux.sock'}"),
+	 "usnetd.socket: must differ from control.socket"},
+	{TOP("'usnetd':{'mode':'0999'}"), "usnetd.mode: must be a string of octal digits"},
+	{TOP("'usnetd':{'mode':660}"), "usnetd.mode: must be a string of octal digits"},
+	{TOP("'usnetd':{'group':'a:b'}"), "usnetd.group: must be null or a group name"},
+	{TOP("'usnetd':{'group':''}"), "usnetd.group: must be null or a group name"},
 	/* clients */
 	{TOP("'clients':[]"), "clients: must be an object"},
 	{CLIENTS("'max':0"), "clients.max: must be an integer 1..256"},
@@ -504,7 +516,22 @@ static void test_minimal_defaults(void)
 	CU_ASSERT_STRING_EQUAL(cfg.mbuf_pool, "stack");
 	CU_ASSERT_FALSE(cfg.memif);
 	CU_ASSERT_EQUAL(cfg.client_own_macs, 4);
+	CU_ASSERT_FALSE(cfg.usnetd);
+	CU_ASSERT_STRING_EQUAL(cfg.usnetd_socket, "/run/usnetd.socket");
 	pmx_config_free(&cfg);
+
+	/* "usnetd": {} turns usnetd's socket on at the path its clients hard-code; null is off */
+	if (parse_ok(TOP("'usnetd':{}"), &cfg) == 0) {
+		CU_ASSERT_TRUE(cfg.usnetd);
+		CU_ASSERT_STRING_EQUAL(cfg.usnetd_socket, "/run/usnetd.socket");
+		CU_ASSERT_EQUAL(cfg.usnetd_mode, 0660);
+		CU_ASSERT_STRING_EQUAL(cfg.usnetd_group, "");
+		pmx_config_free(&cfg);
+	}
+	if (parse_ok(TOP("'usnetd':null"), &cfg) == 0) {
+		CU_ASSERT_FALSE(cfg.usnetd);
+		pmx_config_free(&cfg);
+	}
 
 	/* empty objects change nothing; argv0 NULL gives "portmuxd" */
 	{
@@ -534,6 +561,7 @@ static const char full_config[] =
 	" 'control':{'socket':'/tmp/p.sock','mode':'0600','group':'portmux'},"
 	" 'clients':{'max':256,'ring_size':65536,'max_rules':1048576,'rule_quota':1048576,"
 	"  'queue_quota':16,'low_ports':['tcp:80','udp:67-68'],'memif':true,'own_macs':200},"
+	" 'usnetd':{'socket':'/tmp/u.sock','mode':'0666','group':'users'},"
 	" 'mbufs':4194304,'mbuf_pool':'ring_mp_mc'}";
 
 static void test_full(void)
@@ -596,6 +624,10 @@ static void test_full(void)
 	CU_ASSERT_STRING_EQUAL(cfg.mbuf_pool, "ring_mp_mc");
 	CU_ASSERT_TRUE(cfg.memif);
 	CU_ASSERT_EQUAL(cfg.client_own_macs, 200);
+	CU_ASSERT_TRUE(cfg.usnetd);
+	CU_ASSERT_STRING_EQUAL(cfg.usnetd_socket, "/tmp/u.sock");
+	CU_ASSERT_EQUAL(cfg.usnetd_mode, 0666);
+	CU_ASSERT_STRING_EQUAL(cfg.usnetd_group, "users");
 	pmx_config_free(&cfg);
 }
 
