@@ -33,6 +33,7 @@ struct pmx_afp_port;
 
 struct pmx_memif_chan;   /* memif_ring.h */
 struct pmx_memif_server; /* memif_server.h (lib/control) */
+struct pmx_uds_pump;     /* uds_pump.h (lib/control) */
 struct pmx_mbuf_homes;    /* mbuf_home.c */
 struct pmx_wire_guard;   /* wire_guard.h (lib/ports) */
 struct pmx_nic_offloads; /* nic_offloads.h (lib/ports) */
@@ -116,6 +117,9 @@ enum pmx_slot_state { PMX_SLOT_FREE = 0, PMX_SLOT_ACTIVE, PMX_SLOT_CLOSING };
 enum pmx_channel {
 	PMX_CHANNEL_RING = 0, /**< trusted: rte_rings in shared hugepage memory (zero copy) */
 	PMX_CHANNEL_MEMIF,    /**< isolated: memif rings in the client's memory, frames copied */
+	PMX_CHANNEL_UDS,      /**< isolated: one frame per datagram on a UNIX socketpair, copied
+			       *  by the daemon's uds I/O thread (lib/control/uds_pump.c) between
+			       *  the socket and the slot's rx_ring/tx_ring */
 };
 
 /** One NIC port and its exception port. Written at start-up, then read-only. */
@@ -234,6 +238,8 @@ struct pmx_switch {
 					      lcore only; NULL before the first */
 	struct pmx_memif_server *memif;  /**< the memif socket (memif_server.c), once a memif
 					      client attached; NULL before */
+	struct pmx_uds_pump *uds;        /**< the uds channels' I/O thread (uds_pump.c), once a
+					      uds client attached; NULL before */
 	/** Own addresses per port, double-buffered: the management lcore fills the copy not in
 	 * use, flips local_active (release), then waits for the RX lcores (RCU) before it may
 	 * write the other copy again. */
