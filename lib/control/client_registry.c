@@ -12,6 +12,7 @@
 #include "mbuf_home.h"
 #include "memif_server.h"
 #include "pmx_log.h"
+#include "uds_pump.h"
 
 unsigned pmx_registry_client_lcore(const struct pmx_switch *sw, uint16_t id)
 {
@@ -85,7 +86,7 @@ int pmx_registry_attach(struct pmx_switch *sw, uint16_t port, enum pmx_channel c
 	uint16_t id;
 
 	if (port >= sw->n_ports || n_queues == 0 || n_queues > PMX_MAX_QUEUES ||
-	    (channel == PMX_CHANNEL_MEMIF && n_queues != 1) ||
+	    (channel != PMX_CHANNEL_RING && n_queues != 1) ||
 	    (info->memif_reuse && channel != PMX_CHANNEL_MEMIF))
 		return -EINVAL;
 	if (info->memif_reuse) {
@@ -201,6 +202,8 @@ unsigned pmx_registry_detach(struct pmx_switch *sw, uint16_t id)
 	pmx_flow_table_synchronize(sw->ft);
 	if (slot->channel == PMX_CHANNEL_MEMIF)
 		pmx_memif_server_forget(sw->memif, id); /* unmapped once no lcore reads it */
+	if (slot->channel == PMX_CHANNEL_UDS)
+		pmx_uds_pump_remove(sw->uds, id); /* its socket closed once the pump let go */
 
 	unsigned freed = 0;
 
@@ -250,4 +253,6 @@ void pmx_registry_client_counters(const struct pmx_switch *sw, uint16_t id,
 		out->lent += c->lent;
 		out->returned += c->returned;
 	}
+	if (sw->clients[id].channel == PMX_CHANNEL_UDS)
+		pmx_uds_pump_client_counters(sw->uds, id, out); /* what its socket did not take */
 }

@@ -36,7 +36,8 @@ struct pmx_attach_info {
 };
 
 /**
- * Attach a client to NIC port `port` over `channel` with n_queues queue pairs (1 for memif).
+ * Attach a client to NIC port `port` over `channel` with n_queues queue pairs (1 for memif
+ * and uds; a uds client's socket is published by uds_channel.c after this).
  * Management lcore only.
  * For PMX_CHANNEL_MEMIF the switch is the client's memif server (memif_server.c: the socket
  * beside the control socket, interface id = slot id, a random secret): the client shares no

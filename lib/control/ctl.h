@@ -53,6 +53,10 @@ struct pmx_ctl_session {
 	char rbuf[PMX_CTL_MAX_REQUEST + 1];
 	char *wbuf;        /**< replies not yet written */
 	size_t wlen;
+	bool passing;      /**< pass_fd goes (SCM_RIGHTS) with the byte at wbuf + pass_at, then
+			     *  is closed: hello's uds channel (ctl_client_cmds.c) */
+	int pass_fd;
+	size_t pass_at;    /**< SIZE_MAX until the reply it goes with is queued */
 };
 
 /** An extra fd served by the control loop (the interactive prompt's stdin). */
@@ -73,6 +77,7 @@ struct pmx_ctl_baseline {
 	struct {
 		uint64_t ipackets, opackets, imissed, ierrors, oerrors, ibytes, obytes;
 	} ethdev[RTE_MAX_ETHPORTS];
+	uint64_t uds_drops[PMX_DROP_MAX]; /**< the uds I/O thread's (uds_pump.h) */
 	uint64_t cleared_at; /**< time(NULL) of the last clear, 0 = never */
 };
 

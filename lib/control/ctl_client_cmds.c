@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <arpa/inet.h>
+#include <sys/socket.h>
 
 #include <rte_eal.h>
 #include <rte_ether.h>
@@ -16,6 +17,7 @@
 #include "memif_server.h"
 #include "pmx_packet.h"
 #include "static_rules.h"
+#include "uds_channel.h"
 
 static json_t *addresses_json(struct pmx_ctl *ctl, unsigned p)
 {
@@ -71,6 +73,57 @@ static int arg_memif_identity(struct pmx_ctl *ctl, json_t *req, bool memif,
 	return 0;
 }
 
+/* "uds_type": "seqpacket" (the default: a client that closes its end is detached at once)
+ * or "dgram" (usnetd's kind), for "channel": "uds" only. */
+static int arg_uds_type(json_t *req, bool uds, int *type, struct pmx_ctl_error *e)
+{
+	json_t *t = json_object_get(req, "uds_type");
+
+	if (t == NULL)
+		return 0;
+	if (!uds)
+		return pmx_ctl_fail(e, "EINVAL", "\"uds_type\" is for \"channel\": \"uds\" only");
+	if (json_is_string(t) && strcmp(json_string_value(t), "seqpacket") == 0)
+		*type = SOCK_SEQPACKET;
+	else if (json_is_string(t) && strcmp(json_string_value(t), "dgram") == 0)
+		*type = SOCK_DGRAM;
+	else
+		return pmx_ctl_fail(e, "EINVAL", "\"uds_type\" must be \"seqpacket\" or \"dgram\"");
+	return 0;
+}
+
+/* Attach over the uds channel: the client's end of the socketpair goes with the reply
+ * (SCM_RIGHTS, ctl_sock.c). @return 0 or pmx_uds_channel_open()'s -errno. */
+static int hello_uds(struct pmx_ctl *ctl, struct pmx_ctl_session *s, unsigned p,
+		     const char *name, int type, const struct pmx_ctl_own_mac_req *om,
+		     struct pmx_attach_info *info, json_t **config_rules)
+{
+	int fd, ret;
+
+	ret = pmx_uds_channel_open(ctl, s, p, name, type, om, info, config_rules, &fd);
+	if (ret != 0)
+		return ret;
+	s->passing = true;
+	s->pass_fd = fd;
+	s->pass_at = SIZE_MAX; /* placed when the reply is queued */
+	return 0;
+}
+
+/* A uds client gets no rings, lcore or shared memory: its frames come on the descriptor. */
+static void uds_reply(json_t *result, int type)
+{
+	static const char *const gone[] = {"rx_rings", "tx_rings", "lcore", "file_prefix",
+					   "mempool",  "shm"};
+
+	json_object_set_new(result, "channel", json_string("uds"));
+	json_object_set_new(result, "uds",
+			    json_pack("{s:s, s:i}", "type",
+				      type == SOCK_DGRAM ? "dgram" : "seqpacket", "frame_max",
+				      PMX_MAX_CLIENT_FRAME));
+	for (unsigned i = 0; i < RTE_DIM(gone); i++)
+		json_object_del(result, gone[i]);
+}
+
 int pmx_ctl_cmd_hello(struct pmx_ctl *ctl, struct pmx_ctl_session *s, json_t *req, json_t **result,
 		      struct pmx_ctl_error *e)
 {
@@ -92,29 +145,41 @@ int pmx_ctl_cmd_hello(struct pmx_ctl *ctl, struct pmx_ctl_session *s, json_t *re
 	    pmx_ctl_arg_uint(req, "queues", false, 64, &queues, e) ||
 	    pmx_ctl_arg_nic_port(ctl, req, &p, e))
 		return -1;
-	if (channel != NULL && strcmp(channel, "ring") != 0 && strcmp(channel, "memif") != 0)
+	if (channel != NULL && strcmp(channel, "ring") != 0 && strcmp(channel, "memif") != 0 &&
+	    strcmp(channel, "uds") != 0)
 		return pmx_ctl_fail(e, "ENOTSUP",
-				    "channel \"%.40s\" is not available; use \"ring\" or "
-				    "\"memif\"",
+				    "channel \"%.40s\" is not available; use \"ring\", \"memif\" "
+				    "or \"uds\"",
 				    channel);
 	if (queues > ctl->cfg->client_queue_quota)
 		return pmx_ctl_fail(e, "EDQUOT", "%u queues asked, clients.queue_quota is %u",
 				    (unsigned)queues, ctl->cfg->client_queue_quota);
 	bool memif = channel != NULL && strcmp(channel, "memif") == 0;
+	bool uds = channel != NULL && strcmp(channel, "uds") == 0;
+	int uds_type = SOCK_SEQPACKET;
 
 	if (memif && !ctl->cfg->memif)
 		return pmx_ctl_fail(e, "EPERM",
 				    "memif clients are off (clients.memif in the config)");
 
-	if (queues == 0 || queues > PMX_MAX_QUEUES || (memif && queues != 1))
-		return pmx_ctl_fail(e, "EINVAL", "\"queues\" must be 1..%u (1 for memif)",
+	if (queues == 0 || queues > PMX_MAX_QUEUES || ((memif || uds) && queues != 1))
+		return pmx_ctl_fail(e, "EINVAL", "\"queues\" must be 1..%u (1 for memif and uds)",
 				    PMX_MAX_QUEUES);
 	if (pmx_ctl_own_mac_args(ctl, s, req, p, &om, e) ||
-	    arg_memif_identity(ctl, req, memif, &info, e))
+	    arg_memif_identity(ctl, req, memif, &info, e) || arg_uds_type(req, uds, &uds_type, e))
 		return -1;
-	ret = pmx_ctl_session_attach(ctl, s, p, memif ? PMX_CHANNEL_MEMIF : PMX_CHANNEL_RING,
-				     (unsigned)queues, name ? name : "client", &om, &info,
-				     &config_rules);
+	if (uds && s->fd < 0)
+		return pmx_ctl_fail(e, "ENOTSOCK",
+				    "the uds channel's descriptor goes over the control socket");
+	if (uds)
+		ret = hello_uds(ctl, s, p, name, uds_type, &om, &info, &config_rules);
+	else
+		ret = pmx_ctl_session_attach(ctl, s, p, memif ? PMX_CHANNEL_MEMIF : PMX_CHANNEL_RING,
+					     (unsigned)queues, name ? name : "client", &om, &info,
+					     &config_rules);
+	if (ret == -EMFILE || ret == -ENFILE || ret == -EAGAIN)
+		return pmx_ctl_fail(e, "EMFILE", "cannot open the uds channel: %s",
+				    strerror(-ret));
 	if (ret == -ENOSPC)
 		return pmx_ctl_fail(e, "ENOSPC", "all %u client slots are taken (clients.max)",
 				    ctl->sw->clients_max);
@@ -164,6 +229,8 @@ int pmx_ctl_cmd_hello(struct pmx_ctl *ctl, struct pmx_ctl_session *s, json_t *re
 		json_object_del(*result, "mempool");
 		json_object_del(*result, "shm");
 	}
+	if (uds)
+		uds_reply(*result, uds_type);
 	return 0;
 }
 

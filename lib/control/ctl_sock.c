@@ -2,6 +2,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,6 +20,7 @@
 #include "port_reserve.h"
 #include "sock_path.h"
 #include "static_rules.h"
+#include "uds_channel.h"
 
 #define ACCEPTS_PER_ROUND 16
 
@@ -196,6 +198,8 @@ static void session_close(struct pmx_ctl *ctl, struct pmx_ctl_session *s)
 			ctl->sessions[i] = NULL;
 	epoll_ctl(ctl->epfd, EPOLL_CTL_DEL, s->fd, NULL);
 	close(s->fd);
+	if (s->passing)
+		close(s->pass_fd); /* a uds channel's end never handed over */
 	free(s->wbuf);
 	free(s);
 }
@@ -314,23 +318,49 @@ static void update_interest(struct pmx_ctl *ctl, struct pmx_ctl_session *s)
 	epoll_ctl(ctl->epfd, EPOLL_CTL_MOD, s->fd, &ev);
 }
 
-/* Write what is queued; -1 when the peer is gone. */
+/* Send len bytes with fd attached (SCM_RIGHTS) to the first of them. */
+static ssize_t send_with_fd(int sock, const char *buf, size_t len, int fd)
+{
+	char ctl[CMSG_SPACE(sizeof(int))] = {0};
+	struct iovec iov = {.iov_base = (void *)buf, .iov_len = len};
+	struct msghdr mh = {
+		.msg_iov = &iov, .msg_iovlen = 1, .msg_control = ctl, .msg_controllen = sizeof(ctl)};
+	struct cmsghdr *cm = CMSG_FIRSTHDR(&mh);
+
+	cm->cmsg_level = SOL_SOCKET;
+	cm->cmsg_type = SCM_RIGHTS;
+	cm->cmsg_len = CMSG_LEN(sizeof(int));
+	memcpy(CMSG_DATA(cm), &fd, sizeof(int));
+	return sendmsg(sock, &mh, MSG_NOSIGNAL);
+}
+
+/* Write what is queued (a descriptor to pass with the bytes of its reply); -1 when the peer
+ * is gone. */
 static int flush_output(struct pmx_ctl_session *s)
 {
 	size_t done = 0;
 
 	while (done < s->wlen) {
-		ssize_t w = send(s->fd, s->wbuf + done, s->wlen - done, MSG_NOSIGNAL);
+		bool with_fd = s->passing && done >= s->pass_at;
+		size_t upto = s->passing && done < s->pass_at ? s->pass_at : s->wlen;
+		ssize_t w = with_fd ? send_with_fd(s->fd, s->wbuf + done, upto - done, s->pass_fd)
+				    : send(s->fd, s->wbuf + done, upto - done, MSG_NOSIGNAL);
 
 		if (w < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
 			break;
 		if (w <= 0)
 			return -1;
+		if (with_fd) { /* the client has its end now; ours goes */
+			close(s->pass_fd);
+			s->passing = false;
+		}
 		done += (size_t)w;
 	}
 	if (done > 0) { /* wbuf is NULL until the first reply: memmove(NULL, ...) is undefined */
 		memmove(s->wbuf, s->wbuf + done, s->wlen - done);
 		s->wlen -= done;
+		if (s->passing)
+			s->pass_at -= done;
 	}
 	return 0;
 }
@@ -353,8 +383,12 @@ static int handle_line(struct pmx_ctl *ctl, struct pmx_ctl_session *s, const cha
 		pmx_ctl_log_bad_input(ctl, s, msg);
 		return queue_reply(s, error_reply("EINVAL", msg));
 	}
+	size_t at = s->wlen;
+
 	reply = pmx_ctl_execute(ctl, s, req);
 	json_decref(req);
+	if (s->passing && s->pass_at == SIZE_MAX)
+		s->pass_at = at; /* the descriptor goes with its reply's first byte */
 	return queue_reply(s, reply);
 }
 
@@ -489,6 +523,7 @@ void pmx_ctl_close(struct pmx_ctl *ctl)
 	for (unsigned i = 0; i < PMX_CTL_MAX_SESSIONS; i++)
 		if (ctl->sessions[i] != NULL)
 			session_close(ctl, ctl->sessions[i]);
+	pmx_uds_channel_fini(ctl); /* its thread, and channels of clients not of a session */
 	if (ctl->listen_fd >= 0) {
 		close(ctl->listen_fd);
 		unlink(ctl->cfg->socket_path);

@@ -15,6 +15,7 @@
 #include "mbuf_home.h"
 #include "pmx_afpacket.h"
 #include "port_reserve.h"
+#include "uds_pump.h"
 
 const char *pmx_ctl_proto_name(uint8_t proto, char *buf, size_t len)
 {
@@ -143,6 +144,23 @@ static json_t *latency_json(const struct pmx_switch *sw, uint16_t id)
 	return j;
 }
 
+/* What the uds I/O thread did for client id (uds_pump.h), since it attached. */
+static json_t *uds_json(const struct pmx_uds_pump *p, uint16_t id)
+{
+	const struct pmx_uds_counts *k;
+
+	if (p == NULL)
+		return json_null();
+	k = &p->count[id];
+	return json_pack("{s:I, s:I, s:I, s:I, s:I, s:I}", "sent",
+			 (json_int_t)__atomic_load_n(&k->sent, __ATOMIC_RELAXED), "socket_full",
+			 (json_int_t)__atomic_load_n(&k->socket_full, __ATOMIC_RELAXED),
+			 "received", (json_int_t)__atomic_load_n(&k->received, __ATOMIC_RELAXED),
+			 "oversize", (json_int_t)__atomic_load_n(&k->oversize, __ATOMIC_RELAXED),
+			 "malformed", (json_int_t)__atomic_load_n(&k->malformed, __ATOMIC_RELAXED),
+			 "nomem", (json_int_t)__atomic_load_n(&k->nomem, __ATOMIC_RELAXED));
+}
+
 json_t *pmx_ctl_clients_json(struct pmx_ctl *ctl)
 {
 	json_t *arr = json_array();
@@ -166,7 +184,9 @@ json_t *pmx_ctl_clients_json(struct pmx_ctl *ctl)
 
 		json_object_set_new(
 			client, "channel",
-			json_string(slot->channel == PMX_CHANNEL_MEMIF ? "memif" : "ring"));
+			json_string(slot->channel == PMX_CHANNEL_MEMIF ? "memif"
+				    : slot->channel == PMX_CHANNEL_UDS ? "uds"
+									 : "ring"));
 		json_object_set_new(client, "queues", json_integer(slot->n_queues));
 		json_object_set_new(client, "learning", json_integer((json_int_t)c.learning));
 		if (slot->channel == PMX_CHANNEL_RING) /* lent and not back yet (mbuf_home.h) */
@@ -174,6 +194,8 @@ json_t *pmx_ctl_clients_json(struct pmx_ctl *ctl)
 					    json_integer(c.lent > c.returned
 							     ? (json_int_t)(c.lent - c.returned)
 							     : 0));
+		if (slot->channel == PMX_CHANNEL_UDS)
+			json_object_set_new(client, "uds", uds_json(ctl->sw->uds, id));
 		if (slot->has_mac) {
 			char mac[RTE_ETHER_ADDR_FMT_SIZE];
 
@@ -315,6 +337,11 @@ json_t *pmx_ctl_stats_json(struct pmx_ctl *ctl)
 	unsigned in_use = rte_mempool_in_use_count(sw->pool);
 	unsigned in_homes = pmx_mbuf_home_free_count(sw);
 
+	uint64_t uds_drops[PMX_DROP_MAX] = {0};
+
+	pmx_uds_pump_drops(sw->uds, uds_drops); /* uds clients' sockets (uds_pump.c) */
+	for (unsigned r = 0; r < PMX_DROP_MAX; r++)
+		drop_sum[r] += uds_drops[r] - ctl->base->uds_drops[r];
 	for (unsigned r = 0; r < PMX_DROP_MAX; r++)
 		json_object_set_new(drops, pmx_drop_reason_name(r),
 				    json_integer((json_int_t)drop_sum[r]));
@@ -375,6 +402,8 @@ void pmx_ctl_stats_clear(struct pmx_ctl *ctl)
 		b->worker[w].rx = worker_rx(sw, wk);
 		memcpy(b->worker[w].drops, wk->drops, sizeof(wk->drops));
 	}
+	memset(b->uds_drops, 0, sizeof(b->uds_drops));
+	pmx_uds_pump_drops(sw->uds, b->uds_drops);
 	for (uint16_t id = 0; id < sw->clients_max; id++)
 		pmx_latency_reset(ctl->sw, id); /* the histograms' writers zero them */
 	b->cleared_at = (uint64_t)time(NULL);
