@@ -83,6 +83,7 @@ struct pmx_ctl_baseline {
 
 struct pmx_port_resv;
 struct pmx_kernel_addrs;
+struct pmx_usnetd;
 
 /** The control plane. */
 struct pmx_ctl {
@@ -101,6 +102,7 @@ struct pmx_ctl {
 	struct pmx_port_resv *resv; /**< kernel sockets holding clients' ports (port_reserve.c) */
 	struct pmx_kernel_addrs *kaddrs; /**< the ports' kernel addresses (kernel_addrs.c) */
 	struct pmx_ctl_watch kaddrs_watch; /**< its netlink socket in the epoll set */
+	struct pmx_usnetd *usnetd; /**< usnetd's datagram socket (usnetd_sock.c), NULL: off */
 	/** Listening rules per (proto class, L4 port) and IP rules per NIC port: only where
 	 *  they are not zero does an any-address rule look through every rule for an overlap
 	 *  (ctl_rules.c). Kept by rule_add/delete and detach; LISTEN and IP rules must be added

@@ -14,6 +14,10 @@
 #include "ctl.h"
 #include "ctl_own_mac.h"
 
+/** Is the peer (primary group gid, process pid) a member of group want? The supplementary
+ *  groups come from /proc (ctl_sock.c). */
+bool pmx_ctl_in_group(gid_t gid, pid_t pid, gid_t want);
+
 /** Create ctl->lock (recursive). @return 0 or -errno. */
 int pmx_ctl_lock_init(struct pmx_ctl *ctl);
 

@@ -21,10 +21,11 @@
 #include "sock_path.h"
 #include "static_rules.h"
 #include "uds_channel.h"
+#include "usnetd_sock.h"
 
 #define ACCEPTS_PER_ROUND 16
 
-static bool in_group(gid_t gid, pid_t pid, gid_t want)
+bool pmx_ctl_in_group(gid_t gid, pid_t pid, gid_t want)
 {
 	char path[64], line[512];
 	bool found = gid == want;
@@ -151,11 +152,18 @@ int pmx_ctl_init(struct pmx_ctl *ctl, struct pmx_switch *sw, const struct pmx_co
 	ctl->kaddrs_watch.fd = pmx_kernel_addrs_fd(ctl->kaddrs);
 	if (pmx_ctl_watch(ctl, &ctl->kaddrs_watch) != 0)
 		goto fail_errno;
+	/* usnetd's own socket, beside ours, when the config asks for it */
+	ret = pmx_usnetd_open(ctl, err, errlen);
+	if (ret != 0) {
+		unlink(cfg->socket_path); /* bound above: ours */
+		goto fail_close;
+	}
 	return 0;
 
 fail_errno:
 	ret = -errno;
 	snprintf(err, errlen, "control.socket: %s: %s", cfg->socket_path, strerror(-ret));
+fail_close:
 	if (ctl->listen_fd >= 0)
 		close(ctl->listen_fd);
 	if (ctl->epfd >= 0)
@@ -276,7 +284,7 @@ static void accept_one(struct pmx_ctl *ctl, int fd)
 	s->pid = cred.pid;
 	s->client_id = -1;
 	s->admin = cred.uid == 0 ||
-		   (ctl->has_admin_gid && in_group(cred.gid, cred.pid, ctl->admin_gid));
+		   (ctl->has_admin_gid && pmx_ctl_in_group(cred.gid, cred.pid, ctl->admin_gid));
 	struct epoll_event ev = {.events = EPOLLIN | EPOLLRDHUP, .data.ptr = s};
 
 	if (epoll_ctl(ctl->epfd, EPOLL_CTL_ADD, fd, &ev) != 0) {
@@ -511,6 +519,7 @@ int pmx_ctl_poll(struct pmx_ctl *ctl, int timeout_ms)
 			session_close(ctl, s);
 		}
 	}
+	pmx_usnetd_sweep(ctl); /* usnetd's clients that are gone */
 	pmx_ctl_unlock(ctl);
 	return n;
 }
@@ -523,6 +532,7 @@ void pmx_ctl_close(struct pmx_ctl *ctl)
 	for (unsigned i = 0; i < PMX_CTL_MAX_SESSIONS; i++)
 		if (ctl->sessions[i] != NULL)
 			session_close(ctl, ctl->sessions[i]);
+	pmx_usnetd_close(ctl);
 	pmx_uds_channel_fini(ctl); /* its thread, and channels of clients not of a session */
 	if (ctl->listen_fd >= 0) {
 		close(ctl->listen_fd);
@@ -544,6 +554,7 @@ void pmx_ctl_close(struct pmx_ctl *ctl)
 
 void pmx_ctl_stop_listening(struct pmx_ctl *ctl)
 {
+	pmx_usnetd_stop_listening(ctl);
 	if (ctl->listen_fd < 0)
 		return;
 	epoll_ctl(ctl->epfd, EPOLL_CTL_DEL, ctl->listen_fd, NULL);

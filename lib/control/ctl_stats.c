@@ -16,6 +16,7 @@
 #include "pmx_afpacket.h"
 #include "port_reserve.h"
 #include "uds_pump.h"
+#include "usnetd_sock.h"
 
 const char *pmx_ctl_proto_name(uint8_t proto, char *buf, size_t len)
 {
@@ -347,7 +348,8 @@ json_t *pmx_ctl_stats_json(struct pmx_ctl *ctl)
 				    json_integer((json_int_t)drop_sum[r]));
 	pmx_mbuf_home_stats(sw, &homes);
 
-	return json_pack("{s:o, s:o, s:o, s:o, s:{s:i, s:i, s:i, s:I, s:i}, s:{s:i, s:i}, s:s, s:I, s:I, "
+	json_t *out = json_pack(
+		"{s:o, s:o, s:o, s:o, s:{s:i, s:i, s:i, s:I, s:i}, s:{s:i, s:i}, s:s, s:I, s:I, "
 			 "s:I, s:I, s:I, s:i, s:I}",
 			 "ports", ports_json(ctl), "lcores", lcores, "drops", drops, "clients",
 			 pmx_ctl_clients_json(ctl), "mempool", "size", (int)sw->pool->size,
@@ -366,6 +368,10 @@ json_t *pmx_ctl_stats_json(struct pmx_ctl *ctl)
 			 "learn_refused", (json_int_t)ctl->learn_refused, "cleared_at",
 			 (json_int_t)ctl->base->cleared_at, "management_lcore",
 			 (int)rte_get_main_lcore(), "tsc_hz", (json_int_t)rte_get_tsc_hz());
+
+	if (ctl->usnetd != NULL)
+		json_object_set_new(out, "usnetd", pmx_usnetd_stats_json(ctl));
+	return out;
 }
 
 void pmx_ctl_stats_clear(struct pmx_ctl *ctl)

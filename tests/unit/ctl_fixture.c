@@ -22,6 +22,7 @@
 
 struct ctl_fixture F;
 const char *fx_config_rules;
+bool fx_usnetd;
 
 static const char config_fmt[] =
 	"{\"eal\": [], \"ports\": ["
@@ -31,7 +32,7 @@ static const char config_fmt[] =
 	"  \"addresses\": [\"198.19.0.1\"]}}],"
 	" \"control\": {\"socket\": \"%s\", \"mode\": \"0666\", \"group\": \"nogroup\"},"
 	" \"clients\": {\"max\": 4, \"ring_size\": 64, \"max_rules\": 256, \"rule_quota\": 6,"
-	"  \"queue_quota\": 4, \"low_ports\": [\"udp:53\"]}, \"mbufs\": 1024%s%s}";
+	"  \"queue_quota\": 4, \"low_ports\": [\"udp:53\"]}, \"mbufs\": 1024%s%s%s}";
 
 static char runtime_dir[160];
 
@@ -74,13 +75,17 @@ int fx_setup(void)
 {
 	struct pmx_switch *sw = &F.sw;
 	struct pmx_worker *w;
-	char text[4096], err[256];
+	char text[4096], err[256], usnetd[160] = "";
 
 	memset(&F, 0, sizeof(F));
 	snprintf(F.dir, sizeof(F.dir), "/tmp/pmx-test-ctl-%d", (int)getpid());
 	snprintf(F.sock, sizeof(F.sock), "%s/ctl.sock", F.dir);
+	snprintf(F.usnetd_sock, sizeof(F.usnetd_sock), "%s/usnetd.sock", F.dir);
+	if (fx_usnetd)
+		snprintf(usnetd, sizeof(usnetd), ", \"usnetd\": {\"socket\": \"%s\", \"mode\": \"0666\"}",
+			 F.usnetd_sock);
 	snprintf(text, sizeof(text), config_fmt, F.sock, fx_config_rules ? ", \"rules\": " : "",
-		 fx_config_rules ? fx_config_rules : "");
+		 fx_config_rules ? fx_config_rules : "", usnetd);
 	if (pmx_config_parse(text, "test", &F.cfg, err, sizeof(err)) != 0) {
 		fprintf(stderr, "fixture config: %s\n", err);
 		return -1;

@@ -21,12 +21,16 @@ struct ctl_fixture {
 	struct pmx_ctl ctl;
 	char dir[64];
 	char sock[96];
+	char usnetd_sock[96]; /**< usnetd's socket, open when fx_usnetd was set */
 };
 
 extern struct ctl_fixture F;
 
 /** When set before fx_setup(): the config's "rules" (JSON array text). */
 extern const char *fx_config_rules;
+
+/** When set before fx_setup(): usnetd's socket is on, at F.usnetd_sock, mode 0666. */
+extern bool fx_usnetd;
 
 /**
  * Enter a network namespace of the process's own (bound ports and /proc/net are then the
