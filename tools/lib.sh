@@ -126,10 +126,13 @@ tb_up() {
 #   TB_TAP_LOG    the log level of the tap PMD    (default: warning)
 #   TB_MEMIF      1: clients may attach over memif (default: off, as in the daemon)
 #   TB_EAL_EXTRA  more EAL arguments, as JSON strings ('"--base-virtaddr", "0x300000000000"')
+#   TB_USNETD     a path: usnetd's datagram socket there (default: off, as in the daemon)
 # e.g. TB_LCORES="(0-2)@(0-1)" TB_RX_QUEUES=2 TB_DEVICE=net_pcap0,... tb_config
 tb_config() {
-	local policy=${1:-pass} cores='"-l", "0-1"'
+	local policy=${1:-pass} cores='"-l", "0-1"' usnetd=""
 	[ -n "${TB_LCORES:-}" ] && cores="\"--lcores\", \"$TB_LCORES\""
+	[ -n "${TB_USNETD:-}" ] &&
+		usnetd=$'\n'"  \"usnetd\": { \"socket\": \"$TB_USNETD\", \"mode\": \"0660\" },"
 	TB_CONF=$TB_DIR/portmux.json
 	cat > "$TB_CONF" <<JSON
 {
@@ -140,7 +143,7 @@ tb_config() {
       "rx_queues": ${TB_RX_QUEUES:-1}, "exception": { "type": "auto", "iface": "pmx0" } }
   ],
   "kernel": { "policy": "$policy", "allow": ["tcp:22", "icmp", "icmpv6"] },
-  "control": { "socket": "$TB_SOCK", "mode": "0660", "group": null },
+  "control": { "socket": "$TB_SOCK", "mode": "0660", "group": null },$usnetd
   "clients": { "max": 16, "ring_size": 1024, "max_rules": 4096,
                "memif": $([ "${TB_MEMIF:-0}" = 1 ] && echo true || echo false) },
   "mbufs": 16384

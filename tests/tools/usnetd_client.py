@@ -17,7 +17,7 @@
 #                        valid message)
 #   echo,PORT,N          answer the first N UDP datagrams to PORT that come on the frame
 #                        channel (back to their sender), then go on
-#   ready                print "ready" and wait until stdin closes
+#   ready                print "ready" and sleep until killed
 # A step may end in "=TEXT" (the last "=" of the step): the answer must be exactly TEXT; "=-": no answer may come (within
 # 0.5 s); "=~TEXT": the answer must contain TEXT. Without it, an answer is printed if one
 # comes within 2 s. Exit status 1 at the first expectation not met.
@@ -31,6 +31,7 @@ import socket
 import struct
 import sys
 import threading
+import time
 
 PROTOS = {"tcp": 6, "udp": 17, "icmp": 1, "icmpv6": 58}
 
@@ -134,6 +135,7 @@ class Client:
         if self.channel is None:
             return self.fail("echo without a channel (uds first)")
         done = 0
+        print("echoing UDP port %d" % port, flush=True)
         while done < count:
             frame = self.channel.recv(65536)
             reply = udp_reply(frame, port)
@@ -204,8 +206,8 @@ def step(client, text):
         return client.echo(int(parts[1]), int(parts[2]))
     elif kind == "ready":
         print("ready", flush=True)
-        sys.stdin.read()
-        return None
+        while True:
+            time.sleep(3600)
     else:
         client.fail("unknown step %r" % text)
         return None
