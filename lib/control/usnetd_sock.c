@@ -15,6 +15,7 @@
 
 #include <rte_common.h>
 
+#include "client_registry.h"
 #include "ctl_session.h"
 #include "pmx_afpacket.h"
 #include "pmx_log.h"
@@ -25,6 +26,7 @@
 
 #define DATAGRAMS_PER_ROUND 32 /* then the other fds of the control loop get their turn */
 #define PROBE_EVERY_S 1        /* tasks without a pidfd are looked for this often */
+#define SPOOFED_LOG_EVERY_S 10 /* a client's frames refused by anti-spoofing: one line */
 #ifndef PIDFD_THREAD
 #define PIDFD_THREAD O_EXCL /* Linux 6.9: a pidfd for a thread, not only a process */
 #endif
@@ -38,7 +40,9 @@ struct usnetd_client {
 	struct pmx_usnetd *u;
 	struct sockaddr_un addr; /**< the client's socket, where answers go */
 	socklen_t addrlen;
-	bool dead; /**< detached: freed by the sweep at the end of the round */
+	bool dead;               /**< detached: freed by the sweep at the end of the round */
+	uint64_t spoofed_seen;   /**< its frames refused by anti-spoofing, as last logged */
+	uint64_t spoofed_logged; /**< time(NULL) of that line */
 };
 
 struct pmx_usnetd {
@@ -546,6 +550,30 @@ int pmx_usnetd_open(struct pmx_ctl *ctl, char *err, size_t errlen)
 	return 0;
 }
 
+/* Frames of c refused by anti-spoofing since the last look: one line that says why, at most
+ * every SPOOFED_LOG_EVERY_S. usnet_sockets' Random and Static MAC settings send from a MAC of
+ * the client's own, which usnetd learned and portmux does not. */
+static void spoofed_log(struct usnetd_client *c, uint64_t now)
+{
+	struct pmx_client_counters k;
+
+	if (c->dead || c->s.client_id < 0 || now - c->spoofed_logged < SPOOFED_LOG_EVERY_S)
+		return;
+	pmx_registry_client_counters(c->u->ctl->sw, (uint16_t)c->s.client_id, &k);
+	if (k.spoofed == c->spoofed_seen)
+		return;
+	PMX_LOG(NOTICE, ctl,
+		"usnetd client %.108s (client %d): %llu frames refused (drops.spoofed): sent from "
+		"a MAC, address or port not its own. A usnetd client sends from the port's MAC "
+		"(usnet_sockets' Mac::Passthru) and the addresses and ports it matched; portmux "
+		"learns no MAC from a usnetd client's frames (a MAC of its own: hello \"mac\", "
+		"clients.own_macs)",
+		c->addr.sun_path, c->s.client_id,
+		(unsigned long long)(k.spoofed - c->spoofed_seen));
+	c->spoofed_seen = k.spoofed;
+	c->spoofed_logged = now;
+}
+
 void pmx_usnetd_sweep(struct pmx_ctl *ctl)
 {
 	struct pmx_usnetd *u = ctl->usnetd;
@@ -564,6 +592,8 @@ void pmx_usnetd_sweep(struct pmx_ctl *ctl)
 			continue;
 		if (!c->dead && c->gone.fd < 0 && probe && !task_alive(c->s.pid))
 			task_ended(c);
+		if (probe)
+			spoofed_log(c, now);
 		if (!c->dead && c->s.client_id < 0)
 			client_detach(c); /* kicked, or its channel was found closed */
 		if (c->dead)

@@ -6,7 +6,9 @@
 # again -> "ER"; a UDP datagram from the peer comes as a frame on the channel and the answer
 # sent back on it reaches the peer; QueryUsedPorts lists the match in usnetd's answer shape; a
 # second client: the first one's port -> "ER", the kernel's TCP :22 -> "ER", a port of its own
-# -> "OK", RemoveMatch and DeleteClient answered nothing and its rules gone; RequestNetmapPipe
+# -> "OK", RemoveMatch and DeleteClient answered nothing and its rules gone; a client sending
+# from a MAC of its own (usnet_sockets' Random MAC): the frame refused as spoofed and a log line
+# that says why (portmux learns no MAC from a usnetd client's frames); RequestNetmapPipe
 # -> "ER" with a log line naming netmap; an unknown interface -> "ER"; malformed datagrams
 # (not JSON, an unknown variant, wrong types, oversize) -> "ER", each counted in stats; the
 # first client killed with SIGKILL: its task is seen gone, its rule and channel go, the port
@@ -72,6 +74,18 @@ assert_eq "its DeleteClient dropped its rule" '[[17,{"Ipv4":"198.18.0.1"},7777]]
 assert_eq "only the first client's rule is left" "[7777]" "$(rules)"
 assert_eq "the wan0 interface name also works" 0 "$(usnetd uds,wan0 delete=- > /dev/null; echo $?)"
 
+# a client sending from a MAC of its own (usnet_sockets' Random MAC): refused, and said why
+spoofed_before=$(stat_of '.result.drops.spoofed')
+tb_bg spoof $CLIENT -s "$TB_USNETD" -d "$TB_DIR" uds,pmx0 spoof,02:00:00:00:00:99,198.18.0.1 \
+	ready
+tb_wait_for "the frame from a MAC of its own refused" 50 \
+	grep -q "frames refused (drops.spoofed)" "$TB_LOG"
+assert_match "the log says why a usnetd client's frame from another MAC went nowhere" \
+	"portmux learns no MAC from a usnetd client's frames" "$(cat "$TB_LOG")"
+assert_eq "counted as spoofed" 1 "$(($(stat_of '.result.drops.spoofed') - spoofed_before))"
+kill -KILL -- "-$TB_PID_spoof"
+tb_wait_for "the spoofing client seen gone" 50 stat_is '.result.usnetd.gone' 1
+
 # refused and malformed datagrams: ER, counted
 usnetd netmap,pmx0=ER uds,eth9=ER raw,{=ER 'raw,"Hello"=ER' \
 	'raw,{"RequestUDS":["pmx0","42"]}=ER' 'raw,{"AddMatch":[1]}=ER' big,5000=ER \
@@ -84,8 +98,8 @@ assert_eq "stats: bad_json, bad_message, oversize, netmap" '[1,4,1,1]' \
 
 # the first client killed while attached: its task ends, its rule and channel go
 kill -KILL -- "-$TB_PID_echo"
-tb_wait_for "the killed client seen gone" 50 stat_is '.result.usnetd.gone' 1
-assert_eq "usnetd clients gone: the killed one" 1 "$(stat_of '.result.usnetd.gone')"
+tb_wait_for "the killed client seen gone" 50 stat_is '.result.usnetd.gone' 2
+assert_eq "usnetd clients gone: the two killed" 2 "$(stat_of '.result.usnetd.gone')"
 assert_eq "no rule left" "[]" "$(rules)"
 assert_eq "no client left" 0 "$(pmx_req '{"cmd":"clients"}' | jq '.result.clients | length')"
 assert_eq "QueryUsedPorts no longer lists :7777" "[]" "$(usnetd query | udp_listening)"

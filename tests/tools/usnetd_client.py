@@ -17,6 +17,7 @@
 #                        valid message)
 #   echo,PORT,N          answer the first N UDP datagrams to PORT that come on the frame
 #                        channel (back to their sender), then go on
+#   spoof,MAC,IP         send one UDP frame on the channel from MAC and IP (to broadcast)
 #   ready                print "ready" and sleep until killed
 # A step may end in "=TEXT" (the last "=" of the step): the answer must be exactly TEXT; "=-": no answer may come (within
 # 0.5 s); "=~TEXT": the answer must contain TEXT. Without it, an answer is printed if one
@@ -130,6 +131,12 @@ class Client:
         if self.channel.type != socket.SOCK_DGRAM:
             self.fail("the channel is not SOCK_DGRAM")
 
+    def spoof(self, mac, ip):
+        if self.channel is None:
+            return self.fail("spoof without a channel (uds first)")
+        self.channel.send(udp_frame(mac, ip, b"from a MAC of its own"))
+        print("sent a frame from %s %s" % (mac, ip), flush=True)
+
     def echo(self, port, count):
         # answer UDP datagrams to port that come as frames on the channel
         if self.channel is None:
@@ -144,6 +151,15 @@ class Client:
             self.channel.send(reply)
             done += 1
             print("echoed %d bytes from %s" % (len(reply), reply_peer(reply)), flush=True)
+
+
+def udp_frame(mac, ip, payload):
+    # IPv4 UDP from mac/ip:9 to the broadcast address's :9
+    udp = struct.pack("!HHHH", 9, 9, 8 + len(payload), 0) + payload
+    hdr = bytearray(struct.pack("!BBHHHBBH4s4s", 0x45, 0, 20 + len(udp), 0, 0x4000, 64, 17, 0,
+                                socket.inet_aton(ip), b"\xff\xff\xff\xff"))
+    hdr[10:12] = struct.pack("!H", csum(bytes(hdr)))
+    return b"\xff" * 6 + bytes.fromhex(mac.replace(":", "")) + b"\x08\x00" + bytes(hdr) + udp
 
 
 def csum(data):
@@ -204,6 +220,8 @@ def step(client, text):
         client.send(b'"QueryUsedPorts"' + b" " * int(parts[1]))
     elif kind == "echo":
         return client.echo(int(parts[1]), int(parts[2]))
+    elif kind == "spoof":
+        return client.spoof(parts[1], parts[2])
     elif kind == "ready":
         print("ready", flush=True)
         while True:
