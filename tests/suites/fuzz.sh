@@ -9,7 +9,7 @@ source "$(dirname "$0")/../../tools/lib.sh"
 
 FUZZ_SECONDS=${FUZZ_SECONDS:-50}
 FUZZ_BUILD=${PMX_FUZZ_BUILD:-$PMX_ROOT/build-fuzz}
-TARGETS=(packet config ctl)
+TARGETS=(packet config ctl usnetd)
 
 # clang and its runtime (libclang_rt.fuzzer) from Debian
 missing=()
