@@ -39,6 +39,7 @@ struct usnetd_client {
 	struct pmx_ctl_watch gone; /**< the task's pidfd (readable once it ended), fd -1: none */
 	struct pmx_usnetd *u;
 	struct sockaddr_un addr; /**< the client's socket, where answers go */
+	char addr_end;           /**< 0: ends a path that fills sun_path (108 bytes) */
 	socklen_t addrlen;
 	bool dead;               /**< detached: freed by the sweep at the end of the round */
 	uint64_t spoofed_seen;   /**< its frames refused by anti-spoofing, as last logged */
@@ -58,11 +59,18 @@ struct pmx_usnetd {
 /** One datagram as it came: who sent it, from where. */
 struct datagram {
 	struct sockaddr_un from;
+	char from_end; /**< 0: ends a path that fills sun_path (108 bytes, no NUL of its own) */
 	socklen_t fromlen;
 	struct ucred cred; /**< pid 0 when the kernel gave none */
 	size_t len;
 	bool truncated;
 };
+
+_Static_assert(offsetof(struct datagram, from_end) == sizeof(struct sockaddr_un),
+	       "a path filling sun_path is read as a string up to from_end");
+_Static_assert(offsetof(struct usnetd_client, addr_end) ==
+		       offsetof(struct usnetd_client, addr) + sizeof(struct sockaddr_un),
+	       "a path filling sun_path is read as a string up to addr_end");
 
 static bool has_path(const struct datagram *d)
 {
