@@ -99,13 +99,16 @@ cat > "$TB_DIR/start-socket.json" <<JSON
   "control": { "socket": "/proc/pmx-no-such-dir/portmux.sock" }, $MB }
 JSON
 run_bad start-socket "$TB_DIR/start-socket.json" 'control.socket' "pmxbad${TB_ID}ssocket"
+# usnetd's socket cannot be bound: start-up fails naming the key; the control socket goes too
+startup usnetd 'usnetd.socket: /proc/pmx-no-such-dir/usnetd.socket' 0-1 "$WIRE" 1 "$TAP" \
+	"$(CTL usnetd)" "$MB, \"usnetd\": { \"socket\": \"/proc/pmx-no-such-dir/usnetd.socket\" }"
 # without CAP_NET_ADMIN the wire cannot be guarded: start-up fails, naming interface and need
 WRAP=(setpriv --bounding-set=-net_admin)
 startup noadmin 'ports[0].device: interface "pmx-wire": cannot keep the kernel off it' 0-1 \
 	"$WIRE" 1 '{ "type": "none" }' "$(CTL noadmin)" "$MB"
 assert_match "noadmin: the message names the capability" CAP_NET_ADMIN "$(cat "$TB_DIR/start-noadmin.err")"
 WRAP=()
-echo "start-up failures: 9 configs in $((SECONDS - t0)) s"
+echo "start-up failures: 10 configs in $((SECONDS - t0)) s"
 
 say "stopped during start-up: SIGTERM at any moment leaves nothing behind"
 # Whenever the signal lands (while EAL maps memory, while the mbufs are made, once ready),
