@@ -369,9 +369,12 @@ static void forward(struct pmx_usnetd *u, const struct datagram *d, struct pmx_u
 		if (m->kind == PMX_USNETD_ADD_MATCH || m->kind == PMX_USNETD_QUERY_USED_PORTS) {
 			refuse(u, d, counter, pmx_usnetd_kind_name(m->kind), why);
 		} else {
+			char line[400];
+
 			(*counter)++;
-			PMX_LOG(INFO, ctl, "usnetd %s from %.108s: %s",
-				pmx_usnetd_kind_name(m->kind), path_of(d), why);
+			snprintf(line, sizeof(line), "usnetd %s from %.108s (not answered): %.200s",
+				 pmx_usnetd_kind_name(m->kind), path_of(d), why);
+			pmx_ctl_log_bad_input(u->ctl, s, line); /* rate-limited */
 		}
 	} else if (m->kind == PMX_USNETD_ADD_MATCH) {
 		answer(u, d, PMX_USNETD_OK);
