@@ -323,7 +323,11 @@ static void request_uds(struct pmx_usnetd *u, const struct datagram *d,
 		if (c->gone.fd >= 0)
 			close(c->gone.fd);
 		free(c);
-		return refuse(u, d, &u->st.refused, "RequestUDS", strerror(-ret));
+		return refuse(u, d, &u->st.refused, "RequestUDS",
+			      ret == -ENOSPC ? "all client slots are taken (clients.max)"
+			      : ret == -EMFILE || ret == -ENFILE
+				      ? "no descriptor left for its channel"
+				      : strerror(-ret));
 	}
 	u->clients[slot] = c;
 	ret = answer_to(u, &d->from, d->fromlen, PMX_USNETD_FD, 1, fd);

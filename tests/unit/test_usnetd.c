@@ -17,7 +17,9 @@
  *    of portmux's own socket in it (the same handler as on portmux's socket);
  *  - RequestUDS by a thread of this process: "$" with one SOCK_DGRAM descriptor from the
  *    socket's path; AddMatch "OK", the same again and a match of another client "ER";
- *    the thread ends: its pidfd fires, the client and its rules are gone.
+ *    the thread ends: its pidfd fires, the client and its rules are gone;
+ *  - RequestUDS while every client slot is taken: "ER", no descriptor; once one is free, "$";
+ *    DeleteClient detaches it (unanswered, counted).
  */
 #include <errno.h>
 #include <pthread.h>
@@ -446,6 +448,37 @@ static void test_request_uds(void)
 	unlink(me.sun_path);
 }
 
+static void test_slots_full(void)
+{
+	struct pmx_ctl_session *s[4];
+	struct sockaddr_un me;
+	int fd = client_socket("full.sock", &me), chan = -1;
+	long long deleted = counter("deleted");
+	char text[64];
+
+	for (unsigned i = 0; i < 4; i++) { /* clients.max is 4 */
+		s[i] = fx_session(false, 65534);
+		CU_ASSERT(fx_hello(s[i], "filler") >= 0);
+	}
+	snprintf(text, sizeof(text), "{\"RequestUDS\":[\"wan0\",%d]}", (int)getpid());
+	send_text(fd, text);
+	CU_ASSERT_STRING_EQUAL(answer(fd, &chan), "ER");
+	CU_ASSERT_EQUAL(chan, -1);
+	fx_session_free(s[3]);
+	send_text(fd, text); /* a slot is free again; the process itself is the task */
+	CU_ASSERT_STRING_EQUAL(answer(fd, &chan), "$");
+	CU_ASSERT(chan >= 0);
+	send_text(fd, "\"DeleteClient\"");
+	CU_ASSERT_STRING_EQUAL(answer(fd, NULL), "");
+	CU_ASSERT_EQUAL(counter("deleted"), deleted + 1);
+	if (chan >= 0)
+		close(chan);
+	for (unsigned i = 0; i < 3; i++)
+		fx_session_free(s[i]);
+	close(fd);
+	unlink(me.sun_path);
+}
+
 int main(int argc, char **argv)
 {
 	static const struct cunit_test tests[] = {
@@ -455,6 +488,7 @@ int main(int argc, char **argv)
 		{"socket: refused requests, unanswered messages", test_refused_requests},
 		{"socket: QueryUsedPorts, exact bytes", test_query_used_ports},
 		{"socket: RequestUDS, AddMatch, the task ends", test_request_uds},
+		{"socket: RequestUDS with every slot taken, DeleteClient", test_slots_full},
 	};
 
 	(void)argc;
