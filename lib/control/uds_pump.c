@@ -118,9 +118,9 @@ static unsigned from_client(struct pmx_uds_pump *p, struct pmx_uds_chan *ch)
 	for (unsigned i = 0; i < room; i++) {
 		struct rte_mbuf *m = ch->spare[ch->n_spare - 1 - i];
 
-		iov[i] = (struct iovec){rte_pktmbuf_mtod(m, void *),
-					RTE_MIN(rte_pktmbuf_tailroom(m),
-						(uint16_t)PMX_MAX_CLIENT_FRAME)};
+		iov[i] = (struct iovec){
+			rte_pktmbuf_mtod(m, void *),
+			RTE_MIN(rte_pktmbuf_tailroom(m), (uint16_t)PMX_MAX_CLIENT_FRAME)};
 		msg[i] = (struct mmsghdr){.msg_hdr = {.msg_iov = &iov[i], .msg_iovlen = 1}};
 	}
 	got = recvmmsg(ch->fd, msg, room, MSG_DONTWAIT, NULL);

@@ -27,7 +27,7 @@
 #include "ctl.h"
 #include "pmx_switch.h"
 
-#define PMX_UDS_IDLE_NS 50000 /**< longest sleep of the pump while a channel is open */
+#define PMX_UDS_IDLE_NS 50000     /**< longest sleep of the pump while a channel is open */
 #define PMX_UDS_SNDBUF (4u << 20) /**< bytes queued towards a client before it drops */
 
 /** What the pump did for one client (added to, zeroed when the channel is added). */
@@ -42,14 +42,14 @@ struct pmx_uds_counts {
 
 /** One uds client's channel, as the pump sees it. */
 struct pmx_uds_chan {
-	int fd;        /**< portmuxd's end of the socketpair (nonblocking) */
-	int sock_type; /**< SOCK_DGRAM or SOCK_SEQPACKET */
-	uint16_t id;   /**< the client's slot */
-	struct rte_ring *rx; /**< the slot's rx_ring[0]: switch -> client (pump consumes) */
-	struct rte_ring *tx; /**< the slot's tx_ring[0]: client -> switch (pump produces) */
+	int fd;                    /**< portmuxd's end of the socketpair (nonblocking) */
+	int sock_type;             /**< SOCK_DGRAM or SOCK_SEQPACKET */
+	uint16_t id;               /**< the client's slot */
+	struct rte_ring *rx;       /**< the slot's rx_ring[0]: switch -> client (pump consumes) */
+	struct rte_ring *tx;       /**< the slot's tx_ring[0]: client -> switch (pump produces) */
 	struct pmx_lat_block *lat; /**< the slot's histogram: the pump is its writer */
-	uint32_t gone; /**< set (release) by the pump: the client closed its end */
-	unsigned n_spare; /**< pump: mbufs allocated for the next reads */
+	uint32_t gone;             /**< set (release) by the pump: the client closed its end */
+	unsigned n_spare;          /**< pump: mbufs allocated for the next reads */
 	struct rte_mbuf *spare[PMX_BURST];
 };
 
