@@ -62,13 +62,16 @@ say "load before: $(cut -d' ' -f1-3 /proc/loadavg) on $(nproc) CPUs"
 say "1. the uds channel alone (NIC idle)"
 start "net_null0,no-rx=1" idle
 "$BENCH" -s "$SOCK" -d 1 -n 100 -p 19000 > /dev/null # starts the I/O thread
-p0=$(thread_ns "$DPID" pmx-uds) w0=$(thread_ns "$DPID" rte-worker-1)
+busy() { printf '%s\n' '{"cmd":"stats"}' | socat -t 5 - "UNIX-CONNECT:$SOCK" | jq '.result.lcores[0].busy_cycles'; }
+p0=$(thread_ns "$DPID" pmx-uds) c0=$(busy)
 "$BENCH" -s "$SOCK" -d "$DUR" -n 2000 -w 256 | tee "$W/alone.txt"
-p1=$(thread_ns "$DPID" pmx-uds) w1=$(thread_ns "$DPID" rte-worker-1)
-frames=$(sed -n 's/^RESULT //p' "$W/alone.txt" | jq '.received')
-# every frame crosses the I/O thread twice (in and out) and the RX lcore once (TX check)
-echo "uds I/O thread: $(( (p1 - p0) / (frames > 0 ? frames : 1) )) ns CPU per frame (in + out)," \
-	"RX lcore: $(( (w1 - w0) / (frames > 0 ? frames : 1) )) ns per frame (busy-polls: an upper bound)"
+p1=$(thread_ns "$DPID" pmx-uds) c1=$(busy)
+frames=$(sed -n 's/^RESULT //p' "$W/alone.txt" | jq '.received + 2000')
+[ "$frames" -gt 0 ] || die "no frame came back"
+# every frame crosses the I/O thread twice (in and out) and the RX lcore once (TX check,
+# local delivery); busy_cycles: TSC cycles of the RX lcore's loops that did work
+echo "uds I/O thread: $(( (p1 - p0) / frames )) ns of CPU per frame (read + write)," \
+	"RX lcore: $(( (c1 - c0) / frames )) TSC cycles per frame (busy loops)"
 stop
 
 say "2. a ring client's delivered rate without and with a busy uds client"
@@ -85,7 +88,7 @@ for run in without with; do
 	taskset -c 0 "$SINK" -s "$SOCK" -n 1 -w 2 -d "$DUR" -q > "$W/sink-$run.txt" 2>&1
 	[ -n "$bpid" ] && wait "$bpid"
 	sed -n 's/^RESULT //p' "$W/sink-$run.txt" |
-		jq -r --arg run "$run" '"ring client, \($run) a busy uds client: \(.delivered / .window_s / 1e6 * 1000 | round / 1000) Mpps delivered, \(.delivered / ((.lcores[0].cpu_ns // 0) / 1e9 + 1e-9) / 1e6 * 1000 | round / 1000) Mpps per RX-lcore CPU second, ring_full \(.drops.ring_full)"'
+		jq -r --arg run "$run" '"ring client, \($run) a busy uds client: delivered \(.delivered / .window_s / 1e6 * 1000 | round / 1000) Mpps (\(.delivered / (.sink_cpu_ns / 1e9) / 1e6 * 1000 | round / 1000) Mpps per CPU second the sink got, \(.sink_cpu_ns / 1e7 / .window_s | round) % of core 0); RX lcore: NIC rx \(.rx / .window_s / 1e6 * 1000 | round / 1000) Mpps, \(.rx / ((.lcores[0].cpu_ns // 0) / 1e9 + 1e-9) / 1e6 * 1000 | round / 1000) Mpps per CPU second it got; ring_full \(.drops.ring_full)"'
 	[ -n "$bpid" ] && sed -n 's/^RESULT //p' "$W/uds-$run.txt" |
 		jq -r '"  the uds client meanwhile: \(.frames_per_s) frames/s, p50 \(.loaded_p50_us) us, p99 \(.loaded_p99_us) us"'
 done
