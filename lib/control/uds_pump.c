@@ -110,10 +110,8 @@ static unsigned from_client(struct pmx_uds_pump *p, struct pmx_uds_chan *ch)
 	int got;
 
 	if (room == 0) {
-		if (ch->n_spare == 0) {
-			k->nomem++;
-			p->drops[PMX_DROP_NOMEM]++;
-		}
+		if (ch->n_spare == 0)
+			k->nomem++; /* nothing dropped: the datagrams wait in the socket */
 		return 0;
 	}
 	for (unsigned i = 0; i < room; i++) {
