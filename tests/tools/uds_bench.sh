@@ -58,13 +58,24 @@ thread_ns() {
 	echo 0
 }
 
+# thread_cpus PID COMM: the CPUs the thread named COMM of PID may run on
+thread_cpus() {
+	local t
+	for t in /proc/"$1"/task/*; do
+		[ "$(cat "$t/comm" 2>/dev/null)" = "$2" ] &&
+			{ taskset -cp "${t##*/}" | sed 's/.*: //'; return; }
+	done
+}
+
 say "load before: $(cut -d' ' -f1-3 /proc/loadavg) on $(nproc) CPUs"
 say "1. the uds channel alone (NIC idle)"
 start "net_null0,no-rx=1" idle
-"$BENCH" -s "$SOCK" -d 1 -n 100 -p 19000 > /dev/null # starts the I/O thread
+taskset -c 0 "$BENCH" -s "$SOCK" -d 1 -n 100 -p 19000 > /dev/null # starts the I/O thread
+echo "the uds I/O thread runs on CPU(s) $(thread_cpus "$DPID" pmx-uds), the RX lcore on" \
+	"$(thread_cpus "$DPID" rte-worker-1)"
 busy() { printf '%s\n' '{"cmd":"stats"}' | socat -t 5 - "UNIX-CONNECT:$SOCK" | jq '.result.lcores[0].busy_cycles'; }
 p0=$(thread_ns "$DPID" pmx-uds) c0=$(busy)
-"$BENCH" -s "$SOCK" -d "$DUR" -n 2000 -w 256 | tee "$W/alone.txt"
+taskset -c 0 "$BENCH" -s "$SOCK" -d "$DUR" -n 2000 -w 256 | tee "$W/alone.txt"
 p1=$(thread_ns "$DPID" pmx-uds) c1=$(busy)
 frames=$(sed -n 's/^RESULT //p' "$W/alone.txt" | jq '.received + 2000')
 [ "$frames" -gt 0 ] || die "no frame came back"
@@ -81,7 +92,7 @@ start "net_pcap0,rx_pcap=$W/trace.pcap,infinite_rx=1" busy
 for run in without with; do
 	bpid=
 	if [ "$run" = with ]; then
-		"$BENCH" -s "$SOCK" -d $((DUR + 6)) -n 0 -w 256 -p 21000 > "$W/uds-$run.txt" &
+		taskset -c 0 "$BENCH" -s "$SOCK" -d $((DUR + 6)) -n 0 -w 256 -p 21000 > "$W/uds-$run.txt" &
 		bpid=$!
 		sleep 1
 	fi
