@@ -2,8 +2,8 @@
 # test_uds.sh - clients over the uds channel (one Ethernet frame per datagram on a socketpair
 # whose other end portmuxd keeps), written in plain Python (tests/tools/uds_client.py, no
 # DPDK, no shared memory): hello {"channel": "uds"} passes the client's end with SCM_RIGHTS
-# beside the reply; the client answers UDP from the peer on its port, gets its copy of ARP,
-# fills its latency histogram; a frame it sends from an address not the appliance's is dropped
+# beside the reply; the client answers UDP from the peer on its port, gets its copy of ARP and
+# the ICMP error quoting a datagram it sent, fills its latency histogram; a frame it sends from an address not the appliance's is dropped
 # and counted as spoofed; killed, it is detached and its rule goes; a client that closes its
 # end (SOCK_DGRAM: seen at the next frame for it) is detached while its session stays open.
 set -u
@@ -46,6 +46,13 @@ assert_eq "uds client: latency samples (>= 5) with p50 <= p99 <= max" true \
 assert_eq "its channel counters: >= 5 frames sent to it, >= 5 received, none lost" \
 	"true true 0" "$(stat_of -r '.result.clients[] | select(.name == "uds-py") | .uds | "\(.sent >= 5) \(.received >= 5) \(.socket_full)"')"
 assert_eq "ping still answered by the kernel" 0 "$(in_peer ping -c 1 -W 3 198.18.0.1 > /dev/null; echo $?)"
+
+# ICMP errors go to the owner of the flow they quote: the client's datagram to a closed port
+udp 7 "probe" > /dev/null
+tb_wait_for "the peer's port unreachable reaches the uds client" 50 \
+	grep -q '^icmp-unreachable$' "$TB_DIR/u1.log"
+assert_eq "the ICMP error quoting its datagram reaches the uds client" 1 \
+	"$(grep -c '^icmp-unreachable$' "$TB_DIR/u1.log")"
 
 # a frame from an address that is not the appliance's: dropped, counted, never on the wire
 s0=$(stat_of '.result.drops.spoofed')

@@ -5,10 +5,13 @@ the frames it reads there (one Ethernet frame per datagram), in plain Python.
 
 Each UDP datagram to the port is sent back (addresses and ports swapped, so both checksums stay
 right), except: a payload starting with "spoof" is answered from another source address
-(198.18.0.99: not the appliance's, so the switch drops it as spoofed), and one starting with
-"close" makes the client close its end of the channel (the control connection stays open).
-It prints the hello and listen replies, then one line per event: "echo N", "spoof", "closed",
-"arp" (the first ARP frame it was copied), and on SIGTERM sends bye and exits.
+(198.18.0.99: not the appliance's, so the switch drops it as spoofed), one starting with
+"probe" is answered to the peer's port 9 instead (closed: the peer's ICMP port unreachable
+comes back to this client, the owner of the flow it quotes), and one starting with "close"
+makes the client close its end of the channel (the control connection stays open).
+It prints the hello and listen replies, then one line per event: "echo N", "spoof", "probe",
+"icmp-unreachable", "closed", "arp" (the first ARP frame it was copied), and on SIGTERM sends
+bye and exits.
 
 Usage: uds_client.py SOCKET NAME PORT [seqpacket|dgram]"""
 import array
@@ -65,6 +68,10 @@ def answer(frame, port):
     out[l4 : l4 + 2], out[l4 + 2 : l4 + 4] = frame[l4 + 2 : l4 + 4], frame[l4 : l4 + 2]
     if payload.startswith(b"close"):
         return None, "close"
+    if payload.startswith(b"probe"):
+        out[l4 + 2 : l4 + 4] = struct.pack("!H", 9)  # to the peer's closed port 9
+        out[l4 + 6 : l4 + 8] = b"\0\0"  # no UDP checksum: the port changed
+        return bytes(out), "probe"
     if payload.startswith(b"spoof"):
         out[26:30] = socket.inet_aton("198.18.0.99")
         out[24:26] = b"\0\0"
@@ -102,6 +109,8 @@ def main():
         if frame[12:14] == b"\x08\x06" and not seen_arp:
             seen_arp = True
             print("arp", flush=True)
+        if len(frame) >= 64 and frame[12:14] == b"\x08\x00" and frame[23] == 1 and frame[34] == 3:
+            print("icmp-unreachable", flush=True)  # the error quoting our probe
         reply, what = answer(frame, port)
         if what == "close":
             chan.close()
