@@ -10,8 +10,8 @@ right), except: a payload starting with "spoof" is answered from another source 
 comes back to this client, the owner of the flow it quotes), and one starting with "close"
 makes the client close its end of the channel (the control connection stays open).
 It prints the hello and listen replies, then one line per event: "echo N", "spoof", "probe",
-"icmp-unreachable", "closed", "arp" (the first ARP frame it was copied), and on SIGTERM sends
-bye and exits.
+"icmp-unreachable", "closed", "arp" (the first ARP frame it was copied), "eof" (portmuxd
+closed the channel: it exits); on SIGTERM it sends bye and exits.
 
 Usage: uds_client.py SOCKET NAME PORT [seqpacket|dgram]"""
 import array
@@ -106,6 +106,9 @@ def main():
         if not ready:
             continue
         frame = chan.recv(65536)
+        if not frame:  # SOCK_SEQPACKET: portmuxd closed its end (detached, or stopped)
+            print("eof", flush=True)
+            break
         if frame[12:14] == b"\x08\x06" and not seen_arp:
             seen_arp = True
             print("arp", flush=True)
@@ -125,8 +128,10 @@ def main():
             print("echo %d" % echoed, flush=True)
         else:
             print(what, flush=True)
-    if ctl.fileno() >= 0:
+    try:
         request(ctl, {"id": 3, "cmd": "bye"})
+    except OSError:
+        pass  # the daemon is gone already
 
 
 if __name__ == "__main__":
