@@ -19,7 +19,7 @@
 #include "pmx_log.h"
 #include "uds_pump.h"
 
-#define SPIN_PASSES 64 /* passes without work before the pump sleeps (~30 us here) */
+#define SPIN_PASSES 64  /* passes without work before the pump sleeps (~30 us here) */
 #define MAX_EVENTS 64   /* readable sockets taken from one epoll call */
 #define KICK UINT32_MAX /* epoll data of kick_fd (a channel's is its client id) */
 #define MAX_SEGS 8      /* segments of one frame sent as one datagram */
