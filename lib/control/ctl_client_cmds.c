@@ -94,9 +94,9 @@ static int arg_uds_type(json_t *req, bool uds, int *type, struct pmx_ctl_error *
 
 /* Attach over the uds channel: the client's end of the socketpair goes with the reply
  * (SCM_RIGHTS, ctl_sock.c). @return 0 or pmx_uds_channel_open()'s -errno. */
-static int hello_uds(struct pmx_ctl *ctl, struct pmx_ctl_session *s, unsigned p,
-		     const char *name, int type, const struct pmx_ctl_own_mac_req *om,
-		     struct pmx_attach_info *info, json_t **config_rules)
+static int hello_uds(struct pmx_ctl *ctl, struct pmx_ctl_session *s, unsigned p, const char *name,
+		     int type, const struct pmx_ctl_own_mac_req *om, struct pmx_attach_info *info,
+		     json_t **config_rules)
 {
 	int fd, ret;
 
@@ -112,8 +112,8 @@ static int hello_uds(struct pmx_ctl *ctl, struct pmx_ctl_session *s, unsigned p,
 /* A uds client gets no rings, lcore or shared memory: its frames come on the descriptor. */
 static void uds_reply(json_t *result, int type)
 {
-	static const char *const gone[] = {"rx_rings", "tx_rings", "lcore", "file_prefix",
-					   "mempool",  "shm"};
+	static const char *const gone[] = {"rx_rings",    "tx_rings", "lcore",
+					   "file_prefix", "mempool",  "shm"};
 
 	json_object_set_new(result, "channel", json_string("uds"));
 	json_object_set_new(result, "uds",
@@ -174,12 +174,11 @@ int pmx_ctl_cmd_hello(struct pmx_ctl *ctl, struct pmx_ctl_session *s, json_t *re
 	if (uds)
 		ret = hello_uds(ctl, s, p, name, uds_type, &om, &info, &config_rules);
 	else
-		ret = pmx_ctl_session_attach(ctl, s, p, memif ? PMX_CHANNEL_MEMIF : PMX_CHANNEL_RING,
-					     (unsigned)queues, name ? name : "client", &om, &info,
-					     &config_rules);
+		ret = pmx_ctl_session_attach(
+			ctl, s, p, memif ? PMX_CHANNEL_MEMIF : PMX_CHANNEL_RING, (unsigned)queues,
+			name ? name : "client", &om, &info, &config_rules);
 	if (ret == -EMFILE || ret == -ENFILE || ret == -EAGAIN)
-		return pmx_ctl_fail(e, "EMFILE", "cannot open the uds channel: %s",
-				    strerror(-ret));
+		return pmx_ctl_fail(e, "EMFILE", "cannot open the uds channel: %s", strerror(-ret));
 	if (ret == -ENOSPC)
 		return pmx_ctl_fail(e, "ENOSPC", "all %u client slots are taken (clients.max)",
 				    ctl->sw->clients_max);

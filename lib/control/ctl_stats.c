@@ -145,6 +145,15 @@ static json_t *latency_json(const struct pmx_switch *sw, uint16_t id)
 	return j;
 }
 
+static const char *channel_name(uint8_t channel)
+{
+	switch (channel) {
+	case PMX_CHANNEL_MEMIF: return "memif";
+	case PMX_CHANNEL_UDS: return "uds";
+	default: return "ring";
+	}
+}
+
 /* What the uds I/O thread did for client id (uds_pump.h), since it attached. */
 static json_t *uds_json(const struct pmx_uds_pump *p, uint16_t id)
 {
@@ -183,11 +192,7 @@ json_t *pmx_ctl_clients_json(struct pmx_ctl *ctl)
 			(json_int_t)rx_ring_count(&ctl->sw->clients[id]));
 		const struct pmx_client_slot *slot = &ctl->sw->clients[id];
 
-		json_object_set_new(
-			client, "channel",
-			json_string(slot->channel == PMX_CHANNEL_MEMIF ? "memif"
-				    : slot->channel == PMX_CHANNEL_UDS ? "uds"
-									 : "ring"));
+		json_object_set_new(client, "channel", json_string(channel_name(slot->channel)));
 		json_object_set_new(client, "queues", json_integer(slot->n_queues));
 		json_object_set_new(client, "learning", json_integer((json_int_t)c.learning));
 		if (slot->channel == PMX_CHANNEL_RING) /* lent and not back yet (mbuf_home.h) */

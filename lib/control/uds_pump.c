@@ -14,14 +14,15 @@
 #include <rte_cycles.h>
 #include <rte_lcore.h>
 #include <rte_mbuf.h>
-#include <rte_pause.h>
 
 #include "pmx_latency.h"
 #include "pmx_log.h"
 #include "uds_pump.h"
 
-#define SPIN_PASSES 16 /* idle passes spun before the pump sleeps */
-#define MAX_SEGS 8     /* segments of one frame sent as one datagram */
+#define SPIN_PASSES 64  /* passes without work before the pump sleeps (~30 us here) */
+#define MAX_EVENTS 64   /* readable sockets taken from one epoll call */
+#define KICK UINT32_MAX /* epoll data of kick_fd (a channel's is its client id) */
+#define MAX_SEGS 8      /* segments of one frame sent as one datagram */
 
 /* The client left: stop serving the channel and tell the management lcore. */
 static void chan_gone(struct pmx_uds_pump *p, struct pmx_uds_chan *ch)
@@ -109,18 +110,16 @@ static unsigned from_client(struct pmx_uds_pump *p, struct pmx_uds_chan *ch)
 	int got;
 
 	if (room == 0) {
-		if (ch->n_spare == 0) {
-			k->nomem++;
-			p->drops[PMX_DROP_NOMEM]++;
-		}
+		if (ch->n_spare == 0)
+			k->nomem++; /* nothing dropped: the datagrams wait in the socket */
 		return 0;
 	}
 	for (unsigned i = 0; i < room; i++) {
 		struct rte_mbuf *m = ch->spare[ch->n_spare - 1 - i];
 
-		iov[i] = (struct iovec){rte_pktmbuf_mtod(m, void *),
-					RTE_MIN(rte_pktmbuf_tailroom(m),
-						(uint16_t)PMX_MAX_CLIENT_FRAME)};
+		iov[i] = (struct iovec){
+			rte_pktmbuf_mtod(m, void *),
+			RTE_MIN(rte_pktmbuf_tailroom(m), (uint16_t)PMX_MAX_CLIENT_FRAME)};
 		msg[i] = (struct mmsghdr){.msg_hdr = {.msg_iov = &iov[i], .msg_iovlen = 1}};
 	}
 	got = recvmmsg(ch->fd, msg, room, MSG_DONTWAIT, NULL);
@@ -157,28 +156,36 @@ static unsigned from_client(struct pmx_uds_pump *p, struct pmx_uds_chan *ch)
 	return (unsigned)got;
 }
 
-/* Sleep until a client's socket is readable, the management lcore kicks, or timeout_ns. */
-static void pump_sleep(struct pmx_uds_pump *p, long timeout_ns)
+/* Wait for readable sockets (and kicks) for at most timeout_ns (0: just look; -1: until one
+ * comes): one syscall for every channel, and a socket is read only when it has something. */
+static void pump_wait(struct pmx_uds_pump *p, long timeout_ns)
 {
-	struct epoll_event ev[8];
+	struct epoll_event ev[MAX_EVENTS];
 	struct timespec ts = {.tv_sec = 0, .tv_nsec = timeout_ns};
-	int n = epoll_pwait2(p->epfd, ev, RTE_DIM(ev), timeout_ns < 0 ? NULL : &ts, NULL);
+	int n = epoll_pwait2(p->epfd, ev, MAX_EVENTS, timeout_ns < 0 ? NULL : &ts, NULL);
 	uint64_t v;
 
-	for (int i = 0; i < n; i++)
-		if (ev[i].data.fd == p->kick_fd && read(p->kick_fd, &v, sizeof(v)) < 0)
+	for (int i = 0; i < n; i++) {
+		uint32_t id = ev[i].data.u32;
+
+		if (id != KICK)
+			p->readable[id] = 1;
+		else if (read(p->kick_fd, &v, sizeof(v)) < 0)
 			PMX_LOG(DEBUG, ctl, "uds: kick read: %s", strerror(errno));
+	}
 }
 
 static void *pump_main(void *arg)
 {
 	struct pmx_uds_pump *p = arg;
-	unsigned idle = 0;
+	unsigned work, open = 0, idle = 0;
 
 	prctl(PR_SET_TIMERSLACK, 1000UL); /* its short sleeps as short as asked */
 	while (!__atomic_load_n(&p->quit, __ATOMIC_ACQUIRE)) {
-		unsigned work = 0, open = 0;
-
+		/* busy (or just was): only look; idle: sleep until a client writes, or for
+		 * frames to it; the passes spun before sleeping catch an answer coming back */
+		pump_wait(p, idle < SPIN_PASSES ? 0 : open > 0 ? PMX_UDS_IDLE_NS : -1);
+		work = open = 0;
 		for (unsigned id = 0; id < p->sw->clients_max; id++) {
 			struct pmx_uds_chan *ch = __atomic_load_n(&p->chan[id], __ATOMIC_ACQUIRE);
 
@@ -186,18 +193,14 @@ static void *pump_main(void *arg)
 				continue;
 			open++;
 			work += to_client(p, ch);
-			work += from_client(p, ch);
+			if (p->readable[id]) {
+				p->readable[id] = 0;
+				work += from_client(p, ch);
+			}
 		}
 		/* the end of a pass: no channel pointer is held past this store */
 		__atomic_fetch_add(&p->passes, 1, __ATOMIC_RELEASE);
-		if (work > 0) {
-			idle = 0;
-		} else if (++idle < SPIN_PASSES) {
-			rte_pause();
-		} else {
-			pump_sleep(p, open > 0 ? PMX_UDS_IDLE_NS : -1);
-			idle = 0;
-		}
+		idle = work > 0 ? 0 : idle + 1;
 	}
 	return NULL;
 }
@@ -224,7 +227,7 @@ struct pmx_uds_pump *pmx_uds_pump_create(struct pmx_switch *sw)
 	p->gone_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
 	if (p->epfd < 0 || p->kick_fd < 0 || p->gone_fd < 0)
 		goto err_close;
-	ev.data.fd = p->kick_fd;
+	ev.data.u32 = KICK;
 	if (epoll_ctl(p->epfd, EPOLL_CTL_ADD, p->kick_fd, &ev) != 0)
 		goto err_close;
 	err = rte_ctrl_thread_create(&p->thread, "pmx-uds", NULL, pump_main, p);
@@ -271,7 +274,7 @@ void pmx_uds_pump_destroy(struct pmx_uds_pump *p)
 int pmx_uds_pump_add(struct pmx_uds_pump *p, uint16_t id, int fd, int sock_type)
 {
 	const struct pmx_client_slot *slot = &p->sw->clients[id];
-	struct epoll_event ev = {.events = EPOLLIN, .data.fd = fd};
+	struct epoll_event ev = {.events = EPOLLIN, .data.u32 = id};
 	struct pmx_uds_chan *ch;
 	int sndbuf = PMX_UDS_SNDBUF;
 

@@ -8,10 +8,12 @@
  * every client, so a syscall on it (one sendmmsg per burst) would slow the ring clients too;
  * the management loop sleeps up to 20 ms in epoll_wait and nothing wakes it when a frame is
  * queued for a client. The pump is a DPDK control thread (rte_ctrl_thread_create(): it runs
- * on the CPUs of the management lcore, never on an RX lcore's): it polls the rings while there
- * is work and, when a pass finds none, sleeps in epoll_pwait2() on the clients' sockets for at
- * most PMX_UDS_IDLE_NS (a frame from a client wakes it at once; one for a client waits that
- * long at most). Socket I/O is batched (recvmmsg, sendmmsg, PMX_BURST frames) and nonblocking.
+ * on the CPUs of the management lcore, never on an RX lcore's). Each pass starts with one
+ * epoll_pwait2() over every client's socket: while the last pass did work it only looks
+ * (timeout 0), else it sleeps for at most PMX_UDS_IDLE_NS (a frame from a client wakes it at
+ * once; one for a client waits that long at most). Then it empties each client's rx_ring into
+ * its socket and reads the sockets epoll named. Socket I/O is batched (recvmmsg, sendmmsg,
+ * PMX_BURST frames) and nonblocking; a socket with nothing to read costs no syscall.
  *
  * Who writes what: the management lcore publishes and unpublishes channels (chan[id]) and
  * reads the counters; the pump alone writes the counters, its channels' rings' consumer side
@@ -27,7 +29,7 @@
 #include "ctl.h"
 #include "pmx_switch.h"
 
-#define PMX_UDS_IDLE_NS 50000 /**< longest sleep of the pump while a channel is open */
+#define PMX_UDS_IDLE_NS 50000     /**< longest sleep of the pump while a channel is open */
 #define PMX_UDS_SNDBUF (4u << 20) /**< bytes queued towards a client before it drops */
 
 /** What the pump did for one client (added to, zeroed when the channel is added). */
@@ -42,14 +44,14 @@ struct pmx_uds_counts {
 
 /** One uds client's channel, as the pump sees it. */
 struct pmx_uds_chan {
-	int fd;        /**< portmuxd's end of the socketpair (nonblocking) */
-	int sock_type; /**< SOCK_DGRAM or SOCK_SEQPACKET */
-	uint16_t id;   /**< the client's slot */
-	struct rte_ring *rx; /**< the slot's rx_ring[0]: switch -> client (pump consumes) */
-	struct rte_ring *tx; /**< the slot's tx_ring[0]: client -> switch (pump produces) */
+	int fd;                    /**< portmuxd's end of the socketpair (nonblocking) */
+	int sock_type;             /**< SOCK_DGRAM or SOCK_SEQPACKET */
+	uint16_t id;               /**< the client's slot */
+	struct rte_ring *rx;       /**< the slot's rx_ring[0]: switch -> client (pump consumes) */
+	struct rte_ring *tx;       /**< the slot's tx_ring[0]: client -> switch (pump produces) */
 	struct pmx_lat_block *lat; /**< the slot's histogram: the pump is its writer */
-	uint32_t gone; /**< set (release) by the pump: the client closed its end */
-	unsigned n_spare; /**< pump: mbufs allocated for the next reads */
+	uint32_t gone;             /**< set (release) by the pump: the client closed its end */
+	unsigned n_spare;          /**< pump: mbufs allocated for the next reads */
 	struct rte_mbuf *spare[PMX_BURST];
 };
 
@@ -64,7 +66,8 @@ struct pmx_uds_pump {
 	uint64_t passes; /**< bumped (release) at the end of every pass */
 	struct pmx_uds_chan *chan[PMX_MAX_CLIENTS]; /**< published with release */
 	struct pmx_uds_counts count[PMX_MAX_CLIENTS];
-	uint64_t drops[PMX_DROP_MAX]; /**< every client's, since the pump started */
+	uint64_t drops[PMX_DROP_MAX];      /**< every client's, since the pump started */
+	uint8_t readable[PMX_MAX_CLIENTS]; /**< pump only: epoll said the socket has data */
 };
 
 /**
