@@ -86,7 +86,8 @@ static unsigned drain(void)
 		for (struct cmsghdr *c = CMSG_FIRSTHDR(&msg); c != NULL; c = CMSG_NXTHDR(&msg, c)) {
 			int fd;
 
-			FUZZ_CHECK(c->cmsg_type == SCM_RIGHTS && c->cmsg_len == CMSG_LEN(sizeof(int)));
+			FUZZ_CHECK(c->cmsg_type == SCM_RIGHTS &&
+				   c->cmsg_len == CMSG_LEN(sizeof(int)));
 			memcpy(&fd, CMSG_DATA(c), sizeof(int));
 			close(fd);
 			fds++;
