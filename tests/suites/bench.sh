@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # bench.sh - smoke test of the benchmark tooling (tools/bench/run.sh and its programs), so the
 # benchmark keeps working as the switch changes: tiny runs of the microbenchmark, of the
-# end-to-end benchmark (testpmd baseline, listen and exact rules, matched and unmatched
-# frames), of the control-plane rate and of the latency mode (paced source). It checks that
+# end-to-end benchmark (testpmd baseline, the ceiling pmx-ceiling, listen and exact rules,
+# matched and unmatched frames), of the control-plane rate and of the latency mode (paced source). It checks that
 # every part measures something and that frames went where the rules say; it asserts no speed
 # (the figures come from full runs, see docs/PERFORMANCE.md).
 set -u
@@ -13,7 +13,7 @@ OUT=$(mktemp -d /tmp/portmux-bench-smoke.XXXXXX)
 trap 'rm -rf "$OUT"' EXIT
 
 for bin in app/portmuxd/portmuxd tools/bench/pmx-sink tools/bench/pmx-ctl-rate \
-	tests/bench/pmx-microbench; do
+	tools/bench/pmx-ceiling tests/bench/pmx-microbench; do
 	[ -x "$PMX_BUILD/$bin" ] || die "$PMX_BUILD/$bin missing: build first (ninja -C $PMX_BUILD)"
 done
 
@@ -40,6 +40,16 @@ s=$(sed -n 's/^SUMMARY //p' "$OUT/e2e.log")
 assert_eq "end-to-end run prints a summary" 1 "$(jq -e . <<< "$s" > /dev/null 2>&1 && echo 1)"
 gt "$(totals "$OUT/e2e.log" testpmd)" 0 && ok=1 || ok=0
 assert_eq "testpmd baseline received frames" 1 "$ok"
+# the ceiling ran in the same repeat: it received frames (run.sh exits 1 otherwise), its
+# consumer freed some, and the summary has its figures and the ratio
+assert_match "the ceiling's line in the run" "ceiling        : delivered" "$(cat "$OUT/e2e.log")"
+gt "$(sed -n 's/^  totals *: ceiling \([0-9]*\) frames.*/\1/p' "$OUT/e2e.log")" 0 && ok=1 || ok=0
+assert_eq "the ceiling's consumer freed frames" 1 "$ok"
+assert_eq "the summary has the ceiling and delivered/ceiling" true \
+	"$(jq '(.ceiling_mpps | type) == "number" and (.ratio_ceiling_wall | type) == "number"' \
+		<<< "$s")"
+assert_match "the medians print delivered/ceiling" "ratio delivered/ceiling" \
+	"$(cat "$OUT/e2e.log")"
 # ran LOG: the RX lcore received frames in the measured window (on this shared machine it has
 # been seen not to be scheduled for seconds; then there is nothing to check)
 ran() { gt "$(num rx_mpps "$(sed -n 's/^SUMMARY //p' "$1")")" 0; }
@@ -57,6 +67,15 @@ gt "$(num rx_mpps "$s")" 0 && ! gt "$(num to_kernel_mpps "$s")" 0 && ok=0 || ok=
 assert_eq "unmatched frames went to the kernel path" 1 "$ok"
 assert_eq "no malformed or no_route drops" "" \
 	"$(grep -oE '(malformed|no_route)=[0-9]+' "$OUT/e2e.log")"
+
+# 2b. a ceiling that measures nothing fails the run, loudly (here: no such mempool driver)
+bash "$RUN" --flows 1024 --clients 2 --repeats 1 --duration 1 --warmup 0 --ring-size 2048 \
+	--no-testpmd --mbuf-pool no_such_pool > "$OUT/noceil.log" 2>&1
+rc=$?
+assert_eq "a failed ceiling run: run.sh exits non-zero" 1 "$([ "$rc" -ne 0 ] && echo 1)"
+assert_match "a failed ceiling run: run.sh says so" "ceiling run 1: no result" \
+	"$(cat "$OUT/noceil.log")"
+assert_eq "a failed ceiling run: no SUMMARY" 0 "$(grep -c '^SUMMARY' "$OUT/noceil.log")"
 
 # 3. end-to-end, one exact (connect) rule per flow, no baseline
 bash "$RUN" --flows 256 --clients 2 --rules exact --repeats 1 --duration 2 --warmup 1 \
@@ -94,7 +113,7 @@ assert_eq "the clients' histograms: samples, p50 <= p99 <= max" true \
 	"$(jq '.samples > 0 and .p50_us <= .p99_us and .p99_us <= .max_us' <<< "$l")"
 
 if [ "$ASSERT_FAILED" -ne 0 ]; then
-	for f in micro e2e exact ctl lat; do
+	for f in micro e2e noceil exact ctl lat; do
 		echo "---- $f.log"
 		tail -25 "$OUT/$f.log"
 	done

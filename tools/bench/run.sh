@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# run.sh - the portmux benchmark: portmuxd against dpdk-testpmd rxonly on the same net_pcap trace
-# (wire -> RX lcore -> client rings -> one sink process), plus --micro (parse+classify+enqueue
+# run.sh - the portmux benchmark: portmuxd against dpdk-testpmd rxonly and against the bare
+# cross-core hand-off (pmx-ceiling) on the same net_pcap trace (wire -> RX lcore -> client rings
+# -> one sink process), plus --micro (parse+classify+enqueue
 # cycles), --ctl (rule updates per second through the control socket while traffic runs) and
 # --latency (NIC RX -> client dequeue at 10/50/90 % of the maximum rate, from a paced source).
 #
@@ -19,7 +20,7 @@ set -u
 source "$(dirname "$0")/../lib.sh"
 
 FLOWS=65536 CLIENTS=4 UNMATCHED=0 DURATION=10 WARMUP=3 REPEATS=3 RULES=listen RING=16384
-MAX_RULES=4096 TESTPMD=1 MODE=e2e SINK_ARGS=() MBUF_POOL=stack BASELINE=
+MAX_RULES=4096 TESTPMD=1 CEILING=1 MODE=e2e SINK_ARGS=() MBUF_POOL=stack BASELINE=
 CTL_BG_RULES="0 1000 10000" CTL_MAX_RULES="4096 65536 1048576"
 CTL_DURATION=5 CTL_KERNEL=0 CTL_IFADDRS=0 LAT_LOADS="0.1 0.5 0.9"
 NIC_DEVICE=
@@ -40,7 +41,9 @@ options (end-to-end):
   --repeats N      runs of each side; the medians are printed (default $REPEATS)
   --ring-size N    client ring size (default $RING)
   --max-rules N    flow table capacity (default $MAX_RULES, raised to fit --rules exact)
-  --no-testpmd     skip the baseline
+  --no-testpmd     skip the testpmd baseline
+  --no-ceiling     skip the ceiling (pmx-ceiling: rx_burst -> the same rings -> the other
+                   core frees; same trace, mempool driver and size, lcores): on by default
   --raw-free       the sink returns frames with rte_mempool_put_bulk (no mbuf read)
   --mbuf-pool NAME portmuxd's mempool driver (config "mbuf_pool", default $MBUF_POOL)
   --baseline DIR   also run portmuxd and pmx-sink of another build (DIR, e.g. of an older
@@ -73,6 +76,7 @@ while [ $# -gt 0 ]; do
 	--ring-size) RING=$2; shift ;;
 	--max-rules) MAX_RULES=$2; shift ;;
 	--no-testpmd) TESTPMD=0 ;;
+	--no-ceiling) CEILING=0 ;;
 	--raw-free) SINK_ARGS+=(-r) ;;
 	--mbuf-pool) MBUF_POOL=$2; shift ;;
 	--baseline) BASELINE=$(realpath "$2"); shift ;;
@@ -97,6 +101,7 @@ case $RULES in listen|exact) ;; *) die "--rules must be listen or exact" ;; esac
 [ "$REPEATS" -ge 1 ] || die "--repeats must be >= 1"
 
 SINK=$PMX_BUILD/tools/bench/pmx-sink
+CEIL=$PMX_BUILD/tools/bench/pmx-ceiling
 CTL_RATE=$PMX_BUILD/tools/bench/pmx-ctl-rate
 MICRO=$PMX_BUILD/tests/bench/pmx-microbench
 DAEMON=$PMX_BUILD/app/portmuxd/portmuxd
@@ -241,6 +246,29 @@ testpmd_run() {
 		"$(awk '/RX-packets:/ {n++; if (n == 3) print $2}' "$TP_LOG")" > "$W/totals-$r.txt"
 	echo "$((rx1 - rx0)) $(awk -v a="$t0" -v b="$t1" 'BEGIN {printf "%.6f", b - a}')" \
 		"$((c1 - c0))" > "$W/testpmd-$r.txt"
+}
+
+# ---- one ceiling run: leaves pmx-ceiling's RESULT JSON in $W/result-cN.json ----
+# The bare hand-off with portmuxd's settings: the same NIC and trace, EAL -l 0-1 (RX on lcore
+# 1 = core 1, the consumer on lcore 0 = core 0), $CLIENTS SP/SC rings of $RING, $MBUFS mbufs
+# from the same mempool driver (portmuxd's default, stack, when --mbuf-pool is not given).
+ceiling_run() {
+	local r=$1 log=$W/ceiling-$1.log pid
+	need_mbufs "$MBUFS"
+	setsid "$CEIL" -n "$CLIENTS" -s "$RING" -m "$MBUFS" -p "${MBUF_POOL:-stack}" \
+		-w "$WARMUP" -d "$DURATION" -- --no-pci --in-memory -l 0-1 \
+		--log-level=lib.eal:warning --vdev "net_pcap0,rx_pcap=$TRACE,infinite_rx=1" \
+		> "$log" 2>&1 < /dev/null &
+	pid=$!
+	tb_on_exit "kill -KILL $pid"
+	wait_pid "$pid" $((WARMUP + DURATION + 45))
+	grep '^RESULT ' "$log" | sed 's/^RESULT //' > "$W/result-c$r.json"
+	[ -s "$W/result-c$r.json" ] && jq -e '.rx > 0' "$W/result-c$r.json" > /dev/null 2>&1 || {
+		tail -20 "$log" >&2
+		die "ceiling run $r: no result, or nothing received (see above)"
+	}
+	sed -n 's/^pmx-ceiling: total rx \([0-9]*\), delivered \([0-9]*\).*/  totals         : ceiling \2 frames (rx \1)/p' \
+		"$log" >> "$W/totals-$r.txt"
 }
 
 # ---- portmuxd config and daemon ----
@@ -460,24 +488,30 @@ fi
 
 # ---- end-to-end ----
 [ -x "$SINK" ] && [ -x "$DAEMON" ] || die "$SINK or $DAEMON missing: build with meson/ninja first"
+[ "$CEILING" -eq 0 ] || [ -x "$CEIL" ] || die "$CEIL missing: build with meson/ninja first"
 machine_line
 say "layout: RX lcore on core 1; management lcore + sink ($CLIENTS sessions) on core 0"
 say "$REPEATS run(s) of ${DURATION} s after ${WARMUP} s warm-up; rules: $RULES; rings $RING"
 # per run, one TSV row: testpmd Mpps wall, per CPU-s; portmuxd rx wall, per CPU-s; delivered
 # wall, per CPU-s; cycles/pkt portmuxd, testpmd; drop %; RX lcore CPU share; sink CPU share;
-# to_kernel Mpps; loadavg. "per CPU-s": per second of CPU the RX lcore thread got.
+# to_kernel Mpps; loadavg; then the ceiling: delivered wall, per CPU-s; cycles/pkt; drop %;
+# RX thread CPU share; consumer CPU share. "per CPU-s": per second of CPU the RX thread got.
 cat > "$W/common.jq" <<'JQ'
 def mpps(n; s): if s > 0 then n / s / 1e6 else 0 end;
 def cpu_s: (.lcores | map(.cpu_ns // 0) | add) / 1e9;
 def drops: .drops | to_entries | map(.value) | add;
 def cycles(n; secs; hz): if n > 0 then secs * hz / n else 0 end;
+def ccpu: $ceil.rx_cpu_ns / 1e9;
 JQ
 cat "$W/common.jq" - > "$W/row.jq" <<'JQ'
 [ mpps($tprx; $tpw), mpps($tprx; $tpc / 1e9), mpps(.rx; .window_s), mpps(.rx; cpu_s),
   mpps(.delivered; .window_s), mpps(.delivered; cpu_s), cycles(.rx; cpu_s; .tsc_hz),
   cycles($tprx; $tpc / 1e9; .tsc_hz), (if .rx > 0 then 100 * drops / .rx else 0 end),
   cpu_s / .window_s, .sink_cpu_ns / 1e9 / .window_s, mpps(.to_kernel; .window_s),
-  ($load | tonumber) ] | @tsv
+  ($load | tonumber), mpps($ceil.delivered; $ceil.window_s), mpps($ceil.delivered; ccpu),
+  cycles($ceil.rx; ccpu; $ceil.tsc_hz),
+  (if $ceil.rx > 0 then 100 * $ceil.drops / $ceil.rx else 0 end),
+  ccpu / $ceil.window_s, $ceil.consumer_cpu_ns / 1e9 / $ceil.window_s ] | @tsv
 JQ
 cat "$W/common.jq" - > "$W/show.jq" <<'JQ'
 def f2: . * 100 | round / 100;
@@ -490,6 +524,13 @@ def nonzero: to_entries | map(select(.value > 0) | "\(.key)=\(.value)")
 	"  testpmd rxonly : \(mpps($tprx; $tpw) | f2) Mpps wall, "
 	+ "\(mpps($tprx; $tpc / 1e9) | f2) per CPU-s (\($tpc / 1e9 / $tpw | pct) % CPU), "
 	+ "\(cycles($tprx; $tpc / 1e9; .tsc_hz) | round) cycles/pkt"
+ else empty end),
+(if $ceil.rx > 0 then
+	"  ceiling        : delivered \(mpps($ceil.delivered; $ceil.window_s) | f2) Mpps wall, "
+	+ "\(mpps($ceil.delivered; ccpu) | f2) per CPU-s (\(ccpu / $ceil.window_s | pct) % CPU), "
+	+ "\(cycles($ceil.rx; ccpu; $ceil.tsc_hz) | round) cycles/pkt on the RX thread; drops "
+	+ "\(100 * $ceil.drops / $ceil.rx | f3) %; consumer CPU "
+	+ "\($ceil.consumer_cpu_ns / 1e9 / $ceil.window_s | pct) %"
  else empty end),
 (.lcores[] | "  portmuxd lcore \(.lcore): CPU \((.cpu_ns // 0) / 1e9 | f3) s of \(.loops) loops "
 	+ "(\(if .loops > 0 then .busy_loops * 100 / .loops | round else 0 end) % busy), "
@@ -508,18 +549,24 @@ def nonzero: to_entries | map(select(.value > 0) | "\(.key)=\(.value)")
 	+ "its core (other processes run there): not representative" else empty end)
 JQ
 : > "$W/rows.tsv"
+NO_CEIL='{"rx":0,"delivered":0,"drops":0,"window_s":1,"rx_cpu_ns":0,"consumer_cpu_ns":0,"tsc_hz":1}'
 for ((r = 1; r <= REPEATS; r++)); do
 	tp_rx=0 tp_wall=1 tp_cpu=0
+	ceil=$NO_CEIL
 	if [ "$TESTPMD" -eq 1 ]; then
 		testpmd_run "$r"
 		read -r tp_rx tp_wall tp_cpu < "$W/testpmd-$r.txt"
 	fi
+	if [ "$CEILING" -eq 1 ]; then
+		ceiling_run "$r"
+		ceil=$(cat "$W/result-c$r.json")
+	fi
 	switch_run "$r"
 	load=$(cut -d' ' -f1 /proc/loadavg)
 	jq -r --argjson tprx "$tp_rx" --argjson tpw "$tp_wall" --argjson tpc "$tp_cpu" \
-		--arg load "$load" -f "$W/row.jq" "$W/result-$r.json" >> "$W/rows.tsv"
+		--argjson ceil "$ceil" --arg load "$load" -f "$W/row.jq" "$W/result-$r.json" >> "$W/rows.tsv"
 	jq -r --argjson tprx "$tp_rx" --argjson tpw "$tp_wall" --argjson tpc "$tp_cpu" \
-		--arg load "$load" --arg run "$r" --argjson tp "$TESTPMD" -f "$W/show.jq" \
+		--argjson ceil "$ceil" --arg load "$load" --arg run "$r" --argjson tp "$TESTPMD" -f "$W/show.jq" \
 		"$W/result-$r.json"
 	cat "$W/totals-$r.txt"
 	if [ -n "$BASELINE" ]; then # the other build, same trace, right after
@@ -529,10 +576,10 @@ for ((r = 1; r <= REPEATS; r++)); do
 		DAEMON=${saved[0]} SINK=${saved[1]} MBUF_POOL=${saved[2]}
 		load=$(cut -d' ' -f1 /proc/loadavg)
 		jq -r --argjson tprx "$tp_rx" --argjson tpw "$tp_wall" --argjson tpc "$tp_cpu" \
-			--arg load "$load" -f "$W/row.jq" "$W/result-b$r.json" >> "$W/rows-base.tsv"
+			--argjson ceil "$ceil" --arg load "$load" -f "$W/row.jq" "$W/result-b$r.json" >> "$W/rows-base.tsv"
 		echo "  baseline ($BASELINE):"
 		jq -r --argjson tprx "$tp_rx" --argjson tpw "$tp_wall" --argjson tpc "$tp_cpu" \
-			--arg load "$load" --arg run "b$r" --argjson tp 0 -f "$W/show.jq" \
+			--argjson ceil "$NO_CEIL" --arg load "$load" --arg run "b$r" --argjson tp 0 -f "$W/show.jq" \
 			"$W/result-b$r.json" | sed 1d
 	fi
 done
@@ -543,6 +590,10 @@ say "medians of $REPEATS run(s): $FLOWS flows, $CLIENTS clients, unmatched $UNMA
 tp_w=$(col 1) tp_c=$(col 2) rx_w=$(col 3) rx_c=$(col 4) dl_w=$(col 5) dl_c=$(col 6)
 printf '  testpmd rxonly        %7.2f Mpps wall   %7.2f Mpps per CPU-second   %5.0f cycles/pkt\n' \
 	"$tp_w" "$tp_c" "$(col 8)"
+cl_w=$(col 14) cl_c=$(col 15)
+[ "$CEILING" -eq 1 ] &&
+	printf '  ceiling (hand-off)    %7.2f Mpps wall   %7.2f Mpps per CPU-second   %5.0f cycles/pkt, drops %.3f %%\n' \
+		"$cl_w" "$cl_c" "$(col 16)" "$(col 17)"
 printf '  portmuxd RX lcore 1   %7.2f Mpps wall   %7.2f Mpps per CPU-second   %5.0f cycles/pkt\n' \
 	"$rx_w" "$rx_c" "$(col 7)"
 printf '  delivered to clients  %7.2f Mpps wall   %7.2f Mpps per CPU-second\n' "$dl_w" "$dl_c"
@@ -566,6 +617,17 @@ if [ "$TESTPMD" -eq 1 ]; then
 	printf '  ratio received/testpmd                %7.3f per CPU-second' "$ratio_rx"
 	printf ' (what the RX lcore handles, whatever the sink did)\n'
 fi
+cratio_w=0 cratio_c=0
+if [ "$CEILING" -eq 1 ]; then
+	cratio_w=$(awk -F'\t' '{print ($14 > 0 ? $5 / $14 : 0)}' "$W/rows.tsv" | median)
+	cratio_c=$(awk -F'\t' '{print ($15 > 0 ? $6 / $15 : 0)}' "$W/rows.tsv" | median)
+	printf '  ratio delivered/ceiling %6.3f wall   %7.3f per CPU-second' "$cratio_w" "$cratio_c"
+	printf ' (medians of the runs'"'"' ratios; target >= 0.85)\n'
+	cstarved=$(awk -F'\t' '$18 < 0.5' "$W/rows.tsv" | wc -l)
+	[ "$cstarved" -gt 0 ] &&
+		printf '  WARNING: in %d of %d runs the ceiling'"'"'s RX thread got less than half of its core\n' \
+			"$cstarved" "$REPEATS"
+fi
 if [ -n "$BASELINE" ]; then
 	bcol() { cut -f"$1" "$W/rows-base.tsv" | median; }
 	printf '  baseline RX lcore 1   %7.2f Mpps wall   %7.2f Mpps per CPU-second   %5.0f cycles/pkt\n' \
@@ -575,6 +637,9 @@ if [ -n "$BASELINE" ]; then
 	[ "$TESTPMD" -eq 1 ] && printf '  baseline ratio delivered/testpmd %6.3f wall %7.3f per CPU-second\n' \
 		"$(awk -F'\t' '{print ($1 > 0 ? $5 / $1 : 0)}' "$W/rows-base.tsv" | median)" \
 		"$(awk -F'\t' '{print ($2 > 0 ? $6 / $2 : 0)}' "$W/rows-base.tsv" | median)"
+	[ "$CEILING" -eq 1 ] && printf '  baseline ratio delivered/ceiling %6.3f wall %7.3f per CPU-second\n' \
+		"$(awk -F'\t' '{print ($14 > 0 ? $5 / $14 : 0)}' "$W/rows-base.tsv" | median)" \
+		"$(awk -F'\t' '{print ($15 > 0 ? $6 / $15 : 0)}' "$W/rows-base.tsv" | median)"
 	echo "  (baseline: $BASELINE)"
 fi
 # one line for scripts
@@ -589,4 +654,8 @@ printf '"testpmd_cycles_per_pkt":%s,"drop_pct":%s,"to_kernel_mpps":%s,"ratio_wal
 	"$(col 8)" "$(col 9)" "$(col 12)" "$ratio_w"
 printf '"ratio_per_cpu_s":%s,"ratio_rx_per_cpu_s":%s,"rx_lcore_cpu_share":%s,' \
 	"$ratio_c" "$ratio_rx" "$(col 10)"
+printf '"ceiling_mpps":%s,"ceiling_mpps_per_cpu_s":%s,"ceiling_cycles_per_pkt":%s,' \
+	"$cl_w" "$cl_c" "$(col 16)"
+printf '"ceiling_drop_pct":%s,"ratio_ceiling_wall":%s,"ratio_ceiling_per_cpu_s":%s,' \
+	"$(col 17)" "$cratio_w" "$cratio_c"
 printf '"sink_cpu_share":%s,"starved_runs":%s,"loadavg":%s}\n' "$(col 11)" "$starved" "$(col 13)"
