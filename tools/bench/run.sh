@@ -23,7 +23,7 @@ FLOWS=65536 CLIENTS=4 UNMATCHED=0 DURATION=10 WARMUP=3 REPEATS=3 RULES=listen RI
 MAX_RULES=4096 TESTPMD=1 CEILING=1 MODE=e2e SINK_ARGS=() MBUF_POOL=stack BASELINE=
 CTL_BG_RULES="0 1000 10000" CTL_MAX_RULES="4096 65536 1048576"
 CTL_DURATION=5 CTL_KERNEL=0 CTL_IFADDRS=0 LAT_LOADS="0.1 0.5 0.9"
-NIC_DEVICE=
+NIC_DEVICE= MEMIF=0 MEMIF_ON=0
 
 usage() {
 	cat <<EOF
@@ -45,6 +45,9 @@ options (end-to-end):
   --no-ceiling     skip the ceiling (pmx-ceiling: rx_burst -> the same rings -> the other
                    core frees; same trace, mempool driver and size, lcores): on by default
   --raw-free       the sink returns frames with rte_mempool_put_bulk (no mbuf read)
+  --memif         also the memif channel in every repeat: one memif client (dpdk-testpmd
+                   rxonly, net_memif role=client, its own EAL and memory, on core 0) holding
+                   the listen rules of all the trace's client ports (needs --rules listen)
   --mbuf-pool NAME portmuxd's mempool driver (config "mbuf_pool", default $MBUF_POOL)
   --baseline DIR   also run portmuxd and pmx-sink of another build (DIR, e.g. of an older
                    commit) in every repeat, with its own defaults: before/after in one run
@@ -77,6 +80,7 @@ while [ $# -gt 0 ]; do
 	--max-rules) MAX_RULES=$2; shift ;;
 	--no-testpmd) TESTPMD=0 ;;
 	--no-ceiling) CEILING=0 ;;
+	--memif) MEMIF=1 ;;
 	--raw-free) SINK_ARGS+=(-r) ;;
 	--mbuf-pool) MBUF_POOL=$2; shift ;;
 	--baseline) BASELINE=$(realpath "$2"); shift ;;
@@ -99,6 +103,7 @@ case $RULES in listen|exact) ;; *) die "--rules must be listen or exact" ;; esac
 [ "$DURATION" -ge 1 ] && [ "$DURATION" -le 30 ] ||
 	die "--duration must be 1..30 (runs stay under 60 s)"
 [ "$REPEATS" -ge 1 ] || die "--repeats must be >= 1"
+[ "$MEMIF" -eq 0 ] || [ "$RULES" = listen ] || die "--memif needs --rules listen"
 
 SINK=$PMX_BUILD/tools/bench/pmx-sink
 CEIL=$PMX_BUILD/tools/bench/pmx-ceiling
@@ -298,7 +303,8 @@ write_config() { # FILE SOCKET PREFIX MAX_RULES
   ],
   "kernel": { "policy": "pass" },
   "control": { "socket": "$2", "mode": "0660", "group": null },
-  "clients": { "max": 16, "ring_size": $RING, "max_rules": $4, "rule_quota": $4 },
+  "clients": { "max": 16, "ring_size": $RING, "max_rules": $4, "rule_quota": $4,
+               "memif": $([ "$MEMIF_ON" -eq 1 ] && echo true || echo false) },
   "mbufs": $MBUFS$([ -n "$MBUF_POOL" ] && printf ',\n  "mbuf_pool": "%s"' "$MBUF_POOL")
 }
 JSON
@@ -355,6 +361,94 @@ switch_run() {
 	grep 'exact rules added' "$log" || true
 	# the whole run, warm-up included
 	sed -n 's/^pmx-sink: total/  totals         : sink/p' "$log" >> "$W/totals-$r.txt"
+}
+
+# ---- the memif channel: a session holding hello {channel: memif} and the listen rules, and
+# dpdk-testpmd as the memif client (rxonly), both on core 0 ----
+# ctl_stats: the daemon's "stats" result (one request over the control socket)
+ctl_stats() {
+	printf '%s\n' '{"cmd":"stats","id":1}' | socat -t 5 - "UNIX-CONNECT:$SOCK" | jq -c .result
+}
+
+# memif_session TAG: sets MIF_SOCK MIF_ID MIF_SECRET MIF_CLIENT; the session lives until the
+# daemon stops (pmx_session.py exits when the daemon closes the connection)
+memif_session() {
+	local tag=$1 reqs=('{"cmd":"hello","name":"bench-memif","channel":"memif"}') k pid i
+	for ((k = 0; k < CLIENTS; k++)); do
+		reqs+=("{\"cmd\":\"listen\",\"proto\":\"udp\",\"port\":$((10000 + k))}")
+	done
+	setsid taskset -c 0 python3 "$PMX_ROOT/tests/tools/pmx_session.py" "$SOCK" "${reqs[@]}" \
+		> "$W/session-$tag.log" 2>&1 < /dev/null &
+	pid=$!
+	tb_on_exit "kill -KILL $pid"
+	for ((i = 0; i < 100; i++)); do
+		[ "$(wc -l < "$W/session-$tag.log")" -gt "$CLIENTS" ] && break
+		sleep 0.1
+	done
+	[ "$(jq -s '[.[] | .ok] | all' "$W/session-$tag.log" 2> /dev/null)" = true ] &&
+		[ "$(wc -l < "$W/session-$tag.log")" -gt "$CLIENTS" ] ||
+		{ cat "$W/session-$tag.log" >&2; die "memif session $tag: hello or listen failed"; }
+	MIF_SOCK=$(head -1 "$W/session-$tag.log" | jq -r .result.memif.socket)
+	MIF_ID=$(head -1 "$W/session-$tag.log" | jq -r .result.memif.id)
+	MIF_SECRET=$(head -1 "$W/session-$tag.log" | jq -r .result.memif.secret)
+	MIF_CLIENT=$(head -1 "$W/session-$tag.log" | jq -r .result.client_id)
+	MIF_SESSION_PID=$pid
+}
+
+# memif_client TAG: dpdk-testpmd rxonly on the memif interface, both its lcores on core 0,
+# driven through a FIFO (fd 7) as in testpmd_run; sets TP_LOG and MIF_TP_PID
+memif_client() {
+	local tag=$1 fifo=$W/memif-$1.in i
+	TP_LOG=$W/memif-tp-$tag.log
+	mkfifo "$fifo"
+	setsid stdbuf -oL dpdk-testpmd --no-pci --in-memory --lcores '0@0,1@0' \
+		--log-level=lib.eal:warning --vdev \
+		"net_memif0,role=client,id=$MIF_ID,socket=$MIF_SOCK,socket-abstract=no,secret=$MIF_SECRET" \
+		-- -i --forward-mode=rxonly --total-num-mbufs=16384 < "$fifo" > "$TP_LOG" 2>&1 &
+	MIF_TP_PID=$!
+	tb_on_exit "kill -KILL $MIF_TP_PID"
+	exec 7> "$fifo"
+	for ((i = 0; i < 600; i++)); do
+		grep -q 'testpmd>' "$TP_LOG" && break
+		kill -0 "$MIF_TP_PID" 2>/dev/null || break
+		sleep 0.05
+	done
+	echo start >&7
+	rm -f "$fifo" # testpmd holds it open
+}
+
+# memif_run N: leaves "rx delivered window_s rx_cpu_ns drops client_cpu_ns" (the window) in
+# $W/memif-N.txt: rx = the port's frames, delivered = the memif client's RX-packets
+memif_run() {
+	local r=$1 st0 st1 d0 d1 c0 c1 k0 k1 t0 t1 sp
+	MEMIF_ON=1
+	start_daemon "m$r" "$MAX_RULES"
+	MEMIF_ON=0
+	memif_session "m$r"
+	memif_client "m$r"
+	sleep "$WARMUP"
+	tp_cmd "show port stats all" 1 || tp_fail "memif $r"
+	st0=$(ctl_stats) c0=$(cpu_ns "$DPID" 1) k0=$(cpu_ns "$MIF_TP_PID" 1) t0=$(date +%s.%N)
+	sleep "$DURATION"
+	tp_cmd "show port stats all" 2 || tp_fail "memif $r"
+	st1=$(ctl_stats) c1=$(cpu_ns "$DPID" 1) k1=$(cpu_ns "$MIF_TP_PID" 1) t1=$(date +%s.%N)
+	tp_cmd stop 3
+	echo quit >&7
+	exec 7>&-
+	wait_pid "$MIF_TP_PID" 10
+	stop_daemon
+	wait_pid "$MIF_SESSION_PID" 5
+	d0=$(awk '/RX-packets:/ {n++; if (n == 1) print $2}' "$TP_LOG")
+	d1=$(awk '/RX-packets:/ {n++; if (n == 2) print $2}' "$TP_LOG")
+	[ -n "$st0" ] && [ -n "$st1" ] && [ -n "$d0" ] && [ -n "$d1" ] ||
+		{ tail -20 "$TP_LOG" >&2; die "memif run $r: no stats"; }
+	printf '  totals         : memif client %s frames\n' \
+		"$(awk '/RX-packets:/ {n++; if (n == 3) print $2}' "$TP_LOG")" >> "$W/totals-$r.txt"
+	sp=$(jq -n --argjson a "$st0" --argjson b "$st1" \
+		'($b.drops | to_entries | map(.value) | add) - ($a.drops | to_entries | map(.value) | add)')
+	echo "$(( $(jq '.ports[0].rx' <<< "$st1") - $(jq '.ports[0].rx' <<< "$st0") ))" \
+		"$((d1 - d0))" "$(awk -v a="$t0" -v b="$t1" 'BEGIN {printf "%.6f", b - a}')" \
+		"$((c1 - c0))" "$sp" "$((k1 - k0))" > "$W/memif-$r.txt"
 }
 
 # median: of the numbers on stdin, one a line
@@ -582,6 +676,24 @@ for ((r = 1; r <= REPEATS; r++)); do
 			--argjson ceil "$NO_CEIL" --arg load "$load" --arg run "b$r" --argjson tp 0 -f "$W/show.jq" \
 			"$W/result-b$r.json" | sed 1d
 	fi
+	if [ "$MEMIF" -eq 1 ]; then
+		memif_run "$r"
+		# rx delivered window rx_cpu_ns drops client_cpu_ns; the ceiling of this repeat
+		awk -v hz="$(jq -r .tsc_hz "$W/result-$r.json")" \
+			-v cw="$(sed -n "${r}p" "$W/rows.tsv" | cut -f14)" \
+			-v cc="$(sed -n "${r}p" "$W/rows.tsv" | cut -f15)" '{
+			cpu = $4 / 1e9; w = $3
+			dw = $2 / w / 1e6; dc = cpu > 0 ? $2 / cpu / 1e6 : 0
+			printf "%f\t%f\t%f\t%f\t%f\t%f\t%f\t%f\t%f\n", $1 / w / 1e6, dw, dc,
+				($1 > 0 ? cpu * hz / $1 : 0), ($1 > 0 ? 100 * $5 / $1 : 0), cpu / w,
+				$6 / 1e9 / w, (cw > 0 ? dw / cw : 0), (cc > 0 ? dc / cc : 0)
+		}' "$W/memif-$r.txt" >> "$W/rows-memif.tsv"
+		tail -1 "$W/rows-memif.tsv" | awk -F'\t' '{
+			printf "  memif channel  : delivered %.2f Mpps wall, %.2f per CPU-s (RX lcore %d %% CPU), ", $2, $3, 100 * $6 + 0.5
+			printf "%d cycles/pkt on the RX lcore (rx %.2f Mpps); drops %.3f %%; client CPU %d %%\n", $4 + 0.5, $1, $5, 100 * $7 + 0.5
+		}'
+		tail -1 "$W/totals-$r.txt"
+	fi
 done
 
 col() { cut -f"$1" "$W/rows.tsv" | median; }
@@ -628,6 +740,13 @@ if [ "$CEILING" -eq 1 ]; then
 		printf '  WARNING: in %d of %d runs the ceiling'"'"'s RX thread got less than half of its core\n' \
 			"$cstarved" "$REPEATS"
 fi
+if [ "$MEMIF" -eq 1 ]; then
+	mcol() { cut -f"$1" "$W/rows-memif.tsv" | median; }
+	printf '  memif: delivered      %7.2f Mpps wall   %7.2f Mpps per CPU-second   %5.0f cycles/pkt, drops %.3f %%\n' \
+		"$(mcol 2)" "$(mcol 3)" "$(mcol 4)" "$(mcol 5)"
+	[ "$CEILING" -eq 1 ] &&
+		printf '  ratio memif/ceiling     %6.3f wall   %7.3f per CPU-second\n' "$(mcol 8)" "$(mcol 9)"
+fi
 if [ -n "$BASELINE" ]; then
 	bcol() { cut -f"$1" "$W/rows-base.tsv" | median; }
 	printf '  baseline RX lcore 1   %7.2f Mpps wall   %7.2f Mpps per CPU-second   %5.0f cycles/pkt\n' \
@@ -658,4 +777,7 @@ printf '"ceiling_mpps":%s,"ceiling_mpps_per_cpu_s":%s,"ceiling_cycles_per_pkt":%
 	"$cl_w" "$cl_c" "$(col 16)"
 printf '"ceiling_drop_pct":%s,"ratio_ceiling_wall":%s,"ratio_ceiling_per_cpu_s":%s,' \
 	"$(col 17)" "$cratio_w" "$cratio_c"
+[ "$MEMIF" -eq 1 ] &&
+	printf '"memif_mpps":%s,"memif_mpps_per_cpu_s":%s,"memif_cycles_per_pkt":%s,"memif_drop_pct":%s,"ratio_memif_ceiling_wall":%s,"ratio_memif_ceiling_per_cpu_s":%s,' \
+		"$(mcol 2)" "$(mcol 3)" "$(mcol 4)" "$(mcol 5)" "$(mcol 8)" "$(mcol 9)"
 printf '"sink_cpu_share":%s,"starved_runs":%s,"loadavg":%s}\n' "$(col 11)" "$starved" "$(col 13)"
