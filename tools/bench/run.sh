@@ -22,8 +22,8 @@ source "$(dirname "$0")/../lib.sh"
 FLOWS=65536 CLIENTS=4 UNMATCHED=0 DURATION=10 WARMUP=3 REPEATS=3 RULES=listen RING=16384
 MAX_RULES=4096 TESTPMD=1 CEILING=1 MODE=e2e SINK_ARGS=() MBUF_POOL=stack BASELINE=
 CTL_BG_RULES="0 1000 10000" CTL_MAX_RULES="4096 65536 1048576"
-CTL_DURATION=5 CTL_KERNEL=0 CTL_IFADDRS=0 LAT_LOADS="0.1 0.5 0.9"
-NIC_DEVICE= MEMIF=0 MEMIF_ON=0
+CTL_DURATION=5 CTL_KERNEL=0 CTL_IFADDRS=0 LAT_LOADS="0.1 0.5 0.9" LAT_CHANNELS="ring memif"
+NIC_DEVICE= MEMIF=0 MEMIF_ON=0 OUT_DIR= CHARTS=1
 
 usage() {
 	cat <<EOF
@@ -62,6 +62,14 @@ options (--ctl):
                    are those of its kernel interface (none here), which the daemon follows
 options (--latency; also --flows, --clients, --duration, --warmup, --ring-size):
   --loads "F..."   fractions of the maximum rate to measure (default "$LAT_LOADS")
+  --channels "C.." the client channels to measure, ring and/or memif (default "$LAT_CHANNELS")
+options (all modes but --micro):
+  --out DIR        where the figures go as data (CSV, JSON), the text output (MODE.txt) and
+                   the PNG charts (gnuplot): e2e-mpps.png, latency-cdf.png, ctl-rate.png
+                   (default \$PMX_BUILD/bench-results/MODE-DATE-TIME)
+  --no-charts      data and text only (no gnuplot needed)
+A part that measures nothing (testpmd, the ceiling, a run without a result) or a chart that
+cannot be drawn stops the script with a message and exit status 1.
 Binaries come from \$PMX_BUILD (default $PMX_ROOT/build). Run as root.
 EOF
 }
@@ -88,10 +96,13 @@ while [ $# -gt 0 ]; do
 	--ctl) MODE=ctl ;;
 	--latency) MODE=latency ;;
 	--loads) LAT_LOADS=$2; shift ;;
+	--channels) LAT_CHANNELS=$2; shift ;;
 	--ctl-bg) CTL_BG_RULES=$2; shift ;;
 	--ctl-max) CTL_MAX_RULES=$2; shift ;;
 	--ctl-duration) CTL_DURATION=$2; shift ;;
 	--ctl-kernel) CTL_KERNEL=1 ;;
+	--out) OUT_DIR=$2; shift ;;
+	--no-charts) CHARTS=0 ;;
 	--ctl-ifaddrs) CTL_KERNEL=1 CTL_IFADDRS=1 ;;
 	-h|--help) usage; exit 0 ;;
 	*) usage >&2; exit 2 ;;
@@ -111,6 +122,17 @@ CTL_RATE=$PMX_BUILD/tools/bench/pmx-ctl-rate
 MICRO=$PMX_BUILD/tests/bench/pmx-microbench
 DAEMON=$PMX_BUILD/app/portmuxd/portmuxd
 trap tb_cleanup EXIT
+source "$PMX_ROOT/tools/bench/charts.sh"
+if [ "$MODE" != micro ]; then
+	[ "$CHARTS" -eq 0 ] || command -v gnuplot > /dev/null ||
+		die "gnuplot missing (Debian: gnuplot-nox, in PMX_PKGS): install it or pass --no-charts"
+	OUT_DIR=${OUT_DIR:-$PMX_BUILD/bench-results/$MODE-$(date +%Y%m%d-%H%M%S)}
+	mkdir -p "$OUT_DIR" || die "cannot create $OUT_DIR"
+	OUT_DIR=$(realpath "$OUT_DIR")
+	# the text output too, as it is printed
+	exec > >(tee "$OUT_DIR/$MODE.txt")
+	[ "$CHARTS" -eq 1 ] || plot() { echo "chart $1: not drawn (--no-charts)"; }
+fi
 W=$(mktemp -d /tmp/portmux-bench.XXXXXX)
 tb_on_exit "rm -rf $W"
 ID=$$
@@ -349,6 +371,7 @@ sink_run() {
 	spid=$!
 	tb_on_exit "kill -KILL $spid"
 	wait_pid "$spid" $((WARMUP + DURATION + 45))
+	[ -z "${BEFORE_STOP:-}" ] || $BEFORE_STOP # e.g. a memif client, before its server goes
 	stop_daemon
 	grep '^RESULT ' "$log" | sed 's/^RESULT //' > "$W/result-$tag.json"
 	[ -s "$W/result-$tag.json" ] || { tail -20 "$log" >&2; die "run $tag: no result"; }
@@ -377,6 +400,7 @@ memif_session() {
 	for ((k = 0; k < CLIENTS; k++)); do
 		reqs+=("{\"cmd\":\"listen\",\"proto\":\"udp\",\"port\":$((10000 + k))}")
 	done
+	: > "$W/session-$tag.log"
 	setsid taskset -c 0 python3 "$PMX_ROOT/tests/tools/pmx_session.py" "$SOCK" "${reqs[@]}" \
 		> "$W/session-$tag.log" 2>&1 < /dev/null &
 	pid=$!
@@ -415,6 +439,15 @@ memif_client() {
 	done
 	echo start >&7
 	rm -f "$fifo" # testpmd holds it open
+}
+
+# memif_client_stop: the memif client's CPU time (LAT_K1, LAT_T1), then quit it (before the
+# daemon, its memif server, stops)
+memif_client_stop() {
+	LAT_K1=$(cpu_ns "$MIF_TP_PID" 1) LAT_T1=$(date +%s.%N)
+	echo quit >&7
+	exec 7>&-
+	wait_pid "$MIF_TP_PID" 10
 }
 
 # memif_run N: leaves "rx delivered window_s rx_cpu_ns drops client_cpu_ns" (the window) in
@@ -488,7 +521,8 @@ ctl_measure() {
 			"$(jq -r '.drops_total' <<< "$line")" \
 			"$(jq -r '.delivered_mpps * 1000 | floor / 1000' <<< "$line")" \
 			"$(cut -d' ' -f1 /proc/loadavg)"
-		echo "CTL {\"build\":\"$build\",\"max_rules\":$max,\"result\":$line}" >> "$W/ctl.txt"
+		echo "CTL {\"build\":\"$build\",\"max_rules\":$max,\"bg\":$bg,\"result\":$line}" \
+			>> "$W/ctl.txt"
 	done
 	stop_pid "$spid"
 	stop_daemon
@@ -514,69 +548,113 @@ if [ "$MODE" = ctl ]; then
 		fi
 	done
 	[ -n "$BASELINE" ] && echo "  (baseline: $BASELINE, same pmx-ctl-rate and mbuf_pool)"
-	cat "$W/ctl.txt" 2>/dev/null # one JSON line per measurement, for scripts
+	[ -s "$W/ctl.txt" ] || die "no control-plane measurement"
+	cat "$W/ctl.txt" # one JSON line per measurement, for scripts
+	write_ctl_out
 	exit 0
 fi
 
-# ---- latency: a paced source, the maximum rate, then fractions of it ----
+# ---- latency: a paced source, the maximum rate, then fractions of it, for each channel ----
 # The NIC is net_ring0: pmx-sink (-G) puts the trace's frames on its RX ring at a set rate (pacer.c)
 # and drains the clients in the same loop on core 0, so source and sink never preempt each other;
 # the RX lcore has core 1. The figures are the clients' histograms (NIC RX burst -> dequeue),
 # cleared at the start of each window: p50 the worst client's median, p99 the worst client's.
-latency_run() { # TAG RATE: leaves the sink's RESULT in $W/result-TAG.json
-	local tag=$1 rate=$2
+# memif: one memif client (dpdk-testpmd rxonly, core 0) holds the listen rules of every client
+# port; the sink is then only the source (its one session listens on a port with no traffic).
+# Its histogram is kept by the switch's lcore: NIC RX burst -> the copy into the memif ring.
+# The memif client shares core 0 with the source: its CPU share is printed (client_cpu).
+latency_run() { # TAG RATE CHANNEL: leaves the sink's RESULT in $W/result-TAG.json
+	local tag=$1 rate=$2 k0 k1 t0 t1
+	if [ "$3" = ring ]; then
+		start_daemon "$tag" "$MAX_RULES"
+		sink_run "$tag" "$W/sink-$tag.log" -G "$TRACE" -R "$rate"
+		echo -1 > "$W/ccpu-$tag.txt"
+		return
+	fi
+	MEMIF_ON=1
 	start_daemon "$tag" "$MAX_RULES"
-	sink_run "$tag" "$W/sink-$tag.log" -G "$TRACE" -R "$rate"
+	MEMIF_ON=0
+	memif_session "$tag"
+	memif_client "$tag"
+	LAT_K0=$(cpu_ns "$MIF_TP_PID" 1) LAT_T0=$(date +%s.%N)
+	BEFORE_STOP=memif_client_stop
+	sink_run "$tag" "$W/sink-$tag.log" -G "$TRACE" -R "$rate" -n 1 -p 30000
+	BEFORE_STOP=
+	wait_pid "$MIF_SESSION_PID" 5
+	k0=$LAT_K0 t0=$LAT_T0 k1=$LAT_K1 t1=$LAT_T1
+	awk -v k="$((k1 - k0))" -v a="$t0" -v b="$t1" 'BEGIN {printf "%d\n", k / 1e7 / (b - a) + 0.5}' \
+		> "$W/ccpu-$tag.txt"
+	jq -e --argjson c "$MIF_CLIENT" '.clients | map(select(.client_id == $c)) | length == 1' \
+		"$W/result-$tag.json" > /dev/null || die "memif latency run $tag: no memif client in stats"
 }
 if [ "$MODE" = latency ]; then
 	[ -x "$SINK" ] && [ -x "$DAEMON" ] || die "$SINK or $DAEMON missing: build first"
 	NIC_DEVICE=net_ring0
 	MBUFS=$((CLIENTS * RING + 16384)) # the trace is in the sink's memory, not in mbufs
 	machine_line
-	say "latency: NIC net_ring0 fed by pmx-sink -G (paced, TSC), $CLIENTS clients, rings $RING"
-	say "layout: RX lcore on core 1; management lcore + source/sink loop on core 0"
+	say "latency: NIC net_ring0 fed by pmx-sink -G (paced, TSC), $CLIENTS client ports, rings $RING"
+	say "layout: RX lcore on core 1; management lcore + source/sink loop (+ the memif client) on core 0"
 	cat > "$W/lat.jq" <<'JQ'
 def us: . / 1000 * 100 | round / 100;
 (.window_s) as $s |
-[ (.pacer.sent / $s / 1e6 * 1000 | round / 1000), (.delivered / $s / 1e6 * 1000 | round / 1000),
-  ([.clients[].latency.p50_ns] | max | us), ([.clients[].latency.p99_ns] | max | us),
-  ([.clients[].latency.max_ns] | max | us), ([.clients[].latency.samples] | add),
+(if $cid < 0 then .clients else .clients | map(select(.client_id == $cid)) end) as $cl |
+(if $cid < 0 then .delivered else $cl | map(.rx - (.ring_full // 0)) | add end) as $dl |
+[ (.pacer.sent / $s / 1e6 * 1000 | round / 1000), ($dl / $s / 1e6 * 1000 | round / 1000),
+  ([$cl[].latency.p50_ns] | max | us), ([$cl[].latency.p99_ns] | max | us),
+  ([$cl[].latency.max_ns] | max | us), ([$cl[].latency.samples] | add),
   ((.drops | to_entries | map(.value) | add) + .pacer.ring_full + .pacer.nomem),
   .pacer.behind, ((.lcores | map(.cpu_ns // 0) | add) / 1e9 / $s * 100 | round),
-  (.sink_cpu_ns / 1e9 / $s * 100 | round) ] | @tsv
+  (.sink_cpu_ns / 1e9 / $s * 100 | round), $ccpu ] | @tsv
 JQ
-	row() { # LABEL TAG
-		printf '%-6s %8s %9s %7s %8s %10s %10s %9s %9s %6s %6s %s\n' "$1" \
-			$(jq -r -f "$W/lat.jq" "$W/result-$2.json") "$(cut -d' ' -f1 /proc/loadavg)"
+	lat_fields() { # TAG CID
+		jq -r --argjson cid "$2" --argjson ccpu "$(cat "$W/ccpu-$1.txt")" -f "$W/lat.jq" \
+			"$W/result-$1.json"
 	}
-	lat_line() { # LOAD RATE TAG: one JSON line for scripts ("load" 0 = the maximum-rate run)
-		jq -r -f "$W/lat.jq" "$W/result-$3.json" |
-			jq -c --argjson f "$1" --argjson r "$2" -R 'split("\t") | map(tonumber) |
-				{load: $f, rate_pps: $r, offered_mpps: .[0], delivered_mpps: .[1],
+	row() { # CHANNEL LABEL TAG CID
+		printf '%-7s %-6s %8s %9s %7s %8s %10s %10s %9s %9s %6s %6s %6s %s\n' "$1" "$2" \
+			$(lat_fields "$3" "$4" | sed 's/\t-1$/\t-/') "$(cut -d' ' -f1 /proc/loadavg)"
+	}
+	lat_line() { # CHANNEL LOAD RATE TAG CID: one JSON line ("load" 0 = the maximum-rate run)
+		lat_fields "$4" "$5" |
+			jq -c --arg ch "$1" --argjson f "$2" --argjson r "$3" -R 'split("\t") | map(tonumber) |
+				{channel: $ch, load: $f, rate_pps: $r, offered_mpps: .[0], delivered_mpps: .[1],
 				 p50_us: .[2], p99_us: .[3], max_us: .[4], samples: .[5], drops: .[6],
-				 behind: .[7], rx_lcore_cpu_pct: .[8], sink_cpu_pct: .[9]}' |
+				 behind: .[7], rx_lcore_cpu_pct: .[8], sink_cpu_pct: .[9],
+				 client_cpu_pct: (if .[10] < 0 then null else .[10] end)}' |
 			sed 's/^/LATENCY /' >> "$W/lat.txt"
+		# the CDF of every client that measured something, for the charts
+		jq -c --arg ch "$1" --argjson f "$2" --argjson cid "$5" '.hist // {} | to_entries |
+			map(select($cid < 0 or (.key | tonumber) == $cid) | select(.value | length > 0)) |
+			{channel: $ch, load: $f, clients: from_entries}' "$W/result-$4.json" \
+			>> "$W/cdf.jsonl"
 	}
-	printf '%-6s %8s %9s %7s %8s %10s %10s %9s %9s %6s %6s %s\n' load offered \
-		delivered p50_us p99_us max_us samples drops behind rx_cpu sink_cpu loadavg
-	latency_run lmax 0
-	row "max" lmax
-	max_pps=$(jq -r '.delivered / .window_s | floor' "$W/result-lmax.json")
-	[ "$max_pps" -gt 0 ] || die "the maximum-rate run delivered nothing (RX lcore CPU share" \
-		"$(jq -r '(.lcores | map(.cpu_ns // 0) | add) / 1e7 / .window_s | round' \
-			"$W/result-lmax.json") %: other processes took its core)"
-	lat_line 0 0 lmax
-	for f in $LAT_LOADS; do
-		rate=$(awk -v m="$max_pps" -v f="$f" 'BEGIN {printf "%d", m * f}')
-		latency_run "l$f" "$rate"
-		row "$(awk -v f="$f" 'BEGIN {printf "%d %%", f * 100}')" "l$f"
-		lat_line "$f" "$rate" "l$f"
+	printf '%-7s %-6s %8s %9s %7s %8s %10s %10s %9s %9s %6s %6s %6s %s\n' channel load \
+		offered delivered p50_us p99_us max_us samples drops behind rx_cpu sink_cpu \
+		cli_cpu loadavg
+	for ch in $LAT_CHANNELS; do
+		cid=-1
+		latency_run "$ch-max" 0 "$ch"
+		[ "$ch" = memif ] && cid=$MIF_CLIENT
+		row "$ch" "max" "$ch-max" "$cid"
+		max_pps=$(lat_fields "$ch-max" "$cid" | awk -F'\t' '{printf "%d", $2 * 1e6}')
+		[ "$max_pps" -gt 0 ] || die "$ch: the maximum-rate run delivered nothing (RX lcore CPU" \
+			"share $(lat_fields "$ch-max" "$cid" | cut -f9) %: other processes took its core?)"
+		lat_line "$ch" 0 0 "$ch-max" "$cid"
+		for f in $LAT_LOADS; do
+			rate=$(awk -v m="$max_pps" -v f="$f" 'BEGIN {printf "%d", m * f}')
+			latency_run "$ch-$f" "$rate" "$ch"
+			[ "$ch" = memif ] && cid=$MIF_CLIENT
+			row "$ch" "$(awk -v f="$f" 'BEGIN {printf "%d %%", f * 100}')" "$ch-$f" "$cid"
+			lat_line "$ch" "$f" "$rate" "$ch-$f" "$cid"
+		done
 	done
 	echo "(offered, delivered: Mpps; p50/p99: the worst client's; max: the largest of all;"
 	echo " drops: the switch's and those the NIC ring had no room for; behind: frames the source"
-	echo " skipped, descheduled; rx_cpu, sink_cpu: % of the window the RX lcore and the"
-	echo " source/sink loop ran: below 100, they were preempted)"
-	cat "$W/lat.txt" # one JSON line per load, for scripts
+	echo " skipped, descheduled; rx_cpu, sink_cpu, cli_cpu: % of the window the RX lcore, the"
+	echo " source/sink loop and the memif client's lcore ran (cli_cpu: over the whole run):"
+	echo " below 100, they were preempted. memif: latency up to the copy into its ring)"
+	cat "$W/lat.txt" # one JSON line per channel and load, for scripts
+	write_latency_out
 	exit 0
 fi
 
@@ -761,23 +839,27 @@ if [ -n "$BASELINE" ]; then
 		"$(awk -F'\t' '{print ($15 > 0 ? $6 / $15 : 0)}' "$W/rows-base.tsv" | median)"
 	echo "  (baseline: $BASELINE)"
 fi
-# one line for scripts
-printf 'SUMMARY {"flows":%s,"clients":%s,"unmatched":%s,"rules":"%s",' \
-	"$FLOWS" "$CLIENTS" "$UNMATCHED" "$RULES"
-printf '"repeats":%s,"duration_s":%s,' "$REPEATS" "$DURATION"
-printf '"testpmd_mpps":%s,"testpmd_mpps_per_cpu_s":%s,"rx_mpps":%s,"rx_mpps_per_cpu_s":%s,' \
-	"$tp_w" "$tp_c" "$rx_w" "$rx_c"
-printf '"delivered_mpps":%s,"delivered_mpps_per_cpu_s":%s,"cycles_per_pkt":%s,' \
-	"$dl_w" "$dl_c" "$(col 7)"
-printf '"testpmd_cycles_per_pkt":%s,"drop_pct":%s,"to_kernel_mpps":%s,"ratio_wall":%s,' \
-	"$(col 8)" "$(col 9)" "$(col 12)" "$ratio_w"
-printf '"ratio_per_cpu_s":%s,"ratio_rx_per_cpu_s":%s,"rx_lcore_cpu_share":%s,' \
-	"$ratio_c" "$ratio_rx" "$(col 10)"
-printf '"ceiling_mpps":%s,"ceiling_mpps_per_cpu_s":%s,"ceiling_cycles_per_pkt":%s,' \
-	"$cl_w" "$cl_c" "$(col 16)"
-printf '"ceiling_drop_pct":%s,"ratio_ceiling_wall":%s,"ratio_ceiling_per_cpu_s":%s,' \
-	"$(col 17)" "$cratio_w" "$cratio_c"
-[ "$MEMIF" -eq 1 ] &&
-	printf '"memif_mpps":%s,"memif_mpps_per_cpu_s":%s,"memif_cycles_per_pkt":%s,"memif_drop_pct":%s,"ratio_memif_ceiling_wall":%s,"ratio_memif_ceiling_per_cpu_s":%s,' \
-		"$(mcol 2)" "$(mcol 3)" "$(mcol 4)" "$(mcol 5)" "$(mcol 8)" "$(mcol 9)"
-printf '"sink_cpu_share":%s,"starved_runs":%s,"loadavg":%s}\n' "$(col 11)" "$starved" "$(col 13)"
+# one line for scripts (and the data files, the charts)
+{
+	printf 'SUMMARY {"flows":%s,"clients":%s,"unmatched":%s,"rules":"%s",' \
+		"$FLOWS" "$CLIENTS" "$UNMATCHED" "$RULES"
+	printf '"repeats":%s,"duration_s":%s,' "$REPEATS" "$DURATION"
+	printf '"testpmd_mpps":%s,"testpmd_mpps_per_cpu_s":%s,"rx_mpps":%s,"rx_mpps_per_cpu_s":%s,' \
+		"$tp_w" "$tp_c" "$rx_w" "$rx_c"
+	printf '"delivered_mpps":%s,"delivered_mpps_per_cpu_s":%s,"cycles_per_pkt":%s,' \
+		"$dl_w" "$dl_c" "$(col 7)"
+	printf '"testpmd_cycles_per_pkt":%s,"drop_pct":%s,"to_kernel_mpps":%s,"ratio_wall":%s,' \
+		"$(col 8)" "$(col 9)" "$(col 12)" "$ratio_w"
+	printf '"ratio_per_cpu_s":%s,"ratio_rx_per_cpu_s":%s,"rx_lcore_cpu_share":%s,' \
+		"$ratio_c" "$ratio_rx" "$(col 10)"
+	printf '"ceiling_mpps":%s,"ceiling_mpps_per_cpu_s":%s,"ceiling_cycles_per_pkt":%s,' \
+		"$cl_w" "$cl_c" "$(col 16)"
+	printf '"ceiling_drop_pct":%s,"ratio_ceiling_wall":%s,"ratio_ceiling_per_cpu_s":%s,' \
+		"$(col 17)" "$cratio_w" "$cratio_c"
+	[ "$MEMIF" -eq 1 ] &&
+		printf '"memif_mpps":%s,"memif_mpps_per_cpu_s":%s,"memif_cycles_per_pkt":%s,"memif_drop_pct":%s,"ratio_memif_ceiling_wall":%s,"ratio_memif_ceiling_per_cpu_s":%s,' \
+			"$(mcol 2)" "$(mcol 3)" "$(mcol 4)" "$(mcol 5)" "$(mcol 8)" "$(mcol 9)"
+	printf '"sink_cpu_share":%s,"starved_runs":%s,"loadavg":%s}\n' "$(col 11)" "$starved" "$(col 13)"
+} > "$W/summary.txt"
+cat "$W/summary.txt"
+write_e2e_out "$(sed -n 's/^SUMMARY //p' "$W/summary.txt")"
