@@ -21,6 +21,8 @@ done
 
 # num NAME JSON: a SUMMARY field
 num() { jq -r ".$1" <<< "$2"; }
+# png FILE: yes if FILE is a PNG image (its signature), else no
+png() { [ -s "$1" ] && [ "$(head -c 4 "$1" | tail -c 3)" = PNG ] && echo yes || echo no; }
 # gt A B: A > B (floats)
 gt() { awk -v a="$1" -v b="$2" 'BEGIN {exit !(a > b)}'; }
 
@@ -59,7 +61,7 @@ assert_eq "the summary has memif/ceiling" number "$(jq -r '.ratio_memif_ceiling_
 # the figures as data and as a chart, beside the text
 assert_eq "e2e-runs.csv: a header and one row per repeat" 2 "$(wc -l < "$OUT/e2e/e2e-runs.csv")"
 assert_eq "e2e-summary.json is the SUMMARY" "$(jq -c . <<< "$s")" "$(jq -c . "$OUT/e2e/e2e-summary.json")"
-assert_eq "e2e-mpps.png is a PNG" "PNG image data" "$(file -b "$OUT/e2e/e2e-mpps.png" | cut -d, -f1)"
+assert_eq "e2e-mpps.png is a PNG" yes "$(png "$OUT/e2e/e2e-mpps.png")"
 assert_match "e2e.txt holds the text output" "ratio delivered/ceiling" "$(cat "$OUT/e2e/e2e.txt")"
 # ran LOG: the RX lcore received frames in the measured window (on this shared machine it has
 # been seen not to be scheduled for seconds; then there is nothing to check)
@@ -123,7 +125,7 @@ assert_eq "every measurement made updates" 0 "$(awk '$1 <= 0' <<< "$rates" | wc 
 assert_eq "the held rules were all added" 0 \
 	"$(sed -n 's/^CTL //p' "$OUT/ctl.log" | jq -r ".result.bg_failed" | tail -1)"
 assert_eq "ctl.csv: a header and two rows" 3 "$(wc -l < "$OUT/ctl/ctl.csv")"
-assert_eq "ctl-rate.png is a PNG" "PNG image data" "$(file -b "$OUT/ctl/ctl-rate.png" | cut -d, -f1)"
+assert_eq "ctl-rate.png is a PNG" yes "$(png "$OUT/ctl/ctl-rate.png")"
 
 # 5. latency: the paced source (pmx-sink -G onto a net_ring NIC), the maximum rate, then half,
 # for ring clients and for a memif client
@@ -143,8 +145,7 @@ done
 assert_eq "memif: the client's CPU share is given" number \
 	"$(sed -n 's/^LATENCY //p' "$OUT/lat.log" | jq -r 'select(.channel == "memif") | .client_cpu_pct | type' | tail -1)"
 assert_eq "latency.csv: a header and 4 rows" 5 "$(wc -l < "$OUT/lat/latency.csv")"
-assert_eq "latency-cdf.png is a PNG" "PNG image data" \
-	"$(file -b "$OUT/lat/latency-cdf.png" | cut -d, -f1)"
+assert_eq "latency-cdf.png is a PNG" yes "$(png "$OUT/lat/latency-cdf.png")"
 
 if [ "$ASSERT_FAILED" -ne 0 ]; then
 	for f in micro e2e noceil nochart exact ctl lat; do
