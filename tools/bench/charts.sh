@@ -126,15 +126,19 @@ write_ctl_out() {
 		dat=$OUT_DIR/ctl-$b-$h.dat
 		awk -F, -v b="\"$b\"" -v h="$h" '$1 == b && $3 == h {print $2, $4}' "$csv" > "$dat"
 		[ -s "$dat" ] || die "chart ctl-rate: no rows for $b, $h held"
-		plots+=("\"$dat\" using 1:2 with linespoints lw 2 pt 7 title \"$b, $h rules held\"")
+		plots+=("\"$dat\" using 1:2 with linespoints lw 2 pt 7 title \"$b build, $h rules held\"")
 	done < <(sed 's/^CTL //' "$W/ctl.txt" | jq -r '"\(.build) \(.result.bg_rules)"' | sort -u)
 	[ ${#plots[@]} -gt 0 ] || die "chart ctl-rate: nothing to draw"
 	{
-		gp_head "rule updates per second (listen + release, pipelined) against the table's capacity"
+		gp_head "rule updates per second (listen + release, pipelined 64 deep) against the table's capacity (loadavg $(cut -d' ' -f1 /proc/loadavg) at the end)"
 		cat <<GP
 set output "$OUT_DIR/ctl-rate.png"
 set logscale x 2
-set xlabel "clients.max_rules (flow table capacity)"
+set xtics ($(cut -d, -f2 "$csv" | sed 1d | sort -un | awk '{
+	l = $1 >= 1048576 ? $1 / 1048576 "M" : ($1 >= 1024 ? $1 / 1024 "K" : $1)
+	printf "%s\"%s\" %s", (NR > 1 ? ", " : ""), l, $1 }'))
+set offsets graph 0.05, graph 0.05, 0, 0
+set xlabel "clients.max_rules (flow table capacity)" noenhanced
 set ylabel "updates per second"
 set yrange [0:*]
 plot $(IFS=,; echo "${plots[*]}")

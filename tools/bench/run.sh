@@ -27,7 +27,7 @@ NIC_DEVICE= MEMIF=0 MEMIF_ON=0 OUT_DIR= CHARTS=1
 
 usage() {
 	cat <<EOF
-usage: $0 [options]            end-to-end: portmuxd vs dpdk-testpmd rxonly (default)
+usage: $0 [options]            end-to-end: portmuxd vs testpmd rxonly and the ceiling
        $0 --micro [ARGS]       microbenchmark: parse+classify+enqueue vs rte_hash_lookup_bulk
        $0 --ctl                control plane: rule updates/s while traffic runs
        $0 --latency            latency NIC RX -> client at 10/50/90 % of the maximum rate
@@ -45,7 +45,7 @@ options (end-to-end):
   --no-ceiling     skip the ceiling (pmx-ceiling: rx_burst -> the same rings -> the other
                    core frees; same trace, mempool driver and size, lcores): on by default
   --raw-free       the sink returns frames with rte_mempool_put_bulk (no mbuf read)
-  --memif         also the memif channel in every repeat: one memif client (dpdk-testpmd
+  --memif          also the memif channel in every repeat: one memif client (dpdk-testpmd
                    rxonly, net_memif role=client, its own EAL and memory, on core 0) holding
                    the listen rules of all the trace's client ports (needs --rules listen)
   --mbuf-pool NAME portmuxd's mempool driver (config "mbuf_pool", default $MBUF_POOL)
