@@ -247,14 +247,18 @@ static void usage(FILE *f)
 		"  --help, --version (-V).\n");
 }
 
-static int bad_value(int opt, const char *value)
+/* A bad value for option opt, on stderr; sets the exit status (2). Returns -EINVAL. */
+static int bad_value(int opt, const char *value, int *status)
 {
 	fprintf(stderr, "pmx-ceiling: -%c: bad value \"%s\"\nTry 'pmx-ceiling --help'.\n", opt,
 		value);
-	return 2;
+	*status = 2;
+	return -EINVAL;
 }
 
-static int parse(struct ceiling *c, int argc, char **argv)
+/* The options before "--". Returns 0 to run, or -ECANCELED / -EINVAL with *status the exit
+ * status (0 after --help or --version, 2 for a bad command line). */
+static int parse(struct ceiling *c, int argc, char **argv, int *status)
 {
 	static const struct option longopts[] = {{"rings", required_argument, NULL, 'n'},
 						 {"ring-size", required_argument, NULL, 's'},
@@ -271,29 +275,38 @@ static int parse(struct ceiling *c, int argc, char **argv)
 		switch (opt) {
 		case 'n':
 			if (pmx_opt_uint(optarg, 1, MAX_RINGS, &c->rings) != 0)
-				return bad_value(opt, optarg);
+				return bad_value(opt, optarg, status);
 			break;
 		case 's':
 			if (pmx_opt_uint(optarg, 2, 1U << 24, &c->ring_size) != 0 ||
 			    (c->ring_size & (c->ring_size - 1)) != 0)
-				return bad_value(opt, optarg);
+				return bad_value(opt, optarg, status);
 			break;
 		case 'm':
 			if (pmx_opt_uint(optarg, 1024, 1U << 26, &c->mbufs) != 0)
-				return bad_value(opt, optarg);
+				return bad_value(opt, optarg, status);
 			break;
 		case 'p': c->pool_ops = optarg; break;
 		case 'w':
 			if (pmx_opt_double(optarg, 0, 3600, &c->warmup_s) != 0)
-				return bad_value(opt, optarg);
+				return bad_value(opt, optarg, status);
 			break;
 		case 'd':
 			if (pmx_opt_double(optarg, 0.1, 86400, &c->duration_s) != 0)
-				return bad_value(opt, optarg);
+				return bad_value(opt, optarg, status);
 			break;
-		case 'h': usage(stdout); return 1;
-		case 'V': printf("pmx-ceiling %s\n", PMX_VERSION); return 1;
-		default: fprintf(stderr, "Try 'pmx-ceiling --help'.\n"); return 2;
+		case 'h':
+			usage(stdout);
+			*status = 0;
+			return -ECANCELED;
+		case 'V':
+			printf("pmx-ceiling %s\n", PMX_VERSION);
+			*status = 0;
+			return -ECANCELED;
+		default:
+			fprintf(stderr, "Try 'pmx-ceiling --help'.\n");
+			*status = 2;
+			return -EINVAL;
 		}
 	}
 	return 0;
@@ -310,11 +323,10 @@ int main(int argc, char **argv)
 	struct snap a, b;
 	uint64_t total = 0;
 	unsigned rx_lcore;
-	int ret;
+	int ret, status;
 
-	ret = parse(&c, argc, argv);
-	if (ret != 0)
-		return ret == 1 ? 0 : ret;
+	if (parse(&c, argc, argv, &status) != 0)
+		return status;
 	/* the EAL arguments come after "--": EAL sees them as its argv (argv[optind - 1] is
 	 * the "--", standing in for the program name) */
 	if (optind < 1 || strcmp(argv[optind - 1], "--") != 0) {

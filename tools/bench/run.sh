@@ -129,8 +129,9 @@ if [ "$MODE" != micro ]; then
 	OUT_DIR=${OUT_DIR:-$PMX_BUILD/bench-results/$MODE-$(date +%Y%m%d-%H%M%S)}
 	mkdir -p "$OUT_DIR" || die "cannot create $OUT_DIR"
 	OUT_DIR=$(realpath "$OUT_DIR")
-	# the text output too, as it is printed
-	exec > >(tee "$OUT_DIR/$MODE.txt")
+	# the text output too, as it is printed (and the errors, which stay on stderr)
+	: > "$OUT_DIR/$MODE.txt"
+	exec > >(tee -a "$OUT_DIR/$MODE.txt") 2> >(tee -a "$OUT_DIR/$MODE.txt" >&2)
 	[ "$CHARTS" -eq 1 ] || plot() { echo "chart $1: not drawn (--no-charts)"; }
 fi
 W=$(mktemp -d /tmp/portmux-bench.XXXXXX)
@@ -325,8 +326,8 @@ write_config() { # FILE SOCKET PREFIX MAX_RULES
   ],
   "kernel": { "policy": "pass" },
   "control": { "socket": "$2", "mode": "0660", "group": null },
-  "clients": { "max": 16, "ring_size": $RING, "max_rules": $4, "rule_quota": $4,
-               "memif": $([ "$MEMIF_ON" -eq 1 ] && echo true || echo false) },
+  "clients": { "max": 16, "ring_size": $RING, "max_rules": $4,
+               "rule_quota": $4$([ "$MEMIF_ON" -eq 1 ] && printf ', "memif": true') },
   "mbufs": $MBUFS$([ -n "$MBUF_POOL" ] && printf ',\n  "mbuf_pool": "%s"' "$MBUF_POOL")
 }
 JSON
