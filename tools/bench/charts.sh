@@ -33,13 +33,15 @@ write_e2e_out() { # SUMMARY-JSON
 		printf 'delivered_mpps,delivered_mpps_per_cpu_s,rx_mpps,rx_mpps_per_cpu_s,'
 		printf 'cycles_per_pkt,ceiling_cycles_per_pkt,testpmd_cycles_per_pkt,drop_pct,'
 		printf 'ceiling_drop_pct,rx_lcore_cpu_share,ceiling_rx_cpu_share,sink_cpu_share,'
-		printf 'loadavg,memif_mpps,memif_mpps_per_cpu_s,baseline_mpps,baseline_mpps_per_cpu_s\n'
+		printf 'ceiling_consumer_cpu_share,loadavg,memif_mpps,memif_mpps_per_cpu_s,'
+		printf 'memif_cycles_per_pkt,memif_drop_pct,memif_rx_lcore_cpu_share,'
+		printf 'memif_client_cpu_share,baseline_mpps,baseline_mpps_per_cpu_s\n'
 		awk -F'\t' -v OFS=, -v mf="$W/rows-memif.tsv" -v bf="$W/rows-base.tsv" '{
-			m2 = m3 = b5 = b6 = ""
-			if ((getline ml < mf) > 0) { split(ml, m, "\t"); m2 = m[2]; m3 = m[3] }
-			if ((getline bl < bf) > 0) { split(bl, b, "\t"); b5 = b[5]; b6 = b[6] }
+			split("", m); split("", b)
+			if ((getline ml < mf) > 0) split(ml, m, "\t")
+			if ((getline bl < bf) > 0) split(bl, b, "\t")
 			print NR, $1, $2, $14, $15, $5, $6, $3, $4, $7, $16, $8, $9, $17, $10, $18,
-				$11, $13, m2, m3, b5, b6
+				$11, $19, $13, m[2], m[3], m[4], m[5], m[6], m[7], b[5], b[6]
 		}' "$W/rows.tsv"
 	} > "$csv"
 	echo "data: $csv $OUT_DIR/e2e-summary.json"
