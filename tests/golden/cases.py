@@ -286,6 +286,25 @@ def broadcast_multicast():
     return c
 
 
+@case
+def eapol_mirror():
+    c = Case("eapol_mirror", "EAPOL (802.1X, 0x888e): a copy to the kernel and to every client, "
+             "as ARP, whatever the kernel policy; other non-IP frames stay behind the firewall",
+             policy="firewall")
+    c.client("c0", "listen,udp,*,7")
+    c.client("c1", "listen,udp,*,8")
+    pae = "01:80:c2:00:00:03"  # the 802.1X PAE group address
+    c.wire(Ether(src=PEER_MAC, dst=pae, type=0x888e) / Raw(load=b"\x02\x00\x00\x05" +
+           b"\x01\x01\x00\x05\x01"), "kernel", "c0", "c1")  # EAP-Request/Identity
+    c.wire(Ether(src=PEER_MAC, dst=APP_MAC, type=0x888e) / Raw(load=b"\x02\x03\x00\x5f" +
+           bytes(95)), "kernel", "c0", "c1")  # EAPOL-Key to the port's MAC
+    c.wire(Ether(src=PEER_MAC, dst="01:80:c2:00:00:0e", type=0x88cc) / Raw(load=b"\x02\x07" +
+           b"\x04" + bytes(6)))  # LLDP: the firewall's
+    c.wire(udp4(c, 7), "c0")
+    c.expect_drops(firewall=1)
+    return c
+
+
 # ---- ICMP errors -----------------------------------------------------------------------------
 
 @case
