@@ -99,9 +99,12 @@ struct pmx_ctl {
 	/** Listening rules per (proto class, L4 port) and IP rules per NIC port: only where
 	 *  they are not zero does an any-address rule look through every rule for an overlap
 	 *  (ctl_rules.c). Kept by rule_add/delete and detach; LISTEN and IP rules must be added
-	 *  through them (learned rules are exact ones). Too high is safe, too low is not. */
+	 *  through them (learned rules are exact ones). Too high is safe, too low is not.
+	 *  proto_count: the whole-protocol rules (usnetd's AddMatch without dst_port) per NIC
+	 *  port, which every rule of another owner on their protocol and address overlaps. */
 	uint16_t *listen_count;
 	uint32_t ip_count[PMX_MAX_PORTS];
+	uint32_t proto_count[PMX_MAX_PORTS];
 	uint32_t static_rule[PMX_MAX_CONFIG_RULES]; /**< rule id of cfg->rules[i] */
 	uint64_t requests;
 	uint64_t errors;

@@ -58,19 +58,20 @@ json_t *pmx_ctl_rule_owner_json(const struct pmx_ctl *ctl, uint32_t rule_id)
 
 json_t *pmx_ctl_rule_json(struct pmx_ctl *ctl, uint32_t id)
 {
-	static const char *const kinds[] = {"", "connect", "listen", "ip"};
+	static const char *const kinds[] = {"", "connect", "listen", "ip", "", "peer", "proto"};
 	static const char *const origins[] = {"client", "admin", "learned", "config"};
 	const struct pmx_rule *r = pmx_flow_table_rule(ctl->sw->ft, id);
 	char lip[INET6_ADDRSTRLEN] = "*", rip[INET6_ADDRSTRLEN] = "", pbuf[8];
 	static const uint8_t any[16];
 	json_t *j;
 
-	if (r == NULL || r->key.kind < PMX_KEY_EXACT || r->key.kind > PMX_KEY_IP ||
+	if (r == NULL || r->key.kind < PMX_KEY_EXACT || r->key.kind >= RTE_DIM(kinds) ||
+	    r->key.kind == PMX_KEY_FRAG ||
 	    r->origin >= RTE_DIM(origins) || r->key.port_id >= ctl->sw->n_ports)
 		return NULL;
 	if (memcmp(r->key.local_ip, any, 16) != 0)
 		pmx_addr_str(r->key.local_ip, lip, sizeof(lip));
-	if (r->key.kind == PMX_KEY_EXACT)
+	if (memcmp(r->key.remote_ip, any, 16) != 0) /* connect, peer, proto from a peer */
 		pmx_addr_str(r->key.remote_ip, rip, sizeof(rip));
 	j = json_pack("{s:I, s:s, s:s, s:s, s:s, s:o, s:I, s:b}", "rule_id", (json_int_t)id, "kind",
 		      kinds[r->key.kind], "origin", origins[r->origin], "port",
@@ -78,16 +79,16 @@ json_t *pmx_ctl_rule_json(struct pmx_ctl *ctl, uint32_t id)
 		      pmx_ctl_rule_owner_json(ctl, id), "hits",
 		      (json_int_t)pmx_flow_table_hits(ctl->sw->ft, id), "reserved",
 		      ctl->resv != NULL && pmx_port_resv_held(ctl->resv, id));
-	if (r->key.kind != PMX_KEY_IP) {
+	if (r->key.kind != PMX_KEY_IP)
 		json_object_set_new(
 			j, "proto",
 			json_string(pmx_ctl_proto_name(r->key.proto, pbuf, sizeof(pbuf))));
+	if (r->key.kind != PMX_KEY_IP && r->key.kind != PMX_KEY_PROTO) /* proto: every port */
 		json_object_set_new(j, "local_port", json_integer(ntohs(r->key.local_port)));
-	}
-	if (r->key.kind == PMX_KEY_EXACT) {
+	if (rip[0] != '\0')
 		json_object_set_new(j, "remote_ip", json_string(rip));
+	if (r->key.kind == PMX_KEY_EXACT)
 		json_object_set_new(j, "remote_port", json_integer(ntohs(r->key.remote_port)));
-	}
 	return j;
 }
 
