@@ -105,7 +105,9 @@ unsigned pmx_nic_rx_poll(struct pmx_worker *w, unsigned p)
 		pi->key.port_id = p;
 		if (own_macs && pi->cls != PMX_PKT_MALFORMED &&
 		    (o = own_mac_dest(w->sw, p, pkts[i], pi)) != PMX_OWNER_NONE) {
-			dest[i] = o; /* before any rule: the client is a host of its own */
+			/* before any rule: the client is a host of its own; a DHCP reply to it
+			 * waits for the management lcore to record the address of an ACK */
+			dest[i] = pmx_own_mac_dhcp_hold(w, o, pkts[i], pi) ? PMX_DEST_HELD : o;
 			continue;
 		}
 		dest[i] = dest_by_class(w, pi);

@@ -19,7 +19,7 @@ X4, X6 = "198.18.0.10", "fd00::10"      # extra addresses a client may claim
 ROUTER4, ROUTER6 = "198.18.0.254", "fd00::fe"
 DEFAULT_ALLOW = ["tcp:22", "icmp", "icmpv6"]
 DROP_REASONS = ["malformed", "no_route", "ring_full", "spoofed", "tx_full", "frag_unknown",
-                "firewall", "rule", "nomem", "owner_absent"]
+                "firewall", "rule", "nomem", "owner_absent", "dhcp_refused"]
 
 PROTO_UDPLITE, PROTO_DCCP = 136, 33
 
