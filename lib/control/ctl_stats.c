@@ -144,6 +144,18 @@ static json_t *latency_json(const struct pmx_switch *sw, uint16_t id)
 	return j;
 }
 
+/* The addresses a client with a MAC of its own sends from: its hello's, then its DHCP ones. */
+static json_t *own_addresses_json(const struct pmx_client_slot *slot)
+{
+	char buf[INET6_ADDRSTRLEN];
+	json_t *arr = json_array();
+
+	for (unsigned i = 0; i < slot->n_own_addrs; i++)
+		json_array_append_new(arr,
+				      json_string(pmx_addr_str(slot->own_addrs[i], buf, sizeof(buf))));
+	return arr;
+}
+
 json_t *pmx_ctl_clients_json(struct pmx_ctl *ctl)
 {
 	json_t *arr = json_array();
@@ -180,6 +192,7 @@ json_t *pmx_ctl_clients_json(struct pmx_ctl *ctl)
 
 			rte_ether_format_addr(mac, sizeof(mac), &slot->mac);
 			json_object_set_new(client, "mac", json_string(mac));
+			json_object_set_new(client, "addresses", own_addresses_json(slot));
 		}
 		json_object_set_new(client, "latency", latency_json(ctl->sw, id));
 		json_array_append_new(arr, client);
