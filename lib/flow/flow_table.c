@@ -23,8 +23,8 @@
  * at least one rule, the three protocol-wide stages a bitmap of the IP protocols that have one,
  * the IP stage a count. The writer keeps a rule count behind each bit and publishes bits with
  * release stores; a reader that sees a bit late misses a rule that was being added, as if it
- * had come a moment later. Without protocol-wide rules their stages cost one bit test for the
- * frames that no exact rule took, and none for the others.
+ * had come a moment later. Without peer or protocol-wide rules (usnetd's matches) their stages
+ * cost one load per burst: each also keeps a count of its rules.
  */
 enum stage {
 	STAGE_EXACT,
@@ -44,6 +44,7 @@ enum stage {
 struct pmx_flow_table {
 	uint64_t port_bits[N_PORT_STAGES][PORT_WORDS]; /* read by readers, one writer */
 	uint64_t proto_bits[N_PROTO_STAGES][256 / 64]; /* ditto */
+	uint32_t n_proto_stage[N_PROTO_STAGES];        /* ditto: rules per protocol stage */
 	uint32_t n_ip_rules;                           /* ditto */
 	uint32_t *port_rules[N_PORT_STAGES];           /* writer only: rules per local port */
 	uint32_t proto_rules[N_PROTO_STAGES][256];     /* writer only: rules per protocol */
@@ -239,6 +240,8 @@ static void stage_count(struct pmx_flow_table *ft, const struct pmx_flow_key *ke
 		unsigned s = st - FIRST_PROTO_STAGE;
 
 		publish_bit(ft->proto_bits[s], &ft->proto_rules[s][key->proto], key->proto, delta);
+		__atomic_store_n(&ft->n_proto_stage[s], ft->n_proto_stage[s] + delta,
+				 __ATOMIC_RELEASE);
 		return;
 	}
 	publish_bit(ft->port_bits[st], &ft->port_rules[st][port], port, delta);
@@ -501,6 +504,12 @@ static __rte_always_inline unsigned classify_stage(struct pmx_flow_table *ft, un
 	return misses;
 }
 
+/* Reader side: may protocol stage st hold any rule at all? (once per burst) */
+static inline bool proto_stage_used(const struct pmx_flow_table *ft, enum stage st)
+{
+	return __atomic_load_n(&ft->n_proto_stage[st - FIRST_PROTO_STAGE], __ATOMIC_ACQUIRE) != 0;
+}
+
 void pmx_flow_table_classify_bulk(struct pmx_flow_table *ft, unsigned reader_id,
 				  const struct pmx_flow_key *const *keys, unsigned n,
 				  uint16_t *owner)
@@ -516,15 +525,15 @@ void pmx_flow_table_classify_bulk(struct pmx_flow_table *ft, unsigned reader_id,
 	/* one call per stage, so each is compiled for its stage */
 	if (m > 0)
 		m = classify_stage(ft, reader_id, STAGE_EXACT, keys, idx, m, owner);
-	if (m > 0)
+	if (m > 0 && proto_stage_used(ft, STAGE_PEER))
 		m = classify_stage(ft, reader_id, STAGE_PEER, keys, idx, m, owner);
 	if (m > 0)
 		m = classify_stage(ft, reader_id, STAGE_LISTEN_IP, keys, idx, m, owner);
 	if (m > 0)
 		m = classify_stage(ft, reader_id, STAGE_LISTEN_ANY, keys, idx, m, owner);
-	if (m > 0)
+	if (m > 0 && proto_stage_used(ft, STAGE_PROTO_PEER))
 		m = classify_stage(ft, reader_id, STAGE_PROTO_PEER, keys, idx, m, owner);
-	if (m > 0)
+	if (m > 0 && proto_stage_used(ft, STAGE_PROTO))
 		m = classify_stage(ft, reader_id, STAGE_PROTO, keys, idx, m, owner);
 	if (m > 0)
 		classify_stage(ft, reader_id, STAGE_IP, keys, idx, m, owner);
