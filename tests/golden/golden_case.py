@@ -124,7 +124,8 @@ class Case:
 
     def client(self, name, *rules, paused=False, mac=None, addresses=()):
         """A capture client, attached in declaration order, registering RULE specs (see
-        pmx_capture.c: listen,PROTO,IP|*,PORT connect,... claim_ip,IP). A paused client reads
+        pmx_capture.c: listen,PROTO,IP|*,PORT connect,... claim_ip,IP
+        match,PROTO-NUMBER,IPV4[,FROM-IPV4] = usnetd's AddMatch without dst_port). A paused client reads
         nothing until the end of the case (its RX ring fills up). With mac, it has a MAC of
         its own and sends from it with `addresses` (hello "mac", "addresses")."""
         self.clients.append({"name": name, "rules": list(rules), "paused": paused,
