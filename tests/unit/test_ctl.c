@@ -628,6 +628,9 @@ static void test_usnetd_protocol_wide(void)
 	EXPECT(b, MATCH(V4("198.18.0.1"), ", \"dst_port\": 7", 1), "EADDRINUSE"); /* an echo id */
 	EXPECT(b, MATCH(V4("198.18.0.1"), FROM("198.18.0.2"), 1), "EADDRINUSE");
 	EXPECT(b, MATCH(V4("198.18.0.9"), "", 1), "ok"); /* another address */
+	EXPECT(b, "{\"RemoveMatch\": {\"dst_addr\": " V4("198.18.0.9") ", \"protocol\": 1}}", "ok");
+	EXPECT(b, "{\"RemoveMatch\": {\"dst_addr\": " V4("198.18.0.9") ", \"protocol\": 1}}",
+	       "ENOENT");
 	/* a port from one peer, and that peer's whole protocol */
 	EXPECT(b, MATCH(V4("198.18.0.1"), ", \"dst_port\": 8100" FROM("198.18.0.2"), 17), "ok");
 	EXPECT(r, MATCH(V4("198.18.0.1"), FROM("198.18.0.2"), 17), "EADDRINUSE");
