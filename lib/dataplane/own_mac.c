@@ -63,7 +63,8 @@ static bool dhcp_client_unbound(const struct pmx_pkt_info *pi, const uint8_t src
 	pmx_ip4_to_key(zero4, unspecified);
 	return pi->family == 4 && pi->key.proto == PMX_PROTO_UDP &&
 	       pi->key.local_port == RTE_BE16(DHCP_CLIENT_PORT) &&
-	       pi->key.remote_port == RTE_BE16(DHCP_SERVER_PORT) && memcmp(src, unspecified, 16) == 0;
+	       pi->key.remote_port == RTE_BE16(DHCP_SERVER_PORT) &&
+	       memcmp(src, unspecified, 16) == 0;
 }
 
 bool pmx_own_mac_dhcp_hold(struct pmx_worker *w, uint16_t c, struct rte_mbuf *m,
@@ -182,6 +183,9 @@ enum pmx_own_mac_way pmx_own_mac_send(struct pmx_worker *w, unsigned p, struct r
 	c = pmx_own_mac_client(sw, p, &eth->dst_addr);
 	if (c == PMX_OWNER_NONE)
 		return PMX_OWN_MAC_USUAL; /* another host on the wire */
+	/* pi as the receiver sees it: a DHCP server of the appliance may answer the client */
+	if (pmx_own_mac_dhcp_hold(w, c, m, pi))
+		return PMX_OWN_MAC_DONE;
 	if (sw->clients[c].n_queues > 1)
 		PMX_FLOW_QUEUE_HASH(m) = pmx_flow_queue_hash(&pi->key, !pi->is_fragment);
 	pmx_client_deliver(w, c, &m, 1);

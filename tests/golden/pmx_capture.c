@@ -11,7 +11,7 @@
  *   SIGTERM, so that the RX ring fills up. -w: once attached, print "attached" and register
  *   the rules only on SIGUSR2 (several clients attach at once, their rules go in an order).
  *   -M: attach with a MAC of its own and the addresses it sends from (hello "mac",
- *   "addresses"; the switch must see an operator). -k N: keep the first N frames received in
+ *   "addresses"; none: it gets them by DHCP; the switch must see an operator). -k N: keep the first N frames received in
  *   hand, unfreed, until exit (what a client killed mid-work held; prints "kept N").
  * Prints "rule N <spec>" per rule, "ready <client id>" once its rules are in, "sent N" after
  * the TX pcap went into the ring and "received N" on exit.
@@ -302,7 +302,7 @@ int main(int argc, char **argv)
 		case 'k': keep_max = RTE_MIN((unsigned)atoi(optarg), (unsigned)RTE_DIM(kept)); break;
 		case 'M':
 			n_own = split_fields(optarg, own, 1 + PMX_OWN_ADDRS_MAX);
-			if (n_own < 2) {
+			if (n_own < 1) { /* a MAC alone: its addresses come by DHCP */
 				usage(argv[0]);
 				return 2;
 			}
