@@ -38,6 +38,11 @@ static bool may_learn(struct pmx_ctl *ctl, uint16_t c, const struct pmx_flow_key
 		pmx_flow_key_reduce(key, PMX_KEY_LISTEN, any, &k);
 		if (pmx_flow_table_find(ctl->sw->ft, &k) != PMX_RULE_NONE)
 			return false;
+		/* usnetd's whole-protocol match of someone else, from that peer or any */
+		pmx_flow_key_reduce(key, PMX_KEY_PROTO, any, &k);
+		id = pmx_flow_table_find(ctl->sw->ft, &k);
+		if (id != PMX_RULE_NONE && pmx_flow_table_rule(ctl->sw->ft, id)->owner != c)
+			return false;
 	}
 	return true;
 }
