@@ -188,8 +188,8 @@ static const char *owner_words(uint16_t owner)
 
 /* A whole protocol to an address: not the address of a client with a MAC of its own, and not
  * something the kernel at that address has (policy pass, the allow list, a socket). */
-static int proto_kernel_checks(struct pmx_ctl *ctl, const struct pmx_flow_key *key,
-			       uint16_t owner, struct pmx_ctl_error *e)
+static int proto_kernel_checks(struct pmx_ctl *ctl, const struct pmx_flow_key *key, uint16_t owner,
+			       struct pmx_ctl_error *e)
 {
 	int holder = pmx_ctl_own_mac_holder(ctl, key->port_id, key->local_ip);
 	char what[128], pbuf[8], ip[INET6_ADDRSTRLEN];
@@ -209,13 +209,12 @@ static int proto_kernel_checks(struct pmx_ctl *ctl, const struct pmx_flow_key *k
 				    proto, ip);
 	for (unsigned i = 0; i < ctl->cfg->n_allow; i++)
 		if (ctl->cfg->allow[i].proto == key->proto)
-			return pmx_ctl_fail(e, "EADDRINUSE",
-					    "the kernel has %s to %s (kernel.allow lets it in%s)",
-					    proto, ip,
-					    key->proto == PMX_PROTO_ICMP ||
-							    key->proto == PMX_PROTO_ICMPV6
-						    ? ": it answers ping"
-						    : "");
+			return pmx_ctl_fail(
+				e, "EADDRINUSE",
+				"the kernel has %s to %s (kernel.allow lets it in%s)", proto, ip,
+				key->proto == PMX_PROTO_ICMP || key->proto == PMX_PROTO_ICMPV6
+					? ": it answers ping"
+					: "");
 	if (pmx_kernel_ports_uses(ctl->resv, key, what, sizeof(what)))
 		return pmx_ctl_fail(e, "EADDRINUSE", "the kernel uses %s", what);
 	return 0;

@@ -147,8 +147,8 @@ int pmx_ctl_cmd_usnetd_add_match(struct pmx_ctl *ctl, struct pmx_ctl_session *s,
 			     result, e) == 0)
 		return 0;
 refused: /* the reason is the client's only answer ("ER" on usnetd's socket): log it */
-	PMX_LOG(NOTICE, ctl, "client %d \"%s\": AddMatch refused: %s (%s)", s->client_id,
-		s->name, e->message, e->code);
+	PMX_LOG(NOTICE, ctl, "client %d \"%s\": AddMatch refused: %s (%s)", s->client_id, s->name,
+		e->message, e->code);
 	return -1;
 }
 
