@@ -14,12 +14,15 @@ pmx_build
 say "testbed: peer 198.18.0.2 <-veth-> [portmuxd on pmx-wire] <-tap pmx0-> kernel 198.18.0.1"
 pmx_hugepages 512
 tb_up
+tb_config firewall # the daemon's default: the kernel gets SSH, ping and its own replies
 tb_start_daemon
 sed 's/^/  portmuxd | /' "$TB_LOG" | grep -v '^  portmuxd | EAL' 
 tb_bg sshd socat TCP-LISTEN:22,fork,reuseaddr SYSTEM:'echo SSH-2.0-kernel-on-198.18.0.1'
 tb_echo echo 7 || { cat "$TB_DIR/echo.log"; exit 1; }
 tb_wait_for "kernel :22" 100 in_app sh -c "ss -ltn | grep -q ':22 '"
 grep listening "$TB_DIR/echo.log" | sed 's/^/  /'
+
+pmx_req '{"cmd":"stats"}' | jq -r '"  kernel policy: \(.result.kernel_policy) (allow tcp:22 icmp icmpv6)"'
 
 say "from the peer: ping 198.18.0.1 (the kernel answers)"
 in_peer ping -c 3 -i 0.2 -W 2 198.18.0.1 | sed 's/^/  /'

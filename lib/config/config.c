@@ -578,7 +578,7 @@ static int parse_clients(struct pmx_cfg_ctx *c, json_t *root, struct pmx_config 
 static void set_defaults(struct pmx_config *cfg)
 {
 	memset(cfg, 0, sizeof(*cfg));
-	cfg->policy = PMX_POLICY_PASS;
+	cfg->policy = PMX_POLICY_FIREWALL; /* usnetd's model: the kernel is kept off the wire */
 	snprintf(cfg->socket_path, sizeof(cfg->socket_path), "%s", "/run/portmux/portmux.sock");
 	cfg->socket_mode = 0660;
 	cfg->clients_max = 64;

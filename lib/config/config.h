@@ -35,7 +35,7 @@ enum pmx_exception_type {
 
 enum pmx_kernel_policy {
 	PMX_POLICY_PASS = 0, /**< unmatched traffic goes to the kernel */
-	PMX_POLICY_FIREWALL, /**< only replies, allow list, ARP/ND/DHCP reach the kernel */
+	PMX_POLICY_FIREWALL, /**< the default: only replies, allow list, ARP/ND/DHCP reach it */
 };
 
 /** One "proto[:port[-port]]" entry ("tcp:22", "udp:1000-2000", "icmp"). */

@@ -106,9 +106,21 @@ struct pmx_ctl {
 	/** Listening rules per (proto class, L4 port) and IP rules per NIC port: only where
 	 *  they are not zero does an any-address rule look through every rule for an overlap
 	 *  (ctl_rules.c). Kept by rule_add/delete and detach; LISTEN and IP rules must be added
-	 *  through them (learned rules are exact ones). Too high is safe, too low is not. */
+	 *  through them (learned rules are exact ones). Too high is safe, too low is not.
+	 *  proto_count: the whole-protocol rules (usnetd's AddMatch without dst_port) per NIC
+	 *  port, which every rule of another owner on their protocol and address overlaps. */
 	uint16_t *listen_count;
 	uint32_t ip_count[PMX_MAX_PORTS];
+	uint32_t proto_count[PMX_MAX_PORTS];
+	/** DHCP leases of the clients with a MAC of their own (dhcp_lease.c): expiry (TSC) of
+	 *  each of the slot's own_addrs, 0 for the addresses of its hello; valid for the slot's
+	 *  attach of that generation only. */
+	struct pmx_ctl_leases {
+		uint32_t generation;
+		uint64_t expires[PMX_OWN_MAC_ADDRS];
+	} leases[PMX_MAX_CLIENTS];
+	uint64_t dhcp_leased;  /**< DHCP ACKs whose address became a client's (or was renewed) */
+	uint64_t dhcp_refused; /**< DHCP ACKs for an address the client may not have */
 	uint32_t static_rule[PMX_MAX_CONFIG_RULES]; /**< rule id of cfg->rules[i] */
 	uint64_t requests;
 	uint64_t errors;
@@ -202,6 +214,27 @@ void pmx_local_addrs_refresh(struct pmx_ctl *ctl);
  * control lock held: the telemetry thread reads the rules) */
 unsigned pmx_learn_poll(struct pmx_ctl *ctl);
 void pmx_learn_age(struct pmx_ctl *ctl);
+
+/**
+ * dhcp_lease.c: a DHCP reply the RX lcore held for client c (tag PMX_LEARN_DHCP). An ACK to
+ * c's own MAC makes its address c's, enforced on c's sources, until the lease ends: refused
+ * (false; logged) when that would pass the quota of PMX_OWN_MAC_ADDRS addresses or the address
+ * is someone else's (the port's, another client's, claimed). Other replies pass as they are.
+ * Management lcore, control lock held. @return true when m may be delivered.
+ */
+bool pmx_dhcp_lease_frame(struct pmx_ctl *ctl, uint16_t c, const struct rte_mbuf *m);
+
+/** dhcp_lease.c: take back the DHCP addresses whose lease ended. Management lcore, lock held. */
+void pmx_dhcp_lease_age(struct pmx_ctl *ctl);
+
+/**
+ * dhcp_lease.c: parse a DHCP ACK in frame (Ethernet, IPv4, UDP 67 -> 68) sent to chaddr mac:
+ * its address (yiaddr, IPv4-mapped) and lease (seconds; UINT32_MAX when infinite or absent).
+ * Thread-safe (pure). @return 0 for an ACK, -ENOMSG for another DHCP message, -EINVAL for
+ * anything else (not BOOTP, truncated, another chaddr, no address).
+ */
+int pmx_dhcp_ack_parse(const uint8_t *frame, uint32_t len, const struct rte_ether_addr *mac,
+		       uint8_t ip[16], uint32_t *lease_s);
 
 /* port_addresses.c: the addresses of port p (configured, else those of its kernel interface,
  * as the netlink events last said: no syscall) */

@@ -182,7 +182,8 @@ static void client_ports(struct pmx_ctl *ctl, json_t *listening, json_t *connect
 			json_array_append_new(ips, json_pack("{s:s, s:o, s:I}", "ip", lip, "owner",
 							     pmx_ctl_rule_owner_json(ctl, id),
 							     "rule_id", (json_int_t)id));
-		else if (r->key.kind == PMX_KEY_LISTEN)
+		else if (r->key.kind == PMX_KEY_LISTEN || r->key.kind == PMX_KEY_PEER ||
+			 r->key.kind == PMX_KEY_PROTO) /* port 0: the whole protocol */
 			json_array_append_new(listening,
 					      json_pack("{s:s, s:s, s:i, s:o, s:I}", "proto", proto,
 							"ip", lip, "port", ntohs(r->key.local_port),

@@ -59,11 +59,12 @@ static int own_addresses(const struct pmx_ctl *ctl, json_t *req, unsigned p,
 	struct pmx_flow_key claim = {.kind = PMX_KEY_IP, .port_id = (uint16_t)p};
 	size_t i;
 
-	if (!json_is_array(arr) || json_array_size(arr) == 0 ||
-	    json_array_size(arr) > PMX_OWN_MAC_ADDRS)
+	if (arr == NULL)
+		return 0; /* none yet: it gets them by DHCP (dhcp_lease.c) */
+	if (!json_is_array(arr) || json_array_size(arr) > PMX_OWN_MAC_ADDRS)
 		return pmx_ctl_fail(e, "EINVAL",
-				    "\"addresses\" must be an array of 1..%u addresses "
-				    "(the client's own, with \"mac\")",
+				    "\"addresses\" must be an array of 0..%u addresses "
+				    "(the client's own, with \"mac\"; the others by DHCP)",
 				    PMX_OWN_MAC_ADDRS);
 	json_array_foreach(arr, i, a)
 	{

@@ -25,7 +25,7 @@ struct pmx_ctl_own_mac_req {
 
 /**
  * Read hello's "mac" and "addresses" for NIC port p into om (om->set false when there is no
- * "mac"). @return 0, or -1 with e: EINVAL (bad MAC, not unicast; bad, duplicate or missing
+ * "mac"; no or empty "addresses": the client gets its addresses by DHCP, dhcp_lease.c). @return 0, or -1 with e: EINVAL (bad MAC, not unicast; bad, duplicate or missing
  * addresses; addresses without mac), EPERM (not an operator), EDQUOT (clients.own_macs),
  * EADDRINUSE (the MAC is a port's or another client's; an address is the port's, claimed,
  * or another client's).

@@ -46,12 +46,58 @@ static void count_rule(struct pmx_ctl *ctl, const struct pmx_rule *r, int delta)
 
 		if (*c != UINT16_MAX && (delta > 0 || *c > 0))
 			*c = (uint16_t)(*c + delta);
-	} else if (r->key.kind == PMX_KEY_IP && r->key.port_id < PMX_MAX_PORTS) {
-		uint32_t *c = &ctl->ip_count[r->key.port_id];
+	} else if ((r->key.kind == PMX_KEY_IP || r->key.kind == PMX_KEY_PROTO) &&
+		   r->key.port_id < PMX_MAX_PORTS) {
+		uint32_t *c = r->key.kind == PMX_KEY_IP ? &ctl->ip_count[r->key.port_id]
+							: &ctl->proto_count[r->key.port_id];
 
 		if (delta > 0 || *c > 0)
 			*c += (uint32_t)delta;
 	}
+}
+
+static bool ip_is_any(const uint8_t ip[16])
+{
+	static const uint8_t any[16];
+
+	return memcmp(ip, any, 16) == 0;
+}
+
+/* Do rules a and b (one of them PROTO) of the same NIC port take some frame both? The same
+ * protocol to the same address (or one for every address), from a common peer. */
+static bool proto_overlaps(const struct pmx_flow_key *a, const struct pmx_flow_key *b)
+{
+	if (a->kind == PMX_KEY_IP || b->kind == PMX_KEY_IP) /* the address is someone's */
+		return memcmp(a->local_ip, b->local_ip, 16) == 0;
+	if (a->proto != b->proto)
+		return false;
+	if (!ip_is_any(a->local_ip) && !ip_is_any(b->local_ip) &&
+	    memcmp(a->local_ip, b->local_ip, 16) != 0)
+		return false;
+	/* listening rules have no remote address: any peer */
+	return a->kind == PMX_KEY_LISTEN || b->kind == PMX_KEY_LISTEN || ip_is_any(a->remote_ip) ||
+	       ip_is_any(b->remote_ip) || memcmp(a->remote_ip, b->remote_ip, 16) == 0;
+}
+
+/* A rule of another owner than `owner` that overlaps key k when either is a whole-protocol
+ * rule: a scan, done only when k is one or the NIC port has some. */
+static const struct pmx_rule *proto_overlap(struct pmx_ctl *ctl, const struct pmx_flow_key *k,
+					    uint16_t owner)
+{
+	uint32_t limit = pmx_flow_table_id_limit(ctl->sw->ft);
+
+	if (k->kind != PMX_KEY_PROTO && ctl->proto_count[k->port_id] == 0)
+		return NULL;
+	for (uint32_t id = 0; id < limit; id++) {
+		const struct pmx_rule *r = pmx_flow_table_rule(ctl->sw->ft, id);
+
+		if (r == NULL || r->key.port_id != k->port_id || r->owner == owner ||
+		    (k->kind != PMX_KEY_PROTO && r->key.kind != PMX_KEY_PROTO))
+			continue;
+		if (proto_overlaps(&r->key, k))
+			return r;
+	}
+	return NULL;
 }
 
 void pmx_ctl_rules_forget_owner(struct pmx_ctl *ctl, uint16_t owner)
@@ -140,6 +186,40 @@ static const char *owner_words(uint16_t owner)
 	return "another client";
 }
 
+/* A whole protocol to an address: not the address of a client with a MAC of its own, and not
+ * something the kernel at that address has (policy pass, the allow list, a socket). */
+static int proto_kernel_checks(struct pmx_ctl *ctl, const struct pmx_flow_key *key, uint16_t owner,
+			       struct pmx_ctl_error *e)
+{
+	int holder = pmx_ctl_own_mac_holder(ctl, key->port_id, key->local_ip);
+	char what[128], pbuf[8], ip[INET6_ADDRSTRLEN];
+	const char *proto = pmx_ctl_proto_name(key->proto, pbuf, sizeof(pbuf));
+
+	if (holder >= 0 && holder != owner)
+		return pmx_ctl_fail(e, "EADDRINUSE", "the address is client %d's (its own MAC)",
+				    holder);
+	if (!pmx_ctl_port_has_kernel(ctl, key->port_id) ||
+	    !pmx_ctl_is_own_address(ctl, key->port_id, key->local_ip))
+		return 0;
+	pmx_addr_str(key->local_ip, ip, sizeof(ip));
+	if (__atomic_load_n(&ctl->sw->kernel_policy, __ATOMIC_ACQUIRE) == PMX_POLICY_PASS)
+		return pmx_ctl_fail(e, "EADDRINUSE",
+				    "the kernel has %s to %s (kernel.policy pass gives it "
+				    "everything no client owns)",
+				    proto, ip);
+	for (unsigned i = 0; i < ctl->cfg->n_allow; i++)
+		if (ctl->cfg->allow[i].proto == key->proto)
+			return pmx_ctl_fail(
+				e, "EADDRINUSE",
+				"the kernel has %s to %s (kernel.allow lets it in%s)", proto, ip,
+				key->proto == PMX_PROTO_ICMP || key->proto == PMX_PROTO_ICMPV6
+					? ": it answers ping"
+					: "");
+	if (pmx_kernel_ports_uses(ctl->resv, key, what, sizeof(what)))
+		return pmx_ctl_fail(e, "EADDRINUSE", "the kernel uses %s", what);
+	return 0;
+}
+
 /* The checks that only apply to a client owner. */
 static int client_checks(struct pmx_ctl *ctl, const struct pmx_flow_key *key, uint16_t owner,
 			 bool check_privilege, struct pmx_ctl_error *e)
@@ -163,6 +243,8 @@ static int client_checks(struct pmx_ctl *ctl, const struct pmx_flow_key *key, ui
 	    pmx_ctl_own_mac_holder(ctl, key->port_id, key->local_ip) >= 0)
 		return pmx_ctl_fail(e, "EADDRINUSE", "the address is client %d's (its own MAC)",
 				    pmx_ctl_own_mac_holder(ctl, key->port_id, key->local_ip));
+	if (key->kind == PMX_KEY_PROTO)
+		return proto_kernel_checks(ctl, key, owner, e);
 	return 0;
 }
 
@@ -199,10 +281,14 @@ int pmx_ctl_rule_add(struct pmx_ctl *ctl, struct pmx_flow_key *key, uint16_t own
 
 	if (client && client_checks(ctl, key, owner, check_privilege, e) != 0)
 		return -1;
-	/* a connection may not cut into a port someone else listens on, and vice versa */
-	pmx_flow_key_reduce(key, key->kind == PMX_KEY_IP ? PMX_KEY_IP : PMX_KEY_LISTEN, 0,
-			    &reduced);
-	other = overlap(ctl, &reduced, owner);
+	/* a connection may not cut into a port someone else listens on, and vice versa; a whole
+	 * protocol to an address may not overlap anyone else's rule */
+	other = proto_overlap(ctl, key, owner);
+	if (other == NULL && key->kind != PMX_KEY_PROTO) {
+		pmx_flow_key_reduce(key, key->kind == PMX_KEY_IP ? PMX_KEY_IP : PMX_KEY_LISTEN, 0,
+				    &reduced);
+		other = overlap(ctl, &reduced, owner);
+	}
 	if (other != NULL)
 		return pmx_ctl_fail(e, "EADDRINUSE", "already owned by %s",
 				    owner_words(other->owner));

@@ -60,19 +60,20 @@ json_t *pmx_ctl_rule_owner_json(const struct pmx_ctl *ctl, uint32_t rule_id)
 
 json_t *pmx_ctl_rule_json(struct pmx_ctl *ctl, uint32_t id)
 {
-	static const char *const kinds[] = {"", "connect", "listen", "ip"};
+	static const char *const kinds[] = {"", "connect", "listen", "ip", "", "peer", "proto"};
 	static const char *const origins[] = {"client", "admin", "learned", "config"};
 	const struct pmx_rule *r = pmx_flow_table_rule(ctl->sw->ft, id);
 	char lip[INET6_ADDRSTRLEN] = "*", rip[INET6_ADDRSTRLEN] = "", pbuf[8];
 	static const uint8_t any[16];
 	json_t *j;
 
-	if (r == NULL || r->key.kind < PMX_KEY_EXACT || r->key.kind > PMX_KEY_IP ||
+	if (r == NULL || r->key.kind < PMX_KEY_EXACT || r->key.kind >= RTE_DIM(kinds) ||
+	    r->key.kind == PMX_KEY_FRAG ||
 	    r->origin >= RTE_DIM(origins) || r->key.port_id >= ctl->sw->n_ports)
 		return NULL;
 	if (memcmp(r->key.local_ip, any, 16) != 0)
 		pmx_addr_str(r->key.local_ip, lip, sizeof(lip));
-	if (r->key.kind == PMX_KEY_EXACT)
+	if (memcmp(r->key.remote_ip, any, 16) != 0) /* connect, peer, proto from a peer */
 		pmx_addr_str(r->key.remote_ip, rip, sizeof(rip));
 	j = json_pack("{s:I, s:s, s:s, s:s, s:s, s:o, s:I, s:b}", "rule_id", (json_int_t)id, "kind",
 		      kinds[r->key.kind], "origin", origins[r->origin], "port",
@@ -80,16 +81,16 @@ json_t *pmx_ctl_rule_json(struct pmx_ctl *ctl, uint32_t id)
 		      pmx_ctl_rule_owner_json(ctl, id), "hits",
 		      (json_int_t)pmx_flow_table_hits(ctl->sw->ft, id), "reserved",
 		      ctl->resv != NULL && pmx_port_resv_held(ctl->resv, id));
-	if (r->key.kind != PMX_KEY_IP) {
+	if (r->key.kind != PMX_KEY_IP)
 		json_object_set_new(
 			j, "proto",
 			json_string(pmx_ctl_proto_name(r->key.proto, pbuf, sizeof(pbuf))));
+	if (r->key.kind != PMX_KEY_IP && r->key.kind != PMX_KEY_PROTO) /* proto: every port */
 		json_object_set_new(j, "local_port", json_integer(ntohs(r->key.local_port)));
-	}
-	if (r->key.kind == PMX_KEY_EXACT) {
+	if (rip[0] != '\0')
 		json_object_set_new(j, "remote_ip", json_string(rip));
+	if (r->key.kind == PMX_KEY_EXACT)
 		json_object_set_new(j, "remote_port", json_integer(ntohs(r->key.remote_port)));
-	}
 	return j;
 }
 
@@ -171,6 +172,18 @@ static json_t *uds_json(const struct pmx_uds_pump *p, uint16_t id)
 			 "nomem", (json_int_t)__atomic_load_n(&k->nomem, __ATOMIC_RELAXED));
 }
 
+/* The addresses a client with a MAC of its own sends from: its hello's, then its DHCP ones. */
+static json_t *own_addresses_json(const struct pmx_client_slot *slot)
+{
+	char buf[INET6_ADDRSTRLEN];
+	json_t *arr = json_array();
+
+	for (unsigned i = 0; i < slot->n_own_addrs; i++)
+		json_array_append_new(arr,
+				      json_string(pmx_addr_str(slot->own_addrs[i], buf, sizeof(buf))));
+	return arr;
+}
+
 json_t *pmx_ctl_clients_json(struct pmx_ctl *ctl)
 {
 	json_t *arr = json_array();
@@ -207,6 +220,7 @@ json_t *pmx_ctl_clients_json(struct pmx_ctl *ctl)
 
 			rte_ether_format_addr(mac, sizeof(mac), &slot->mac);
 			json_object_set_new(client, "mac", json_string(mac));
+			json_object_set_new(client, "addresses", own_addresses_json(slot));
 		}
 		json_object_set_new(client, "latency", latency_json(ctl->sw, id));
 		json_array_append_new(arr, client);

@@ -7,6 +7,7 @@
 #include "ctl_rules.h"
 #include "ctl_usnetd.h"
 #include "static_rules.h"
+#include "pmx_log.h"
 #include "pmx_packet.h"
 
 static const char *const usnetd_names[] = {"AddMatch", "RemoveMatch", "QueryUsedPorts",
@@ -67,6 +68,13 @@ static int want_ip(json_t *want, const char *key, bool *present, uint8_t out[16]
 	return 0;
 }
 
+static bool ip_is_any(const uint8_t ip[16])
+{
+	static const uint8_t any[16];
+
+	return memcmp(ip, any, sizeof(any)) == 0;
+}
+
 /* Optional u16 (null or missing = absent). */
 static int want_port(json_t *want, const char *key, bool *present, uint16_t *port_be,
 		     struct pmx_ctl_error *e)
@@ -80,7 +88,14 @@ static int want_port(json_t *want, const char *key, bool *present, uint16_t *por
 	return pmx_ctl_arg_port(want, key, port_be, e);
 }
 
-/* WantMsg -> flow key: dst = our side, src = the remote (set for a connection). */
+/*
+ * WantMsg -> flow key: dst = our side, src = the remote.
+ *   dst_port, src_addr + src_port  -> EXACT (a connection)
+ *   dst_port, src_addr             -> PEER  (the port, from one remote address)
+ *   dst_port                       -> LISTEN
+ *   no dst_port [, src_addr]       -> PROTO (every frame of the protocol to dst_addr, e.g.
+ *                                     ICMP echo of any identifier for a ping responder)
+ */
 static int want_key(struct pmx_ctl *ctl, struct pmx_ctl_session *s, json_t *want,
 		    struct pmx_flow_key *key, struct pmx_ctl_error *e)
 {
@@ -96,15 +111,23 @@ static int want_key(struct pmx_ctl *ctl, struct pmx_ctl_session *s, json_t *want
 		return -1;
 	if (!has_dst)
 		return pmx_ctl_fail(e, "EINVAL", "missing \"dst_addr\"");
-	if (!has_dport)
+	if (has_sport && !has_src)
+		return pmx_ctl_fail(e, "EINVAL", "src_port without src_addr");
+	if (has_sport && !has_dport)
+		return pmx_ctl_fail(e, "ENOTSUP", "src_port without dst_port is not supported");
+	if (!has_dport && ip_is_any(key->local_ip))
 		return pmx_ctl_fail(e, "ENOTSUP",
-				    "a match without dst_port is not supported; use "
-				    "claim_ip for a whole address");
-	if (has_src != has_sport)
-		return pmx_ctl_fail(e, "ENOTSUP", "src_addr and src_port go together");
+				    "a match without dst_port needs an address, not every address");
+	if (has_src && ip_is_any(key->remote_ip))
+		has_src = false; /* 0.0.0.0: any peer */
 	key->proto = (uint8_t)proto;
 	key->port_id = ctl->sw->clients[s->client_id].port;
-	key->kind = has_src ? PMX_KEY_EXACT : PMX_KEY_LISTEN;
+	if (!has_dport)
+		key->kind = PMX_KEY_PROTO;
+	else if (has_sport)
+		key->kind = PMX_KEY_EXACT;
+	else
+		key->kind = has_src ? PMX_KEY_PEER : PMX_KEY_LISTEN;
 	return 0;
 }
 
@@ -114,12 +137,19 @@ int pmx_ctl_cmd_usnetd_add_match(struct pmx_ctl *ctl, struct pmx_ctl_session *s,
 	struct pmx_flow_key key;
 
 	if (want_key(ctl, s, req, &key, e) != 0)
-		return -1;
-	if (key.kind == PMX_KEY_EXACT && !pmx_ctl_is_own_address(ctl, key.port_id, key.local_ip))
-		return pmx_ctl_fail(e, "EADDRNOTAVAIL", "dst_addr is not an address of port %s",
-				    ctl->sw->ports[key.port_id].name);
-	return pmx_ctl_rule_add(ctl, &key, (uint16_t)s->client_id, PMX_ORIGIN_CLIENT, !s->admin,
-				result, e);
+		goto refused;
+	if (key.kind == PMX_KEY_EXACT && !pmx_ctl_is_own_address(ctl, key.port_id, key.local_ip)) {
+		pmx_ctl_fail(e, "EADDRNOTAVAIL", "dst_addr is not an address of port %s",
+			     ctl->sw->ports[key.port_id].name);
+		goto refused;
+	}
+	if (pmx_ctl_rule_add(ctl, &key, (uint16_t)s->client_id, PMX_ORIGIN_CLIENT, !s->admin,
+			     result, e) == 0)
+		return 0;
+refused: /* the reason is the client's only answer ("ER" on usnetd's socket): log it */
+	PMX_LOG(NOTICE, ctl, "client %d \"%s\": AddMatch refused: %s (%s)", s->client_id, s->name,
+		e->message, e->code);
+	return -1;
 }
 
 int pmx_ctl_cmd_usnetd_remove_match(struct pmx_ctl *ctl, struct pmx_ctl_session *s, json_t *req,

@@ -146,7 +146,8 @@ static void check_use(const struct ksock *ks, void *arg)
 	struct uses_arg *u = arg;
 	char buf[INET6_ADDRSTRLEN];
 
-	if (u->found || ks->lport != ntohs(u->k->local_port) ||
+	if (u->found ||
+	    (u->k->kind != PMX_KEY_PROTO && ks->lport != ntohs(u->k->local_port)) ||
 	    !addr_overlap(ks->lip, u->k->local_ip))
 		return;
 	u->found = true;

@@ -18,8 +18,8 @@
 #include "port_reserve.h"
 
 /**
- * Is (proto, ip, port) of key k (LISTEN or EXACT kind; ip zero = any) used by a kernel
- * socket that is not one of pr's? @return true and a description in what (e.g. "tcp
+ * Is (proto, ip, port) of key k (LISTEN, EXACT or PEER kind; ip zero = any; a PROTO key:
+ * any port) used by a kernel socket that is not one of pr's? @return true and a description in what (e.g. "tcp
  * 0.0.0.0 port 22 (listen)") when it is; false for protocols other than TCP and UDP.
  */
 bool pmx_kernel_ports_uses(const struct pmx_port_resv *pr, const struct pmx_flow_key *k, char *what,

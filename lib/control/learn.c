@@ -38,6 +38,11 @@ static bool may_learn(struct pmx_ctl *ctl, uint16_t c, const struct pmx_flow_key
 		pmx_flow_key_reduce(key, PMX_KEY_LISTEN, any, &k);
 		if (pmx_flow_table_find(ctl->sw->ft, &k) != PMX_RULE_NONE)
 			return false;
+		/* usnetd's whole-protocol match of someone else, from that peer or any */
+		pmx_flow_key_reduce(key, PMX_KEY_PROTO, any, &k);
+		id = pmx_flow_table_find(ctl->sw->ft, &k);
+		if (id != PMX_RULE_NONE && pmx_flow_table_rule(ctl->sw->ft, id)->owner != c)
+			return false;
 	}
 	return true;
 }
@@ -93,8 +98,13 @@ unsigned pmx_learn_poll(struct pmx_ctl *ctl)
 		if (n == 0)
 			continue;
 		for (unsigned i = 0; i < n; i++) {
+			uint32_t tag = PMX_LEARN_CLIENT(pkts[i]);
+
 			/* back to the RX lcore either way: it sends or drops and counts */
-			if (learn_one(ctl, pkts[i])) {
+			if (tag & PMX_LEARN_DHCP) { /* a DHCP reply for a client: dhcp_lease.c */
+				if (!pmx_dhcp_lease_frame(ctl, (uint16_t)tag, pkts[i]))
+					PMX_LEARN_CLIENT(pkts[i]) |= PMX_LEARN_REFUSED;
+			} else if (learn_one(ctl, pkts[i])) {
 				ctl->learned++;
 			} else {
 				ctl->learn_refused++;
@@ -114,6 +124,8 @@ void pmx_learn_age(struct pmx_ctl *ctl)
 	struct pmx_flow_table *ft = ctl->sw->ft;
 	uint32_t limit = pmx_flow_table_id_limit(ft);
 	uint64_t now = rte_rdtsc(), idle = rte_get_tsc_hz() * LEARNED_IDLE_S;
+
+	pmx_dhcp_lease_age(ctl); /* the clients' DHCP addresses age on the same tick */
 
 	for (uint32_t id = 0; id < limit; id++) {
 		struct pmx_rule *r = (struct pmx_rule *)pmx_flow_table_rule(ft, id);

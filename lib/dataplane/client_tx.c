@@ -179,6 +179,15 @@ unsigned pmx_learn_return_poll(struct pmx_worker *w)
 		uint16_t c = (uint16_t)tag;
 		unsigned p = w->sw->clients[c].port;
 
+		if (tag & PMX_LEARN_DHCP) { /* a DHCP reply from the wire, for the client */
+			if (tag & PMX_LEARN_REFUSED)
+				pmx_drop(w, PMX_DROP_DHCP_REFUSED, &pkts[i], 1);
+			else {
+				PMX_FLOW_QUEUE_HASH(pkts[i]) = 0; /* was the tag: queue 0 */
+				pmx_client_deliver(w, c, &pkts[i], 1);
+			}
+			continue;
+		}
 		if (tag & PMX_LEARN_REFUSED) {
 			w->client[c].spoofed++;
 			pmx_drop(w, PMX_DROP_SPOOFED, &pkts[i], 1);

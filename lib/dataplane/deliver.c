@@ -10,7 +10,7 @@ static const char *const drop_names[PMX_DROP_MAX] = {
 	[PMX_DROP_TX_FULL] = "tx_full",       [PMX_DROP_FRAG_UNKNOWN] = "frag_unknown",
 	[PMX_DROP_FIREWALL] = "firewall",     [PMX_DROP_RULE] = "rule",
 	[PMX_DROP_NOMEM] = "nomem",           [PMX_DROP_OVERSIZE] = "oversize",
-	[PMX_DROP_OWNER_ABSENT] = "owner_absent",
+	[PMX_DROP_OWNER_ABSENT] = "owner_absent", [PMX_DROP_DHCP_REFUSED] = "dhcp_refused",
 };
 
 const char *pmx_drop_reason_name(enum pmx_drop_reason r)
@@ -136,6 +136,8 @@ void pmx_deliver(struct pmx_worker *w, unsigned p, uint16_t dest, struct rte_mbu
 			pmx_kernel_deliver(w, p, pkts, n);
 		else
 			pmx_drop(w, PMX_DROP_FIREWALL, pkts, n); /* the kernel's copy */
+	} else if (dest == PMX_DEST_HELD) {
+		return; /* the management lcore has them (a DHCP reply: own_mac.c) */
 	} else if (dest >= PMX_DEST_DROP_BASE) {
 		pmx_drop(w, dest - PMX_DEST_DROP_BASE, pkts, n);
 	} else {

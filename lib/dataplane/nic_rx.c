@@ -29,6 +29,8 @@ static void bucket_add(struct dest_buckets *b, uint16_t dest, struct rte_mbuf *m
 	b->pkts[i][b->count[i]++] = m;
 }
 
+#define ETHERTYPE_EAPOL 0x888e /* 802.1X: a client with a MAC of its own authenticates too */
+
 /* Where a frame goes before any rule lookup; PMX_OWNER_NONE means "look it up". */
 static uint16_t dest_by_class(struct pmx_worker *w, const struct pmx_pkt_info *pi)
 {
@@ -43,6 +45,8 @@ static uint16_t dest_by_class(struct pmx_worker *w, const struct pmx_pkt_info *p
 	case PMX_PKT_MULTICAST:
 		return pmx_kernel_admits_mirror(w, pi) ? PMX_DEST_MIRROR : PMX_DEST_MIRROR_CLIENTS;
 	case PMX_PKT_NON_IP:
+		if (pi->ethertype == ETHERTYPE_EAPOL) /* to the kernel and every client, as ARP */
+			return PMX_DEST_MIRROR;
 		return pmx_kernel_policy_dest(w, pi) == PMX_DEST_KERNEL
 			       ? PMX_DEST_KERNEL
 			       : PMX_DEST_DROP(PMX_DROP_FIREWALL);
@@ -101,7 +105,9 @@ unsigned pmx_nic_rx_poll(struct pmx_worker *w, unsigned p)
 		pi->key.port_id = p;
 		if (own_macs && pi->cls != PMX_PKT_MALFORMED &&
 		    (o = own_mac_dest(w->sw, p, pkts[i], pi)) != PMX_OWNER_NONE) {
-			dest[i] = o; /* before any rule: the client is a host of its own */
+			/* before any rule: the client is a host of its own; a DHCP reply to it
+			 * waits for the management lcore to record the address of an ACK */
+			dest[i] = pmx_own_mac_dhcp_hold(w, o, pkts[i], pi) ? PMX_DEST_HELD : o;
 			continue;
 		}
 		dest[i] = dest_by_class(w, pi);

@@ -51,6 +51,35 @@ static bool arp_ok(const struct pmx_client_slot *slot, const struct rte_mbuf *m,
 	return pmx_own_mac_declared(slot, spa);
 }
 
+#define DHCP_SERVER_PORT 67
+#define DHCP_CLIENT_PORT 68
+
+/* A DHCP client's frame before it has an address: from 0.0.0.0, UDP 68 -> 67 (DIR_OUT key). */
+static bool dhcp_client_unbound(const struct pmx_pkt_info *pi, const uint8_t src[16])
+{
+	static const uint8_t zero4[4];
+	uint8_t unspecified[16];
+
+	pmx_ip4_to_key(zero4, unspecified);
+	return pi->family == 4 && pi->key.proto == PMX_PROTO_UDP &&
+	       pi->key.local_port == RTE_BE16(DHCP_CLIENT_PORT) &&
+	       pi->key.remote_port == RTE_BE16(DHCP_SERVER_PORT) &&
+	       memcmp(src, unspecified, 16) == 0;
+}
+
+bool pmx_own_mac_dhcp_hold(struct pmx_worker *w, uint16_t c, struct rte_mbuf *m,
+			   const struct pmx_pkt_info *pi)
+{
+	if (pi->family != 4 || pi->key.proto != PMX_PROTO_UDP || pi->is_fragment ||
+	    pi->key.local_port != RTE_BE16(DHCP_CLIENT_PORT) ||
+	    pi->key.remote_port != RTE_BE16(DHCP_SERVER_PORT))
+		return false;
+	PMX_LEARN_CLIENT(m) = PMX_LEARN_DHCP | c;
+	if (rte_ring_sp_enqueue(w->learn_req, m) != 0)
+		pmx_drop(w, PMX_DROP_DHCP_REFUSED, &m, 1);
+	return true;
+}
+
 bool pmx_own_mac_tx_ok(const struct pmx_client_slot *slot, const struct rte_mbuf *m,
 		       const struct pmx_pkt_info *pi)
 {
@@ -75,7 +104,7 @@ bool pmx_own_mac_tx_ok(const struct pmx_client_slot *slot, const struct rte_mbuf
 			memcpy(src, l3 + 8, 16);
 		else
 			return false;
-		return pmx_own_mac_declared(slot, src);
+		return pmx_own_mac_declared(slot, src) || dhcp_client_unbound(pi, src);
 	default: return false; /* non-IP, malformed */
 	}
 }
@@ -154,6 +183,9 @@ enum pmx_own_mac_way pmx_own_mac_send(struct pmx_worker *w, unsigned p, struct r
 	c = pmx_own_mac_client(sw, p, &eth->dst_addr);
 	if (c == PMX_OWNER_NONE)
 		return PMX_OWN_MAC_USUAL; /* another host on the wire */
+	/* pi as the receiver sees it: a DHCP server of the appliance may answer the client */
+	if (pmx_own_mac_dhcp_hold(w, c, m, pi))
+		return PMX_OWN_MAC_DONE;
 	if (sw->clients[c].n_queues > 1)
 		PMX_FLOW_QUEUE_HASH(m) = pmx_flow_queue_hash(&pi->key, !pi->is_fragment);
 	pmx_client_deliver(w, c, &m, 1);

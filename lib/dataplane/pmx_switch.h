@@ -57,6 +57,7 @@ enum pmx_drop_reason {
 	PMX_DROP_NOMEM,         /**< no mbuf to copy a mirrored frame */
 	PMX_DROP_OVERSIZE,      /**< client TX longer than PMX_MAX_CLIENT_FRAME */
 	PMX_DROP_OWNER_ABSENT,  /**< a config rule's client is not attached */
+	PMX_DROP_DHCP_REFUSED,  /**< a DHCP ACK for an address its client may not have */
 	PMX_DROP_MAX
 };
 
@@ -66,6 +67,7 @@ enum pmx_drop_reason {
 #define PMX_DEST_KERNEL PMX_OWNER_KERNEL /**< the kernel of the port */
 #define PMX_DEST_MIRROR 0xfff0u          /**< kernel and every client of the port */
 #define PMX_DEST_MIRROR_CLIENTS 0xfff1u  /**< every client of the port, not the kernel */
+#define PMX_DEST_HELD 0xfff2u            /**< handed to the management lcore: nothing to do */
 #define PMX_DEST_DROP_BASE 0xff00u       /**< + enum pmx_drop_reason */
 #define PMX_DEST_DROP(reason) ((uint16_t)(PMX_DEST_DROP_BASE + (reason)))
 
@@ -155,7 +157,10 @@ struct pmx_client_slot {
 	/* A client with a MAC of its own (own_mac.c): set before its bit in port_own_macs (or
 	 * before the slot goes ACTIVE), unchanged until the slot is FREE again. */
 	uint8_t has_mac;     /**< 1: frames to `mac` are its own; it may send from it */
-	uint8_t n_own_addrs; /**< addresses it may send from with `mac` */
+	uint8_t n_own_addrs; /**< addresses it may send from with `mac`: those of its hello,
+			      *  then those it got by DHCP (dhcp_lease.c: an address is written
+			      *  before the count that covers it, release; removed by moving the
+			      *  last one over it before the count goes down) */
 	struct rte_ether_addr mac;
 	uint8_t own_addrs[PMX_OWN_MAC_ADDRS][16]; /**< IPv4-mapped or IPv6 */
 } __rte_cache_aligned;
@@ -186,6 +191,9 @@ struct pmx_client_counters {
  * and the RX lcore then drops the frame as spoofed. */
 #define PMX_LEARN_CLIENT(m) ((m)->hash.usr)
 #define PMX_LEARN_REFUSED 0x80000000u
+/** With the client id: a DHCP reply from the wire to that client's own MAC, held while the
+ *  management lcore records the address of an ACK (dhcp_lease.c), then delivered to it. */
+#define PMX_LEARN_DHCP 0x40000000u
 #define PMX_LEARN_RING_SIZE 1024
 
 struct pmx_switch;
@@ -271,7 +279,9 @@ bool pmx_own_mac_any(const struct pmx_switch *sw, unsigned p);
 /** Did the client of slot (with a MAC of its own) declare ip as one of its addresses? */
 static inline bool pmx_own_mac_declared(const struct pmx_client_slot *slot, const uint8_t ip[16])
 {
-	for (unsigned i = 0; i < slot->n_own_addrs; i++)
+	unsigned n = __atomic_load_n(&slot->n_own_addrs, __ATOMIC_ACQUIRE);
+
+	for (unsigned i = 0; i < n; i++)
 		if (memcmp(slot->own_addrs[i], ip, 16) == 0)
 			return true;
 	return false;

@@ -15,20 +15,39 @@
 #define DATA_PACK(rule, owner) ((void *)(((uintptr_t)(rule) << 16) | (owner)))
 
 /*
- * The lookup stages, in order. A frame is looked up in a stage only when the stage may hold
+ * The lookup stages. Lookup order (pmx_flow_table_classify_bulk): exact 5-tuple, peer (usnetd's
+ * match with src_addr and no src_port), listening on the address, listening on any address,
+ * whole protocol from one peer, whole protocol (usnetd's match without dst_port), owned IP:
+ * the most specific rule wins. A frame is looked up in a stage only when the stage may hold
  * its rule: the three port stages keep a bitmap of the local ports (raw key value) that have
- * at least one rule, the IP stage a count. The writer keeps a rule count per port behind each
- * bit and publishes bits with release stores; a reader that sees a bit late misses a rule that
- * was being added, as if it had come a moment later.
+ * at least one rule, the three protocol-wide stages a bitmap of the IP protocols that have one,
+ * the IP stage a count. The writer keeps a rule count behind each bit and publishes bits with
+ * release stores; a reader that sees a bit late misses a rule that was being added, as if it
+ * had come a moment later. Without peer or protocol-wide rules (usnetd's matches) their stages
+ * cost one load per burst: each also keeps a count of its rules.
  */
-enum stage { STAGE_EXACT, STAGE_LISTEN_IP, STAGE_LISTEN_ANY, STAGE_IP, N_STAGES };
-#define N_PORT_STAGES STAGE_IP
+enum stage {
+	STAGE_EXACT,
+	STAGE_LISTEN_IP,
+	STAGE_LISTEN_ANY,
+	STAGE_PEER,
+	STAGE_PROTO_PEER,
+	STAGE_PROTO,
+	STAGE_IP,
+	N_STAGES
+};
+#define N_PORT_STAGES STAGE_PEER
+#define FIRST_PROTO_STAGE STAGE_PEER
+#define N_PROTO_STAGES (STAGE_IP - STAGE_PEER)
 #define PORT_WORDS (65536 / 64)
 
 struct pmx_flow_table {
 	uint64_t port_bits[N_PORT_STAGES][PORT_WORDS]; /* read by readers, one writer */
+	uint64_t proto_bits[N_PROTO_STAGES][256 / 64]; /* ditto */
+	uint32_t n_proto_stage[N_PROTO_STAGES];        /* ditto: rules per protocol stage */
 	uint32_t n_ip_rules;                           /* ditto */
 	uint32_t *port_rules[N_PORT_STAGES];           /* writer only: rules per local port */
+	uint32_t proto_rules[N_PROTO_STAGES][256];     /* writer only: rules per protocol */
 	struct rte_hash *hash;
 	struct rte_rcu_qsbr *qsv;
 	struct pmx_rule *rules; /* indexed by rule id (= hash position) */
@@ -174,6 +193,13 @@ static int key_is_any_ip(const struct pmx_flow_key *key)
 	return memcmp(key->local_ip, zero, sizeof(zero)) == 0;
 }
 
+static int key_remote_is_any(const struct pmx_flow_key *key)
+{
+	static const uint8_t zero[16];
+
+	return memcmp(key->remote_ip, zero, sizeof(zero)) == 0;
+}
+
 /* The stage a rule's key is looked up in. */
 static enum stage stage_of(const struct pmx_flow_key *key)
 {
@@ -181,7 +207,23 @@ static enum stage stage_of(const struct pmx_flow_key *key)
 		return STAGE_EXACT;
 	if (key->kind == PMX_KEY_LISTEN)
 		return key_is_any_ip(key) ? STAGE_LISTEN_ANY : STAGE_LISTEN_IP;
+	if (key->kind == PMX_KEY_PEER)
+		return STAGE_PEER;
+	if (key->kind == PMX_KEY_PROTO)
+		return key_remote_is_any(key) ? STAGE_PROTO : STAGE_PROTO_PEER;
 	return STAGE_IP;
+}
+
+/* Writer side: bit b of bits[] set while count is non-zero, published with release stores. */
+static void publish_bit(uint64_t *bits, uint32_t *count, unsigned b, int delta)
+{
+	uint64_t *word = &bits[b / 64], bit = 1ULL << (b % 64);
+	uint32_t n = *count += delta;
+
+	if (n == 0)
+		__atomic_store_n(word, *word & ~bit, __ATOMIC_RELEASE);
+	else if (n == 1 && delta > 0)
+		__atomic_store_n(word, *word | bit, __ATOMIC_RELEASE);
 }
 
 /* Writer side: one rule more (delta 1) or less (-1) in its stage; publishes the change. */
@@ -189,19 +231,20 @@ static void stage_count(struct pmx_flow_table *ft, const struct pmx_flow_key *ke
 {
 	enum stage st = stage_of(key);
 	uint16_t port = key->local_port;
-	uint64_t *word, bit = 1ULL << (port % 64);
-	uint32_t n;
 
 	if (st == STAGE_IP) {
 		__atomic_store_n(&ft->n_ip_rules, ft->n_ip_rules + delta, __ATOMIC_RELEASE);
 		return;
 	}
-	n = ft->port_rules[st][port] += delta;
-	word = &ft->port_bits[st][port / 64];
-	if (n == 0)
-		__atomic_store_n(word, *word & ~bit, __ATOMIC_RELEASE);
-	else if (n == 1 && delta > 0)
-		__atomic_store_n(word, *word | bit, __ATOMIC_RELEASE);
+	if (st >= FIRST_PROTO_STAGE) {
+		unsigned s = st - FIRST_PROTO_STAGE;
+
+		publish_bit(ft->proto_bits[s], &ft->proto_rules[s][key->proto], key->proto, delta);
+		__atomic_store_n(&ft->n_proto_stage[s], ft->n_proto_stage[s] + delta,
+				 __ATOMIC_RELEASE);
+		return;
+	}
+	publish_bit(ft->port_bits[st], &ft->port_rules[st][port], port, delta);
 }
 
 /* Reader side: may stage st hold a rule for this (exact) key? */
@@ -212,6 +255,11 @@ static inline int stage_may_hold(const struct pmx_flow_table *ft, enum stage st,
 
 	if (st == STAGE_IP)
 		return __atomic_load_n(&ft->n_ip_rules, __ATOMIC_ACQUIRE) != 0;
+	if (st >= FIRST_PROTO_STAGE) {
+		const uint64_t *word = &ft->proto_bits[st - FIRST_PROTO_STAGE][key->proto / 64];
+
+		return (__atomic_load_n(word, __ATOMIC_ACQUIRE) >> (key->proto % 64)) & 1;
+	}
 	return (__atomic_load_n(&ft->port_bits[st][port / 64], __ATOMIC_ACQUIRE) >> (port % 64)) &
 	       1;
 }
@@ -222,7 +270,7 @@ int pmx_flow_table_add(struct pmx_flow_table *ft, const struct pmx_flow_key *key
 	int32_t pos;
 	int ret;
 
-	if (key->kind < PMX_KEY_EXACT || key->kind > PMX_KEY_IP)
+	if (key->kind < PMX_KEY_EXACT || key->kind > PMX_KEY_PROTO || key->kind == PMX_KEY_FRAG)
 		return -EINVAL;
 	*rule_id = pmx_flow_table_find(ft, key);
 	if (*rule_id != PMX_RULE_NONE)
@@ -332,12 +380,18 @@ static const struct pmx_flow_key stage_keep[N_STAGES] = {
 	[STAGE_EXACT] = {0, 0xff, 0xffff, 0xffff, 0xffff, ALL16, ALL16},
 	[STAGE_LISTEN_IP] = {0, 0xff, 0xffff, 0xffff, 0, ALL16, {0}},
 	[STAGE_LISTEN_ANY] = {0, 0xff, 0xffff, 0xffff, 0, {0}, {0}},
+	[STAGE_PEER] = {0, 0xff, 0xffff, 0xffff, 0, ALL16, ALL16},
+	[STAGE_PROTO_PEER] = {0, 0xff, 0xffff, 0, 0, ALL16, ALL16},
+	[STAGE_PROTO] = {0, 0xff, 0xffff, 0, 0, ALL16, {0}},
 	[STAGE_IP] = {0, 0, 0xffff, 0, 0, ALL16, {0}},
 };
 static const struct pmx_flow_key stage_kind[N_STAGES] = {
 	[STAGE_EXACT] = {.kind = PMX_KEY_EXACT},
 	[STAGE_LISTEN_IP] = {.kind = PMX_KEY_LISTEN},
 	[STAGE_LISTEN_ANY] = {.kind = PMX_KEY_LISTEN},
+	[STAGE_PEER] = {.kind = PMX_KEY_PEER},
+	[STAGE_PROTO_PEER] = {.kind = PMX_KEY_PROTO},
+	[STAGE_PROTO] = {.kind = PMX_KEY_PROTO},
 	[STAGE_IP] = {.kind = PMX_KEY_IP},
 };
 
@@ -373,10 +427,12 @@ static inline hash_sig_t stage_key(const struct pmx_flow_key *exact, enum stage 
 void pmx_flow_key_reduce(const struct pmx_flow_key *exact, enum pmx_key_kind kind, int any_ip,
 			 struct pmx_flow_key *out)
 {
-	enum stage st = kind == PMX_KEY_EXACT ? STAGE_EXACT
-			: kind == PMX_KEY_IP  ? STAGE_IP
-			: any_ip              ? STAGE_LISTEN_ANY
-					      : STAGE_LISTEN_IP;
+	enum stage st = kind == PMX_KEY_EXACT   ? STAGE_EXACT
+			: kind == PMX_KEY_IP    ? STAGE_IP
+			: kind == PMX_KEY_PEER  ? STAGE_PEER
+			: kind == PMX_KEY_PROTO ? (any_ip ? STAGE_PROTO : STAGE_PROTO_PEER)
+			: any_ip                ? STAGE_LISTEN_ANY
+						: STAGE_LISTEN_IP;
 
 	stage_key(exact, st, out);
 }
@@ -448,6 +504,12 @@ static __rte_always_inline unsigned classify_stage(struct pmx_flow_table *ft, un
 	return misses;
 }
 
+/* Reader side: may protocol stage st hold any rule at all? (once per burst) */
+static inline bool proto_stage_used(const struct pmx_flow_table *ft, enum stage st)
+{
+	return __atomic_load_n(&ft->n_proto_stage[st - FIRST_PROTO_STAGE], __ATOMIC_ACQUIRE) != 0;
+}
+
 void pmx_flow_table_classify_bulk(struct pmx_flow_table *ft, unsigned reader_id,
 				  const struct pmx_flow_key *const *keys, unsigned n,
 				  uint16_t *owner)
@@ -463,10 +525,16 @@ void pmx_flow_table_classify_bulk(struct pmx_flow_table *ft, unsigned reader_id,
 	/* one call per stage, so each is compiled for its stage */
 	if (m > 0)
 		m = classify_stage(ft, reader_id, STAGE_EXACT, keys, idx, m, owner);
+	if (m > 0 && proto_stage_used(ft, STAGE_PEER))
+		m = classify_stage(ft, reader_id, STAGE_PEER, keys, idx, m, owner);
 	if (m > 0)
 		m = classify_stage(ft, reader_id, STAGE_LISTEN_IP, keys, idx, m, owner);
 	if (m > 0)
 		m = classify_stage(ft, reader_id, STAGE_LISTEN_ANY, keys, idx, m, owner);
+	if (m > 0 && proto_stage_used(ft, STAGE_PROTO_PEER))
+		m = classify_stage(ft, reader_id, STAGE_PROTO_PEER, keys, idx, m, owner);
+	if (m > 0 && proto_stage_used(ft, STAGE_PROTO))
+		m = classify_stage(ft, reader_id, STAGE_PROTO, keys, idx, m, owner);
 	if (m > 0)
 		classify_stage(ft, reader_id, STAGE_IP, keys, idx, m, owner);
 }

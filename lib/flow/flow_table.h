@@ -81,7 +81,8 @@ void pmx_flow_table_synchronize(struct pmx_flow_table *ft);
 /**
  * Add a rule. Writer only (management lcore); safe against concurrent readers.
  * @return 0 (*rule_id set), -EEXIST when the same key is already a rule (*rule_id set to
- *         it), -ENOSPC when the table is full, -EINVAL for a bad key kind.
+ *         it), -ENOSPC when the table is full, -EINVAL for a bad key kind (PMX_KEY_FRAG or
+ *         unknown).
  */
 int pmx_flow_table_add(struct pmx_flow_table *ft, const struct pmx_flow_key *key, uint16_t owner,
 		       enum pmx_rule_origin origin, uint32_t *rule_id);
@@ -118,8 +119,11 @@ uint32_t pmx_flow_table_count(const struct pmx_flow_table *ft);
 uint64_t pmx_flow_table_hits(const struct pmx_flow_table *ft, uint32_t rule_id);
 
 /**
- * Classify n (<= 64) parsed keys, reader side, lock-free: exact 5-tuple, then listening
- * (proto, local ip, local port), then listening on any address, then owned IP.
+ * Classify n (<= 64) parsed keys, reader side, lock-free: exact 5-tuple, then peer (proto,
+ * local ip:port, remote ip), then listening (proto, local ip, local port), then listening on
+ * any address, then the whole protocol from one remote ip (proto, local ip, remote ip), then
+ * the whole protocol (proto, local ip), then owned IP. A stage without rules for the frame's
+ * local port (port stages) or protocol (peer and protocol stages) costs no hash lookup.
  * keys[i]->kind must be PMX_KEY_EXACT and keys[i]->port_id set; keys are not modified.
  * owner[i] receives the owning client id, PMX_OWNER_KERNEL/DROP/ABSENT, or PMX_OWNER_NONE.
  * Counts a hit per matched rule for reader_id.
@@ -131,7 +135,8 @@ void pmx_flow_table_classify_bulk(struct pmx_flow_table *ft, unsigned reader_id,
 /** The flow table's hash of a key (rte_hash_crc over its 40 bytes, init 0). Thread-safe. */
 hash_sig_t pmx_flow_key_hash(const struct pmx_flow_key *key);
 
-/** Derive the key of `kind` from an exact key (zeroing what that kind ignores). */
+/** Derive the key of `kind` from an exact key (zeroing what that kind ignores). any_ip: for
+ * PMX_KEY_LISTEN the local ip becomes any, for PMX_KEY_PROTO the remote ip does. */
 void pmx_flow_key_reduce(const struct pmx_flow_key *exact, enum pmx_key_kind kind, int any_ip,
 			 struct pmx_flow_key *out);
 

@@ -40,6 +40,8 @@ enum pmx_key_kind {
 	PMX_KEY_LISTEN = 2, /**< proto, local ip:port (remote zero); local ip may be zero = any */
 	PMX_KEY_IP = 3,     /**< local ip only (proto, ports, remote zero) */
 	PMX_KEY_FRAG = 4,   /**< a fragmented datagram: proto, ips, id in local/remote_port */
+	PMX_KEY_PEER = 5,   /**< proto, local ip:port, remote ip (remote port zero = any) */
+	PMX_KEY_PROTO = 6,  /**< proto, local ip (ports zero = any), remote ip (zero = any) */
 };
 
 #define PMX_PROTO_ICMP 1

@@ -207,6 +207,31 @@ def lookup_order():
 
 
 @case
+def usnetd_protocol_match():
+    c = Case("usnetd_protocol_match", "usnetd's AddMatch without dst_port: every ICMP frame to "
+             "the address (a ping responder: any echo identifier, other ICMP types), GRE from "
+             "one peer only; listening and claimed rules keep theirs; the rest to the kernel "
+             "policy", policy="firewall", allow=["tcp:22"])
+    c.client("p0", "match,1,%s" % A4)
+    c.client("g0", "match,47,%s,%s" % (A4, P4))
+    c.client("c0", "listen,udp,%s,7" % A4)
+    c.client("c2", "claim_ip,%s" % X4)
+    c.wire(eth_in() / IP(src=P4, dst=A4) / ICMP(type=8, id=1) / c.mark(), "p0")
+    c.wire(eth_in() / IP(src=ROUTER4, dst=A4) / ICMP(type=8, id=4321) / c.mark(), "p0")
+    c.wire(eth_in() / IP(src=P4, dst=A4) / ICMP(type=13) / c.mark(), "p0")  # timestamp
+    c.wire(eth_in() / IP(src=P4, dst=X4) / ICMP(type=8, id=1) / c.mark(), "c2")  # not A4
+    c.wire(eth_in() / IP(src=P4, dst=A4) / GRE() / c.mark(), "g0")
+    c.wire(eth_in() / IP(src=ROUTER4, dst=A4) / GRE() / c.mark())  # another peer: firewall
+    c.wire(udp4(c, 7), "c0")
+    c.wire(syn4(c, 22), "kernel")
+    c.wire(eth_in() / IPv6(src=P6, dst=A6) / ICMPv6EchoRequest(id=1) / c.mark())  # not ICMP
+    c.expect_drops(firewall=2)
+    c.expect_rule("p0", kind="proto", local_ip=A4, hits=3)
+    c.expect_rule("g0", kind="proto", local_ip=A4, remote_ip=P4, hits=1)
+    return c
+
+
+@case
 def claim_ip():
     c = Case("claim_ip", "claim_ip: a client owns all traffic to an extra IPv4/IPv6 address "
              "(ARP for it is still mirrored)")
@@ -283,6 +308,25 @@ def broadcast_multicast():
     c.wire(Ether(src=PEER_MAC, dst="33:33:00:00:00:16") /
            IPv6(src="fe80::2", dst="ff02::16", hlim=1) /
            IPv6ExtHdrHopByHop(options=[RouterAlert()]) / ICMPv6MLReport2(), "kernel", "c0", "c1")
+    return c
+
+
+@case
+def eapol_mirror():
+    c = Case("eapol_mirror", "EAPOL (802.1X, 0x888e): a copy to the kernel and to every client, "
+             "as ARP, whatever the kernel policy; other non-IP frames stay behind the firewall",
+             policy="firewall")
+    c.client("c0", "listen,udp,*,7")
+    c.client("c1", "listen,udp,*,8")
+    pae = "01:80:c2:00:00:03"  # the 802.1X PAE group address
+    c.wire(Ether(src=PEER_MAC, dst=pae, type=0x888e) / Raw(load=b"\x02\x00\x00\x05" +
+           b"\x01\x01\x00\x05\x01"), "kernel", "c0", "c1")  # EAP-Request/Identity
+    c.wire(Ether(src=PEER_MAC, dst=APP_MAC, type=0x888e) / Raw(load=b"\x02\x03\x00\x5f" +
+           bytes(95)), "kernel", "c0", "c1")  # EAPOL-Key to the port's MAC
+    c.wire(Ether(src=PEER_MAC, dst="01:80:c2:00:00:0e", type=0x88cc) / Raw(load=b"\x02\x07" +
+           b"\x04" + bytes(6)))  # LLDP: the firewall's
+    c.wire(udp4(c, 7), "c0")
+    c.expect_drops(firewall=1)
     return c
 
 

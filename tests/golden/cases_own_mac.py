@@ -5,10 +5,12 @@
 from golden_case import (A4, A6, APP_MAC, BAD_MAC, P4, P6, PEER_MAC, X4, X6, Case, eth_in,
                          truncate)
 from scapy.all import ARP, IP, TCP, UDP, Ether, IPv6, Raw
+from scapy.layers.dhcp import BOOTP, DHCP
 from scapy.layers.inet6 import ICMPv6ND_NA, ICMPv6ND_NS, ICMPv6NDOptSrcLLAddr
 
 OWN_MAC, OWN_MAC2 = "02:00:00:00:00:10", "02:00:00:00:00:11"
 X4B = "198.18.0.11"  # the second own-MAC client's address
+X4C = "198.18.0.12"  # an address by DHCP
 BCAST = "ff:ff:ff:ff:ff:ff"
 
 
@@ -98,4 +100,37 @@ def own_mac_local():
     return c
 
 
-OWN_MAC_CASES = [own_mac_rx, own_mac_tx_anti_spoofing, own_mac_local]
+def dhcp_ack(src_mac, src_ip, yiaddr, lease=3600):
+    """A DHCP ACK from a server at src_mac/src_ip to OWN_MAC, giving it yiaddr."""
+    return (Ether(src=src_mac, dst=OWN_MAC) / IP(src=src_ip, dst=yiaddr) /
+            UDP(sport=67, dport=68) /
+            BOOTP(op=2, yiaddr=yiaddr, chaddr=bytes.fromhex(OWN_MAC.replace(":", ""))) /
+            DHCP(options=[("message-type", "ack"), ("lease_time", lease), "end"]))
+
+
+def own_mac_dhcp():
+    c = Case("own_mac_dhcp", "a client with a MAC of its own and no address: DHCP from 0.0.0.0 "
+             "goes out; the ACKs delivered to it (from the wire, from the kernel) make their "
+             "addresses its own, it sends from them; an ACK for the kernel's address is "
+             "dropped (dhcp_refused)")
+    c.client("m0", mac=OWN_MAC, addresses=[])
+    c.wire(dhcp_ack(PEER_MAC, P4, X4), "m0")
+    c.wire(dhcp_ack(PEER_MAC, P4, A4))                          # the port's: refused
+    c.kernel_tx(dhcp_ack(APP_MAC, A4, X4C), "m0")               # the appliance's own server
+    # two control requests: the management lcore has read the ACKs before the client sends
+    c.ctl({"cmd": "stats"})
+    c.ctl({"cmd": "stats"})
+    c.client_tx("m0", Ether(src=OWN_MAC, dst=BCAST) / IP(src="0.0.0.0", dst="255.255.255.255") /
+                UDP(sport=68, dport=67) /
+                BOOTP(op=1, chaddr=bytes.fromhex(OWN_MAC.replace(":", ""))) /
+                DHCP(options=[("message-type", "discover"), "end"]), "wire", "kernel")
+    c.client_tx("m0", udp(c, X4, P4, OWN_MAC, PEER_MAC), "wire")
+    c.client_tx("m0", udp(c, X4C, P4, OWN_MAC, PEER_MAC), "wire")
+    c.client_tx("m0", udp(c, A4, P4, OWN_MAC, PEER_MAC))          # the refused address
+    c.client_tx("m0", udp(c, "0.0.0.0", P4, OWN_MAC, PEER_MAC))   # 0.0.0.0, not DHCP
+    c.expect_drops(spoofed=2, dhcp_refused=1)
+    c.expect_client("m0", spoofed=2)
+    return c
+
+
+OWN_MAC_CASES = [own_mac_rx, own_mac_tx_anti_spoofing, own_mac_local, own_mac_dhcp]

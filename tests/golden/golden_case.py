@@ -19,7 +19,7 @@ X4, X6 = "198.18.0.10", "fd00::10"      # extra addresses a client may claim
 ROUTER4, ROUTER6 = "198.18.0.254", "fd00::fe"
 DEFAULT_ALLOW = ["tcp:22", "icmp", "icmpv6"]
 DROP_REASONS = ["malformed", "no_route", "ring_full", "spoofed", "tx_full", "frag_unknown",
-                "firewall", "rule", "nomem", "owner_absent"]
+                "firewall", "rule", "nomem", "owner_absent", "dhcp_refused"]
 
 PROTO_UDPLITE, PROTO_DCCP = 136, 33
 
@@ -124,7 +124,8 @@ class Case:
 
     def client(self, name, *rules, paused=False, mac=None, addresses=()):
         """A capture client, attached in declaration order, registering RULE specs (see
-        pmx_capture.c: listen,PROTO,IP|*,PORT connect,... claim_ip,IP). A paused client reads
+        pmx_capture.c: listen,PROTO,IP|*,PORT connect,... claim_ip,IP
+        match,PROTO-NUMBER,IPV4[,FROM-IPV4] = usnetd's AddMatch without dst_port). A paused client reads
         nothing until the end of the case (its RX ring fills up). With mac, it has a MAC of
         its own and sends from it with `addresses` (hello "mac", "addresses")."""
         self.clients.append({"name": name, "rules": list(rules), "paused": paused,

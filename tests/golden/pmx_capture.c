@@ -5,12 +5,13 @@
  * usage: pmx-capture -s SOCKET -o OUT.pcap [-n NAME] [-t TX.pcap] [-p] [-w] [-M MAC,IP...]
  *                    [-k N] [RULE...]
  *   RULE: listen,PROTO,IP|*,PORT   connect,PROTO,LIP,LPORT,RIP,RPORT   claim_ip,IP
+ *   match,PROTO-NUMBER,IPV4[,FROM-IPV4] (usnetd's AddMatch without dst_port)
  *   (commas because IPv6 addresses hold colons; "*" = every address of the port; for
  *   icmp/icmpv6 the port is the echo identifier). -p (paused): receive nothing before
  *   SIGTERM, so that the RX ring fills up. -w: once attached, print "attached" and register
  *   the rules only on SIGUSR2 (several clients attach at once, their rules go in an order).
  *   -M: attach with a MAC of its own and the addresses it sends from (hello "mac",
- *   "addresses"; the switch must see an operator). -k N: keep the first N frames received in
+ *   "addresses"; none: it gets them by DHCP; the switch must see an operator). -k N: keep the first N frames received in
  *   hand, unfreed, until exit (what a client killed mid-work held; prints "kept N").
  * Prints "rule N <spec>" per rule, "ready <client id>" once its rules are in, "sent N" after
  * the TX pcap went into the ring and "received N" on exit.
@@ -87,11 +88,10 @@ static int parse_port(const char *s, uint16_t *port)
 	return 0;
 }
 
-/* claim_ip has no typed call in the client library: a raw request. -EPROTO when refused. */
-static int claim_ip(struct pmx_client *c, const char *ip, uint32_t *rule_id)
+/* claim_ip and usnetd's AddMatch have no typed call in the client library: a raw request
+ * (taken). -EPROTO when refused. */
+static int raw_rule(struct pmx_client *c, json_t *req, const char *what, uint32_t *rule_id)
 {
-	json_t *req = json_pack("{s:s, s:I, s:s}", "cmd", "claim_ip", "id",
-				(json_int_t)++c->next_request_id, "ip", ip);
 	char *text = req != NULL ? json_dumps(req, JSON_COMPACT) : NULL, *reply = NULL;
 	json_t *res = NULL, *id;
 	int ret = -ENOMEM;
@@ -107,7 +107,7 @@ static int claim_ip(struct pmx_client *c, const char *ip, uint32_t *rule_id)
 	if (ret == 0)
 		*rule_id = (uint32_t)json_integer_value(id);
 	else
-		fprintf(stderr, "pmx-capture: claim_ip %s: %s\n", ip, reply);
+		fprintf(stderr, "pmx-capture: %s: %s\n", what, reply);
 	json_decref(res);
 	free(reply);
 out_text:
@@ -115,6 +115,27 @@ out_text:
 out_req:
 	json_decref(req);
 	return ret;
+}
+
+static int claim_ip(struct pmx_client *c, const char *ip, uint32_t *rule_id)
+{
+	return raw_rule(c,
+			json_pack("{s:s, s:I, s:s}", "cmd", "claim_ip", "id",
+				  (json_int_t)++c->next_request_id, "ip", ip),
+			"claim_ip", rule_id);
+}
+
+/* usnetd's AddMatch without dst_port: protocol number proto to IPv4 dst, from src if set. */
+static int add_match(struct pmx_client *c, const char *proto, const char *dst, const char *src,
+		     uint32_t *rule_id)
+{
+	json_t *req = json_pack("{s:s, s:I, s:{s:s}, s:i}", "cmd", "AddMatch", "id",
+				(json_int_t)++c->next_request_id, "dst_addr", "Ipv4", dst,
+				"protocol", atoi(proto));
+
+	if (req != NULL && src != NULL)
+		json_object_set_new(req, "src_addr", json_pack("{s:s}", "Ipv4", src));
+	return raw_rule(c, req, "AddMatch", rule_id);
 }
 
 /* Registers one RULE argument (see usage); the spec is modified. */
@@ -132,6 +153,8 @@ static int add_rule(struct pmx_client *c, char *spec, uint32_t *rule_id)
 		return pmx_client_connect(c, f[1], f[2], lport, f[4], rport, rule_id);
 	if (n == 2 && strcmp(f[0], "claim_ip") == 0)
 		return claim_ip(c, f[1], rule_id);
+	if ((n == 3 || n == 4) && strcmp(f[0], "match") == 0)
+		return add_match(c, f[1], f[2], n == 4 ? f[3] : NULL, rule_id);
 	return -EINVAL;
 }
 
@@ -251,7 +274,8 @@ static void usage(const char *prog)
 	fprintf(stderr,
 		"usage: %s -s SOCKET -o OUT.pcap [-n NAME] [-t TX.pcap] [-p] [-w] [-M MAC,IP...] [-k N] "
 		"[RULE...]\n"
-		"  RULE: listen,PROTO,IP|*,PORT  connect,PROTO,LIP,LPORT,RIP,RPORT  claim_ip,IP\n",
+		"  RULE: listen,PROTO,IP|*,PORT  connect,PROTO,LIP,LPORT,RIP,RPORT  claim_ip,IP\n"
+		"        match,PROTO-NUMBER,IPV4[,FROM-IPV4]\n",
 		prog);
 }
 
@@ -278,7 +302,7 @@ int main(int argc, char **argv)
 		case 'k': keep_max = RTE_MIN((unsigned)atoi(optarg), (unsigned)RTE_DIM(kept)); break;
 		case 'M':
 			n_own = split_fields(optarg, own, 1 + PMX_OWN_ADDRS_MAX);
-			if (n_own < 2) {
+			if (n_own < 1) { /* a MAC alone: its addresses come by DHCP */
 				usage(argv[0]);
 				return 2;
 			}

@@ -127,7 +127,7 @@ assert_eq "--check-config FILE -- ARGS: the ARGS end \"eal\"" '"--log-level=lib.
 	"$(jq '.eal[-1]' <<< "$out")"
 # defaults filled in: good-minimal.json sets none of these
 assert_eq "--check-config good-minimal.json: the documented defaults" \
-	'{"rx_queues":1,"policy":"pass","socket":"/run/portmux/portmux.sock","mode":"0660","max":64,"mbufs":32768}' \
+	'{"rx_queues":1,"policy":"firewall","socket":"/run/portmux/portmux.sock","mode":"0660","max":64,"mbufs":32768}' \
 	"$(jq -c '{rx_queues: .ports[0].rx_queues, policy: .kernel.policy, socket: .control.socket,
 		mode: .control.mode, max: .clients.max, mbufs: .mbufs}' "$T/effective-good-minimal.json")"
 n=0

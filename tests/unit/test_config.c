@@ -501,7 +501,7 @@ static void test_minimal_defaults(void)
 	CU_ASSERT_STRING_EQUAL(cfg.ports[0].exc_iface, "pmx0");
 	CU_ASSERT_STRING_EQUAL(cfg.ports[0].exc_device, "");
 	CU_ASSERT_EQUAL(cfg.ports[0].n_addresses, 0);
-	CU_ASSERT_EQUAL(cfg.policy, PMX_POLICY_PASS);
+	CU_ASSERT_EQUAL(cfg.policy, PMX_POLICY_FIREWALL); /* the kernel firewalled by default */
 	CU_ASSERT_EQUAL(cfg.n_allow, 0);
 	CU_ASSERT_STRING_EQUAL(cfg.socket_path, "/run/portmux/portmux.sock");
 	CU_ASSERT_EQUAL(cfg.socket_mode, 0660);

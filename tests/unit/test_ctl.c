@@ -18,7 +18,9 @@
  *    rule_add/rule_del for every kind and owner;
  *  - port reservation: a client's port cannot be bound by the kernel while its rule exists,
  *    wildcard and per-address rules of one (proto, port) share sockets correctly;
- *  - usnetd's AddMatch/RemoveMatch/QueryUsedPorts/DeleteClient, both JSON shapes.
+ *  - usnetd's AddMatch/RemoveMatch/QueryUsedPorts/DeleteClient, both JSON shapes; AddMatch
+ *    without dst_port (a whole protocol) and with src_addr but no src_port: refused where it
+ *    would take what another client or the kernel has (policy pass, kernel.allow, a socket).
  */
 #include <errno.h>
 #include <stdio.h>
@@ -338,7 +340,8 @@ static void test_stats_and_clear(void)
 	CU_ASSERT_PTR_NOT_NULL(json_object_get(res, "lcores"));
 	CU_ASSERT_PTR_NOT_NULL(json_object_get(json_object_get(res, "drops"), "spoofed"));
 	CU_ASSERT_PTR_NOT_NULL(json_object_get(json_object_get(res, "mempool"), "in_use"));
-	CU_ASSERT_STRING_EQUAL(json_string_value(json_object_get(res, "kernel_policy")), "pass");
+	/* the fixture's config names no policy: the default */
+	CU_ASSERT_STRING_EQUAL(json_string_value(json_object_get(res, "kernel_policy")), "firewall");
 	json_decref(res);
 	/* counters written by the worker; clear keeps a baseline and never writes them */
 	w->port[0].rx += 10;
@@ -419,12 +422,12 @@ static void test_set_kernel_policy(void)
 	EXPECT(root, "{\"cmd\": \"set_kernel_policy\", \"policy\": \"drop\"}", "EINVAL");
 	EXPECT(root, "{\"cmd\": \"set_kernel_policy\", \"policy\": 1}", "EINVAL");
 	CU_ASSERT_STRING_EQUAL(fx_call(root, "{\"cmd\": \"set_kernel_policy\", \"policy\": "
-					     "\"firewall\"}", &res), "ok");
-	CU_ASSERT_STRING_EQUAL(json_string_value(json_object_get(res, "previous")), "pass");
+					     "\"pass\"}", &res), "ok");
+	CU_ASSERT_STRING_EQUAL(json_string_value(json_object_get(res, "previous")), "firewall");
 	json_decref(res);
-	CU_ASSERT_EQUAL(__atomic_load_n(&F.sw.kernel_policy, __ATOMIC_ACQUIRE), PMX_POLICY_FIREWALL);
-	EXPECT(root, "{\"cmd\": \"set_kernel_policy\", \"policy\": \"pass\"}", "ok");
-	CU_ASSERT_EQUAL(F.sw.kernel_policy, PMX_POLICY_PASS);
+	CU_ASSERT_EQUAL(__atomic_load_n(&F.sw.kernel_policy, __ATOMIC_ACQUIRE), PMX_POLICY_PASS);
+	EXPECT(root, "{\"cmd\": \"set_kernel_policy\", \"policy\": \"firewall\"}", "ok");
+	CU_ASSERT_EQUAL(F.sw.kernel_policy, PMX_POLICY_FIREWALL);
 }
 
 static void test_rule_add_del(void)
@@ -556,13 +559,14 @@ static void test_usnetd(void)
 
 	snprintf(text, sizeof(text), "{\"AddMatch\": %s}", want);
 	EXPECT(user, text, "ENOTCONN");
+	/* a whole protocol takes its low ports too: root's */
 	EXPECT(a, "{\"AddMatch\": {\"dst_addr\": {\"Ipv4\": \"198.18.0.1\"}, \"protocol\": 6}}",
-	       "ENOTSUP");
+	       "EACCES");
 	EXPECT(a, "{\"AddMatch\": {\"dst_addr\": {\"Ipv4\": \"x\"}, \"dst_port\": 1, \"protocol\": 6}}",
 	       "EINVAL");
 	EXPECT(a, "{\"AddMatch\": {\"dst_port\": 8000, \"protocol\": 6}}", "EINVAL");
 	EXPECT(a, "{\"AddMatch\": {\"dst_addr\": {\"Ipv4\": \"198.18.0.1\"}, \"dst_port\": 8000,"
-		  " \"src_addr\": {\"Ipv4\": \"198.18.0.2\"}, \"protocol\": 6}}", "ENOTSUP");
+		  " \"src_port\": 9, \"protocol\": 6}}", "EINVAL");
 	EXPECT(a, "{\"AddMatch\": {\"dst_addr\": {\"Ipv4\": \"198.18.0.1\"}, \"dst_port\": 8000,"
 		  " \"protocol\": 300}}", "EINVAL");
 	EXPECT(a, text, "ok");
@@ -595,6 +599,68 @@ static void test_usnetd(void)
 	CU_ASSERT_EQUAL(pmx_flow_table_count(F.sw.ft), 0);
 }
 
+#define MATCH(dst, extra, proto)                                                                   \
+	"{\"AddMatch\": {\"dst_addr\": " dst extra ", \"protocol\": " #proto "}}"
+#define V4(a) "{\"Ipv4\": \"" a "\"}"
+#define V6(a) "{\"Ipv6\": \"" a "\"}"
+#define FROM(a) ", \"src_addr\": " V4(a)
+
+/* AddMatch without dst_port or src_port: against other clients, then against the kernel. */
+static void test_usnetd_protocol_wide(void)
+{
+	struct pmx_ctl_session *a = client("ping"), *b = client("other");
+	struct pmx_ctl_session *r = fx_session(true, 0);
+	json_t *res, *rule;
+	int fd;
+
+	CU_ASSERT(fx_hello(r, "root") >= 0);
+	EXPECT(a, MATCH(V4("0.0.0.0"), "", 1), "ENOTSUP");
+	EXPECT(a, MATCH(V4("198.18.0.1"), ", \"src_port\": 7", 1), "EINVAL");
+	EXPECT(a, MATCH(V4("198.18.0.1"), FROM("198.18.0.2") ", \"src_port\": 7", 1), "ENOTSUP");
+	/* a ping responder: every ICMP frame to the address */
+	EXPECT(a, MATCH(V4("198.18.0.1"), "", 1), "ok");
+	CU_ASSERT_STRING_EQUAL(fx_call(a, "{\"cmd\": \"rules\"}", &res), "ok");
+	rule = json_array_get(json_object_get(res, "rules"), 0);
+	CU_ASSERT_STRING_EQUAL(json_string_value(json_object_get(rule, "kind")), "proto");
+	CU_ASSERT_PTR_NULL(json_object_get(rule, "local_port"));
+	json_decref(res);
+	EXPECT(b, MATCH(V4("198.18.0.1"), "", 1), "EADDRINUSE");
+	EXPECT(b, MATCH(V4("198.18.0.1"), ", \"dst_port\": 7", 1), "EADDRINUSE"); /* an echo id */
+	EXPECT(b, MATCH(V4("198.18.0.1"), FROM("198.18.0.2"), 1), "EADDRINUSE");
+	EXPECT(b, MATCH(V4("198.18.0.9"), "", 1), "ok"); /* another address */
+	EXPECT(b, "{\"RemoveMatch\": {\"dst_addr\": " V4("198.18.0.9") ", \"protocol\": 1}}", "ok");
+	EXPECT(b, "{\"RemoveMatch\": {\"dst_addr\": " V4("198.18.0.9") ", \"protocol\": 1}}",
+	       "ENOENT");
+	/* a port from one peer, and that peer's whole protocol */
+	EXPECT(b, MATCH(V4("198.18.0.1"), ", \"dst_port\": 8100" FROM("198.18.0.2"), 17), "ok");
+	EXPECT(r, MATCH(V4("198.18.0.1"), FROM("198.18.0.2"), 17), "EADDRINUSE");
+	EXPECT(r, MATCH(V4("198.18.0.1"), FROM("198.18.0.3"), 17), "ok");
+	/* a port on that address: the peer's frames to it are root's */
+	EXPECT(a, MATCH(V4("198.18.0.1"), ", \"dst_port\": 8200", 17), "EADDRINUSE");
+
+	/* the same port with a kernel path: what the kernel at its own address has stays its */
+	snprintf(F.sw.ports[0].exc_kind, sizeof(F.sw.ports[0].exc_kind), "tap");
+	__atomic_store_n(&F.sw.kernel_policy, PMX_POLICY_PASS, __ATOMIC_RELEASE);
+	EXPECT(b, MATCH(V6("fd00::1"), "", 58), "EADDRINUSE"); /* pass: everything */
+	__atomic_store_n(&F.sw.kernel_policy, PMX_POLICY_FIREWALL, __ATOMIC_RELEASE);
+	F.cfg.allow[0] = (struct pmx_proto_port){.proto = PMX_PROTO_ICMPV6};
+	F.cfg.n_allow = 1;
+	EXPECT(b, MATCH(V6("fd00::1"), "", 58), "EADDRINUSE"); /* allowed: it answers ping */
+	F.cfg.n_allow = 0;
+	fd = fx_kernel_listen("0.0.0.0", 2222);
+	CU_ASSERT(fd >= 0);
+	EXPECT(r, MATCH(V4("198.18.0.1"), "", 6), "EADDRINUSE"); /* its socket on tcp 2222 */
+	close(fd);
+	EXPECT(r, MATCH(V4("198.18.0.1"), "", 6), "ok");
+	EXPECT(b, MATCH(V6("fd00::1"), "", 58), "ok"); /* firewalled, not allowed: free */
+	snprintf(F.sw.ports[0].exc_kind, sizeof(F.sw.ports[0].exc_kind), "none");
+
+	fx_session_free(a);
+	fx_session_free(b);
+	fx_session_free(r);
+	CU_ASSERT_EQUAL(pmx_flow_table_count(F.sw.ft), 0);
+}
+
 int main(void)
 {
 	static const struct cunit_test tests[] = {
@@ -612,6 +678,7 @@ int main(void)
 		{"rule_add and rule_del", test_rule_add_del},
 		{"port reservation", test_port_reservation},
 		{"usnetd messages", test_usnetd},
+		{"usnetd matches without ports", test_usnetd_protocol_wide},
 	};
 
 	fx_eal_init("test_ctl");

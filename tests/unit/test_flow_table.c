@@ -13,6 +13,9 @@
  *  - pmx_flow_key_reduce() against keys built field by field; pmx_flow_key_hash() against
  *    rte_hash_crc() over the same 40 bytes
  *  - hit counters per matched rule
+ *  - usnetd's matches: peer (proto, local ip:port, remote ip) between exact and listen, the
+ *    whole protocol from one peer and the whole protocol (ICMP echo of any identifier, TCP
+ *    of any port) after listen and before owned IP; their stages skip other protocols
  */
 #include <stdlib.h>
 #include <string.h>
@@ -72,6 +75,22 @@ static struct pmx_flow_key ip_key(unsigned l)
 	memset(&k, 0, sizeof(k));
 	k.kind = PMX_KEY_IP;
 	ip4(k.local_ip, 0xc6120000u | l);
+	return k;
+}
+
+/* usnetd's AddMatch without src_port: a PEER key (lport set) or a PROTO key (lport zero);
+ * r == 0 leaves the remote address any. */
+static struct pmx_flow_key match_key(uint8_t proto, unsigned l, int lport, unsigned r)
+{
+	struct pmx_flow_key k;
+
+	memset(&k, 0, sizeof(k));
+	k.kind = lport >= 0 ? PMX_KEY_PEER : PMX_KEY_PROTO;
+	k.proto = proto;
+	k.local_port = lport >= 0 ? htons((uint16_t)lport) : 0;
+	ip4(k.local_ip, 0xc6120000u | l);
+	if (r != 0)
+		ip4(k.remote_ip, 0xc6130000u | r);
 	return k;
 }
 
@@ -173,6 +192,59 @@ static void test_stage_order(void)
 
 	CU_ASSERT_EQUAL(classify_one(&udp), PMX_OWNER_NONE);
 	CU_ASSERT_EQUAL(classify_one(&other), PMX_OWNER_NONE);
+}
+
+/* usnetd's matches take their places in the order: exact, peer, listen, whole protocol from
+ * a peer, whole protocol, owned IP. */
+static void test_protocol_wide_order(void)
+{
+	struct pmx_flow_key frame = exact(TCP, 1, 80, 9, 40000),
+			    other_peer = exact(TCP, 1, 81, 8, 1);
+	struct pmx_flow_key peer = match_key(TCP, 1, 80, 9), lip = listen_key(TCP, 1, 80);
+	struct pmx_flow_key proto_peer = match_key(TCP, 1, -1, 9), proto = match_key(TCP, 1, -1, 0);
+	struct pmx_flow_key owned = ip_key(1), udp = exact(UDP, 1, 80, 9, 40000);
+	struct pmx_flow_key echo = exact(PMX_PROTO_ICMP, 1, 0x1234, 9, 0), icmp;
+	uint32_t r_peer, r_icmp;
+
+	empty_table();
+	add(&owned, 6);
+	add(&proto, 5);
+	CU_ASSERT_EQUAL(classify_one(&frame), 5);
+	CU_ASSERT_EQUAL(classify_one(&other_peer), 5); /* any port, any peer */
+	CU_ASSERT_EQUAL(classify_one(&udp), 6);        /* another protocol: the address's */
+	add(&proto_peer, 4);
+	CU_ASSERT_EQUAL(classify_one(&frame), 4);
+	CU_ASSERT_EQUAL(classify_one(&other_peer), 5); /* not from that peer */
+	add(&lip, 3);
+	CU_ASSERT_EQUAL(classify_one(&frame), 3);
+	r_peer = add(&peer, 2);
+	CU_ASSERT_EQUAL(classify_one(&frame), 2);
+	add(&frame, 1);
+	CU_ASSERT_EQUAL(classify_one(&frame), 1);
+	empty_table();
+	r_peer = add(&peer, 2);
+	CU_ASSERT_EQUAL(classify_one(&frame), 2);
+	CU_ASSERT_EQUAL(classify_one(&other_peer), PMX_OWNER_NONE);
+	CU_ASSERT_EQUAL(pmx_flow_table_del(ft, r_peer), 0);
+	CU_ASSERT_EQUAL(classify_one(&frame), PMX_OWNER_NONE);
+
+	/* a ping responder: ICMP echo of every identifier to the address */
+	icmp = match_key(PMX_PROTO_ICMP, 1, -1, 0);
+	r_icmp = add(&icmp, 7);
+	CU_ASSERT_EQUAL(classify_one(&echo), 7);
+	echo.local_port = htons(1);
+	CU_ASSERT_EQUAL(classify_one(&echo), 7);
+	CU_ASSERT_EQUAL(classify_one(&frame), PMX_OWNER_NONE); /* TCP is not ICMP */
+	CU_ASSERT_EQUAL(pmx_flow_table_del(ft, r_icmp), 0);
+	CU_ASSERT_EQUAL(classify_one(&echo), PMX_OWNER_NONE);
+	struct pmx_flow_key got;
+
+	pmx_flow_key_reduce(&frame, PMX_KEY_PROTO, 1, &got);
+	CU_ASSERT_EQUAL(memcmp(&got, &proto, sizeof(got)), 0);
+	pmx_flow_key_reduce(&frame, PMX_KEY_PROTO, 0, &got);
+	CU_ASSERT_EQUAL(memcmp(&got, &proto_peer, sizeof(got)), 0);
+	pmx_flow_key_reduce(&frame, PMX_KEY_PEER, 0, &got);
+	CU_ASSERT_EQUAL(memcmp(&got, &peer, sizeof(got)), 0);
 }
 
 /* Rules are looked up only on ports that have some: the per-port counts behind that. */
@@ -299,6 +371,7 @@ int main(int argc, char **argv)
 		{"bad adds and deletes", test_bad_adds},
 		{"stage order", test_stage_order},
 		{"stage skipping per port", test_port_skipping},
+		{"usnetd matches: peer and protocol-wide", test_protocol_wide_order},
 		{"bulk = single lookups", test_bulk_matches_single},
 		{"key reduce and hash", test_reduce_and_hash},
 		{"hit counters", test_hits},

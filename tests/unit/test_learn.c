@@ -2,7 +2,8 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * Covers learn.c through the learn rings of the fixture's worker, negative cases first:
- *  - a first frame from a port the kernel uses, or one another client listens on, is refused
+ *  - a first frame from a port the kernel uses, or one another client listens on, or to a
+ *    peer whose whole protocol another client matched (usnetd's AddMatch), is refused
  *    and leaves no rule and nothing held;
  *  - a learned connection's local port is held against the kernel (bind() gets EADDRINUSE)
  *    on a NIC port with a kernel path; a second connection from the same local port is
@@ -154,6 +155,12 @@ static void test_refused(void)
 	/* b listens on UDP 42101 */
 	EXPECT(b, "{\"cmd\": \"listen\", \"proto\": \"udp\", \"port\": 42101}", "ok");
 	CU_ASSERT_FALSE(learn(ida, IPPROTO_UDP, "198.18.0.1", 42101, "198.18.0.2", 5000));
+	/* b takes all UDP from 198.18.0.3 (usnetd's AddMatch without dst_port; an operator's
+	 * session: a whole protocol takes the low ports too) */
+	b->admin = true;
+	EXPECT(b, "{\"AddMatch\": {\"dst_addr\": {\"Ipv4\": \"198.18.0.1\"}, \"src_addr\": "
+		  "{\"Ipv4\": \"198.18.0.3\"}, \"protocol\": 17}}", "ok");
+	CU_ASSERT_FALSE(learn(ida, IPPROTO_UDP, "198.18.0.1", 42103, "198.18.0.3", 5000));
 	fx_session_free(b);
 	/* not the client's address */
 	CU_ASSERT_FALSE(learn(ida, IPPROTO_UDP, "198.18.0.9", 42102, "198.18.0.2", 5000));

@@ -3,7 +3,7 @@
 /*
  * Covers, negative cases first, on the control fixture (ctl_fixture.h):
  *  - EPERM for a non-operator; EINVAL for a bad, multicast or zero MAC, for addresses that are
- *    missing, empty, too many, not addresses, not a host's (any, loopback, 0/8, multicast,
+ *    not an array, too many, not addresses, not a host's (any, loopback, 0/8, multicast,
  *    broadcast), given twice, or given without "mac";
  *  - EADDRINUSE for a port's MAC (either port), another client's MAC, an address of the port
  *    (the kernel's), a claimed address, another own-MAC client's address; claim_ip of an
@@ -56,9 +56,7 @@ static void test_refused(void)
 		{"\"mac\": \"ff:ff:ff:ff:ff:ff\", \"addresses\": [\"198.18.0.10\"]", "EINVAL"},
 		{"\"mac\": \"00:00:00:00:00:00\", \"addresses\": [\"198.18.0.10\"]", "EINVAL"},
 		{"\"addresses\": [\"198.18.0.10\"]", "EINVAL"},
-		{OWN, "EINVAL"},
 		{OWN ", \"addresses\": \"198.18.0.10\"", "EINVAL"},
-		{OWN ", \"addresses\": []", "EINVAL"},
 		{OWN ", \"addresses\": [\"198.18.0.10\", \"198.18.0.11\", \"198.18.0.12\","
 		     " \"198.18.0.13\", \"198.18.0.14\"]",
 		 "EINVAL"},

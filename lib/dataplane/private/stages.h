@@ -147,6 +147,16 @@ void pmx_drop(struct pmx_worker *w, enum pmx_drop_reason reason, struct rte_mbuf
 bool pmx_own_mac_tx_ok(const struct pmx_client_slot *slot, const struct rte_mbuf *m,
 		       const struct pmx_pkt_info *pi);
 
+/**
+ * own_mac.c: if m (from the wire, the kernel or another client, to the own MAC of client c;
+ * pi as the receiver sees it) is a DHCP reply (IPv4, UDP 67 -> 68), hand it to the management lcore (learn_req, tagged PMX_LEARN_DHCP), which records the
+ * address of an ACK as c's and sends it back for delivery (pmx_learn_return_poll()); a reply
+ * the ring cannot take is dropped as dhcp_refused (the client asks again). @return true when
+ * m was taken.
+ */
+bool pmx_own_mac_dhcp_hold(struct pmx_worker *w, uint16_t c, struct rte_mbuf *m,
+			   const struct pmx_pkt_info *pi);
+
 /** What pmx_own_mac_send() did with a frame. */
 enum pmx_own_mac_way { PMX_OWN_MAC_USUAL = 0, PMX_OWN_MAC_DONE, PMX_OWN_MAC_WIRE };
 
