@@ -146,13 +146,15 @@ tb_up() {
 # for the call change the defaults:
 #   TB_LCORES     EAL --lcores of the daemon      (default: -l 0-1, management 0 and RX 1)
 #   TB_DEVICE     the NIC port's device           (default: net_af_packet0 on pmx-wire, 1 queue)
-#   TB_RX_QUEUES  its RX queues, one an RX lcore  (default: 1)
+#   TB_RX_QUEUES  its RX queues, one an RX lcore  (default: 1; auto: the key left out,
+#                 so that portmuxd takes one per RX lcore)
 #   TB_TAP_LOG    the log level of the tap PMD    (default: warning)
 #   TB_MEMIF      1: clients may attach over memif (default: off, as in the daemon)
 #   TB_EAL_EXTRA  more EAL arguments, as JSON strings ('"--base-virtaddr", "0x300000000000"')
 # e.g. TB_LCORES="(0-2)@(0-1)" TB_RX_QUEUES=2 TB_DEVICE=net_pcap0,... tb_config
 tb_config() {
-	local policy=${1:-pass} cores='"-l", "0-1"'
+	local policy=${1:-pass} cores='"-l", "0-1"' rxq="\"rx_queues\": ${TB_RX_QUEUES:-1},"
+	[ "${TB_RX_QUEUES:-}" = auto ] && rxq=
 	[ -n "${TB_LCORES:-}" ] && cores="\"--lcores\", \"$TB_LCORES\""
 	TB_CONF=$TB_DIR/portmux.json
 	cat > "$TB_CONF" <<JSON
@@ -161,7 +163,7 @@ tb_config() {
           "--log-level", "pmd.net.tap:${TB_TAP_LOG:-warning}"${TB_EAL_EXTRA:+, $TB_EAL_EXTRA}],
   "ports": [
     { "name": "wan0", "device": "${TB_DEVICE:-net_af_packet0,iface=pmx-wire,qpairs=1}",
-      "rx_queues": ${TB_RX_QUEUES:-1}, "exception": { "type": "auto", "iface": "pmx0" } }
+      $rxq "exception": { "type": "auto", "iface": "pmx0" } }
   ],
   "kernel": { "policy": "$policy", "allow": ["tcp:22", "icmp", "icmpv6"] },
   "control": { "socket": "$TB_SOCK", "mode": "0660", "group": null },
