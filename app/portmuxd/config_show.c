@@ -132,7 +132,8 @@ int pmx_config_check(const char *path, int argc, char **argv)
 	}
 	/* the EAL arguments portmuxd would add: each PCI port's allow-list entry */
 	if (pmx_config_eal_allow_pci(&cfg, err, sizeof(err)) != 0) {
-		fprintf(stderr, "portmuxd: %s: %s\n", path, err[0] != '\0' ? err : strerror(ENOMEM));
+		fprintf(stderr, "portmuxd: %s: %s\n", path,
+			err[0] != '\0' ? err : strerror(ENOMEM));
 		pmx_config_free(&cfg);
 		return 1;
 	}
