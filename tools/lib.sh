@@ -13,25 +13,49 @@ PMX_PKGS=(dpdk dpdk-dev libdpdk-dev libjansson-dev libcunit1-dev meson ninja-bui
 say() { printf '\033[1m== %s\033[0m\n' "$*"; }
 die() { printf 'ERROR: %s\n' "$*" >&2; exit 1; }
 
-# Install the Debian packages that are missing (quietly when all are there).
+# pmx_tty: is stdout a terminal? There the set-up shows apt's and ninja's own progress; in a
+# log (CI) it keeps what a reader needs: apt's package lists and errors, meson's summary,
+# ninja's failures, not a line per download, unpacked package or compiled file.
+pmx_tty() { [ -t 1 ]; }
+
+# apt's lines that say nothing in a log: one per download, unpack, set-up and trigger
+PMX_APT_NOISE='^(Get:[0-9]|Hit:[0-9]|Ign:[0-9]|Selecting previously unselected|Preparing to unpack|Unpacking |Setting up |Processing triggers|\(Reading database)'
+
+# Install the Debian packages that are missing (nothing printed when all are there).
 pmx_install_deps() {
-	local missing=()
+	local missing=() p rc
 	for p in "${PMX_PKGS[@]}"; do
 		dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing+=("$p")
 	done
 	[ ${#missing[@]} -eq 0 ] && return 0
 	say "installing: ${missing[*]}"
-	apt-get update -q >/dev/null && DEBIAN_FRONTEND=noninteractive \
-		apt-get install -y -q --no-install-recommends "${missing[@]}" >/dev/null ||
-		die "apt-get install failed"
+	if pmx_tty; then
+		apt-get update && DEBIAN_FRONTEND=noninteractive \
+			apt-get install -y --no-install-recommends "${missing[@]}" ||
+			die "apt-get install failed"
+		return 0
+	fi
+	apt-get update -qq || die "apt-get update failed"
+	DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends \
+		"${missing[@]}" 2>&1 | grep -Ev "$PMX_APT_NOISE"
+	rc=${PIPESTATUS[0]}
+	[ "$rc" -eq 0 ] || die "apt-get install failed (exit $rc)"
 }
 
-# Configure (once) and build with meson/ninja.
+# Configure (once) and build with meson/ninja: meson's summary each time it configures;
+# ninja's progress on a terminal, elsewhere only what failed (--quiet keeps the commands'
+# output: the compiler's errors and warnings).
 pmx_build() {
 	if [ ! -f "$PMX_BUILD/build.ninja" ]; then
-		meson setup "$PMX_BUILD" "$PMX_ROOT" >/dev/null || die "meson setup failed"
+		say "meson setup $PMX_BUILD"
+		meson setup "$PMX_BUILD" "$PMX_ROOT" || die "meson setup failed"
 	fi
-	ninja -C "$PMX_BUILD" >/dev/null || { ninja -C "$PMX_BUILD"; die "build failed"; }
+	say "ninja -C $PMX_BUILD"
+	if pmx_tty; then
+		ninja -C "$PMX_BUILD" || die "build failed"
+	else
+		ninja -C "$PMX_BUILD" --quiet || die "build failed"
+	fi
 }
 
 TB_CLEANUP=()   # commands run in reverse order by tb_cleanup
@@ -122,14 +146,16 @@ tb_up() {
 # for the call change the defaults:
 #   TB_LCORES     EAL --lcores of the daemon      (default: -l 0-1, management 0 and RX 1)
 #   TB_DEVICE     the NIC port's device           (default: net_af_packet0 on pmx-wire, 1 queue)
-#   TB_RX_QUEUES  its RX queues, one an RX lcore  (default: 1)
+#   TB_RX_QUEUES  its RX queues, one an RX lcore  (default: 1; auto: the key left out,
+#                 so that portmuxd takes one per RX lcore)
 #   TB_TAP_LOG    the log level of the tap PMD    (default: warning)
 #   TB_MEMIF      1: clients may attach over memif (default: off, as in the daemon)
 #   TB_EAL_EXTRA  more EAL arguments, as JSON strings ('"--base-virtaddr", "0x300000000000"')
 #   TB_USNETD     a path: usnetd's datagram socket there (default: off, as in the daemon)
 # e.g. TB_LCORES="(0-2)@(0-1)" TB_RX_QUEUES=2 TB_DEVICE=net_pcap0,... tb_config
 tb_config() {
-	local policy=${1:-pass} cores='"-l", "0-1"' usnetd=""
+	local policy=${1:-pass} cores='"-l", "0-1"' usnetd="" rxq="\"rx_queues\": ${TB_RX_QUEUES:-1},"
+	[ "${TB_RX_QUEUES:-}" = auto ] && rxq=
 	[ -n "${TB_LCORES:-}" ] && cores="\"--lcores\", \"$TB_LCORES\""
 	[ -n "${TB_USNETD:-}" ] &&
 		usnetd=$'\n'"  \"usnetd\": { \"socket\": \"$TB_USNETD\", \"mode\": \"0660\" },"
@@ -140,7 +166,7 @@ tb_config() {
           "--log-level", "pmd.net.tap:${TB_TAP_LOG:-warning}"${TB_EAL_EXTRA:+, $TB_EAL_EXTRA}],
   "ports": [
     { "name": "wan0", "device": "${TB_DEVICE:-net_af_packet0,iface=pmx-wire,qpairs=1}",
-      "rx_queues": ${TB_RX_QUEUES:-1}, "exception": { "type": "auto", "iface": "pmx0" } }
+      $rxq "exception": { "type": "auto", "iface": "pmx0" } }
   ],
   "kernel": { "policy": "$policy", "allow": ["tcp:22", "icmp", "icmpv6"] },
   "control": { "socket": "$TB_SOCK", "mode": "0660", "group": null },$usnetd

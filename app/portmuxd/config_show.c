@@ -57,8 +57,10 @@ static json_t *port_json(const struct pmx_port_conf *pc)
 			"addresses", addrs);
 	if (exc != NULL && pc->exc_type == PMX_EXC_DEVICE)
 		json_object_set_new(exc, "device", json_string(pc->exc_device));
-	return json_pack("{s:s, s:s, s:i, s:o*}", "name", pc->name, "device", pc->device,
-			 "rx_queues", pc->rx_queues, "exception", exc);
+	/* rx_queues 0: not set, one per RX lcore (known once EAL has started) */
+	return json_pack("{s:s, s:s, s:o*, s:o*}", "name", pc->name, "device", pc->device,
+			 "rx_queues", pc->rx_queues != 0 ? json_integer(pc->rx_queues) : NULL,
+			 "exception", exc);
 }
 
 static json_t *rule_json(const struct pmx_config *cfg, const struct pmx_config_rule *r)
@@ -125,6 +127,13 @@ int pmx_config_check(const char *path, int argc, char **argv)
 	if (pmx_config_load(path, "portmuxd", &cfg, err, sizeof(err)) != 0 ||
 	    pmx_config_append_eal(&cfg, argc, argv) != 0) {
 		fprintf(stderr, "portmuxd: %s\n", err[0] != '\0' ? err : strerror(ENOMEM));
+		pmx_config_free(&cfg);
+		return 1;
+	}
+	/* the EAL arguments portmuxd would add: each PCI port's allow-list entry */
+	if (pmx_config_eal_allow_pci(&cfg, err, sizeof(err)) != 0) {
+		fprintf(stderr, "portmuxd: %s: %s\n", path,
+			err[0] != '\0' ? err : strerror(ENOMEM));
 		pmx_config_free(&cfg);
 		return 1;
 	}

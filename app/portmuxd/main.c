@@ -110,7 +110,9 @@ static int switch_init(struct daemon *d)
 			 "eal: need two lcores or more (-l): one for management, the rest for RX");
 		return -EINVAL;
 	}
-	for (unsigned p = 0; p < d->cfg.n_ports; p++)
+	for (unsigned p = 0; p < d->cfg.n_ports; p++) {
+		if (d->cfg.ports[p].rx_queues == 0) /* not set: one per RX lcore */
+			d->cfg.ports[p].rx_queues = (uint16_t)sw->n_workers;
 		if (d->cfg.ports[p].rx_queues != sw->n_workers) {
 			snprintf(d->err, sizeof(d->err),
 				 "ports[%u].rx_queues: %u, but EAL gives %u RX lcore(s); each RX "
@@ -118,6 +120,7 @@ static int switch_init(struct daemon *d)
 				 p, d->cfg.ports[p].rx_queues, sw->n_workers);
 			return -EINVAL;
 		}
+	}
 	RTE_LCORE_FOREACH(lcore)
 		max_lcore = lcore;
 	sw->client_lcore_base = max_lcore + 1;
@@ -311,8 +314,10 @@ int main(int argc, char **argv)
 	signal(SIGINT, on_signal);
 	signal(SIGTERM, on_signal);
 	signal(SIGPIPE, SIG_IGN);
+	/* EAL's arguments: the config's, those after "--", the ports' PCI allow-list entries */
 	if (pmx_config_load(conf_path, argv[0], &d.cfg, d.err, sizeof(d.err)) != 0 ||
-	    pmx_config_append_eal(&d.cfg, argc - optind, argv + optind) != 0) {
+	    pmx_config_append_eal(&d.cfg, argc - optind, argv + optind) != 0 ||
+	    pmx_config_eal_allow_pci(&d.cfg, d.err, sizeof(d.err)) != 0) {
 		fprintf(stderr, "portmuxd: %s: %s\n", conf_path, d.err);
 		return 1;
 	}

@@ -268,6 +268,8 @@ static int open_session(const struct pmx_client *first, const struct pmx_client_
 	json_t *res;
 	int ret;
 
+	if (p->poll != PMX_CLIENT_POLL_SLEEP && p->poll != PMX_CLIENT_POLL_BUSY)
+		return -EINVAL;
 	ret = hello(p, &c, &res);
 	if (ret != 0)
 		return ret;
@@ -286,6 +288,7 @@ static int open_session(const struct pmx_client *first, const struct pmx_client_
 	json_decref(res);
 	if (ret != 0)
 		goto fail_eal;
+	c->poll = p->poll;
 	c->peek_cycles = rte_get_tsc_hz() / 1000 * PMX_CLIENT_PEEK_MS;
 	c->next_peek = rte_rdtsc() + c->peek_cycles;
 	*out = c;

@@ -28,8 +28,11 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include <unistd.h>
+
 #include <rte_cycles.h>
 #include <rte_ether.h>
+#include <rte_pause.h>
 #include <rte_mbuf.h>
 #include <rte_ring.h>
 
@@ -38,6 +41,21 @@
 #define PMX_CLIENT_DEFAULT_SOCKET "/run/portmux/portmux.sock"
 /** pmx_client_check() looks at the control connection at most this often. */
 #define PMX_CLIENT_PEEK_MS 10
+
+/** How pmx_client_idle() waits when the poll loop finds nothing to do. */
+enum pmx_client_poll {
+	PMX_CLIENT_POLL_SLEEP = 0, /**< the default: after PMX_CLIENT_IDLE_PASSES empty passes
+				     *  per queue pair, sleep PMX_CLIENT_IDLE_SLEEP_US in each
+				     *  empty pass (about 0.1 ms with the kernel's timer slack):
+				     *  little CPU when idle, a frame may wait that long */
+	PMX_CLIENT_POLL_BUSY,      /**< never sleep (rte_pause() only): the first frame is
+				     *  dequeued within a pass, the core is always 100 % busy */
+};
+
+/** PMX_CLIENT_POLL_SLEEP: empty passes per queue pair before the loop starts to sleep. */
+#define PMX_CLIENT_IDLE_PASSES 1024
+/** PMX_CLIENT_POLL_SLEEP: the sleep of each empty pass after those (usleep()). */
+#define PMX_CLIENT_IDLE_SLEEP_US 50
 
 /** What pmx_client_open() needs. Every field may be zero/NULL. */
 struct pmx_client_params {
@@ -53,6 +71,7 @@ struct pmx_client_params {
 	unsigned n_addresses;
 	int eal_argc;            /**< extra EAL arguments (e.g. --log-level) */
 	char **eal_argv;
+	enum pmx_client_poll poll; /**< how pmx_client_idle() waits (default: sleep) */
 };
 
 /** An attached client. Fields are read-only for the application. */
@@ -81,6 +100,8 @@ struct pmx_client {
 	uint64_t next_peek;    /**< TSC: when pmx_client_check() next looks at fd */
 	uint64_t peek_cycles;  /**< PMX_CLIENT_PEEK_MS in TSC cycles */
 	char socket_path[108]; /**< the control socket, for pmx_client_restart() */
+	enum pmx_client_poll poll; /**< params.poll: how pmx_client_idle() waits */
+	unsigned idle_passes;  /**< empty passes in a row (pmx_client_idle()) */
 };
 
 /**
@@ -237,6 +258,29 @@ static inline uint16_t pmx_client_rx_burst_q(struct pmx_client *c, unsigned q,
 	if (got > 0)
 		pmx_lat_record(c->lat[q], c->rx_tsc_off, pkts, got, rte_rdtsc());
 	return got;
+}
+
+/**
+ * End one pass of the poll loop: work is what the pass did (e.g. frames received). After a
+ * pass with work it returns at once; after an empty one it waits as c->poll says (params.poll
+ * of pmx_client_open()): PMX_CLIENT_POLL_BUSY pauses the core for a few cycles
+ * (rte_pause()), PMX_CLIENT_POLL_SLEEP does the same until PMX_CLIENT_IDLE_PASSES empty
+ * passes per queue pair came in a row, then sleeps PMX_CLIENT_IDLE_SLEEP_US in each. Call it
+ * from the thread that polls c (it counts the passes in c; not for several threads).
+ */
+static inline void pmx_client_idle(struct pmx_client *c, unsigned work)
+{
+	if (work != 0) {
+		c->idle_passes = 0;
+		return;
+	}
+	if (c->poll == PMX_CLIENT_POLL_SLEEP &&
+	    ++c->idle_passes > PMX_CLIENT_IDLE_PASSES * c->n_queues) {
+		c->idle_passes = PMX_CLIENT_IDLE_PASSES * c->n_queues; /* no wrap-around */
+		usleep(PMX_CLIENT_IDLE_SLEEP_US);
+		return;
+	}
+	rte_pause();
 }
 
 /** pmx_client_rx_burst_q() on queue pair 0. */

@@ -363,7 +363,7 @@ static int parse_port(struct pmx_cfg_ctx *c, json_t *port, unsigned idx, struct 
 					   "rx_queues", "exception", NULL};
 	struct pmx_port_conf *pc = &cfg->ports[idx];
 	char path[PMX_CFG_PATH_LEN], p[PMX_CFG_PATH_LEN], q[PMX_CFG_QUOTE_LEN];
-	uint32_t rxq = 1;
+	uint32_t rxq = 0; /* absent: one per RX lcore */
 	const char *s;
 	unsigned k;
 	int rc;

@@ -48,7 +48,8 @@ struct pmx_proto_port {
 struct pmx_port_conf {
 	char name[PMX_NAME_LEN];        /**< "wan0": 1..31 of [A-Za-z0-9_-], unique */
 	char device[PMX_DEVARGS_LEN];   /**< ethdev/vdev string, "net_af_packet0,iface=x" */
-	uint16_t rx_queues;             /**< 1..16, default 1 */
+	uint16_t rx_queues;             /**< 1..16; 0 (the default, "rx_queues" absent): one
+					  *  per RX lcore, filled in by portmuxd after EAL init */
 	bool dpdk_driver;               /**< "driver": "dpdk": a kernel interface through DPDK's
 					  *  net_af_packet; default ("portmux"): lib/afpacket */
 	enum pmx_exception_type exc_type;
@@ -125,6 +126,19 @@ int pmx_config_load(const char *path, const char *argv0, struct pmx_config *out,
 /** Append copies of EAL arguments (from the command line after "--"). 0, -ENOMEM (cfg
  *  unchanged) or -EINVAL (cfg NULL, argc < 0, argv NULL with argc > 0). */
 int pmx_config_append_eal(struct pmx_config *cfg, int argc, char **argv);
+
+/**
+ * Write each port's PCI address once: give EAL the allow-list entry ("-a DEVICE", devargs
+ * included, as dpdk-testpmd users write it) of every port whose device is a PCI address
+ * ("0000:03:00.0" or "03:00.0", devargs after a comma), unless the EAL arguments already
+ * decide about that device: --no-pci (no PCI bus: nothing added), an -a/--allow entry for the
+ * same address (kept, with its own devargs), or any -b/--block entry (EAL refuses -a beside
+ * -b and probes every device not blocked). The entries go right after eal_argv[0], in the
+ * order of the ports, before any "--". Call after pmx_config_append_eal(). Not thread-safe with respect to cfg.
+ * @return 0; -EINVAL (cfg NULL, or err filled: a port's PCI device is blocked by -b);
+ *  -ENOMEM (the entries of earlier ports may have been added; cfg stays valid to free).
+ */
+int pmx_config_eal_allow_pci(struct pmx_config *cfg, char *err, size_t errlen);
 
 /** Free what a loaded config owns and zero *cfg, so a second call does nothing. Accepts NULL. */
 void pmx_config_free(struct pmx_config *cfg);

@@ -35,7 +35,7 @@ static void check_good(const struct pmx_config *c)
 		FUZZ_CHECK(memchr(pc->name, 0, sizeof(pc->name)) != NULL && pc->name[0] != 0);
 		FUZZ_CHECK(memchr(pc->device, 0, sizeof(pc->device)) != NULL && pc->device[0] != 0);
 		FUZZ_CHECK(memchr(pc->exc_iface, 0, sizeof(pc->exc_iface)) != NULL);
-		FUZZ_CHECK(pc->rx_queues >= 1 && pc->rx_queues <= 16);
+		FUZZ_CHECK(pc->rx_queues <= 16); /* 0: one per RX lcore */
 		FUZZ_CHECK(pc->n_addresses <= PMX_MAX_ADDRS);
 		FUZZ_CHECK((pc->exc_type == PMX_EXC_DEVICE) == (pc->exc_device[0] != 0));
 		for (unsigned q = 0; q < p; q++)

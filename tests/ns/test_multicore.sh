@@ -23,9 +23,10 @@ ECHO=$PMX_BUILD/app/portmux-echo/portmux-echo
 # other daemon pins its RX lcore to CPU 1, and a pinned lcore can starve there for seconds
 LCORES="(0-2)@(0-1)"
 
-# mc_config DEVICE: the testbed's config with 3 lcores (2 RX) and 2 queues on DEVICE
+# mc_config DEVICE: the testbed's config with 3 lcores (2 RX) and 2 queues on DEVICE; the
+# queues as portmuxd counts them when "rx_queues" is not set (one per RX lcore)
 mc_config() {
-	TB_LCORES=$LCORES TB_RX_QUEUES=2 TB_DEVICE=$1 TB_TAP_LOG=error tb_config
+	TB_LCORES=$LCORES TB_RX_QUEUES=auto TB_DEVICE=$1 TB_TAP_LOG=error tb_config
 }
 
 # start_echo NAME:PORT...: echo clients, each owning one UDP port (both families), started

@@ -125,9 +125,21 @@ done
 run check-eal "$DAEMON" --check-config "$T/good-minimal.json" -- --log-level=lib.eal:debug
 assert_eq "--check-config FILE -- ARGS: the ARGS end \"eal\"" '"--log-level=lib.eal:debug"' \
 	"$(jq '.eal[-1]' <<< "$out")"
-# defaults filled in: good-minimal.json sets none of these
+# a port's PCI address written once: --check-config shows the allow-list entry portmuxd adds
+# (config_eal.c; the cases are in test_config_eal), and a device blocked by -b is an error
+jq '.eal = ["-l", "0-1"] | .ports[0].device = "0000:03:00.0,rx_vec_en=0"' \
+	"$PMX_ROOT/tests/config/good-minimal.json" > "$T/pci.json"
+run check-pci "$DAEMON" --check-config "$T/pci.json"
+assert_eq "--check-config, a PCI device: its -a entry first in \"eal\"" \
+	'["-a","0000:03:00.0,rx_vec_en=0","-l","0-1"]' "$(jq -c '.eal' <<< "$out")"
+run check-pci-blocked "$DAEMON" --check-config "$T/pci.json" -- -b 03:00.0
+assert_eq "--check-config, a PCI device blocked by -b: exit 1" 1 "$rc"
+assert_match "--check-config, a PCI device blocked by -b: the error names it" \
+	'ports[0].device: PCI device 0000:03:00.0,rx_vec_en=0 is blocked by eal -b' "$err"
+# defaults filled in: good-minimal.json sets none of these (rx_queues absent: one per RX
+# lcore, known once EAL has started)
 assert_eq "--check-config good-minimal.json: the documented defaults" \
-	'{"rx_queues":1,"policy":"firewall","socket":"/run/portmux/portmux.sock","mode":"0660","max":64,"mbufs":32768}' \
+	'{"rx_queues":null,"policy":"firewall","socket":"/run/portmux/portmux.sock","mode":"0660","max":64,"mbufs":32768}' \
 	"$(jq -c '{rx_queues: .ports[0].rx_queues, policy: .kernel.policy, socket: .control.socket,
 		mode: .control.mode, max: .clients.max, mbufs: .mbufs}' "$T/effective-good-minimal.json")"
 n=0

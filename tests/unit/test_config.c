@@ -496,7 +496,7 @@ static void test_minimal_defaults(void)
 	CU_ASSERT_EQUAL(cfg.n_ports, 1);
 	CU_ASSERT_STRING_EQUAL(cfg.ports[0].name, "p0");
 	CU_ASSERT_STRING_EQUAL(cfg.ports[0].device, "net_null0");
-	CU_ASSERT_EQUAL(cfg.ports[0].rx_queues, 1);
+	CU_ASSERT_EQUAL(cfg.ports[0].rx_queues, 0); /* one per RX lcore */
 	CU_ASSERT_EQUAL(cfg.ports[0].exc_type, PMX_EXC_AUTO);
 	CU_ASSERT_STRING_EQUAL(cfg.ports[0].exc_iface, "pmx0");
 	CU_ASSERT_STRING_EQUAL(cfg.ports[0].exc_device, "");
