@@ -147,8 +147,10 @@ static unsigned memif_poll(struct pmx_worker *w, uint16_t c, const struct pmx_cl
 	/* this lcore is the one writer of a memif client's latency histogram */
 	pmx_lat_writer_poll(lat);
 	if (ch != NULL && n > 0) {
-		pmx_memif_ring_tx(ch, pkts, n, &k);
-		pmx_lat_record(lat, w->sw->rx_tsc_off, pkts, n, rte_rdtsc());
+		unsigned sent = pmx_memif_ring_tx(ch, pkts, n, &k);
+
+		/* only what reached the client's buffers: a frame without room was not delivered */
+		pmx_lat_record(lat, w->sw->rx_tsc_off, pkts, sent, rte_rdtsc());
 	}
 	if (ch == NULL)
 		k.no_room = n;

@@ -139,7 +139,7 @@ unsigned pmx_memif_ring_rx(struct pmx_memif_chan *ch, struct rte_mempool *mp,
 	return n;
 }
 
-unsigned pmx_memif_ring_tx(struct pmx_memif_chan *ch, struct rte_mbuf *const *pkts, unsigned n,
+unsigned pmx_memif_ring_tx(struct pmx_memif_chan *ch, struct rte_mbuf **pkts, unsigned n,
 			   struct pmx_memif_counts *cnt)
 {
 	struct pmx_memif_ring *r = ch->m2s;
@@ -148,7 +148,7 @@ unsigned pmx_memif_ring_tx(struct pmx_memif_chan *ch, struct rte_mbuf *const *pk
 	unsigned sent = 0;
 
 	for (unsigned i = 0; i < n; i++) {
-		const struct rte_mbuf *m = pkts[i];
+		struct rte_mbuf *m = pkts[i];
 		uint32_t slot = tail & (ch->m2s_size - 1), off = 0;
 		volatile struct pmx_memif_desc *out = &r->desc[slot];
 		struct pmx_memif_desc d;
@@ -176,7 +176,8 @@ unsigned pmx_memif_ring_tx(struct pmx_memif_chan *ch, struct rte_mbuf *const *pk
 		out->flags = 0;
 		tail++;
 		avail--;
-		sent++;
+		pkts[i] = pkts[sent]; /* the copied frames first, in order, for the caller */
+		pkts[sent++] = m;
 	}
 	if (tail != ch->m2s_tail) {
 		ch->m2s_tail = tail;

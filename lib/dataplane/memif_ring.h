@@ -86,11 +86,12 @@ unsigned pmx_memif_ring_rx(struct pmx_memif_chan *ch, struct rte_mempool *mp,
 /**
  * Copy frames into the buffers the client posted on its M2S ring, in order, and move the
  * ring's tail past those filled. Only the client's TX lcore may call it; lock-free. The
- * mbufs are not freed (the caller frees all n).
+ * mbufs are not freed (the caller frees all n); the copied ones are moved to the front of
+ * pkts, in their order, the others after them.
  * @return the number of frames copied; the others are added to *cnt (no_room, or malformed
  *         for a posted descriptor outside the regions, which is then left untouched).
  */
-unsigned pmx_memif_ring_tx(struct pmx_memif_chan *ch, struct rte_mbuf *const *pkts, unsigned n,
+unsigned pmx_memif_ring_tx(struct pmx_memif_chan *ch, struct rte_mbuf **pkts, unsigned n,
 			   struct pmx_memif_counts *cnt);
 
 #endif

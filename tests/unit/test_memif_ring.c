@@ -330,6 +330,25 @@ static void test_tx(void)
 	}
 }
 
+/* Frames that found no room stay behind the copied ones, which come first in their order (the
+ * caller records their latency: only theirs). */
+static void test_tx_sent_first(void)
+{
+	struct pmx_memif_counts k = {0};
+	struct rte_mbuf *a = frame(60), *big = frame(200), *c = frame(60), *d = frame(60);
+	struct rte_mbuf *pkts[] = {a, big, c, d};
+
+	chan_reset();
+	offer(2, OWN, 100);
+	CU_ASSERT_EQUAL(pmx_memif_ring_tx(&ch, pkts, 4, &k), 2);
+	CU_ASSERT_EQUAL(k.no_room, 2); /* big: too large for its buffer; d: no buffer left */
+	CU_ASSERT_PTR_EQUAL(pkts[0], a);
+	CU_ASSERT_PTR_EQUAL(pkts[1], c);
+	CU_ASSERT_PTR_EQUAL(pkts[2], big);
+	CU_ASSERT_PTR_EQUAL(pkts[3], d);
+	rte_pktmbuf_free_bulk(pkts, 4);
+}
+
 static void test_tx_head_too_far(void)
 {
 	struct pmx_memif_counts k = {0};
@@ -381,6 +400,7 @@ int main(void)
 		{"rx: good frames and chains", test_rx_good},
 		{"tx: bad, missing and small buffers; a good one", test_tx},
 		{"tx: head more than a ring ahead", test_tx_head_too_far},
+		{"tx: the copied frames first, the others after them", test_tx_sent_first},
 	};
 
 	return cunit_run("memif_ring", suite_init, suite_cleanup, tests, RTE_DIM(tests));
