@@ -106,7 +106,7 @@ static int tel_stats(const char *cmd, const char *params, struct rte_tel_data *d
 	(void)cmd;
 	(void)params;
 	pmx_ctl_lock(tel_ctl);
-	stats = tel_ctl->base != NULL ? pmx_ctl_stats_json(tel_ctl) : NULL; /* NULL: closed */
+	stats = tel_ctl->base != NULL ? pmx_ctl_stats_json(tel_ctl, &tel_ctl->rates_tel) : NULL; /* NULL: closed */
 	pmx_ctl_unlock(tel_ctl);
 	if (stats == NULL)
 		return -ENOMEM;
