@@ -48,4 +48,10 @@ const char *pmx_cfg_idx_path(char buf[PMX_CFG_PATH_LEN], const char *path, size_
  */
 int pmx_config_rules_parse(json_t *arr, struct pmx_config *cfg, struct pmx_cfg_ctx *c);
 
+/**
+ * config_metrics.c: the top-level "metrics" object (obj, NULL when absent: off) into
+ * cfg->metrics_*. @return 0, or -EINVAL with the message in c ("metrics.listen: must be ...").
+ */
+int pmx_config_metrics_parse(json_t *obj, struct pmx_config *cfg, struct pmx_cfg_ctx *c);
+
 #endif
