@@ -193,6 +193,8 @@ json_t *pmx_ctl_stats_json(struct pmx_ctl *ctl, struct pmx_rate_snap *snap);
  * af_packet port's own bytes and socket drops added). @return 0, or -ENODEV (st zeroed).
  */
 int pmx_ctl_nic_totals(const struct pmx_ctl *ctl, unsigned p, struct rte_eth_stats *st);
+/** Port p's switch counters summed over the RX lcores (totals, not since the last clear). */
+void pmx_ctl_port_totals(const struct pmx_switch *sw, unsigned p, struct pmx_port_counters *t);
 /** Rules of owner only_owner (a client id, PMX_OWNER_*), or all when only_owner < 0. */
 json_t *pmx_ctl_rules_json(struct pmx_ctl *ctl, int only_owner);
 json_t *pmx_ctl_clients_json(struct pmx_ctl *ctl);

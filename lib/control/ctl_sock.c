@@ -14,6 +14,7 @@
 
 #include "ctl_rules.h"
 #include "ctl_session.h"
+#include "metrics.h"
 #include "kernel_addrs.h"
 #include "pmx_log.h"
 #include "port_reserve.h"
@@ -149,11 +150,18 @@ int pmx_ctl_init(struct pmx_ctl *ctl, struct pmx_switch *sw, const struct pmx_co
 	ctl->kaddrs_watch.fd = pmx_kernel_addrs_fd(ctl->kaddrs);
 	if (pmx_ctl_watch(ctl, &ctl->kaddrs_watch) != 0)
 		goto fail_errno;
+	/* the Prometheus endpoint, when configured: served by this loop too */
+	ret = pmx_metrics_http_start(ctl, err, errlen);
+	if (ret != 0) {
+		unlink(cfg->socket_path);
+		goto fail_sock;
+	}
 	return 0;
 
 fail_errno:
 	ret = -errno;
 	snprintf(err, errlen, "control.socket: %s: %s", cfg->socket_path, strerror(-ret));
+fail_sock:
 	if (ctl->listen_fd >= 0)
 		close(ctl->listen_fd);
 	if (ctl->epfd >= 0)
@@ -477,6 +485,8 @@ int pmx_ctl_poll(struct pmx_ctl *ctl, int timeout_ms)
 			session_close(ctl, s);
 		}
 	}
+	/* the metrics endpoint's timers (its requests came through its watched epoll fd) */
+	pmx_metrics_http_poll(ctl);
 	pmx_ctl_unlock(ctl);
 	return n;
 }
@@ -493,6 +503,7 @@ void pmx_ctl_close(struct pmx_ctl *ctl)
 		close(ctl->listen_fd);
 		unlink(ctl->cfg->socket_path);
 	}
+	pmx_metrics_http_stop(ctl);
 	if (ctl->epfd >= 0)
 		close(ctl->epfd);
 	ctl->listen_fd = ctl->epfd = -1;

@@ -214,8 +214,7 @@ static json_t *ethdev_json(const struct pmx_ctl *ctl, uint16_t port_id,
 			 (json_int_t)(st.obytes - b->obytes));
 }
 
-/* Port p's counters summed over the RX lcores. */
-static void port_totals(const struct pmx_switch *sw, unsigned p, struct pmx_port_counters *t)
+void pmx_ctl_port_totals(const struct pmx_switch *sw, unsigned p, struct pmx_port_counters *t)
 {
 	memset(t, 0, sizeof(*t));
 	for (unsigned w = 0; w < sw->n_workers; w++) {
@@ -298,7 +297,7 @@ static json_t *ports_json(struct pmx_ctl *ctl, struct pmx_rate_snap *snap)
 		struct pmx_afp_stats as = {0};
 		json_t *j;
 
-		port_totals(sw, p, &t);
+		pmx_ctl_port_totals(sw, p, &t);
 		if (sw->ports[p].afp != NULL)
 			pmx_afp_port_stats(sw->ports[p].afp, &as);
 		json_array_append_new(
@@ -398,7 +397,7 @@ void pmx_ctl_stats_clear(struct pmx_ctl *ctl)
 	for (unsigned p = 0; p < sw->n_ports; p++) {
 		uint16_t ids[2] = {sw->ports[p].nic, sw->ports[p].exc};
 
-		port_totals(sw, p, &b->port[p]);
+		pmx_ctl_port_totals(sw, p, &b->port[p]);
 		if (sw->ports[p].afp != NULL) { /* kept: metrics and rates never go back */
 			struct pmx_afp_stats as;
 
