@@ -141,4 +141,18 @@ tb_wait_for "Prometheus scraped portmuxd" 300 \
 got=$(query 'portmux_client_delivered_packets_total{client="portmux-echo"}' | jq -r '.data.result[0].value[1]')
 echo "Prometheus: portmux_client_delivered_packets_total{client=\"portmux-echo\"} = $got"
 assert_eq "Prometheus answers the client's delivered counter (>= $N)" true "$(ge "$got" $N)"
+
+# ---- an address already taken: portmuxd does not start, and says which key ----
+kill -KILL -- "-$TB_PID_prometheus" "-$TB_PID_echo" 2>/dev/null
+wait "$TB_PID_prometheus" "$TB_PID_echo" 2>/dev/null
+tb_stop_daemon
+tb_bg squatter socat TCP-LISTEN:9273,bind=127.0.0.1,reuseaddr,fork SYSTEM:true
+tb_wait_for "the squatter listens" 100 in_app sh -c "ss -ltn | grep -q '127.0.0.1:9273 '"
+in_app timeout 60 "$PMX_BUILD/app/portmuxd/portmuxd" -c "$TB_CONF" > "$TB_DIR/taken.log" 2>&1 < /dev/null
+rc=$?
+rm -rf "/var/run/dpdk/$TB_PREFIX" /dev/hugepages/"$TB_PREFIX"map_* 2>/dev/null
+assert_eq "metrics.listen taken: portmuxd exits 1" 1 "$rc"
+assert_match "... naming the key and the reason" \
+	"metrics.listen: $METRICS: cannot listen: Address already in use" "$(cat "$TB_DIR/taken.log")"
+assert_eq "... and leaves no control socket behind" false "$([ -e "$TB_SOCK" ] && echo true || echo false)"
 assert_done
