@@ -54,7 +54,7 @@ static void usage(FILE *f)
 		"  2  bad command line or not a command\n"
 		"  3  no answer (portmuxd not running, or the socket not reachable)\n"
 		"\n",
-		DEFAULT_SOCKET, WATCH_COMMAND, WATCH_MAX_COUNT);
+		WATCH_COMMAND, DEFAULT_SOCKET, WATCH_MAX_COUNT);
 	fflush(f); /* the commands follow, written to the file descriptor */
 }
 
