@@ -200,7 +200,8 @@ int pmx_telemetry_init(struct pmx_ctl *ctl)
 
 	tel_ctl = ctl;
 	ret = rte_telemetry_register_cmd("/portmux/stats", tel_stats,
-					 "portmux counters: ports, lcores, drops, mempool, rules");
+					 "portmux counters: ports (rates: since the last call), lcores, drops, "
+					 "mempool, rules");
 	if (ret == 0)
 		ret = rte_telemetry_register_cmd("/portmux/clients", tel_clients,
 						 "portmux clients, by client id");
