@@ -6,7 +6,10 @@
  * (and the running endpoint stays), another path is 404, another method 405 with "Allow";
  * then GET /metrics is answered by pmx_ctl_poll() alone (no thread: the request is not
  * answered until the loop runs) with the exposition format, its counters those of the switch
- * (rules, mbufs, scrapes counting up), on IPv4 and IPv6; stop closes the port.
+ * (rules, mbufs, scrapes counting up), on IPv4 and IPv6; stop closes the port. And the
+ * "stats" request's per-port rates (ctl_stats.c): the daemon's first look has no interval, a
+ * session's later looks measure from its own previous one, a session's first from the last
+ * look of any session.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -191,6 +194,39 @@ static void test_stop_closes(void)
 	close(fd);
 }
 
+/* interval_ns of port 0's rates in a stats reply of session s. */
+static long long rates_interval(struct pmx_ctl_session *s)
+{
+	json_t *r = NULL;
+	long long ns = -1;
+
+	if (strcmp(fx_call(s, "{\"cmd\":\"stats\"}", &r), "ok") == 0)
+		ns = json_integer_value(json_object_get(
+			json_object_get(json_array_get(json_object_get(r, "ports"), 0), "rates"),
+			"interval_ns"));
+	json_decref(r);
+	return ns;
+}
+
+static void test_rates_per_session(void)
+{
+	struct pmx_ctl_session *a = fx_session(true, 0), *b = fx_session(false, 65534);
+	long long a3;
+
+	CU_ASSERT_EQUAL(rates_interval(a), 0); /* the daemon's first look: nothing to compare */
+	usleep(30 * 1000);
+	CU_ASSERT(rates_interval(a) >= 30000000);
+	usleep(30 * 1000);
+	CU_ASSERT(rates_interval(b) >= 30000000); /* b's first: since a's last */
+	usleep(30 * 1000);
+	a3 = rates_interval(a); /* since a's own last, not b's look in between */
+	CU_ASSERT(a3 >= 60000000);
+	if (a3 < 60000000)
+		printf("\n    a's third look: interval %lld ns\n", a3);
+	fx_session_free(a);
+	fx_session_free(b);
+}
+
 int main(void)
 {
 	static const struct cunit_test tests[] = {
@@ -199,6 +235,7 @@ int main(void)
 		{"GET /metrics over IPv4, from the control loop", test_scrape_ipv4},
 		{"GET /metrics over IPv6", test_scrape_ipv6},
 		{"stop closes the port", test_stop_closes},
+		{"stats rates: a previous look per session", test_rates_per_session},
 	};
 
 	fx_eal_init("test_metrics_http");
