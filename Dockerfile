@@ -16,7 +16,7 @@ FROM ${DEBIAN} AS build
 ARG PMX_TESTS=false
 RUN apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q \
 	--no-install-recommends dpdk-dev libdpdk-dev libjansson-dev libcunit1-dev meson ninja-build \
-	pkg-config gcc libc6-dev liblwip-dev libnftables-dev && rm -rf /var/lib/apt/lists/*
+	pkg-config gcc libc6-dev liblwip-dev libnftables-dev libmicrohttpd-dev && rm -rf /var/lib/apt/lists/*
 WORKDIR /src
 COPY . /src
 # --libdir: without dpkg-architecture (dpkg-dev) meson would pick lib64 instead of Debian's

@@ -92,7 +92,7 @@ static json_t *rule_json(const struct pmx_config *cfg, const struct pmx_config_r
 
 json_t *pmx_config_show(const struct pmx_config *cfg)
 {
-	json_t *eal = json_array(), *ports = json_array(), *rules = json_array();
+	json_t *eal = json_array(), *ports = json_array(), *rules = json_array(), *j;
 	char mode[8];
 
 	for (int i = 1; eal != NULL && i < cfg->eal_argc; i++) /* [0] is the program */
@@ -102,7 +102,7 @@ json_t *pmx_config_show(const struct pmx_config *cfg)
 	for (unsigned r = 0; rules != NULL && r < cfg->n_rules; r++)
 		json_array_append_new(rules, rule_json(cfg, &cfg->rules[r]));
 	snprintf(mode, sizeof(mode), "%04o", cfg->socket_mode);
-	return json_pack("{s:o*, s:o*, s:{s:s, s:o*}, s:{s:s, s:s, s:s?}, "
+	j = json_pack("{s:o*, s:o*, s:{s:s, s:o*}, s:{s:s, s:s, s:s?}, "
 			 "s:{s:i, s:i, s:i, s:i, s:i, s:o*, s:b, s:i}, s:i, s:s, s:o*}",
 			 "eal", eal, "ports", ports, "kernel", "policy",
 			 cfg->policy == PMX_POLICY_FIREWALL ? "firewall" : "pass", "allow",
@@ -115,6 +115,9 @@ json_t *pmx_config_show(const struct pmx_config *cfg)
 			 proto_ports_json(cfg->low_ports, cfg->n_low_ports), "memif", cfg->memif,
 			 "own_macs", (int)cfg->client_own_macs, "mbufs", (int)cfg->mbufs,
 			 "mbuf_pool", cfg->mbuf_pool, "rules", rules);
+	if (j != NULL && cfg->metrics_port != 0) /* off: absent, as in the file */
+		json_object_set_new(j, "metrics", json_pack("{s:s}", "listen", cfg->metrics_listen));
+	return j;
 }
 
 int pmx_config_check(const char *path, int argc, char **argv)

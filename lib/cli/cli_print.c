@@ -76,6 +76,12 @@ void pmx_cli_print_port_stats(int fd, json_t *stats)
 				num(port, "afpacket.gso_segments"), num(port, "afpacket.tx_drops"));
 		dprintf(fd, "  TX-packets: %-10" PRIu64 " TX-errors: %-10" PRIu64 " TX-bytes:  %" PRIu64 "\n",
 			num(port, "nic.opackets"), num(port, "nic.oerrors"), num(port, "nic.obytes"));
+		if (json_is_object(json_object_get(port, "rates")))
+			dprintf(fd, "\n  Throughput (since last show)\n"
+				    "  Rx-pps: %12" PRIu64 "          Rx-bps: %12" PRIu64 "\n"
+				    "  Tx-pps: %12" PRIu64 "          Tx-bps: %12" PRIu64 "\n",
+				num(port, "rates.rx_pps"), num(port, "rates.rx_bps"),
+				num(port, "rates.tx_pps"), num(port, "rates.tx_bps"));
 		dprintf(fd, "\n  Switched:   %-10" PRIu64 " To-clients: %-9" PRIu64 " To-kernel: %" PRIu64 "\n",
 			num(port, "rx"), num(port, "to_clients"), num(port, "to_kernel"));
 		dprintf(fd, "  From-clients: %-8" PRIu64 " From-kernel: %-8" PRIu64 " TX-wire:   %" PRIu64 "\n",

@@ -614,7 +614,7 @@ static int parse_root(struct pmx_cfg_ctx *c, json_t *root, const json_error_t *j
 		      const char *argv0, struct pmx_config *out)
 {
 	static const char *const keys[] = {"eal",   "ports",     "kernel", "control", "clients",
-					   "mbufs", "mbuf_pool", "rules",  "usnetd",  NULL};
+					   "mbufs", "mbuf_pool", "rules",  "usnetd",  "metrics", NULL};
 	int rc;
 
 	set_defaults(out);
@@ -655,6 +655,9 @@ static int parse_root(struct pmx_cfg_ctx *c, json_t *root, const json_error_t *j
 	if (rc < 0)
 		goto fail;
 	rc = pmx_config_rules_parse(json_object_get(root, "rules"), out, c);
+	if (rc < 0)
+		goto fail;
+	rc = pmx_config_metrics_parse(json_object_get(root, "metrics"), out, c);
 	if (rc < 0)
 		goto fail;
 	return 0;

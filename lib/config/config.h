@@ -24,6 +24,7 @@
 #define PMX_DEVARGS_LEN 512
 #define PMX_IFNAME_LEN 16 /* IFNAMSIZ */
 #define PMX_USNETD_SOCKET "/run/usnetd.socket" /**< the path usnetd's clients hard-code */
+#define PMX_METRICS_HOST_LEN 46 /* INET6_ADDRSTRLEN */
 
 enum pmx_exception_type {
 	PMX_EXC_AUTO = 0,    /**< virtio_user when /dev/vhost-net exists, else tap */
@@ -106,6 +107,10 @@ struct pmx_config {
 	unsigned n_rules;       /**< static rules (config_rules.c): no two alike, none
 				  *  overlapping a rule of another owner */
 	struct pmx_config_rule rules[PMX_MAX_CONFIG_RULES];
+	/* "metrics": the Prometheus endpoint (config_metrics.c); off unless set */
+	char metrics_listen[64]; /**< "listen" as written: "127.0.0.1:9273", "[::1]:9273"; "" off */
+	char metrics_host[PMX_METRICS_HOST_LEN]; /**< its numeric address (IPv6 without []) */
+	uint16_t metrics_port;   /**< its port, 1..65535; 0 = off */
 };
 
 /**

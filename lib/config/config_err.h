@@ -72,5 +72,10 @@ int pmx_cfg_socket_parse(struct pmx_cfg_ctx *c, json_t *obj, const char *path,
  * already. @return 0, or -EINVAL with the message in c.
  */
 int pmx_config_usnetd_parse(json_t *obj, struct pmx_config *cfg, struct pmx_cfg_ctx *c);
+/**
+ * config_metrics.c: the top-level "metrics" object (obj, NULL when absent: off) into
+ * cfg->metrics_*. @return 0, or -EINVAL with the message in c ("metrics.listen: must be ...").
+ */
+int pmx_config_metrics_parse(json_t *obj, struct pmx_config *cfg, struct pmx_cfg_ctx *c);
 
 #endif

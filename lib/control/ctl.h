@@ -22,6 +22,7 @@
 #include <jansson.h>
 
 #include "config.h"
+#include "ctl_rates.h"
 #include "pmx_switch.h"
 
 #define PMX_CTL_MAX_REQUEST (64 * 1024)      /**< longer request lines get E2BIG */
@@ -49,6 +50,7 @@ struct pmx_ctl_session {
 	bool discarding;   /**< skipping the rest of an oversize line */
 	bool eof;          /**< the peer half-closed: answer what is buffered, then close */
 	bool closing;      /**< close at the end of this poll round (kick, error) */
+	struct pmx_rate_snap rates; /**< counters at its last "stats" (per-second rates) */
 	size_t rlen;       /**< bytes in rbuf */
 	char rbuf[PMX_CTL_MAX_REQUEST + 1];
 	char *wbuf;        /**< replies not yet written */
@@ -78,12 +80,18 @@ struct pmx_ctl_baseline {
 		uint64_t ipackets, opackets, imissed, ierrors, oerrors, ibytes, obytes;
 	} ethdev[RTE_MAX_ETHPORTS];
 	uint64_t uds_drops[PMX_DROP_MAX]; /**< the uds I/O thread's (uds_pump.h) */
+	struct {
+		uint64_t socket_drops, rx_bytes, tx_bytes;
+	} afp_cleared[PMX_MAX_PORTS]; /**< af_packet ports: their own counters summed over the
+				       *  clears (which zero them), for monotonic totals */
 	uint64_t cleared_at; /**< time(NULL) of the last clear, 0 = never */
 };
 
 struct pmx_port_resv;
 struct pmx_kernel_addrs;
 struct pmx_usnetd;
+struct pmx_metrics_http;
+struct rte_eth_stats;
 
 /** The control plane. */
 struct pmx_ctl {
@@ -129,6 +137,9 @@ struct pmx_ctl {
 	uint64_t log_window;   /**< second of the current bad-input log window */
 	unsigned log_count;    /**< bad-input lines logged in it */
 	uint64_t log_dropped;  /**< bad-input lines not logged (rate limit) */
+	struct pmx_rate_snap rates_last; /**< counters at the last "stats" of any session */
+	struct pmx_rate_snap rates_tel;  /**< at the last /portmux/stats (telemetry) */
+	struct pmx_metrics_http *metrics; /**< the Prometheus endpoint, NULL when off */
 };
 
 /**
@@ -191,7 +202,18 @@ void pmx_ctl_log_bad_input(struct pmx_ctl *ctl, const struct pmx_ctl_session *s,
 			   const char *what);
 
 /* ctl_stats.c: read-only JSON views (caller holds the lock) */
-json_t *pmx_ctl_stats_json(struct pmx_ctl *ctl);
+/**
+ * Every counter (since the last clear) as the "stats" reply. With snap, each port also gets
+ * "rates" (per second, since snap was taken; zeros when snap->ns is 0), and snap becomes now.
+ */
+json_t *pmx_ctl_stats_json(struct pmx_ctl *ctl, struct pmx_rate_snap *snap);
+/**
+ * NIC port p's ethdev counters as totals that never go back (not since the last clear; an
+ * af_packet port's own bytes and socket drops added). @return 0, or -ENODEV (st zeroed).
+ */
+int pmx_ctl_nic_totals(const struct pmx_ctl *ctl, unsigned p, struct rte_eth_stats *st);
+/** Port p's switch counters summed over the RX lcores (totals, not since the last clear). */
+void pmx_ctl_port_totals(const struct pmx_switch *sw, unsigned p, struct pmx_port_counters *t);
 /** Rules of owner only_owner (a client id, PMX_OWNER_*), or all when only_owner < 0. */
 json_t *pmx_ctl_rules_json(struct pmx_ctl *ctl, int only_owner);
 json_t *pmx_ctl_clients_json(struct pmx_ctl *ctl);

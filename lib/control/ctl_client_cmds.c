@@ -308,10 +308,14 @@ int pmx_ctl_cmd_rules(struct pmx_ctl *ctl, struct pmx_ctl_session *s, json_t *re
 int pmx_ctl_cmd_stats(struct pmx_ctl *ctl, struct pmx_ctl_session *s, json_t *req, json_t **result,
 		      struct pmx_ctl_error *e)
 {
-	(void)s;
 	(void)req;
 	(void)e;
-	*result = pmx_ctl_stats_json(ctl);
+	/* rates since this session's last stats; on its first, since anyone's last (a
+	 * one-shot portmux-ctl connects anew each time) */
+	if (s->rates.ns == 0)
+		s->rates = ctl->rates_last;
+	*result = pmx_ctl_stats_json(ctl, &s->rates);
+	ctl->rates_last = s->rates;
 	return 0;
 }
 

@@ -15,6 +15,7 @@
 
 #include "ctl_rules.h"
 #include "ctl_session.h"
+#include "metrics.h"
 #include "kernel_addrs.h"
 #include "pmx_log.h"
 #include "port_reserve.h"
@@ -156,6 +157,13 @@ int pmx_ctl_init(struct pmx_ctl *ctl, struct pmx_switch *sw, const struct pmx_co
 	ret = pmx_usnetd_open(ctl, err, errlen);
 	if (ret != 0) {
 		unlink(cfg->socket_path); /* bound above: ours */
+		goto fail_close;
+	}
+	/* the Prometheus endpoint, when configured: served by this loop too */
+	ret = pmx_metrics_http_start(ctl, err, errlen);
+	if (ret != 0) {
+		pmx_usnetd_close(ctl);
+		unlink(cfg->socket_path);
 		goto fail_close;
 	}
 	return 0;
@@ -522,6 +530,8 @@ int pmx_ctl_poll(struct pmx_ctl *ctl, int timeout_ms)
 		}
 	}
 	pmx_usnetd_sweep(ctl); /* usnetd's clients that are gone */
+	/* the metrics endpoint's timers (its requests came through its watched epoll fd) */
+	pmx_metrics_http_poll(ctl);
 	pmx_ctl_unlock(ctl);
 	return n;
 }
@@ -540,6 +550,7 @@ void pmx_ctl_close(struct pmx_ctl *ctl)
 		close(ctl->listen_fd);
 		unlink(ctl->cfg->socket_path);
 	}
+	pmx_metrics_http_stop(ctl);
 	if (ctl->epfd >= 0)
 		close(ctl->epfd);
 	ctl->listen_fd = ctl->epfd = -1;

@@ -1,4 +1,5 @@
 /* ctl_stats.c - read-only JSON views of the switch (stats, rules, clients, ports) and stats baselines */
+#include <errno.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -255,8 +256,7 @@ static json_t *ethdev_json(const struct pmx_ctl *ctl, uint16_t port_id,
 			 (json_int_t)(st.obytes - b->obytes));
 }
 
-/* Port p's counters summed over the RX lcores. */
-static void port_totals(const struct pmx_switch *sw, unsigned p, struct pmx_port_counters *t)
+void pmx_ctl_port_totals(const struct pmx_switch *sw, unsigned p, struct pmx_port_counters *t)
 {
 	memset(t, 0, sizeof(*t));
 	for (unsigned w = 0; w < sw->n_workers; w++) {
@@ -284,10 +284,54 @@ static json_t *afp_json(const struct pmx_afp_stats *as)
 			 "tx_drops", (json_int_t)as->tx_drops);
 }
 
-static json_t *ports_json(struct pmx_ctl *ctl)
+int pmx_ctl_nic_totals(const struct pmx_ctl *ctl, unsigned p, struct rte_eth_stats *st)
+{
+	const struct pmx_port *port = &ctl->sw->ports[p];
+	struct pmx_afp_stats as;
+
+	memset(st, 0, sizeof(*st));
+	if (port->nic >= RTE_MAX_ETHPORTS || rte_eth_stats_get(port->nic, st) != 0)
+		return -ENODEV;
+	if (port->afp != NULL) { /* its own counters, and what they were before each clear */
+		pmx_afp_port_stats(port->afp, &as);
+		st->imissed += as.socket_drops + ctl->base->afp_cleared[p].socket_drops;
+		st->ibytes += as.rx_bytes + ctl->base->afp_cleared[p].rx_bytes;
+		st->obytes += as.tx_bytes + ctl->base->afp_cleared[p].tx_bytes;
+	}
+	return 0;
+}
+
+/* Port p's rates since snap (its entry updated to now) as JSON. */
+static json_t *rates_json(const struct pmx_ctl *ctl, unsigned p, const struct pmx_rate_snap *snap,
+			  uint64_t now_ns, struct pmx_rate_counters *now)
+{
+	struct pmx_port_rates r;
+	struct rte_eth_stats st;
+
+	pmx_ctl_nic_totals(ctl, p, &st);
+	now->ipackets = st.ipackets;
+	now->opackets = st.opackets;
+	now->ibytes = st.ibytes;
+	now->obytes = st.obytes;
+	pmx_rates_compute(&snap->port[p], now, snap->ns != 0 ? now_ns - snap->ns : 0, &r);
+	return json_pack("{s:I, s:I, s:I, s:I, s:I}", "interval_ns", (json_int_t)r.interval_ns,
+			 "rx_pps", (json_int_t)r.rx_pps, "tx_pps", (json_int_t)r.tx_pps, "rx_bps",
+			 (json_int_t)r.rx_bps, "tx_bps", (json_int_t)r.tx_bps);
+}
+
+static uint64_t monotonic_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+static json_t *ports_json(struct pmx_ctl *ctl, struct pmx_rate_snap *snap)
 {
 	const struct pmx_switch *sw = ctl->sw;
 	json_t *ports = json_array();
+	struct pmx_rate_snap now = {.ns = monotonic_ns()};
 
 	for (unsigned p = 0; p < sw->n_ports; p++) {
 		const struct pmx_port_counters *b = &ctl->base->port[p];
@@ -295,7 +339,7 @@ static json_t *ports_json(struct pmx_ctl *ctl)
 		struct pmx_afp_stats as = {0};
 		json_t *j;
 
-		port_totals(sw, p, &t);
+		pmx_ctl_port_totals(sw, p, &t);
 		if (sw->ports[p].afp != NULL)
 			pmx_afp_port_stats(sw->ports[p].afp, &as);
 		json_array_append_new(
@@ -313,7 +357,11 @@ static json_t *ports_json(struct pmx_ctl *ctl)
 					 "kernel", ethdev_json(ctl, sw->ports[p].exc, NULL)));
 		if (sw->ports[p].afp != NULL)
 			json_object_set_new(j, "afpacket", afp_json(&as));
+		if (snap != NULL)
+			json_object_set_new(j, "rates", rates_json(ctl, p, snap, now.ns, &now.port[p]));
 	}
+	if (snap != NULL)
+		*snap = now;
 	return ports;
 }
 
@@ -327,7 +375,7 @@ static uint64_t worker_rx(const struct pmx_switch *sw, const struct pmx_worker *
 	return rx;
 }
 
-json_t *pmx_ctl_stats_json(struct pmx_ctl *ctl)
+json_t *pmx_ctl_stats_json(struct pmx_ctl *ctl, struct pmx_rate_snap *snap)
 {
 	const struct pmx_switch *sw = ctl->sw;
 	json_t *lcores = json_array(), *drops = json_object();
@@ -370,7 +418,7 @@ json_t *pmx_ctl_stats_json(struct pmx_ctl *ctl)
 	json_t *out = json_pack(
 		"{s:o, s:o, s:o, s:o, s:{s:i, s:i, s:i, s:I, s:i}, s:{s:i, s:i}, s:s, s:I, s:I, "
 			 "s:I, s:I, s:I, s:i, s:I}",
-			 "ports", ports_json(ctl), "lcores", lcores, "drops", drops, "clients",
+			 "ports", ports_json(ctl, snap), "lcores", lcores, "drops", drops, "clients",
 			 pmx_ctl_clients_json(ctl), "mempool", "size", (int)sw->pool->size,
 			 "in_use", (int)(in_use > in_homes ? in_use - in_homes : 0), "available",
 			 (int)(rte_mempool_avail_count(sw->pool) + in_homes), "recovered",
@@ -401,9 +449,16 @@ void pmx_ctl_stats_clear(struct pmx_ctl *ctl)
 	for (unsigned p = 0; p < sw->n_ports; p++) {
 		uint16_t ids[2] = {sw->ports[p].nic, sw->ports[p].exc};
 
-		port_totals(sw, p, &b->port[p]);
-		if (sw->ports[p].afp != NULL)
+		pmx_ctl_port_totals(sw, p, &b->port[p]);
+		if (sw->ports[p].afp != NULL) { /* kept: metrics and rates never go back */
+			struct pmx_afp_stats as;
+
+			pmx_afp_port_stats(sw->ports[p].afp, &as);
+			b->afp_cleared[p].socket_drops += as.socket_drops;
+			b->afp_cleared[p].rx_bytes += as.rx_bytes;
+			b->afp_cleared[p].tx_bytes += as.tx_bytes;
 			pmx_afp_port_stats_clear(sw->ports[p].afp);
+		}
 		for (unsigned i = 0; i < 2; i++) {
 			struct rte_eth_stats st;
 

@@ -106,7 +106,7 @@ static int tel_stats(const char *cmd, const char *params, struct rte_tel_data *d
 	(void)cmd;
 	(void)params;
 	pmx_ctl_lock(tel_ctl);
-	stats = tel_ctl->base != NULL ? pmx_ctl_stats_json(tel_ctl) : NULL; /* NULL: closed */
+	stats = tel_ctl->base != NULL ? pmx_ctl_stats_json(tel_ctl, &tel_ctl->rates_tel) : NULL; /* NULL: closed */
 	pmx_ctl_unlock(tel_ctl);
 	if (stats == NULL)
 		return -ENOMEM;
@@ -200,7 +200,8 @@ int pmx_telemetry_init(struct pmx_ctl *ctl)
 
 	tel_ctl = ctl;
 	ret = rte_telemetry_register_cmd("/portmux/stats", tel_stats,
-					 "portmux counters: ports, lcores, drops, mempool, rules");
+					 "portmux counters: ports (rates: since the last call), lcores, drops, "
+					 "mempool, rules");
 	if (ret == 0)
 		ret = rte_telemetry_register_cmd("/portmux/clients", tel_clients,
 						 "portmux clients, by client id");

@@ -106,6 +106,10 @@ assert_eq "after clear, port rx restarts from 0" true \
 # ---- the prompt, while the socket keeps serving ----
 prompt 'show clients\n'
 tb_wait_for "prompt: show clients" 150 grep -q 'portmux-echo' "$TB_LOG"
+prompt 'show port stats all\n'
+tb_wait_for "prompt: show port stats all with testpmd's rates" 150 \
+	grep -q 'Throughput (since last show)' "$TB_LOG"
+assert_eq "prompt: show port stats all prints testpmd's rates" 0 "$?"
 prompt 'set kernel policy firewall\n'
 tb_wait_for "prompt: policy set" 150 grep -q 'kernel policy: firewall' "$TB_LOG"
 assert_eq "prompt command seen over the socket" firewall \

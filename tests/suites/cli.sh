@@ -62,7 +62,11 @@ common portmuxd "$DAEMON" ""
 run portmuxd-noconf "$DAEMON"
 assert_eq "portmuxd without -c: exit 2" 2 "$rc"
 assert_match "portmuxd without -c: says what is missing" "-c FILE" "$err"
-common portmux-ctl "$PMX_BUILD/tools/portmux-ctl/portmux-ctl" ""
+common portmux-ctl "$PMX_BUILD/tools/portmux-ctl/portmux-ctl" "-n 0 watch
+-n 4x watch
+--count 1.5 watch
+watch 0.01
+watch 1x"
 common portmux-echo "$PMX_BUILD/app/portmux-echo/portmux-echo" "-q 4x 7
 -q 9 7
 -w -1 7

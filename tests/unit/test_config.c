@@ -274,6 +274,21 @@ static const struct bad_case bad_cases[] = {
 	{TOP("'mbufs':'32768'"), "mbufs: must be an integer 1024..4194304"},
 	{TOP("'mbufs':32768.0"), "mbufs: must be an integer 1024..4194304"},
 	{TOP("'mbufs':null"), "mbufs: must be an integer 1024..4194304"},
+	/* metrics */
+	{TOP("'metrics':1"), "metrics: must be an object"},
+	{TOP("'metrics':{}"), "metrics: missing required key \"listen\""},
+	{TOP("'metrics':{'listen':'127.0.0.1:9273','path':'/m'}"), "metrics: unknown key \"path\""},
+	{TOP("'metrics':{'listen':9273}"), "metrics.listen: must be a string"},
+	{TOP("'metrics':{'listen':'127.0.0.1'}"), "metrics.listen: must be \"ADDRESS:PORT\""},
+	{TOP("'metrics':{'listen':'localhost:9273'}"), "metrics.listen: must be"},
+	{TOP("'metrics':{'listen':'127.0.0.1:0'}"), "metrics.listen: must be"},
+	{TOP("'metrics':{'listen':'127.0.0.1:65536'}"), "metrics.listen: must be"},
+	{TOP("'metrics':{'listen':'127.0.0.1:+80'}"), "metrics.listen: must be"},
+	{TOP("'metrics':{'listen':'127.0.0.1:80x'}"), "metrics.listen: must be"},
+	{TOP("'metrics':{'listen':'::1:9273'}"), "metrics.listen: must be"},
+	{TOP("'metrics':{'listen':'[127.0.0.1]:9273'}"), "metrics.listen: must be"},
+	{TOP("'metrics':{'listen':'[::1]9273'}"), "metrics.listen: must be"},
+	{TOP("'metrics':{'listen':':9273'}"), "metrics.listen: must be"},
 	/* mbuf_pool */
 	{TOP("'mbuf_pool':1"), "mbuf_pool: must be a string"},
 	{TOP("'mbuf_pool':''"), "mbuf_pool: must name a mempool driver"},
@@ -513,6 +528,8 @@ static void test_minimal_defaults(void)
 	CU_ASSERT_EQUAL(cfg.client_queue_quota, 4);
 	CU_ASSERT_EQUAL(cfg.n_low_ports, 0);
 	CU_ASSERT_EQUAL(cfg.mbufs, 32768);
+	CU_ASSERT_EQUAL(cfg.metrics_port, 0); /* off unless set */
+	CU_ASSERT_STRING_EQUAL(cfg.metrics_listen, "");
 	CU_ASSERT_STRING_EQUAL(cfg.mbuf_pool, "stack");
 	CU_ASSERT_FALSE(cfg.memif);
 	CU_ASSERT_EQUAL(cfg.client_own_macs, 4);
@@ -659,6 +676,17 @@ static void test_boundaries(void)
 		     &cfg) == 0) {
 		CU_ASSERT_EQUAL(cfg.socket_mode, 0777);
 		CU_ASSERT_EQUAL(strlen(cfg.socket_group), PMX_NAME_LEN - 1);
+		pmx_config_free(&cfg);
+	}
+	if (parse_ok(TOP("'metrics':{'listen':'[::1]:65535'}"), &cfg) == 0) {
+		CU_ASSERT_STRING_EQUAL(cfg.metrics_listen, "[::1]:65535");
+		CU_ASSERT_STRING_EQUAL(cfg.metrics_host, "::1");
+		CU_ASSERT_EQUAL(cfg.metrics_port, 65535);
+		pmx_config_free(&cfg);
+	}
+	if (parse_ok(TOP("'metrics':{'listen':'198.18.0.1:1'}"), &cfg) == 0) {
+		CU_ASSERT_STRING_EQUAL(cfg.metrics_host, "198.18.0.1");
+		CU_ASSERT_EQUAL(cfg.metrics_port, 1);
 		pmx_config_free(&cfg);
 	}
 	if (parse_ok(TOP("'mbufs':1024"), &cfg) == 0) {
