@@ -59,50 +59,67 @@ void pmx_cli_print_port_stats(int fd, json_t *stats)
 	unsigned col = 0;
 	size_t i;
 
-	json_array_foreach(json_object_get(stats, "ports"), i, port) {
+	json_array_foreach(json_object_get(stats, "ports"), i, port)
+	{
 		dprintf(fd, "\n  %s NIC statistics for port %-2" PRIu64 " (%s) %s\n", BORDER,
 			num(port, "port"), str(port, "name"), BORDER);
-		dprintf(fd, "  RX-packets: %-10" PRIu64 " RX-missed: %-10" PRIu64 " RX-bytes:  %" PRIu64 "\n",
-			num(port, "nic.ipackets"), num(port, "nic.imissed"), num(port, "nic.ibytes"));
+		dprintf(fd,
+			"  RX-packets: %-10" PRIu64 " RX-missed: %-10" PRIu64 " RX-bytes:  %" PRIu64
+			"\n",
+			num(port, "nic.ipackets"), num(port, "nic.imissed"),
+			num(port, "nic.ibytes"));
 		dprintf(fd, "  RX-errors:  %" PRIu64 "\n", num(port, "nic.ierrors"));
 		if (json_is_object(json_object_get(port, "afpacket")))
-			dprintf(fd, "  af_packet: socket-drops %" PRIu64 " RX-errors %" PRIu64
-				    " RX-nombuf %" PRIu64 " checksums-completed %" PRIu64
-				    " super-frames %" PRIu64 " cut-into %" PRIu64 " TX-drops %" PRIu64
-				    "\n",
+			dprintf(fd,
+				"  af_packet: socket-drops %" PRIu64 " RX-errors %" PRIu64
+				" RX-nombuf %" PRIu64 " checksums-completed %" PRIu64
+				" super-frames %" PRIu64 " cut-into %" PRIu64 " TX-drops %" PRIu64
+				"\n",
 				num(port, "afpacket.socket_drops"), num(port, "afpacket.rx_errors"),
-				num(port, "afpacket.rx_nombuf"), num(port, "afpacket.csum_completed"),
+				num(port, "afpacket.rx_nombuf"),
+				num(port, "afpacket.csum_completed"),
 				num(port, "afpacket.gso_superframes"),
 				num(port, "afpacket.gso_segments"), num(port, "afpacket.tx_drops"));
-		dprintf(fd, "  TX-packets: %-10" PRIu64 " TX-errors: %-10" PRIu64 " TX-bytes:  %" PRIu64 "\n",
-			num(port, "nic.opackets"), num(port, "nic.oerrors"), num(port, "nic.obytes"));
+		dprintf(fd,
+			"  TX-packets: %-10" PRIu64 " TX-errors: %-10" PRIu64 " TX-bytes:  %" PRIu64
+			"\n",
+			num(port, "nic.opackets"), num(port, "nic.oerrors"),
+			num(port, "nic.obytes"));
 		if (json_is_object(json_object_get(port, "rates")))
-			dprintf(fd, "\n  Throughput (since last show)\n"
-				    "  Rx-pps: %12" PRIu64 "          Rx-bps: %12" PRIu64 "\n"
-				    "  Tx-pps: %12" PRIu64 "          Tx-bps: %12" PRIu64 "\n",
+			dprintf(fd,
+				"\n  Throughput (since last show)\n"
+				"  Rx-pps: %12" PRIu64 "          Rx-bps: %12" PRIu64 "\n"
+				"  Tx-pps: %12" PRIu64 "          Tx-bps: %12" PRIu64 "\n",
 				num(port, "rates.rx_pps"), num(port, "rates.rx_bps"),
 				num(port, "rates.tx_pps"), num(port, "rates.tx_bps"));
-		dprintf(fd, "\n  Switched:   %-10" PRIu64 " To-clients: %-9" PRIu64 " To-kernel: %" PRIu64 "\n",
+		dprintf(fd,
+			"\n  Switched:   %-10" PRIu64 " To-clients: %-9" PRIu64
+			" To-kernel: %" PRIu64 "\n",
 			num(port, "rx"), num(port, "to_clients"), num(port, "to_kernel"));
-		dprintf(fd, "  From-clients: %-8" PRIu64 " From-kernel: %-8" PRIu64 " TX-wire:   %" PRIu64 "\n",
+		dprintf(fd,
+			"  From-clients: %-8" PRIu64 " From-kernel: %-8" PRIu64
+			" TX-wire:   %" PRIu64 "\n",
 			num(port, "from_clients"), num(port, "from_kernel"), num(port, "tx_wire"));
 		if (json_is_object(json_object_get(port, "kernel")))
-			dprintf(fd, "\n  Kernel path %s %s (port %" PRIu64 "): RX-packets: %-10" PRIu64
-				    " TX-packets: %" PRIu64 "\n",
+			dprintf(fd,
+				"\n  Kernel path %s %s (port %" PRIu64 "): RX-packets: %-10" PRIu64
+				" TX-packets: %" PRIu64 "\n",
 				str(port, "exception"), str(port, "kernel_iface"),
 				num(port, "kernel.ethdev"), num(port, "kernel.ipackets"),
 				num(port, "kernel.opackets"));
 		dprintf(fd, "  %s%s%s##########\n", BORDER, BORDER, BORDER);
 	}
 	dprintf(fd, "\n  %s Drops, all ports and lcores %s\n", BORDER, BORDER);
-	json_object_foreach(drops, reason, v) {
+	json_object_foreach(drops, reason, v)
+	{
 		dprintf(fd, "%s%-13s %-10" PRIu64, col % 3 ? " " : "  ", reason,
 			(uint64_t)json_integer_value(v));
 		if (++col % 3 == 0)
 			dprintf(fd, "\n");
 	}
-	dprintf(fd, "%s  Kernel policy: %s   Rules: %" PRIu64 "/%" PRIu64 "   Mbufs in use: %" PRIu64
-		    "/%" PRIu64 "\n",
+	dprintf(fd,
+		"%s  Kernel policy: %s   Rules: %" PRIu64 "/%" PRIu64 "   Mbufs in use: %" PRIu64
+		"/%" PRIu64 "\n",
 		col % 3 ? "\n" : "", str(stats, "kernel_policy"), num(stats, "flow_table.rules"),
 		num(stats, "flow_table.capacity"), num(stats, "mempool.in_use"),
 		num(stats, "mempool.size"));
@@ -114,7 +131,9 @@ void pmx_cli_print_port_info(int fd, json_t *info)
 	json_t *link = json_object_get(info, "link"), *exc = json_object_get(info, "exception"), *a;
 	size_t i;
 
-	dprintf(fd, "\n  ********************* Infos for port %-2" PRIu64 " (%s) *********************\n",
+	dprintf(fd,
+		"\n  ********************* Infos for port %-2" PRIu64
+		" (%s) *********************\n",
 		num(info, "port"), str(info, "name"));
 	dprintf(fd, "  MAC address: %s\n", str(info, "mac"));
 	dprintf(fd, "  Device: %s\n", str(info, "device"));
@@ -144,15 +163,16 @@ void pmx_cli_print_clients(int fd, json_t *result)
 	json_t *clients = json_object_get(result, "clients"), *c;
 	size_t i;
 
-	dprintf(fd, "  %-4s %-16s %7s %6s %-8s %5s %6s %12s %10s %12s %8s %7s\n", "ID", "NAME", "PID",
-		"UID", "PORT", "LCORE", "RULES", "RX", "RING-FULL", "TX", "SPOOFED", "QUEUED");
-	json_array_foreach(clients, i, c)
-		dprintf(fd,
-			"  %-4" PRIu64 " %-16.16s %7" PRIu64 " %6" PRIu64 " %-8.8s %5" PRIu64
-			" %6" PRIu64 " %12" PRIu64 " %10" PRIu64 " %12" PRIu64 " %8" PRIu64 " %7" PRIu64 "\n",
-			num(c, "client_id"), str(c, "name"), num(c, "pid"), num(c, "uid"),
-			str(c, "port"), num(c, "lcore"), num(c, "rules"), num(c, "rx"),
-			num(c, "ring_full"), num(c, "tx"), num(c, "spoofed"), num(c, "rx_ring_count"));
+	dprintf(fd, "  %-4s %-16s %7s %6s %-8s %5s %6s %12s %10s %12s %8s %7s\n", "ID", "NAME",
+		"PID", "UID", "PORT", "LCORE", "RULES", "RX", "RING-FULL", "TX", "SPOOFED",
+		"QUEUED");
+	json_array_foreach(clients, i, c) dprintf(
+		fd,
+		"  %-4" PRIu64 " %-16.16s %7" PRIu64 " %6" PRIu64 " %-8.8s %5" PRIu64 " %6" PRIu64
+		" %12" PRIu64 " %10" PRIu64 " %12" PRIu64 " %8" PRIu64 " %7" PRIu64 "\n",
+		num(c, "client_id"), str(c, "name"), num(c, "pid"), num(c, "uid"), str(c, "port"),
+		num(c, "lcore"), num(c, "rules"), num(c, "rx"), num(c, "ring_full"), num(c, "tx"),
+		num(c, "spoofed"), num(c, "rx_ring_count"));
 	dprintf(fd, "  %zu client(s)\n", json_array_size(clients));
 }
 
@@ -174,10 +194,12 @@ void pmx_cli_print_latency(int fd, json_t *stats)
 	char p50[24], p99[24], max[24];
 	size_t i;
 
-	dprintf(fd, "  latency: NIC RX burst -> the client's dequeue (memif: the copy into its ring)\n");
+	dprintf(fd, "  latency: NIC RX burst -> the client's dequeue (memif: the copy into its "
+		    "ring)\n");
 	dprintf(fd, "  %-4s %-16s %-7s %12s %10s %10s %10s\n", "ID", "NAME", "CHANNEL", "SAMPLES",
 		"P50", "P99", "MAX");
-	json_array_foreach(clients, i, c) {
+	json_array_foreach(clients, i, c)
+	{
 		json_t *lat = json_object_get(c, "latency");
 
 		if (num(lat, "samples") == 0) {
@@ -201,22 +223,28 @@ void pmx_cli_print_rules(int fd, json_t *result)
 	char local[64], remote[64], owner[48];
 	size_t i;
 
-	dprintf(fd, "  %-7s %-8s %-6s %-7s %-28s %-28s %-20s %-8s %s\n", "ID", "KIND", "PORT", "PROTO",
-		"LOCAL", "REMOTE", "OWNER", "ORIGIN", "HITS");
-	json_array_foreach(rules, i, r) {
-		if (strcmp(str(r, "kind"), "ip") == 0)
+	dprintf(fd, "  %-7s %-8s %-6s %-7s %-28s %-28s %-20s %-8s %s\n", "ID", "KIND", "PORT",
+		"PROTO", "LOCAL", "REMOTE", "OWNER", "ORIGIN", "HITS");
+	json_array_foreach(rules, i, r)
+	{
+		/* an address without a port where the rule has none: ip and proto rules every
+		 * local port, peer and proto rules every remote one */
+		if (json_object_get(r, "local_port") == NULL)
 			snprintf(local, sizeof(local), "%s", str(r, "local_ip"));
 		else
 			endpoint(str(r, "local_ip"), num(r, "local_port"), local, sizeof(local));
-		if (json_object_get(r, "remote_ip") != NULL)
-			endpoint(str(r, "remote_ip"), num(r, "remote_port"), remote, sizeof(remote));
+		if (json_object_get(r, "remote_port") != NULL)
+			endpoint(str(r, "remote_ip"), num(r, "remote_port"), remote,
+				 sizeof(remote));
+		else if (json_object_get(r, "remote_ip") != NULL)
+			snprintf(remote, sizeof(remote), "%s", str(r, "remote_ip"));
 		else
 			snprintf(remote, sizeof(remote), "-");
 		dprintf(fd, "  %-7" PRIu64 " %-8s %-6.6s %-7s %-28s %-28s %-20s %-8s %" PRIu64 "\n",
 			num(r, "rule_id"), str(r, "kind"), str(r, "port"),
 			json_object_get(r, "proto") ? str(r, "proto") : "-", local, remote,
-			owner_text(json_object_get(r, "owner"), owner, sizeof(owner)), str(r, "origin"),
-			num(r, "hits"));
+			owner_text(json_object_get(r, "owner"), owner, sizeof(owner)),
+			str(r, "origin"), num(r, "hits"));
 	}
 	dprintf(fd, "  %zu rule(s)\n", json_array_size(rules));
 }
@@ -229,14 +257,17 @@ void pmx_cli_print_lcores(int fd, json_t *stats)
 
 	dprintf(fd, "  lcore %-3" PRIu64 " management: control socket, prompt, telemetry, timers\n",
 		num(stats, "management_lcore"));
-	json_array_foreach(json_object_get(stats, "lcores"), i, lc) {
+	json_array_foreach(json_object_get(stats, "lcores"), i, lc)
+	{
 		uint64_t loops = num(lc, "loops"), busy = num(lc, "busy_loops"), drops = 0;
 		uint64_t rx = num(lc, "rx"), cycles = num(lc, "busy_cycles");
 
 		json_object_foreach(json_object_get(lc, "drops"), reason, v)
 			drops += (uint64_t)json_integer_value(v);
-		dprintf(fd, "  lcore %-3" PRIu64 " RX worker %-2" PRIu64 ": loops %-12" PRIu64
-			    " busy %5.1f%%   rx %-12" PRIu64 " %6.0f cycles/frame   drops %" PRIu64 "\n",
+		dprintf(fd,
+			"  lcore %-3" PRIu64 " RX worker %-2" PRIu64 ": loops %-12" PRIu64
+			" busy %5.1f%%   rx %-12" PRIu64 " %6.0f cycles/frame   drops %" PRIu64
+			"\n",
 			num(lc, "lcore"), num(lc, "worker"), loops,
 			loops ? 100.0 * (double)busy / (double)loops : 0.0, rx,
 			rx ? (double)cycles / (double)rx : 0.0, drops);
@@ -254,11 +285,11 @@ void pmx_cli_print_used_ports(int fd, json_t *result)
 		dprintf(fd, "  %-7s %-30s %-30s %-12s %s\n", str(e, "proto"),
 			endpoint(str(e, "ip"), num(e, "port"), local, sizeof(local)), "-", "listen",
 			owner_text(json_object_get(e, "owner"), owner, sizeof(owner)));
-	json_array_foreach(json_object_get(result, "connected"), i, e)
-		dprintf(fd, "  %-7s %-30s %-30s %-12s %s\n", str(e, "proto"),
-			endpoint(str(e, "local_ip"), num(e, "local_port"), local, sizeof(local)),
-			endpoint(str(e, "remote_ip"), num(e, "remote_port"), remote, sizeof(remote)),
-			str(e, "state"), owner_text(json_object_get(e, "owner"), owner, sizeof(owner)));
+	json_array_foreach(json_object_get(result, "connected"), i, e) dprintf(
+		fd, "  %-7s %-30s %-30s %-12s %s\n", str(e, "proto"),
+		endpoint(str(e, "local_ip"), num(e, "local_port"), local, sizeof(local)),
+		endpoint(str(e, "remote_ip"), num(e, "remote_port"), remote, sizeof(remote)),
+		str(e, "state"), owner_text(json_object_get(e, "owner"), owner, sizeof(owner)));
 	json_array_foreach(json_object_get(result, "ips"), i, e)
 		dprintf(fd, "  %-7s %-30s %-30s %-12s %s\n", "ip", str(e, "ip"), "-", "claimed",
 			owner_text(json_object_get(e, "owner"), owner, sizeof(owner)));

@@ -31,6 +31,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -230,7 +231,8 @@ static void test_flood_is_bounded(void)
 	pmx_ctl_poll(&F.ctl, 0); /* accept both */
 	pmx_ctl_poll(&F.ctl, 0);
 	for (unsigned i = 0; i < 200; i++)
-		n += (size_t)snprintf(reqs + n, sizeof(reqs) - n, "{\"cmd\":\"rules\",\"id\":%u}\n", i);
+		n += (size_t)snprintf(reqs + n, sizeof(reqs) - n, "{\"cmd\":\"rules\",\"id\":%u}\n",
+				      i);
 	CU_ASSERT_EQUAL(send(a, reqs, n, 0), (ssize_t)n);
 	CU_ASSERT_EQUAL(send(b, "{\"cmd\":\"stats\",\"id\":\"b\"}\n", 26, 0), 26);
 	/* one round: the flooder gets its budget, the other peer its answer */
@@ -277,8 +279,8 @@ static void test_half_close_and_detach(void)
 
 struct step {
 	const char *request;
-	const char *code;   /* expected "ok" or error code */
-	int n_rules;        /* expected length of result.rules, -1 = not checked */
+	const char *code; /* expected "ok" or error code */
+	int n_rules;      /* expected length of result.rules, -1 = not checked */
 };
 
 /* In the child: drop to uid NOBODY with gid, run the steps. Exit status = failed step + 1. */
@@ -307,12 +309,12 @@ static int child_run(gid_t gid, const struct step *steps, unsigned n, int want_c
 		reply = json_loads(line, 0, NULL);
 		code = json_is_true(json_object_get(reply, "ok"))
 			       ? "ok"
-			       : json_string_value(json_object_get(json_object_get(reply, "error"),
-								   "code"));
+			       : json_string_value(
+					 json_object_get(json_object_get(reply, "error"), "code"));
 		if (code == NULL || strcmp(code, steps[i].code) != 0 ||
 		    (steps[i].n_rules >= 0 &&
-		     (int)json_array_size(json_object_get(json_object_get(reply, "result"), "rules")) !=
-			     steps[i].n_rules)) {
+		     (int)json_array_size(json_object_get(json_object_get(reply, "result"),
+							  "rules")) != steps[i].n_rules)) {
 			fprintf(stderr, "child step %u: %s -> %s", i, steps[i].request, line);
 			return (int)i + 1;
 		}
@@ -354,8 +356,11 @@ static void test_permissions(void)
 
 	/* a rule of someone else, for the unprivileged peer to try */
 	CU_ASSERT(fx_hello(admin, "root-client") >= 0);
-	CU_ASSERT_STRING_EQUAL(fx_call(admin, "{\"cmd\": \"listen\", \"proto\": \"tcp\", \"port\": "
-					      "44000}", &res), "ok");
+	CU_ASSERT_STRING_EQUAL(fx_call(admin,
+				       "{\"cmd\": \"listen\", \"proto\": \"tcp\", \"port\": "
+				       "44000}",
+				       &res),
+			       "ok");
 	snprintf(release_other, sizeof(release_other), "{\"cmd\":\"release\",\"rule_id\":%lld}",
 		 (long long)json_integer_value(json_object_get(res, "rule_id")));
 	json_decref(res);
@@ -364,7 +369,8 @@ static void test_permissions(void)
 		{"{\"cmd\":\"clients\"}", "EPERM", -1},
 		{"{\"cmd\":\"kick\",\"client_id\":0}", "EPERM", -1},
 		{"{\"cmd\":\"set_kernel_policy\",\"policy\":\"firewall\"}", "EPERM", -1},
-		{"{\"cmd\":\"rule_add\",\"kind\":\"ip\",\"local_ip\":\"198.18.0.9\",\"owner\":\"drop\"}",
+		{"{\"cmd\":\"rule_add\",\"kind\":\"ip\",\"local_ip\":\"198.18.0.9\",\"owner\":"
+		 "\"drop\"}",
 		 "EPERM", -1},
 		{"{\"cmd\":\"rule_del\",\"rule_id\":0}", "EPERM", -1},
 		{"{\"cmd\":\"clear_stats\"}", "EPERM", -1},
@@ -446,7 +452,8 @@ static void test_cli_table(void)
 	static char out[65536];
 	FILE *tmp = tmpfile();
 	int fd = fileno(tmp);
-	struct pmx_cli_ops ops = {.exec = cli_exec, .quit = cli_on_quit, .out_fd = fd, .err_fd = fd};
+	struct pmx_cli_ops ops = {
+		.exec = cli_exec, .quit = cli_on_quit, .out_fd = fd, .err_fd = fd};
 	json_t *reply;
 
 	cli_session = fx_session(true, 0);
@@ -477,9 +484,11 @@ static void test_cli_table(void)
 	CU_ASSERT_PTR_NOT_NULL(strstr(out, "Flow offload: software"));
 	CU_ASSERT_EQUAL(cli(fd, "show lcores", out, sizeof(out)), PMX_CLI_OK);
 	CU_ASSERT_PTR_NOT_NULL(strstr(out, "RX worker 0"));
-	CU_ASSERT_EQUAL(cli(fd, "rule add listen tcp any 8080 kernel", out, sizeof(out)), PMX_CLI_OK);
+	CU_ASSERT_EQUAL(cli(fd, "rule add listen tcp any 8080 kernel", out, sizeof(out)),
+			PMX_CLI_OK);
 	CU_ASSERT_EQUAL(cli(fd, "rule add connect udp 198.19.0.1 5353 198.19.0.2 53 drop port lan1",
-			    out, sizeof(out)), PMX_CLI_OK);
+			    out, sizeof(out)),
+			PMX_CLI_OK);
 	CU_ASSERT_EQUAL(cli(fd, "rule add ip 198.18.0.99 drop", out, sizeof(out)), PMX_CLI_OK);
 	CU_ASSERT_EQUAL(cli(fd, "rule add listen tcp * 8080 drop", out, sizeof(out)),
 			PMX_CLI_ERROR_REPLY);
@@ -492,8 +501,9 @@ static void test_cli_table(void)
 	CU_ASSERT_EQUAL(F.sw.kernel_policy, PMX_POLICY_FIREWALL);
 	CU_ASSERT_EQUAL(cli(fd, "set kernel policy pass", out, sizeof(out)), PMX_CLI_OK);
 	CU_ASSERT_EQUAL(cli(fd, "clear port stats all", out, sizeof(out)), PMX_CLI_OK);
-	CU_ASSERT_EQUAL(cli(fd, "request {\"cmd\": \"hello\", \"name\": \"via-cli\"}", out,
-			    sizeof(out)), PMX_CLI_OK);
+	CU_ASSERT_EQUAL(
+		cli(fd, "request {\"cmd\": \"hello\", \"name\": \"via-cli\"}", out, sizeof(out)),
+		PMX_CLI_OK);
 	CU_ASSERT_EQUAL(cli(fd, "show clients", out, sizeof(out)), PMX_CLI_OK);
 	CU_ASSERT_PTR_NOT_NULL(strstr(out, "via-cli"));
 	CU_ASSERT_PTR_NOT_NULL(strstr(out, "client(s)"));
@@ -508,7 +518,8 @@ static void test_cli_table(void)
 	CU_ASSERT_EQUAL(cli(fd, "show rules", out, sizeof(out)), PMX_CLI_OK);
 	reply = json_loads(out, JSON_DISABLE_EOF_CHECK, NULL);
 	CU_ASSERT_TRUE(json_is_true(json_object_get(reply, "ok")));
-	CU_ASSERT_EQUAL(json_array_size(json_object_get(json_object_get(reply, "result"), "rules")), 3);
+	CU_ASSERT_EQUAL(json_array_size(json_object_get(json_object_get(reply, "result"), "rules")),
+			3);
 	json_decref(reply);
 	CU_ASSERT_EQUAL(cli(fd, "rule del 99999", out, sizeof(out)), PMX_CLI_ERROR_REPLY);
 	CU_ASSERT_PTR_NOT_NULL(strstr(out, "\"ok\":false"));
@@ -516,7 +527,8 @@ static void test_cli_table(void)
 	for (size_t i = 0; i < json_array_size(json_object_get(reply, "rules")); i++) {
 		json_t *r = json_array_get(json_object_get(reply, "rules"), i);
 
-		pmx_flow_table_del(F.sw.ft, (uint32_t)json_integer_value(json_object_get(r, "rule_id")));
+		pmx_flow_table_del(F.sw.ft,
+				   (uint32_t)json_integer_value(json_object_get(r, "rule_id")));
 	}
 	json_decref(reply);
 	fx_session_free(cli_session);
@@ -548,6 +560,27 @@ static void test_example_configs(void)
 	CU_ASSERT(n >= 3); /* demo, firewalled appliance, two NIC ports */
 }
 
+/* show rules: a rule without a port (usnetd's whole-protocol and peer matches) prints its
+ * address alone, never "address:0" */
+static void test_rules_without_ports(void)
+{
+	json_t *res = json_pack("{s:[{s:i, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:i}]}", "rules",
+				"rule_id", 5, "kind", "proto", "port", "wan0", "proto", "icmp",
+				"local_ip", "198.18.0.1", "remote_ip", "198.18.0.2", "owner",
+				"kernel", "origin", "client", "hits", 0);
+	int fd = memfd_create("rules", MFD_CLOEXEC);
+	char out[1024] = "";
+
+	CU_ASSERT_FATAL(res != NULL && fd >= 0);
+	pmx_cli_print_rules(fd, res);
+	CU_ASSERT(pread(fd, out, sizeof(out) - 1, 0) > 0);
+	CU_ASSERT_PTR_NOT_NULL(strstr(out, " 198.18.0.1 "));
+	CU_ASSERT_PTR_NOT_NULL(strstr(out, " 198.18.0.2 "));
+	CU_ASSERT_PTR_NULL(strstr(out, ":0"));
+	close(fd);
+	json_decref(res);
+}
+
 int main(int argc, char **argv)
 {
 	static const struct cunit_test tests[] = {
@@ -559,6 +592,7 @@ int main(int argc, char **argv)
 		{"permissions from SO_PEERCRED", test_permissions},
 		{"CLI command table", test_cli_table},
 		{"example configs", test_example_configs},
+		{"show rules: a rule without ports", test_rules_without_ports},
 	};
 
 	if (argc > 1)
