@@ -25,10 +25,31 @@ enum stage { STAGE_EXACT, STAGE_LISTEN_IP, STAGE_LISTEN_ANY, STAGE_IP, N_STAGES 
 #define N_PORT_STAGES STAGE_IP
 #define PORT_WORDS (65536 / 64)
 
+/*
+ * A local port's only rule of a listen stage is also found without the hash: direct[st][port]
+ * packs it (DIRECT_PACK), 0 while the port has no rule or several of that stage (the hash
+ * then). The listen-on-address stage keeps that rule's address in direct_ip[port], written
+ * before the entry is published; a reader compares it between two loads of the entry (the
+ * writer clears an entry before it writes another address under it), so it never pairs an
+ * address with another rule. The writer sets an entry when a port's first rule of the stage
+ * comes, clears it when a second comes or the first goes (a port left with one rule of two
+ * keeps using the hash), and rewrites it when the rule's owner changes.
+ */
+#define DIRECT_STAGE(st) ((st)-STAGE_LISTEN_IP) /* LISTEN_IP, LISTEN_ANY -> 0, 1 */
+#define DIRECT_PACK(proto, port_id, owner, rule)                                                   \
+	((uint64_t)(proto) << 56 | (uint64_t)((port_id) + 1) << 48 | (uint64_t)(owner) << 32 |    \
+	 (uint32_t)(rule))
+#define DIRECT_MATCH(e, proto, port_id)                                                           \
+	((e) >> 56 == (proto) && (((e) >> 48) & 0xff) == (uint64_t)(port_id) + 1)
+#define DIRECT_OWNER(e) ((uint16_t)((e) >> 32))
+#define DIRECT_RULE(e) ((uint32_t)(e))
+
 struct pmx_flow_table {
 	uint64_t port_bits[N_PORT_STAGES][PORT_WORDS]; /* read by readers, one writer */
 	uint32_t n_ip_rules;                           /* ditto */
 	uint32_t *port_rules[N_PORT_STAGES];           /* writer only: rules per local port */
+	uint64_t *direct[2];          /* [DIRECT_STAGE(st)][local port]: the only rule, or 0 */
+	uint8_t (*direct_ip)[16];     /* [local port]: the address of direct[0]'s rule */
 	struct rte_hash *hash;
 	struct rte_rcu_qsbr *qsv;
 	struct pmx_rule *rules; /* indexed by rule id (= hash position) */
@@ -94,6 +115,16 @@ struct pmx_flow_table *pmx_flow_table_create(const char *name, uint32_t max_rule
 		if (ft->port_rules[st] == NULL)
 			goto fail_free_hash;
 	}
+	for (unsigned d = 0; d < RTE_DIM(ft->direct); d++) {
+		ft->direct[d] = rte_zmalloc_socket("pmx_direct", sizeof(uint64_t) * 65536,
+						   RTE_CACHE_LINE_SIZE, socket_id);
+		if (ft->direct[d] == NULL)
+			goto fail_free_hash;
+	}
+	ft->direct_ip = rte_zmalloc_socket("pmx_direct_ip", 16 * 65536, RTE_CACHE_LINE_SIZE,
+					   socket_id);
+	if (ft->direct_ip == NULL)
+		goto fail_free_hash;
 	for (unsigned r = 0; r < max_readers; r++) {
 		ft->hits[r] = rte_zmalloc_socket("pmx_rule_hits", sizeof(uint64_t) * ft->id_limit,
 						 RTE_CACHE_LINE_SIZE, socket_id);
@@ -123,6 +154,9 @@ void pmx_flow_table_destroy(struct pmx_flow_table *ft)
 	rte_free(ft->hits);
 	for (unsigned st = 0; st < N_PORT_STAGES; st++)
 		rte_free(ft->port_rules[st]);
+	for (unsigned d = 0; d < RTE_DIM(ft->direct); d++)
+		rte_free(ft->direct[d]);
+	rte_free(ft->direct_ip);
 	rte_free(ft->rules);
 	rte_hash_free(ft->hash);
 	rte_free(ft->qsv);
@@ -184,8 +218,24 @@ static enum stage stage_of(const struct pmx_flow_key *key)
 	return STAGE_IP;
 }
 
+/* Writer side: the direct entry of a listen stage's port (st, port), set to e (0: none). */
+static void direct_set(struct pmx_flow_table *ft, enum stage st, const struct pmx_flow_key *key,
+		       uint64_t e)
+{
+	uint64_t *entry = &ft->direct[DIRECT_STAGE(st)][key->local_port];
+
+	if (*entry != 0)
+		__atomic_store_n(entry, 0, __ATOMIC_RELEASE);
+	if (e == 0)
+		return;
+	if (st == STAGE_LISTEN_IP) /* the address first, then the entry that vouches for it */
+		memcpy(ft->direct_ip[key->local_port], key->local_ip, 16);
+	__atomic_store_n(entry, e, __ATOMIC_RELEASE);
+}
+
 /* Writer side: one rule more (delta 1) or less (-1) in its stage; publishes the change. */
-static void stage_count(struct pmx_flow_table *ft, const struct pmx_flow_key *key, int delta)
+static void stage_count(struct pmx_flow_table *ft, const struct pmx_flow_key *key, int delta,
+			uint32_t rule_id, uint16_t owner)
 {
 	enum stage st = stage_of(key);
 	uint16_t port = key->local_port;
@@ -198,6 +248,11 @@ static void stage_count(struct pmx_flow_table *ft, const struct pmx_flow_key *ke
 	}
 	n = ft->port_rules[st][port] += delta;
 	word = &ft->port_bits[st][port / 64];
+	if (st != STAGE_EXACT)
+		direct_set(ft, st, key,
+			   n == 1 && delta > 0 && key->port_id < UINT8_MAX
+				   ? DIRECT_PACK(key->proto, key->port_id, owner, rule_id)
+				   : 0);
 	if (n == 0)
 		__atomic_store_n(word, *word & ~bit, __ATOMIC_RELEASE);
 	else if (n == 1 && delta > 0)
@@ -247,7 +302,7 @@ int pmx_flow_table_add(struct pmx_flow_table *ft, const struct pmx_flow_key *key
 	rule->hits_seen = 0;
 	rule->in_use = 1;
 	rte_hash_add_key_data(ft->hash, key, DATA_PACK(pos, owner));
-	stage_count(ft, key, 1);
+	stage_count(ft, key, 1, (uint32_t)pos, owner);
 	ft->n_rules++;
 	*rule_id = pos;
 	return 0;
@@ -258,7 +313,7 @@ int pmx_flow_table_del(struct pmx_flow_table *ft, uint32_t rule_id)
 	if (rule_id >= ft->id_limit || !ft->rules[rule_id].in_use)
 		return -ENOENT;
 	rte_hash_del_key(ft->hash, &ft->rules[rule_id].key);
-	stage_count(ft, &ft->rules[rule_id].key, -1);
+	stage_count(ft, &ft->rules[rule_id].key, -1, rule_id, ft->rules[rule_id].owner);
 	ft->rules[rule_id].in_use = 0;
 	ft->n_rules--;
 	return 0;
@@ -267,6 +322,7 @@ int pmx_flow_table_del(struct pmx_flow_table *ft, uint32_t rule_id)
 int pmx_flow_table_set_owner(struct pmx_flow_table *ft, uint32_t rule_id, uint16_t owner)
 {
 	struct pmx_rule *rule;
+	enum stage st;
 
 	if (rule_id >= ft->id_limit || !ft->rules[rule_id].in_use)
 		return -ENOENT;
@@ -275,6 +331,14 @@ int pmx_flow_table_set_owner(struct pmx_flow_table *ft, uint32_t rule_id, uint16
 	if (rte_hash_add_key_data(ft->hash, &rule->key, DATA_PACK(rule_id, owner)) < 0)
 		return -ENOENT;
 	rule->owner = owner;
+	st = stage_of(&rule->key);
+	if (st == STAGE_LISTEN_IP || st == STAGE_LISTEN_ANY) {
+		const uint64_t *entry = &ft->direct[DIRECT_STAGE(st)][rule->key.local_port];
+
+		if (*entry != 0 && DIRECT_RULE(*entry) == rule_id)
+			direct_set(ft, st, &rule->key,
+				   DIRECT_PACK(rule->key.proto, rule->key.port_id, owner, rule_id));
+	}
 	return 0;
 }
 
@@ -345,7 +409,7 @@ static const struct pmx_flow_key stage_kind[N_STAGES] = {
 
 /* The table's hash of a key held as words: rte_hash_crc(key, 40, 0), inline (no call through
  * the table's function pointer, no length loop). */
-static inline hash_sig_t words_hash(const uint64_t w[KEY_WORDS])
+static __rte_always_inline hash_sig_t words_hash(const uint64_t w[KEY_WORDS])
 {
 	uint32_t h = 0;
 
@@ -356,7 +420,7 @@ static inline hash_sig_t words_hash(const uint64_t w[KEY_WORDS])
 
 /* The key of stage st derived from an exact key, word by word (no partial stores for the
  * hash to stall on); returns its hash. */
-static inline hash_sig_t stage_key(const struct pmx_flow_key *exact, enum stage st,
+static __rte_always_inline hash_sig_t stage_key(const struct pmx_flow_key *exact, enum stage st,
 				   struct pmx_flow_key *out)
 {
 	uint64_t w[KEY_WORDS], keep[KEY_WORDS], kind[KEY_WORDS];
@@ -382,7 +446,7 @@ void pmx_flow_key_reduce(const struct pmx_flow_key *exact, enum pmx_key_kind kin
 }
 
 /* The table's hash of a key. */
-static inline hash_sig_t key_hash(const struct pmx_flow_key *key)
+static __rte_always_inline hash_sig_t key_hash(const struct pmx_flow_key *key)
 {
 	uint64_t w[KEY_WORDS];
 
@@ -393,6 +457,37 @@ static inline hash_sig_t key_hash(const struct pmx_flow_key *key)
 hash_sig_t pmx_flow_key_hash(const struct pmx_flow_key *key)
 {
 	return key_hash(key);
+}
+
+/* Reader side: a listen stage's port with one rule decides alone: 1 (matched: *owner set, hit
+ * counted) or 0 (not this rule, so no rule of the stage); -1: no entry, or it changed while
+ * read (the hash decides). */
+static __rte_always_inline int direct_lookup(const struct pmx_flow_table *ft, enum stage st,
+					     const struct pmx_flow_key *k, uint16_t *owner,
+					     uint64_t *hits)
+{
+	const uint64_t *entry = &ft->direct[DIRECT_STAGE(st)][k->local_port];
+	uint64_t e = __atomic_load_n(entry, __ATOMIC_ACQUIRE);
+
+	if (e == 0)
+		return -1;
+	if (!DIRECT_MATCH(e, k->proto, k->port_id))
+		return 0;
+	if (st == STAGE_LISTEN_IP) {
+		uint64_t a[2], b[2];
+
+		memcpy(a, ft->direct_ip[k->local_port], 16);
+		memcpy(b, k->local_ip, 16);
+		__atomic_thread_fence(__ATOMIC_ACQUIRE); /* the address read before the check */
+		if (__atomic_load_n(entry, __ATOMIC_RELAXED) != e)
+			return -1;
+		if (((a[0] ^ b[0]) | (a[1] ^ b[1])) != 0)
+			return 0;
+	}
+	*owner = DIRECT_OWNER(e);
+	if (DIRECT_RULE(e) < ft->id_limit)
+		hits[DIRECT_RULE(e)]++;
+	return 1;
 }
 
 /*
@@ -419,6 +514,14 @@ static __rte_always_inline unsigned classify_stage(struct pmx_flow_table *ft, un
 
 		if (!stage_may_hold(ft, st, k))
 			continue;
+		if (st == STAGE_LISTEN_IP || st == STAGE_LISTEN_ANY) {
+			int d = direct_lookup(ft, st, k, &owner[idx[j]], hits);
+
+			if (d > 0)
+				matched |= 1ULL << j;
+			if (d >= 0) /* decided without the hash: the port's only rule */
+				continue;
+		}
 		if (st == STAGE_EXACT) { /* the parsed key itself */
 			sig[c] = key_hash(k);
 			kp[c] = k;
@@ -428,8 +531,9 @@ static __rte_always_inline unsigned classify_stage(struct pmx_flow_table *ft, un
 		}
 		at[c++] = (uint8_t)j;
 	}
-	if (c == 0 ||
-	    rte_hash_lookup_with_hash_bulk_data(ft->hash, kp, sig, c, &hit_mask, data) == 0)
+	if (c > 0)
+		rte_hash_lookup_with_hash_bulk_data(ft->hash, kp, sig, c, &hit_mask, data);
+	if (hit_mask == 0 && matched == 0)
 		return m;
 	for (uint64_t left = hit_mask; left != 0; left &= left - 1) {
 		unsigned t = (unsigned)__builtin_ctzll(left);
@@ -440,7 +544,7 @@ static __rte_always_inline unsigned classify_stage(struct pmx_flow_table *ft, un
 			hits[rule]++;
 		matched |= 1ULL << at[t];
 	}
-	if ((unsigned)__builtin_popcountll(hit_mask) == m)
+	if ((unsigned)__builtin_popcountll(matched) == m)
 		return 0; /* all matched */
 	for (unsigned j = 0; j < m; j++)
 		if (!(matched & (1ULL << j)))

@@ -44,6 +44,10 @@
 #define RING_SIZE 16384
 #define FLOWS 65536
 
+/* the rules: one 5-tuple per flow, one listen per client on the address or on any address */
+enum kind { KIND_EXACT, KIND_LISTEN, KIND_ANY };
+static const char *const kind_names[] = {"exact", "listen", "any"};
+
 enum mode { MODE_CEILING, MODE_PORTMUX, N_MODES };
 static const char *const mode_names[N_MODES] = {"ceiling", "portmux"};
 
@@ -54,7 +58,7 @@ struct rxbench {
 	struct rte_ring *bare[CLIENTS];
 	uint64_t frames;         /* per pass */
 	uint32_t next_flow;
-	bool exact;              /* rules: one 5-tuple per flow (else one listen per client) */
+	int kind;                /* rules: KIND_* */
 	bool threaded;           /* -t: the consumer on a second lcore */
 	volatile int stop;
 	enum mode mode;
@@ -191,15 +195,16 @@ static int add_rules(struct rxbench *b)
 {
 	uint32_t id;
 
-	for (uint32_t f = 0; f < (b->exact ? FLOWS : CLIENTS); f++) {
+	for (uint32_t f = 0; f < (b->kind == KIND_EXACT ? FLOWS : CLIENTS); f++) {
 		struct pmx_flow_key k = {.proto = PMX_PROTO_UDP};
 		uint32_t lip = htonl(198u << 24 | 18u << 16 | 1), rip = htonl(remote_ip(f));
 		int ret;
 
-		k.kind = b->exact ? PMX_KEY_EXACT : PMX_KEY_LISTEN;
+		k.kind = b->kind == KIND_EXACT ? PMX_KEY_EXACT : PMX_KEY_LISTEN;
 		k.local_port = htons((uint16_t)(10000 + f % CLIENTS));
-		pmx_ip4_to_key((const uint8_t *)&lip, k.local_ip);
-		if (b->exact) {
+		if (b->kind != KIND_ANY)
+			pmx_ip4_to_key((const uint8_t *)&lip, k.local_ip);
+		if (b->kind == KIND_EXACT) {
 			k.remote_port = htons((uint16_t)(1024 + (f >> 16)));
 			pmx_ip4_to_key((const uint8_t *)&rip, k.remote_ip);
 		}
@@ -343,7 +348,7 @@ static int run(struct rxbench *b, unsigned passes)
 	for (int m = 0; m < N_MODES; m++) {
 		double dp = median(pmd[m], passes), dl = median(loop[m], passes);
 
-		printf("%-8s %-7s %8.1f %8.1f %8.1f\n", mode_names[m], b->exact ? "exact" : "listen",
+		printf("%-8s %-7s %8.1f %8.1f %8.1f\n", mode_names[m], kind_names[b->kind],
 		       dp, dl, dp + dl);
 	}
 	return 0;
@@ -351,7 +356,7 @@ static int run(struct rxbench *b, unsigned passes)
 
 static void usage(const char *prog)
 {
-	printf("usage: %s [-k exact|listen] [-p FRAMES] [-n PASSES] [-t] [-o POOL_OPS] [-c CACHE] "
+	printf("usage: %s [-k exact|listen|any] [-p FRAMES] [-n PASSES] [-t] [-o POOL_OPS] [-c CACHE] "
 	       "[-- EAL-ARGS]\n"
 	       "  TSC cycles per frame of the PMD step and of the RX lcore loop, portmux against the\n"
 	       "  bare hand-off (ceiling), medians of PASSES (default 5) passes of FRAMES (default\n"
@@ -372,7 +377,10 @@ int main(int argc, char **argv)
 	b.frames = 1u << 20;
 	while ((opt = getopt(argc, argv, "k:p:n:to:c:h")) != -1) {
 		switch (opt) {
-		case 'k': b.exact = strcmp(optarg, "exact") == 0; break;
+		case 'k':
+			for (b.kind = KIND_ANY; b.kind > 0 && strcmp(optarg, kind_names[b.kind]) != 0;)
+				b.kind--;
+			break;
 		case 'p': b.frames = strtoull(optarg, NULL, 10); break;
 		case 'n': passes = (unsigned)strtoul(optarg, NULL, 10); break;
 		case 't': b.threaded = true; eal_argv[2] = "0-1"; break;
@@ -403,7 +411,11 @@ int main(int argc, char **argv)
 		goto out;
 	}
 	printf("# TSC %.3f GHz, %s rules, %u clients, pool %s cache %u, consumer %s\n",
-	       rte_get_tsc_hz() / 1e9, b.exact ? "65536 exact" : "4 listen", CLIENTS, pool_ops,
+	       rte_get_tsc_hz() / 1e9,
+	       b.kind == KIND_EXACT ? "65536 exact"
+	       : b.kind == KIND_LISTEN ? "4 listen (on 198.18.0.1)"
+				      : "4 listen (any address)",
+	       CLIENTS, pool_ops,
 	       cache, b.threaded ? "on a second lcore" : "inline (untimed)");
 	ret = run(&b, passes);
 	if (ret != 0)
