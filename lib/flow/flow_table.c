@@ -37,9 +37,9 @@ enum stage { STAGE_EXACT, STAGE_LISTEN_IP, STAGE_LISTEN_ANY, STAGE_IP, N_STAGES 
  */
 #define DIRECT_STAGE(st) ((st)-STAGE_LISTEN_IP) /* LISTEN_IP, LISTEN_ANY -> 0, 1 */
 #define DIRECT_PACK(proto, port_id, owner, rule)                                                   \
-	((uint64_t)(proto) << 56 | (uint64_t)((port_id) + 1) << 48 | (uint64_t)(owner) << 32 |    \
+	((uint64_t)(proto) << 56 | (uint64_t)((port_id) + 1) << 48 | (uint64_t)(owner) << 32 |     \
 	 (uint32_t)(rule))
-#define DIRECT_MATCH(e, proto, port_id)                                                           \
+#define DIRECT_MATCH(e, proto, port_id)                                                            \
 	((e) >> 56 == (proto) && (((e) >> 48) & 0xff) == (uint64_t)(port_id) + 1)
 #define DIRECT_OWNER(e) ((uint16_t)((e) >> 32))
 #define DIRECT_RULE(e) ((uint32_t)(e))
@@ -48,8 +48,8 @@ struct pmx_flow_table {
 	uint64_t port_bits[N_PORT_STAGES][PORT_WORDS]; /* read by readers, one writer */
 	uint32_t n_ip_rules;                           /* ditto */
 	uint32_t *port_rules[N_PORT_STAGES];           /* writer only: rules per local port */
-	uint64_t *direct[2];          /* [DIRECT_STAGE(st)][local port]: the only rule, or 0 */
-	uint8_t (*direct_ip)[16];     /* [local port]: the address of direct[0]'s rule */
+	uint64_t *direct[2];      /* [DIRECT_STAGE(st)][local port]: the only rule, or 0 */
+	uint8_t (*direct_ip)[16]; /* [local port]: the address of direct[0]'s rule */
 	struct rte_hash *hash;
 	struct rte_rcu_qsbr *qsv;
 	struct pmx_rule *rules; /* indexed by rule id (= hash position) */
@@ -421,7 +421,7 @@ static __rte_always_inline hash_sig_t words_hash(const uint64_t w[KEY_WORDS])
 /* The key of stage st derived from an exact key, word by word (no partial stores for the
  * hash to stall on); returns its hash. */
 static __rte_always_inline hash_sig_t stage_key(const struct pmx_flow_key *exact, enum stage st,
-				   struct pmx_flow_key *out)
+						struct pmx_flow_key *out)
 {
 	uint64_t w[KEY_WORDS], keep[KEY_WORDS], kind[KEY_WORDS];
 

@@ -56,10 +56,10 @@ struct rxbench {
 	struct pmx_worker w;
 	struct rte_ring *pmd_rx; /* the net_ring port's RX ring: what the "PMD" step fills */
 	struct rte_ring *bare[CLIENTS];
-	uint64_t frames;         /* per pass */
+	uint64_t frames; /* per pass */
 	uint32_t next_flow;
-	int kind;                /* rules: KIND_* */
-	bool threaded;           /* -t: the consumer on a second lcore */
+	int kind;      /* rules: KIND_* */
+	bool threaded; /* -t: the consumer on a second lcore */
 	volatile int stop;
 	enum mode mode;
 	uint8_t tmpl[FRAME_LEN];
@@ -73,7 +73,8 @@ static uint32_t remote_ip(uint32_t f)
 static void write_frame(const struct rxbench *b, uint8_t *p, uint32_t f)
 {
 	uint32_t src = htonl(remote_ip(f));
-	uint16_t sp = htons((uint16_t)(1024 + (f >> 16))), dp = htons((uint16_t)(10000 + f % CLIENTS));
+	uint16_t sp = htons((uint16_t)(1024 + (f >> 16))),
+		 dp = htons((uint16_t)(10000 + f % CLIENTS));
 
 	memcpy(p, b->tmpl, FRAME_LEN);
 	memcpy(p + 26, &src, 4);
@@ -84,9 +85,9 @@ static void write_frame(const struct rxbench *b, uint8_t *p, uint32_t f)
 static void init_template(uint8_t *p)
 {
 	static const uint8_t hdr[] = {
-		0x02, 0x00, 0x00, 0x00, 0x00, 0x01, 0x02, 0x70, 0x6d, 0x78, 0x00, 0x02, 0x08, 0x00,
-		0x45, 0x00, 0x00, 46,	0x00, 0x00, 0x00, 0x00, 64,   17,   0x00, 0x00,
-		0,    0,    0,	  0,	198,  18,   0,	  1, /* dst 198.18.0.1 */
+		0x02, 0x00, 0x00, 0x00, 0x00, 0x01, 0x02, 0x70, 0x6d, 0x78, 0x00, 0x02,
+		0x08, 0x00, 0x45, 0x00, 0x00, 46,   0x00, 0x00, 0x00, 0x00, 64,   17,
+		0x00, 0x00, 0,    0,    0,    0,    198,  18,   0,    1, /* dst 198.18.0.1 */
 	};
 
 	memset(p, 0, FRAME_LEN);
@@ -119,7 +120,8 @@ static unsigned consume(struct rxbench *b)
 	unsigned n, total = 0;
 
 	for (unsigned c = 0; c < CLIENTS; c++) {
-		struct rte_ring *r = b->mode == MODE_CEILING ? b->bare[c] : b->sw.clients[c].rx_ring[0];
+		struct rte_ring *r = b->mode == MODE_CEILING ? b->bare[c]
+							     : b->sw.clients[c].rx_ring[0];
 
 		while ((n = rte_ring_sc_dequeue_burst(r, (void **)m, PMX_BURST, NULL)) != 0) {
 			rte_pktmbuf_free_bulk(m, n);
@@ -148,7 +150,8 @@ static unsigned rx_loop_once(struct rxbench *b, unsigned round)
 	if (b->mode == MODE_CEILING) {
 		struct rte_mbuf *m[PMX_BURST];
 		unsigned n = rte_eth_rx_burst(b->sw.ports[0].nic, 0, m, PMX_BURST);
-		unsigned sent = rte_ring_sp_enqueue_burst(b->bare[round % CLIENTS], (void **)m, n, NULL);
+		unsigned sent = rte_ring_sp_enqueue_burst(b->bare[round % CLIENTS], (void **)m, n,
+							  NULL);
 
 		if (sent < n)
 			rte_pktmbuf_free_bulk(m + sent, n - sent);
@@ -208,7 +211,8 @@ static int add_rules(struct rxbench *b)
 			k.remote_port = htons((uint16_t)(1024 + (f >> 16)));
 			pmx_ip4_to_key((const uint8_t *)&rip, k.remote_ip);
 		}
-		ret = pmx_flow_table_add(b->sw.ft, &k, (uint16_t)(f % CLIENTS), PMX_ORIGIN_CLIENT, &id);
+		ret = pmx_flow_table_add(b->sw.ft, &k, (uint16_t)(f % CLIENTS), PMX_ORIGIN_CLIENT,
+					 &id);
 		if (ret != 0)
 			return ret;
 	}
@@ -218,8 +222,9 @@ static int add_rules(struct rxbench *b)
 /* A switch of one port (net_ring, no kernel path), CLIENTS ring clients with their homes. */
 static int setup(struct rxbench *b, const char *pool_ops, unsigned cache)
 {
-	static const struct rte_mbuf_dynfield stamp = {
-		.name = PMX_RX_TSC_DYNFIELD, .size = sizeof(uint64_t), .align = __alignof__(uint64_t)};
+	static const struct rte_mbuf_dynfield stamp = {.name = PMX_RX_TSC_DYNFIELD,
+						       .size = sizeof(uint64_t),
+						       .align = __alignof__(uint64_t)};
 	struct pmx_switch *sw = &b->sw;
 	struct pmx_worker *w = &b->w;
 	struct rte_ring *pmd_tx;
@@ -227,14 +232,17 @@ static int setup(struct rxbench *b, const char *pool_ops, unsigned cache)
 	int port, ret;
 
 	sw->pool = rte_pktmbuf_pool_create_by_ops("rxb_pool", 2 * CLIENTS * RING_SIZE + 4096, cache,
-						  0, RTE_MBUF_DEFAULT_BUF_SIZE, (int)rte_socket_id(),
-						  pool_ops);
+						  0, RTE_MBUF_DEFAULT_BUF_SIZE,
+						  (int)rte_socket_id(), pool_ops);
 	sw->rx_tsc_off = rte_mbuf_dynfield_register(&stamp);
-	b->pmd_rx = rte_ring_create("rxb_pmd_rx", 1024, (int)rte_socket_id(), RING_F_SP_ENQ | RING_F_SC_DEQ);
-	pmd_tx = rte_ring_create("rxb_pmd_tx", 1024, (int)rte_socket_id(), RING_F_SP_ENQ | RING_F_SC_DEQ);
+	b->pmd_rx = rte_ring_create("rxb_pmd_rx", 1024, (int)rte_socket_id(),
+				    RING_F_SP_ENQ | RING_F_SC_DEQ);
+	pmd_tx = rte_ring_create("rxb_pmd_tx", 1024, (int)rte_socket_id(),
+				 RING_F_SP_ENQ | RING_F_SC_DEQ);
 	sw->ft = pmx_flow_table_create("rxb_flows", 2 * FLOWS, 1, (int)rte_socket_id());
 	sw->clients_max = CLIENTS;
-	sw->clients = rte_zmalloc("rxb_clients", sizeof(*sw->clients) * CLIENTS, RTE_CACHE_LINE_SIZE);
+	sw->clients = rte_zmalloc("rxb_clients", sizeof(*sw->clients) * CLIENTS,
+				  RTE_CACHE_LINE_SIZE);
 	w->client = rte_zmalloc("rxb_counters", sizeof(*w->client) * CLIENTS, RTE_CACHE_LINE_SIZE);
 	if (sw->pool == NULL || sw->rx_tsc_off < 0 || b->pmd_rx == NULL || pmd_tx == NULL ||
 	    sw->ft == NULL || sw->clients == NULL || w->client == NULL)
@@ -348,27 +356,36 @@ static int run(struct rxbench *b, unsigned passes)
 	for (int m = 0; m < N_MODES; m++) {
 		double dp = median(pmd[m], passes), dl = median(loop[m], passes);
 
-		printf("%-8s %-7s %8.1f %8.1f %8.1f\n", mode_names[m], kind_names[b->kind],
-		       dp, dl, dp + dl);
+		printf("%-8s %-7s %8.1f %8.1f %8.1f\n", mode_names[m], kind_names[b->kind], dp, dl,
+		       dp + dl);
 	}
 	return 0;
 }
 
 static void usage(const char *prog)
 {
-	printf("usage: %s [-k exact|listen|any] [-p FRAMES] [-n PASSES] [-t] [-o POOL_OPS] [-c CACHE] "
+	printf("usage: %s [-k exact|listen|any] [-p FRAMES] [-n PASSES] [-t] [-o POOL_OPS] [-c "
+	       "CACHE] "
 	       "[-- EAL-ARGS]\n"
-	       "  TSC cycles per frame of the PMD step and of the RX lcore loop, portmux against the\n"
-	       "  bare hand-off (ceiling), medians of PASSES (default 5) passes of FRAMES (default\n"
+	       "  TSC cycles per frame of the PMD step and of the RX lcore loop, portmux against "
+	       "the\n"
+	       "  bare hand-off (ceiling), medians of PASSES (default 5) passes of FRAMES "
+	       "(default\n"
 	       "  1048576). -t: the consumer on a second lcore (EAL default then -l 0-1). Pool:\n"
-	       "  driver POOL_OPS (default stack), lcore cache CACHE (default 256), as portmuxd's.\n",
+	       "  driver POOL_OPS (default stack), lcore cache CACHE (default 256), as "
+	       "portmuxd's.\n",
 	       prog);
 }
 
 int main(int argc, char **argv)
 {
 	static struct rxbench b;
-	char *eal_argv[64] = {argv[0], "-l", "0", "--in-memory", "--no-pci", "--no-telemetry",
+	char *eal_argv[64] = {argv[0],
+			      "-l",
+			      "0",
+			      "--in-memory",
+			      "--no-pci",
+			      "--no-telemetry",
 			      "--log-level=lib.eal:warning"};
 	const char *pool_ops = "stack";
 	unsigned passes = 5, cache = 256;
@@ -378,12 +395,16 @@ int main(int argc, char **argv)
 	while ((opt = getopt(argc, argv, "k:p:n:to:c:h")) != -1) {
 		switch (opt) {
 		case 'k':
-			for (b.kind = KIND_ANY; b.kind > 0 && strcmp(optarg, kind_names[b.kind]) != 0;)
+			for (b.kind = KIND_ANY;
+			     b.kind > 0 && strcmp(optarg, kind_names[b.kind]) != 0;)
 				b.kind--;
 			break;
 		case 'p': b.frames = strtoull(optarg, NULL, 10); break;
 		case 'n': passes = (unsigned)strtoul(optarg, NULL, 10); break;
-		case 't': b.threaded = true; eal_argv[2] = "0-1"; break;
+		case 't':
+			b.threaded = true;
+			eal_argv[2] = "0-1";
+			break;
 		case 'o': pool_ops = optarg; break;
 		case 'c': cache = (unsigned)strtoul(optarg, NULL, 10); break;
 		case 'h': usage(argv[0]); return 0;
@@ -412,11 +433,10 @@ int main(int argc, char **argv)
 	}
 	printf("# TSC %.3f GHz, %s rules, %u clients, pool %s cache %u, consumer %s\n",
 	       rte_get_tsc_hz() / 1e9,
-	       b.kind == KIND_EXACT ? "65536 exact"
+	       b.kind == KIND_EXACT    ? "65536 exact"
 	       : b.kind == KIND_LISTEN ? "4 listen (on 198.18.0.1)"
-				      : "4 listen (any address)",
-	       CLIENTS, pool_ops,
-	       cache, b.threaded ? "on a second lcore" : "inline (untimed)");
+				       : "4 listen (any address)",
+	       CLIENTS, pool_ops, cache, b.threaded ? "on a second lcore" : "inline (untimed)");
 	ret = run(&b, passes);
 	if (ret != 0)
 		fprintf(stderr, "rxbench: %s\n", strerror(-ret));
