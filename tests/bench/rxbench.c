@@ -62,6 +62,7 @@ struct rxbench {
 	bool threaded; /* -t: the consumer on a second lcore */
 	volatile int stop;
 	enum mode mode;
+	enum mode only; /* -m: the one mode to run; N_MODES: both */
 	uint8_t tmpl[FRAME_LEN];
 };
 
@@ -326,6 +327,8 @@ static int run(struct rxbench *b, unsigned passes)
 		for (int m = 0; m < N_MODES && ret == 0; m++) {
 			double dp = 0, dl = 0;
 
+			if (b->only != N_MODES && m != (int)b->only)
+				continue;
 			b->mode = (enum mode)m;
 			b->stop = 0;
 			if (b->threaded)
@@ -357,8 +360,12 @@ static int run(struct rxbench *b, unsigned passes)
 	}
 	printf("%-8s %-7s %8s %8s %8s\n", "mode", "rules", "pmd", "rx_loop", "total");
 	for (int m = 0; m < N_MODES; m++) {
-		double dp = median(pmd[m], passes), dl = median(loop[m], passes);
+		double dp, dl;
 
+		if (b->only != N_MODES && m != (int)b->only)
+			continue;
+		dp = median(pmd[m], passes);
+		dl = median(loop[m], passes);
 		printf("%-8s %-7s %8.1f %8.1f %8.1f\n", mode_names[m], kind_names[b->kind], dp, dl,
 		       dp + dl);
 	}
@@ -367,17 +374,21 @@ static int run(struct rxbench *b, unsigned passes)
 
 static void usage(const char *prog)
 {
-	printf("usage: %s [-k exact|listen|any] [-p FRAMES] [-n PASSES] [-t] [-o POOL_OPS] [-c "
-	       "CACHE] "
-	       "[-- EAL-ARGS]\n"
-	       "  TSC cycles per frame of the PMD step and of the RX lcore loop, portmux against "
-	       "the\n"
-	       "  bare hand-off (ceiling), medians of PASSES (default 5) passes of FRAMES "
-	       "(default\n"
-	       "  1048576). -t: the consumer on a second lcore (EAL default then -l 0-1). Pool:\n"
-	       "  driver POOL_OPS (default stack), lcore cache CACHE (default 256), as "
-	       "portmuxd's.\n",
+	static const char *const text[] = {
+		"  TSC cycles per frame of the PMD step and of the RX lcore loop, portmux against",
+		"  the bare hand-off (ceiling), medians of PASSES (default 5) passes of FRAMES",
+		"  (default 1048576). -k: the rules (default exact). -m: one mode only (both by",
+		"  default), e.g. under valgrind --tool=callgrind. -t: the consumer on a second",
+		"  lcore (EAL -l 0-1). Pool: driver POOL_OPS (default stack), lcore cache CACHE",
+		"  (default 256), as portmuxd's. EAL default: -l 0 --in-memory --no-pci",
+		"  --no-telemetry (add --no-huge -m 1200 without hugepages or under valgrind).",
+	};
+
+	printf("usage: %s [-k exact|listen|any] [-m ceiling|portmux] [-p FRAMES] [-n PASSES] "
+	       "[-t] [-o POOL_OPS] [-c CACHE] [-- EAL-ARGS]\n",
 	       prog);
+	for (unsigned i = 0; i < RTE_DIM(text); i++)
+		printf("%s\n", text[i]);
 }
 
 int main(int argc, char **argv)
@@ -395,7 +406,8 @@ int main(int argc, char **argv)
 	int eal_argc = 7, opt, ret;
 
 	b.frames = 1u << 20;
-	while ((opt = getopt(argc, argv, "k:p:n:to:c:h")) != -1) {
+	b.only = N_MODES;
+	while ((opt = getopt(argc, argv, "k:m:p:n:to:c:h")) != -1) {
 		switch (opt) {
 		case 'k':
 			for (b.kind = KIND_ANY;
@@ -407,6 +419,11 @@ int main(int argc, char **argv)
 		case 't':
 			b.threaded = true;
 			eal_argv[2] = "0-1";
+			break;
+		case 'm':
+			b.only = strcmp(optarg, "ceiling") == 0   ? MODE_CEILING
+				 : strcmp(optarg, "portmux") == 0 ? MODE_PORTMUX
+								  : N_MODES;
 			break;
 		case 'o': pool_ops = optarg; break;
 		case 'c': cache = (unsigned)strtoul(optarg, NULL, 10); break;
