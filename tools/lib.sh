@@ -8,7 +8,7 @@ PMX_BUILD=${PMX_BUILD:-$PMX_ROOT/build}
 PMX_PY=/usr/bin/python3
 PMX_PKGS=(dpdk dpdk-dev libdpdk-dev libjansson-dev libcunit1-dev meson ninja-build pkg-config
 	  gcc iproute2 iputils-ping socat ethtool jq tcpdump python3-scapy procps curl liblwip-dev
-	  nettle-dev libpcap-dev libnftables-dev nftables help2man)
+	  nettle-dev libpcap-dev libnftables-dev nftables help2man gnuplot-nox)
 
 say() { printf '\033[1m== %s\033[0m\n' "$*"; }
 die() { printf 'ERROR: %s\n' "$*" >&2; exit 1; }

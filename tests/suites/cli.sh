@@ -86,6 +86,12 @@ fi
 -d -1
 -w nan
 -R inf"
+[ -x "$PMX_BUILD/tools/bench/pmx-ceiling" ] && common pmx-ceiling \
+	"$PMX_BUILD/tools/bench/pmx-ceiling" "-n 0
+-n 65
+-s 3
+-m 1e3
+-d 0"
 [ -x "$PMX_BUILD/tools/bench/pmx-ctl-rate" ] && common pmx-ctl-rate \
 	"$PMX_BUILD/tools/bench/pmx-ctl-rate" "-W 0
 -W 1025

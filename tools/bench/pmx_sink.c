@@ -29,9 +29,11 @@
 #include <jansson.h>
 #include <rte_cycles.h>
 #include <rte_mbuf.h>
+#include <rte_memzone.h>
 
 #include "pacer.h"
 #include "pmx_opt.h"
+#include "pmx_shm.h"
 #include "portmux_client.h"
 
 #define MAX_SESSIONS 64
@@ -336,6 +338,51 @@ static json_t *window_result(const struct sink *s, json_t *st0, json_t *st1, con
 			 object_delta(json_object_get(p0, "nic"), json_object_get(p1, "nic")));
 }
 
+/* Every client's latency histogram now (memif clients' too: the switch keeps all of them in
+ * its PMX_LAT_MZ_NAME memzone), as {"CLIENT_ID": [[NS, FRACTION], ...]}: one point per
+ * non-empty bucket, its top in ns (the maximum for the last) and the fraction of the samples
+ * at or below it, i.e. the latency CDF. */
+static json_t *hist_json(json_t *stats)
+{
+	const struct rte_memzone *mz = rte_memzone_lookup(PMX_LAT_MZ_NAME);
+	const struct pmx_lat_block *blocks;
+	double ns = 1e9 / (double)rte_get_tsc_hz();
+	json_t *out = json_object(), *c;
+	size_t i;
+
+	if (mz == NULL)
+		return out;
+	blocks = mz->addr;
+	json_array_foreach(json_object_get(stats, "clients"), i, c) {
+		json_int_t id = jint(c, "client_id"), queues = RTE_MAX(jint(c, "queues"), 1);
+		struct pmx_lat_hist h = {0};
+		uint64_t total = 0, cum = 0;
+		json_t *pts = json_array();
+		char key[24];
+
+		if (id < 0 || (size_t)(id + 1) * PMX_MAX_QUEUES * sizeof(*blocks) > mz->len) {
+			json_decref(pts);
+			continue;
+		}
+		for (json_int_t q = 0; q < queues && q < PMX_MAX_QUEUES; q++)
+			pmx_lat_block_read(&blocks[id * PMX_MAX_QUEUES + q], &h);
+		for (unsigned b = 0; b <= PMX_LAT_OVERFLOW; b++)
+			total += h.bucket[b];
+		for (unsigned b = 0; b <= PMX_LAT_OVERFLOW && total > 0; b++) {
+			uint64_t top = b < PMX_LAT_OVERFLOW ? pmx_lat_bucket_low(b + 1) : h.max;
+
+			if (h.bucket[b] == 0)
+				continue;
+			cum += h.bucket[b];
+			json_array_append_new(pts, json_pack("[f,f]", (double)RTE_MIN(top, h.max) * ns,
+							     (double)cum / (double)total));
+		}
+		snprintf(key, sizeof(key), "%lld", (long long)id);
+		json_object_set_new(out, key, pts);
+	}
+	return out;
+}
+
 static void sleep_until(const struct sink *s, double t)
 {
 	while (!__atomic_load_n(&s->stop, __ATOMIC_ACQUIRE) && !signalled && now_s() < t)
@@ -419,6 +466,7 @@ static void *control_main(void *arg)
 
 				json_object_set_new(d, "rate", json_real(s->o.rate));
 				json_object_set_new(s->result, "pacer", d);
+				json_object_set_new(s->result, "hist", hist_json(st1));
 				json_decref(pc1);
 			}
 			json_decref(st1);
