@@ -19,14 +19,15 @@
 
 /*
  * The lookup stages, in order. A frame is looked up in a stage only when the stage may hold
- * its rule: the three port stages keep a bitmap of the local ports (raw key value) that have
- * at least one rule, the IP stage a count. The writer keeps a rule count per port behind each
- * bit and publishes bits with release stores; a reader that sees a bit late misses a rule that
- * was being added, as if it had come a moment later.
+ * its rule: each local port (raw key value) has a byte whose bit st says that port stage st
+ * has at least one rule; the IP stage keeps a count. A reader loads a frame's byte once for
+ * all stages, and skips a stage that no frame of the burst may find. The writer keeps a rule
+ * count per port and stage behind each bit and publishes the byte with release stores; a
+ * reader that sees a bit late misses a rule that was being added, as if it had come a moment
+ * later.
  */
 enum stage { STAGE_EXACT, STAGE_LISTEN_IP, STAGE_LISTEN_ANY, STAGE_IP, N_STAGES };
 #define N_PORT_STAGES STAGE_IP
-#define PORT_WORDS (65536 / 64)
 
 /*
  * A local port's only rule of a listen stage is also found without the hash: direct[st][port]
@@ -48,9 +49,9 @@ enum stage { STAGE_EXACT, STAGE_LISTEN_IP, STAGE_LISTEN_ANY, STAGE_IP, N_STAGES 
 #define DIRECT_RULE(e) ((uint32_t)(e))
 
 struct pmx_flow_table {
-	uint64_t port_bits[N_PORT_STAGES][PORT_WORDS]; /* read by readers, one writer */
-	uint32_t n_ip_rules;                           /* ditto */
-	uint32_t *port_rules[N_PORT_STAGES];           /* writer only: rules per local port */
+	uint8_t port_stages[65536]; /* bit st: port stage st has rules; readers, one writer */
+	uint32_t n_ip_rules;        /* ditto */
+	uint32_t *port_rules[N_PORT_STAGES]; /* writer only: rules per local port */
 	uint64_t *direct[2];      /* [DIRECT_STAGE(st)][local port]: the only rule, or 0 */
 	uint8_t (*direct_ip)[16]; /* [local port]: the address of direct[0]'s rule */
 	struct rte_hash *hash;
@@ -242,7 +243,7 @@ static void stage_count(struct pmx_flow_table *ft, const struct pmx_flow_key *ke
 {
 	enum stage st = stage_of(key);
 	uint16_t port = key->local_port;
-	uint64_t *word, bit = 1ULL << (port % 64);
+	uint8_t *mask = &ft->port_stages[port], bit = (uint8_t)(1u << st);
 	uint32_t n;
 
 	if (st == STAGE_IP) {
@@ -250,28 +251,15 @@ static void stage_count(struct pmx_flow_table *ft, const struct pmx_flow_key *ke
 		return;
 	}
 	n = ft->port_rules[st][port] += delta;
-	word = &ft->port_bits[st][port / 64];
 	if (st != STAGE_EXACT)
 		direct_set(ft, st, key,
 			   n == 1 && delta > 0 && key->port_id < UINT8_MAX
 				   ? DIRECT_PACK(key->proto, key->port_id, owner, rule_id)
 				   : 0);
 	if (n == 0)
-		__atomic_store_n(word, *word & ~bit, __ATOMIC_RELEASE);
+		__atomic_store_n(mask, (uint8_t)(*mask & ~bit), __ATOMIC_RELEASE);
 	else if (n == 1 && delta > 0)
-		__atomic_store_n(word, *word | bit, __ATOMIC_RELEASE);
-}
-
-/* Reader side: may stage st hold a rule for this (exact) key? */
-static inline int stage_may_hold(const struct pmx_flow_table *ft, enum stage st,
-				 const struct pmx_flow_key *key)
-{
-	uint16_t port = key->local_port;
-
-	if (st == STAGE_IP)
-		return __atomic_load_n(&ft->n_ip_rules, __ATOMIC_ACQUIRE) != 0;
-	return (__atomic_load_n(&ft->port_bits[st][port / 64], __ATOMIC_ACQUIRE) >> (port % 64)) &
-	       1;
+		__atomic_store_n(mask, (uint8_t)(*mask | bit), __ATOMIC_RELEASE);
 }
 
 int pmx_flow_table_add(struct pmx_flow_table *ft, const struct pmx_flow_key *key, uint16_t owner,
@@ -512,7 +500,8 @@ static __rte_always_inline int direct_lookup(const struct pmx_flow_table *ft, en
 static __rte_always_inline unsigned classify_stage(struct pmx_flow_table *ft, unsigned reader_id,
 						   enum stage st,
 						   const struct pmx_flow_key *const *keys,
-						   unsigned *idx, unsigned m, uint16_t *owner)
+						   const uint8_t *may, unsigned *idx, unsigned m,
+						   uint16_t *owner)
 {
 	struct pmx_flow_key reduced[RTE_HASH_LOOKUP_BULK_MAX];
 	const void *kp[RTE_HASH_LOOKUP_BULK_MAX];
@@ -526,8 +515,8 @@ static __rte_always_inline unsigned classify_stage(struct pmx_flow_table *ft, un
 	for (unsigned j = 0; j < m; j++) {
 		const struct pmx_flow_key *k = keys[idx[j]];
 
-		if (!stage_may_hold(ft, st, k))
-			continue;
+		if (st != STAGE_IP && !(may[idx[j]] & (1u << st)))
+			continue; /* no rule of the stage on the frame's port */
 		if (st == STAGE_LISTEN_IP || st == STAGE_LISTEN_ANY) {
 			int d = direct_lookup(ft, st, k, &owner[idx[j]], hits);
 
@@ -571,20 +560,26 @@ void pmx_flow_table_classify_bulk(struct pmx_flow_table *ft, unsigned reader_id,
 				  uint16_t *owner)
 {
 	unsigned idx[RTE_HASH_LOOKUP_BULK_MAX];
-	unsigned m = n;
+	uint8_t may[RTE_HASH_LOOKUP_BULK_MAX]; /* the port stages each frame may find */
+	unsigned m = n, stages = 0;
 
 	RTE_ASSERT(n <= RTE_HASH_LOOKUP_BULK_MAX);
 	for (unsigned i = 0; i < n; i++) {
 		owner[i] = PMX_OWNER_NONE;
 		idx[i] = i;
+		may[i] = __atomic_load_n(&ft->port_stages[keys[i]->local_port], __ATOMIC_ACQUIRE);
+		stages |= may[i];
 	}
-	/* one call per stage, so each is compiled for its stage */
-	if (m > 0)
-		m = classify_stage(ft, reader_id, STAGE_EXACT, keys, idx, m, owner);
-	if (m > 0)
-		m = classify_stage(ft, reader_id, STAGE_LISTEN_IP, keys, idx, m, owner);
-	if (m > 0)
-		m = classify_stage(ft, reader_id, STAGE_LISTEN_ANY, keys, idx, m, owner);
-	if (m > 0)
-		classify_stage(ft, reader_id, STAGE_IP, keys, idx, m, owner);
+	if (__atomic_load_n(&ft->n_ip_rules, __ATOMIC_ACQUIRE) != 0)
+		stages |= 1u << STAGE_IP;
+	/* one call per stage, so each is compiled for its stage; none for a stage no frame of
+	 * the burst may find */
+	if (m > 0 && (stages & 1u << STAGE_EXACT))
+		m = classify_stage(ft, reader_id, STAGE_EXACT, keys, may, idx, m, owner);
+	if (m > 0 && (stages & 1u << STAGE_LISTEN_IP))
+		m = classify_stage(ft, reader_id, STAGE_LISTEN_IP, keys, may, idx, m, owner);
+	if (m > 0 && (stages & 1u << STAGE_LISTEN_ANY))
+		m = classify_stage(ft, reader_id, STAGE_LISTEN_ANY, keys, may, idx, m, owner);
+	if (m > 0 && (stages & 1u << STAGE_IP))
+		classify_stage(ft, reader_id, STAGE_IP, keys, may, idx, m, owner);
 }
