@@ -1,4 +1,6 @@
 /* nic_rx.c - the receive path (wire -> client rings, kernel): parse, classify in bulk, deliver */
+#include <string.h>
+
 #include <rte_cycles.h>
 #include <rte_ethdev.h>
 #include <rte_prefetch.h>
@@ -7,11 +9,14 @@
 #include "stages.h"
 #include "pmx_afpacket.h"
 
-/* Frames of one burst grouped by destination, so each ring/queue is touched once. */
+/* Frames of one burst grouped by destination, so each ring/queue is touched once. A client's
+ * bucket is found through of_client[] without a search: an entry is valid only when the bucket
+ * it names is in use and holds that client (a sparse set: any stale value is harmless). */
 struct dest_buckets {
 	unsigned n;
 	uint16_t dest[PMX_BURST];
 	uint16_t count[PMX_BURST];
+	uint8_t of_client[PMX_MAX_CLIENTS];
 	struct rte_mbuf *pkts[PMX_BURST][PMX_BURST];
 };
 
@@ -19,8 +24,16 @@ static void bucket_add(struct dest_buckets *b, uint16_t dest, struct rte_mbuf *m
 {
 	unsigned i;
 
-	for (i = 0; i < b->n && b->dest[i] != dest; i++)
-		;
+	if (dest < PMX_MAX_CLIENTS) {
+		i = b->of_client[dest];
+		if (i >= b->n || b->dest[i] != dest) {
+			i = b->n;
+			b->of_client[dest] = (uint8_t)i;
+		}
+	} else {
+		for (i = 0; i < b->n && b->dest[i] != dest; i++)
+			;
+	}
 	if (i == b->n) {
 		b->dest[i] = dest;
 		b->count[i] = 0;
@@ -151,6 +164,7 @@ unsigned pmx_nic_rx_poll(struct pmx_worker *w, unsigned p)
 
 	/* 3. deliver, one burst per destination; later fragments follow their first */
 	buckets.n = 0;
+	memset(buckets.of_client, 0, sizeof(buckets.of_client)); /* any value would do: defined */
 	for (unsigned i = 0; i < n; i++) {
 		if (dest[i] == PMX_OWNER_NONE) {
 			dest[i] = pmx_frag_lookup(w, &info[i]);

@@ -1,6 +1,9 @@
 /* flow_table.c - the flow table: keys -> owners, one writer, lock-free RX-lcore readers */
 #include <errno.h>
 #include <string.h>
+#ifdef __SSE4_2__
+#include <nmmintrin.h>
+#endif
 
 #include <rte_cycles.h>
 #include <rte_errno.h>
@@ -19,12 +22,14 @@
  * match with src_addr and no src_port), listening on the address, listening on any address,
  * whole protocol from one peer, whole protocol (usnetd's match without dst_port), owned IP:
  * the most specific rule wins. A frame is looked up in a stage only when the stage may hold
- * its rule: the three port stages keep a bitmap of the local ports (raw key value) that have
- * at least one rule, the three protocol-wide stages a bitmap of the IP protocols that have one,
- * the IP stage a count. The writer keeps a rule count behind each bit and publishes bits with
- * release stores; a reader that sees a bit late misses a rule that was being added, as if it
- * had come a moment later. Without peer or protocol-wide rules (usnetd's matches) their stages
- * cost one load per burst: each also keeps a count of its rules.
+ * its rule: each local port (raw key value) has a byte whose bit st says that port stage st
+ * (exact, listen on the address, listen on any) has at least one rule; the three
+ * protocol-wide stages keep a bitmap of the IP protocols that have one, the IP stage a count.
+ * A reader loads a frame's byte once for all port stages, and skips a stage that no frame of
+ * the burst may find. The writer keeps a rule count behind each bit and publishes with release
+ * stores; a reader that sees a bit late misses a rule that was being added, as if it had come
+ * a moment later. Without peer or protocol-wide rules (usnetd's matches) their stages cost one
+ * load per burst: each also keeps a count of its rules.
  */
 enum stage {
 	STAGE_EXACT,
@@ -39,15 +44,35 @@ enum stage {
 #define N_PORT_STAGES STAGE_PEER
 #define FIRST_PROTO_STAGE STAGE_PEER
 #define N_PROTO_STAGES (STAGE_IP - STAGE_PEER)
-#define PORT_WORDS (65536 / 64)
+
+/*
+ * A local port's only rule of a listen stage is also found without the hash: direct[st][port]
+ * packs it (DIRECT_PACK), 0 while the port has no rule or several of that stage (the hash
+ * then). The listen-on-address stage keeps that rule's address in direct_ip[port], written
+ * before the entry is published; a reader compares it between two loads of the entry (the
+ * writer clears an entry before it writes another address under it), so it never pairs an
+ * address with another rule. The writer sets an entry when a port's first rule of the stage
+ * comes, clears it when a second comes or the first goes (a port left with one rule of two
+ * keeps using the hash), and rewrites it when the rule's owner changes.
+ */
+#define DIRECT_STAGE(st) ((st)-STAGE_LISTEN_IP) /* LISTEN_IP, LISTEN_ANY -> 0, 1 */
+#define DIRECT_PACK(proto, port_id, owner, rule)                                                   \
+	((uint64_t)(proto) << 56 | (uint64_t)((port_id) + 1) << 48 | (uint64_t)(owner) << 32 |     \
+	 (uint32_t)(rule))
+#define DIRECT_MATCH(e, proto, port_id)                                                            \
+	((e) >> 56 == (proto) && (((e) >> 48) & 0xff) == (uint64_t)(port_id) + 1)
+#define DIRECT_OWNER(e) ((uint16_t)((e) >> 32))
+#define DIRECT_RULE(e) ((uint32_t)(e))
 
 struct pmx_flow_table {
-	uint64_t port_bits[N_PORT_STAGES][PORT_WORDS]; /* read by readers, one writer */
+	uint8_t port_stages[65536]; /* bit st: port stage st has rules; readers, one writer */
 	uint64_t proto_bits[N_PROTO_STAGES][256 / 64]; /* ditto */
 	uint32_t n_proto_stage[N_PROTO_STAGES];        /* ditto: rules per protocol stage */
 	uint32_t n_ip_rules;                           /* ditto */
 	uint32_t *port_rules[N_PORT_STAGES];           /* writer only: rules per local port */
 	uint32_t proto_rules[N_PROTO_STAGES][256];     /* writer only: rules per protocol */
+	uint64_t *direct[2];      /* [DIRECT_STAGE(st)][local port]: the only rule, or 0 */
+	uint8_t (*direct_ip)[16]; /* [local port]: the address of direct[0]'s rule */
 	struct rte_hash *hash;
 	struct rte_rcu_qsbr *qsv;
 	struct pmx_rule *rules; /* indexed by rule id (= hash position) */
@@ -113,6 +138,16 @@ struct pmx_flow_table *pmx_flow_table_create(const char *name, uint32_t max_rule
 		if (ft->port_rules[st] == NULL)
 			goto fail_free_hash;
 	}
+	for (unsigned d = 0; d < RTE_DIM(ft->direct); d++) {
+		ft->direct[d] = rte_zmalloc_socket("pmx_direct", sizeof(uint64_t) * 65536,
+						   RTE_CACHE_LINE_SIZE, socket_id);
+		if (ft->direct[d] == NULL)
+			goto fail_free_hash;
+	}
+	ft->direct_ip = rte_zmalloc_socket("pmx_direct_ip", 16 * 65536, RTE_CACHE_LINE_SIZE,
+					   socket_id);
+	if (ft->direct_ip == NULL)
+		goto fail_free_hash;
 	for (unsigned r = 0; r < max_readers; r++) {
 		ft->hits[r] = rte_zmalloc_socket("pmx_rule_hits", sizeof(uint64_t) * ft->id_limit,
 						 RTE_CACHE_LINE_SIZE, socket_id);
@@ -142,6 +177,9 @@ void pmx_flow_table_destroy(struct pmx_flow_table *ft)
 	rte_free(ft->hits);
 	for (unsigned st = 0; st < N_PORT_STAGES; st++)
 		rte_free(ft->port_rules[st]);
+	for (unsigned d = 0; d < RTE_DIM(ft->direct); d++)
+		rte_free(ft->direct[d]);
+	rte_free(ft->direct_ip);
 	rte_free(ft->rules);
 	rte_hash_free(ft->hash);
 	rte_free(ft->qsv);
@@ -226,11 +264,29 @@ static void publish_bit(uint64_t *bits, uint32_t *count, unsigned b, int delta)
 		__atomic_store_n(word, *word | bit, __ATOMIC_RELEASE);
 }
 
+/* Writer side: the direct entry of a listen stage's port (st, port), set to e (0: none). */
+static void direct_set(struct pmx_flow_table *ft, enum stage st, const struct pmx_flow_key *key,
+		       uint64_t e)
+{
+	uint64_t *entry = &ft->direct[DIRECT_STAGE(st)][key->local_port];
+
+	if (*entry != 0)
+		__atomic_store_n(entry, 0, __ATOMIC_RELEASE);
+	if (e == 0)
+		return;
+	if (st == STAGE_LISTEN_IP) /* the address first, then the entry that vouches for it */
+		memcpy(ft->direct_ip[key->local_port], key->local_ip, 16);
+	__atomic_store_n(entry, e, __ATOMIC_RELEASE);
+}
+
 /* Writer side: one rule more (delta 1) or less (-1) in its stage; publishes the change. */
-static void stage_count(struct pmx_flow_table *ft, const struct pmx_flow_key *key, int delta)
+static void stage_count(struct pmx_flow_table *ft, const struct pmx_flow_key *key, int delta,
+			uint32_t rule_id, uint16_t owner)
 {
 	enum stage st = stage_of(key);
 	uint16_t port = key->local_port;
+	uint8_t *mask = &ft->port_stages[port], bit = (uint8_t)(1u << st);
+	uint32_t n;
 
 	if (st == STAGE_IP) {
 		__atomic_store_n(&ft->n_ip_rules, ft->n_ip_rules + delta, __ATOMIC_RELEASE);
@@ -244,24 +300,16 @@ static void stage_count(struct pmx_flow_table *ft, const struct pmx_flow_key *ke
 				 __ATOMIC_RELEASE);
 		return;
 	}
-	publish_bit(ft->port_bits[st], &ft->port_rules[st][port], port, delta);
-}
-
-/* Reader side: may stage st hold a rule for this (exact) key? */
-static inline int stage_may_hold(const struct pmx_flow_table *ft, enum stage st,
-				 const struct pmx_flow_key *key)
-{
-	uint16_t port = key->local_port;
-
-	if (st == STAGE_IP)
-		return __atomic_load_n(&ft->n_ip_rules, __ATOMIC_ACQUIRE) != 0;
-	if (st >= FIRST_PROTO_STAGE) {
-		const uint64_t *word = &ft->proto_bits[st - FIRST_PROTO_STAGE][key->proto / 64];
-
-		return (__atomic_load_n(word, __ATOMIC_ACQUIRE) >> (key->proto % 64)) & 1;
-	}
-	return (__atomic_load_n(&ft->port_bits[st][port / 64], __ATOMIC_ACQUIRE) >> (port % 64)) &
-	       1;
+	n = ft->port_rules[st][port] += delta;
+	if (st != STAGE_EXACT)
+		direct_set(ft, st, key,
+			   n == 1 && delta > 0 && key->port_id < UINT8_MAX
+				   ? DIRECT_PACK(key->proto, key->port_id, owner, rule_id)
+				   : 0);
+	if (n == 0)
+		__atomic_store_n(mask, (uint8_t)(*mask & ~bit), __ATOMIC_RELEASE);
+	else if (n == 1 && delta > 0)
+		__atomic_store_n(mask, (uint8_t)(*mask | bit), __ATOMIC_RELEASE);
 }
 
 int pmx_flow_table_add(struct pmx_flow_table *ft, const struct pmx_flow_key *key, uint16_t owner,
@@ -295,7 +343,7 @@ int pmx_flow_table_add(struct pmx_flow_table *ft, const struct pmx_flow_key *key
 	rule->hits_seen = 0;
 	rule->in_use = 1;
 	rte_hash_add_key_data(ft->hash, key, DATA_PACK(pos, owner));
-	stage_count(ft, key, 1);
+	stage_count(ft, key, 1, (uint32_t)pos, owner);
 	ft->n_rules++;
 	*rule_id = pos;
 	return 0;
@@ -306,7 +354,7 @@ int pmx_flow_table_del(struct pmx_flow_table *ft, uint32_t rule_id)
 	if (rule_id >= ft->id_limit || !ft->rules[rule_id].in_use)
 		return -ENOENT;
 	rte_hash_del_key(ft->hash, &ft->rules[rule_id].key);
-	stage_count(ft, &ft->rules[rule_id].key, -1);
+	stage_count(ft, &ft->rules[rule_id].key, -1, rule_id, ft->rules[rule_id].owner);
 	ft->rules[rule_id].in_use = 0;
 	ft->n_rules--;
 	return 0;
@@ -315,6 +363,7 @@ int pmx_flow_table_del(struct pmx_flow_table *ft, uint32_t rule_id)
 int pmx_flow_table_set_owner(struct pmx_flow_table *ft, uint32_t rule_id, uint16_t owner)
 {
 	struct pmx_rule *rule;
+	enum stage st;
 
 	if (rule_id >= ft->id_limit || !ft->rules[rule_id].in_use)
 		return -ENOENT;
@@ -323,6 +372,14 @@ int pmx_flow_table_set_owner(struct pmx_flow_table *ft, uint32_t rule_id, uint16
 	if (rte_hash_add_key_data(ft->hash, &rule->key, DATA_PACK(rule_id, owner)) < 0)
 		return -ENOENT;
 	rule->owner = owner;
+	st = stage_of(&rule->key);
+	if (st == STAGE_LISTEN_IP || st == STAGE_LISTEN_ANY) {
+		const uint64_t *entry = &ft->direct[DIRECT_STAGE(st)][rule->key.local_port];
+
+		if (*entry != 0 && DIRECT_RULE(*entry) == rule_id)
+			direct_set(ft, st, &rule->key,
+				   DIRECT_PACK(rule->key.proto, rule->key.port_id, owner, rule_id));
+	}
 	return 0;
 }
 
@@ -398,20 +455,31 @@ static const struct pmx_flow_key stage_kind[N_STAGES] = {
 #define KEY_WORDS (sizeof(struct pmx_flow_key) / 8)
 
 /* The table's hash of a key held as words: rte_hash_crc(key, 40, 0), inline (no call through
- * the table's function pointer, no length loop). */
-static inline hash_sig_t words_hash(const uint64_t w[KEY_WORDS])
+ * the table's function pointer, no length loop). Where the build targets SSE4.2 (DPDK's
+ * -march), the CRC32C instruction itself, unrolled: rte_hash_crc_8byte() tests the algorithm
+ * it picked at start-up on every word. Both give the same CRC32C (tests/unit/test_flow_table.c
+ * compares pmx_flow_key_hash() with rte_hash_crc()). */
+static __rte_always_inline hash_sig_t words_hash(const uint64_t w[KEY_WORDS])
 {
+#ifdef __SSE4_2__
+	uint64_t h = 0;
+
+	for (unsigned i = 0; i < KEY_WORDS; i++)
+		h = _mm_crc32_u64(h, w[i]);
+	return (hash_sig_t)h;
+#else
 	uint32_t h = 0;
 
 	for (unsigned i = 0; i < KEY_WORDS; i++)
 		h = rte_hash_crc_8byte(w[i], h);
 	return h;
+#endif
 }
 
 /* The key of stage st derived from an exact key, word by word (no partial stores for the
  * hash to stall on); returns its hash. */
-static inline hash_sig_t stage_key(const struct pmx_flow_key *exact, enum stage st,
-				   struct pmx_flow_key *out)
+static __rte_always_inline hash_sig_t stage_key(const struct pmx_flow_key *exact, enum stage st,
+						struct pmx_flow_key *out)
 {
 	uint64_t w[KEY_WORDS], keep[KEY_WORDS], kind[KEY_WORDS];
 
@@ -438,7 +506,7 @@ void pmx_flow_key_reduce(const struct pmx_flow_key *exact, enum pmx_key_kind kin
 }
 
 /* The table's hash of a key. */
-static inline hash_sig_t key_hash(const struct pmx_flow_key *key)
+static __rte_always_inline hash_sig_t key_hash(const struct pmx_flow_key *key)
 {
 	uint64_t w[KEY_WORDS];
 
@@ -451,6 +519,46 @@ hash_sig_t pmx_flow_key_hash(const struct pmx_flow_key *key)
 	return key_hash(key);
 }
 
+/* Reader side: may protocol stage st hold a rule for this key's protocol? */
+static __rte_always_inline int proto_may_hold(const struct pmx_flow_table *ft, enum stage st,
+					      const struct pmx_flow_key *key)
+{
+	const uint64_t *word = &ft->proto_bits[st - FIRST_PROTO_STAGE][key->proto / 64];
+
+	return (__atomic_load_n(word, __ATOMIC_ACQUIRE) >> (key->proto % 64)) & 1;
+}
+
+/* Reader side: a listen stage's port with one rule decides alone: 1 (matched: *owner set, hit
+ * counted) or 0 (not this rule, so no rule of the stage); -1: no entry, or it changed while
+ * read (the hash decides). */
+static __rte_always_inline int direct_lookup(const struct pmx_flow_table *ft, enum stage st,
+					     const struct pmx_flow_key *k, uint16_t *owner,
+					     uint64_t *hits)
+{
+	const uint64_t *entry = &ft->direct[DIRECT_STAGE(st)][k->local_port];
+	uint64_t e = __atomic_load_n(entry, __ATOMIC_ACQUIRE);
+
+	if (e == 0)
+		return -1;
+	if (!DIRECT_MATCH(e, k->proto, k->port_id))
+		return 0;
+	if (st == STAGE_LISTEN_IP) {
+		uint64_t a[2], b[2];
+
+		memcpy(a, ft->direct_ip[k->local_port], 16);
+		memcpy(b, k->local_ip, 16);
+		__atomic_thread_fence(__ATOMIC_ACQUIRE); /* the address read before the check */
+		if (__atomic_load_n(entry, __ATOMIC_RELAXED) != e)
+			return -1;
+		if (((a[0] ^ b[0]) | (a[1] ^ b[1])) != 0)
+			return 0;
+	}
+	*owner = DIRECT_OWNER(e);
+	if (DIRECT_RULE(e) < ft->id_limit)
+		hits[DIRECT_RULE(e)]++;
+	return 1;
+}
+
 /*
  * One lookup stage over the keys still unmatched (idx[0..m), indexes into keys), in bulk, for
  * those whose rule the stage may hold. Sets the owner of each match; returns the unmatched
@@ -459,7 +567,8 @@ hash_sig_t pmx_flow_key_hash(const struct pmx_flow_key *key)
 static __rte_always_inline unsigned classify_stage(struct pmx_flow_table *ft, unsigned reader_id,
 						   enum stage st,
 						   const struct pmx_flow_key *const *keys,
-						   unsigned *idx, unsigned m, uint16_t *owner)
+						   const uint8_t *may, unsigned *idx, unsigned m,
+						   uint16_t *owner)
 {
 	struct pmx_flow_key reduced[RTE_HASH_LOOKUP_BULK_MAX];
 	const void *kp[RTE_HASH_LOOKUP_BULK_MAX];
@@ -473,8 +582,18 @@ static __rte_always_inline unsigned classify_stage(struct pmx_flow_table *ft, un
 	for (unsigned j = 0; j < m; j++) {
 		const struct pmx_flow_key *k = keys[idx[j]];
 
-		if (!stage_may_hold(ft, st, k))
-			continue;
+		if (st < N_PORT_STAGES && !(may[idx[j]] & (1u << st)))
+			continue; /* no rule of the stage on the frame's port */
+		if (st >= FIRST_PROTO_STAGE && st < STAGE_IP && !proto_may_hold(ft, st, k))
+			continue; /* no rule of the stage for the frame's protocol */
+		if (st == STAGE_LISTEN_IP || st == STAGE_LISTEN_ANY) {
+			int d = direct_lookup(ft, st, k, &owner[idx[j]], hits);
+
+			if (d > 0)
+				matched |= 1ULL << j;
+			if (d >= 0) /* decided without the hash: the port's only rule */
+				continue;
+		}
 		if (st == STAGE_EXACT) { /* the parsed key itself */
 			sig[c] = key_hash(k);
 			kp[c] = k;
@@ -484,8 +603,9 @@ static __rte_always_inline unsigned classify_stage(struct pmx_flow_table *ft, un
 		}
 		at[c++] = (uint8_t)j;
 	}
-	if (c == 0 ||
-	    rte_hash_lookup_with_hash_bulk_data(ft->hash, kp, sig, c, &hit_mask, data) == 0)
+	if (c > 0)
+		rte_hash_lookup_with_hash_bulk_data(ft->hash, kp, sig, c, &hit_mask, data);
+	if (hit_mask == 0 && matched == 0)
 		return m;
 	for (uint64_t left = hit_mask; left != 0; left &= left - 1) {
 		unsigned t = (unsigned)__builtin_ctzll(left);
@@ -496,7 +616,7 @@ static __rte_always_inline unsigned classify_stage(struct pmx_flow_table *ft, un
 			hits[rule]++;
 		matched |= 1ULL << at[t];
 	}
-	if ((unsigned)__builtin_popcountll(hit_mask) == m)
+	if ((unsigned)__builtin_popcountll(matched) == m)
 		return 0; /* all matched */
 	for (unsigned j = 0; j < m; j++)
 		if (!(matched & (1ULL << j)))
@@ -515,26 +635,35 @@ void pmx_flow_table_classify_bulk(struct pmx_flow_table *ft, unsigned reader_id,
 				  uint16_t *owner)
 {
 	unsigned idx[RTE_HASH_LOOKUP_BULK_MAX];
-	unsigned m = n;
+	uint8_t may[RTE_HASH_LOOKUP_BULK_MAX]; /* the port stages each frame may find */
+	unsigned m = n, stages = 0;
 
 	RTE_ASSERT(n <= RTE_HASH_LOOKUP_BULK_MAX);
 	for (unsigned i = 0; i < n; i++) {
 		owner[i] = PMX_OWNER_NONE;
 		idx[i] = i;
+		may[i] = __atomic_load_n(&ft->port_stages[keys[i]->local_port], __ATOMIC_ACQUIRE);
+		stages |= may[i];
 	}
-	/* one call per stage, so each is compiled for its stage */
-	if (m > 0)
-		m = classify_stage(ft, reader_id, STAGE_EXACT, keys, idx, m, owner);
-	if (m > 0 && proto_stage_used(ft, STAGE_PEER))
-		m = classify_stage(ft, reader_id, STAGE_PEER, keys, idx, m, owner);
-	if (m > 0)
-		m = classify_stage(ft, reader_id, STAGE_LISTEN_IP, keys, idx, m, owner);
-	if (m > 0)
-		m = classify_stage(ft, reader_id, STAGE_LISTEN_ANY, keys, idx, m, owner);
-	if (m > 0 && proto_stage_used(ft, STAGE_PROTO_PEER))
-		m = classify_stage(ft, reader_id, STAGE_PROTO_PEER, keys, idx, m, owner);
-	if (m > 0 && proto_stage_used(ft, STAGE_PROTO))
-		m = classify_stage(ft, reader_id, STAGE_PROTO, keys, idx, m, owner);
-	if (m > 0)
-		classify_stage(ft, reader_id, STAGE_IP, keys, idx, m, owner);
+	if (__atomic_load_n(&ft->n_ip_rules, __ATOMIC_ACQUIRE) != 0)
+		stages |= 1u << STAGE_IP;
+	for (enum stage st = FIRST_PROTO_STAGE; st < STAGE_IP; st++)
+		if (proto_stage_used(ft, st))
+			stages |= 1u << st;
+	/* one call per stage, so each is compiled for its stage; none for a stage no frame of
+	 * the burst may find */
+	if (m > 0 && (stages & 1u << STAGE_EXACT))
+		m = classify_stage(ft, reader_id, STAGE_EXACT, keys, may, idx, m, owner);
+	if (m > 0 && (stages & 1u << STAGE_PEER))
+		m = classify_stage(ft, reader_id, STAGE_PEER, keys, may, idx, m, owner);
+	if (m > 0 && (stages & 1u << STAGE_LISTEN_IP))
+		m = classify_stage(ft, reader_id, STAGE_LISTEN_IP, keys, may, idx, m, owner);
+	if (m > 0 && (stages & 1u << STAGE_LISTEN_ANY))
+		m = classify_stage(ft, reader_id, STAGE_LISTEN_ANY, keys, may, idx, m, owner);
+	if (m > 0 && (stages & 1u << STAGE_PROTO_PEER))
+		m = classify_stage(ft, reader_id, STAGE_PROTO_PEER, keys, may, idx, m, owner);
+	if (m > 0 && (stages & 1u << STAGE_PROTO))
+		m = classify_stage(ft, reader_id, STAGE_PROTO, keys, may, idx, m, owner);
+	if (m > 0 && (stages & 1u << STAGE_IP))
+		classify_stage(ft, reader_id, STAGE_IP, keys, may, idx, m, owner);
 }

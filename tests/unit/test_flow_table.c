@@ -16,6 +16,9 @@
  *  - usnetd's matches: peer (proto, local ip:port, remote ip) between exact and listen, the
  *    whole protocol from one peer and the whole protocol (ICMP echo of any identifier, TCP
  *    of any port) after listen and before owned IP; their stages skip other protocols
+ *  - a port's only listen rule (found without the hash): wrong protocol, NIC port or address
+ *    miss; a second rule on the port, deletes back to one and none, a new owner, and the hit
+ *    counters, each stage against what the hash alone answers
  */
 #include <stdlib.h>
 #include <string.h>
@@ -365,6 +368,51 @@ static void test_hits(void)
 	CU_ASSERT_EQUAL(pmx_flow_table_hits(ft, rl), 5);
 }
 
+/* The stage's rules of one port, as they come and go, found as the hash alone would. */
+static void direct_stage(int l)
+{
+	struct pmx_flow_key udp = listen_key(UDP, l, 53), tcp = listen_key(TCP, l, 53);
+	struct pmx_flow_key f_udp = exact(UDP, 1, 53, 9, 4000), f_tcp = exact(TCP, 1, 53, 9, 4000);
+	struct pmx_flow_key f_port1 = f_udp, f_other_ip = exact(UDP, 2, 53, 9, 4000);
+	struct pmx_flow_key f_other_port = exact(UDP, 1, 54, 9, 4000);
+	uint32_t r_udp, r_tcp;
+
+	empty_table();
+	f_port1.port_id = 1;
+	r_udp = add(&udp, 7); /* the port's only rule of the stage */
+	CU_ASSERT_EQUAL(classify_one(&f_udp), 7);
+	CU_ASSERT_EQUAL(classify_one(&f_tcp), PMX_OWNER_NONE);
+	CU_ASSERT_EQUAL(classify_one(&f_port1), PMX_OWNER_NONE);
+	CU_ASSERT_EQUAL(classify_one(&f_other_ip), l < 0 ? 7 : PMX_OWNER_NONE);
+	CU_ASSERT_EQUAL(classify_one(&f_other_port), PMX_OWNER_NONE);
+	CU_ASSERT_EQUAL(pmx_flow_table_hits(ft, r_udp), l < 0 ? 2 : 1);
+	CU_ASSERT_EQUAL(pmx_flow_table_set_owner(ft, r_udp, 8), 0);
+	CU_ASSERT_EQUAL(classify_one(&f_udp), 8);
+
+	r_tcp = add(&tcp, 9); /* two rules: the hash */
+	CU_ASSERT_EQUAL(classify_one(&f_udp), 8);
+	CU_ASSERT_EQUAL(classify_one(&f_tcp), 9);
+	CU_ASSERT_EQUAL(classify_one(&f_port1), PMX_OWNER_NONE);
+	CU_ASSERT_EQUAL(pmx_flow_table_del(ft, r_udp), 0); /* one left, through the hash */
+	CU_ASSERT_EQUAL(classify_one(&f_udp), PMX_OWNER_NONE);
+	CU_ASSERT_EQUAL(classify_one(&f_tcp), 9);
+	CU_ASSERT_EQUAL(pmx_flow_table_set_owner(ft, r_tcp, 10), 0);
+	CU_ASSERT_EQUAL(classify_one(&f_tcp), 10);
+	CU_ASSERT_EQUAL(pmx_flow_table_del(ft, r_tcp), 0);
+	CU_ASSERT_EQUAL(classify_one(&f_tcp), PMX_OWNER_NONE);
+	pmx_flow_table_quiescent(ft, 0);
+	r_tcp = add(&tcp, 11); /* the port's first rule again */
+	CU_ASSERT_EQUAL(classify_one(&f_tcp), 11);
+	CU_ASSERT_EQUAL(classify_one(&f_udp), PMX_OWNER_NONE);
+	CU_ASSERT_EQUAL(pmx_flow_table_hits(ft, r_tcp), 1);
+}
+
+static void test_direct_listen(void)
+{
+	direct_stage(1);  /* listen on 198.18.0.1 */
+	direct_stage(-1); /* listen on any address */
+}
+
 int main(int argc, char **argv)
 {
 	static const struct cunit_test tests[] = {
@@ -375,6 +423,7 @@ int main(int argc, char **argv)
 		{"bulk = single lookups", test_bulk_matches_single},
 		{"key reduce and hash", test_reduce_and_hash},
 		{"hit counters", test_hits},
+		{"a port's only listen rule", test_direct_listen},
 	};
 
 	(void)argc;
