@@ -157,6 +157,10 @@ struct pmx_client_slot {
 	/* A client with a MAC of its own (own_mac.c): set before its bit in port_own_macs (or
 	 * before the slot goes ACTIVE), unchanged until the slot is FREE again. */
 	uint8_t has_mac;     /**< 1: frames to `mac` are its own; it may send from it */
+	uint8_t mac_learn;   /**< 1: while it has no MAC of its own, a frame it sends from a MAC
+			      *  not the port's goes to the management lcore (PMX_LEARN_MAC)
+			      *  rather than being dropped as spoofed (usnetd clients); stored
+			      *  with release, cleared when the MAC is refused or learned */
 	uint8_t n_own_addrs; /**< addresses it may send from with `mac`: those of its hello,
 			      *  then those it got by DHCP (dhcp_lease.c: an address is written
 			      *  before the count that covers it, release; removed by moving the
@@ -194,6 +198,10 @@ struct pmx_client_counters {
 /** With the client id: a DHCP reply from the wire to that client's own MAC, held while the
  *  management lcore records the address of an ACK (dhcp_lease.c), then delivered to it. */
 #define PMX_LEARN_DHCP 0x40000000u
+/** With the client id: the first frames a client that may learn a MAC (mac_learn) sent from
+ *  a MAC not the port's; the management lcore decides whether that MAC becomes the client's
+ *  own (lib/control/mac_learn.c), then the RX lcore checks them as from that MAC. */
+#define PMX_LEARN_MAC 0x20000000u
 #define PMX_LEARN_RING_SIZE 1024
 
 struct pmx_switch;
