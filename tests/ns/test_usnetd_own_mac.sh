@@ -7,7 +7,8 @@
 # (usnet_sockets' Static MAC): AddMatch of UDP on an address of its own, then its gratuitous
 # ARP makes the MAC learned (the log line, stats), the peer resolves the address to that MAC
 # and its datagram is answered by the client from it; a second client sending from the first
-# one's MAC is refused with a log line naming the owner; the learned client killed: its MAC
+# one's MAC is refused with a log line naming the owner, from the port's (the kernel's) MAC it
+# is spoofed as any client's frame from an address not its own, no MAC learned; the learned client killed: its MAC
 # is free again and no client is left.
 set -u
 source "$(dirname "$0")/../../tools/lib.sh"
@@ -29,6 +30,7 @@ tb_config firewall
 jq '.usnetd.own_macs = true | .kernel.allow = ["tcp:22", "icmpv6"]' "$TB_CONF" \
 	> "$TB_CONF.new" && mv "$TB_CONF.new" "$TB_CONF" || die "cannot edit $TB_CONF"
 tb_start_daemon
+PORT_MAC=$(ip -n "$TB_APP" -j link show pmx0 | jq -r '.[0].address') # the port's, the kernel's
 baseline_in_use=$(stat_of '.result.mempool.in_use')
 
 # a ping responder: every ICMP frame to 198.18.0.1 is the client's
@@ -67,14 +69,20 @@ assert_match "answered from its MAC" "to 198.18.0.2 from $OWN_MAC" \
 
 # another client sending from that MAC: refused, the owner named
 spoofed_before=$(stat_of '.result.drops.spoofed')
-tb_bg thief $CLIENT -s "$TB_USNETD" -d "$TB_DIR" uds,pmx0 "spoof,$OWN_MAC,$OWN_IP" ready
+tb_bg thief $CLIENT -s "$TB_USNETD" -d "$TB_DIR" uds,pmx0 "spoof,$OWN_MAC,$OWN_IP" \
+	"spoof,$PORT_MAC,$OWN_IP" ready
 tb_wait_for "the other client's MAC refused" 50 \
 	grep -q "frames from MAC $OWN_MAC refused (drops.spoofed): \"mac\" is client" "$TB_LOG"
 assert_match "the log names the owner" \
 	"frames from MAC $OWN_MAC refused (drops.spoofed): \"mac\" is client" \
 	"$(cat "$TB_LOG")"
-assert_eq "counted as spoofed" 1 "$(($(stat_of '.result.drops.spoofed') - spoofed_before))"
-assert_eq "stats: one refused" 1 "$(stat_of '.result.usnetd.macs_refused')"
+tb_wait_for "both frames counted" 50 stat_is ".result.drops.spoofed - $spoofed_before" 2
+assert_eq "both counted as spoofed (the port's MAC: not its address)" 2 \
+	"$(($(stat_of '.result.drops.spoofed') - spoofed_before))"
+assert_eq "stats: one refused, still one learned" '[1,1]' \
+	"$(stat_of '.result.usnetd | [.macs_refused, .macs_learned]')"
+assert_eq "the port's MAC is nobody's own" '[null]' \
+	"$(pmx_req '{"cmd":"clients"}' | jq -c "[.result.clients[] | select(.mac != \"$OWN_MAC\") | .mac]")"
 kill -KILL -- "-$TB_PID_thief"
 
 # the learned client killed: its MAC and channel go
