@@ -155,7 +155,8 @@ struct pmx_client_slot {
 	struct rte_mempool *home; /**< ring: this attach's home (mbuf_home.h), set before the
 				    slot goes ACTIVE, cleared once it is FREE; memif: NULL */
 	/* A client with a MAC of its own (own_mac.c): set before its bit in port_own_macs (or
-	 * before the slot goes ACTIVE), unchanged until the slot is FREE again. */
+	 * before the slot goes ACTIVE; a usnetd client's learned MAC: once, while ACTIVE,
+	 * mac_learn.c), unchanged until the slot is FREE again. */
 	uint8_t has_mac;     /**< 1: frames to `mac` are its own; it may send from it */
 	uint8_t mac_learn;   /**< 1: while it has no MAC of its own, a frame it sends from a MAC
 			      *  not the port's goes to the management lcore (PMX_LEARN_MAC)
