@@ -18,7 +18,10 @@ trap tb_cleanup EXIT
 CLIENT="python3 $(cd "$(dirname "$0")/../tools" && pwd)/usnetd_client.py"
 OWN_MAC=02:00:00:00:00:42
 OWN_IP=198.18.0.50
+DHCP_MAC=02:00:00:00:00:43
+LEASED=198.18.0.100
 command -v socat > /dev/null || die "socat missing"
+command -v dnsmasq > /dev/null || die "dnsmasq missing (Debian: dnsmasq-base)"
 
 stat_of() { pmx_req '{"cmd":"stats"}' | jq -c "$1"; }
 stat_is() { [ "$(stat_of "$1")" = "$2" ]; }
@@ -85,9 +88,27 @@ assert_eq "the port's MAC is nobody's own" '[null]' \
 	"$(pmx_req '{"cmd":"clients"}' | jq -c "[.result.clients[] | select(.mac != \"$OWN_MAC\") | .mac]")"
 kill -KILL -- "-$TB_PID_thief"
 
-# the learned client killed: its MAC and channel go
+# a host of its own without an address: its DHCP DISCOVER teaches the MAC, the ACK the address
+tb_bg_peer dnsmasq dnsmasq --keep-in-foreground --conf-file=/dev/null --port=0 --user=root \
+	--interface=eth0 --bind-interfaces --no-ping --log-dhcp --log-facility=- \
+	--dhcp-range=$LEASED,$LEASED,255.255.255.0,10m --dhcp-leasefile="$TB_DIR/dnsmasq.leases" \
+	--pid-file="$TB_DIR/dnsmasq.pid"
+tb_wait_for "dnsmasq on udp 67" 100 in_peer sh -c "ss -lun | grep -q ':67 '"
+tb_bg dhcp $CLIENT -s "$TB_USNETD" -d "$TB_DIR" uds,pmx0 "dhcp,$DHCP_MAC" ready
+tb_wait_for "the lease" 150 grep -q "^ready" "$TB_DIR/dhcp.log" ||
+	die "no lease: $(cat "$TB_DIR/dhcp.log"; cat "$TB_DIR/dnsmasq.log")"
+assert_match "the client got $LEASED from the peer's server" "leased $LEASED from 198.18.0.2" \
+	"$(cat "$TB_DIR/dhcp.log")"
+assert_match "its MAC learned from the DISCOVER, without an address" \
+	"MAC $DHCP_MAC learned from its frames (its own now, with 0 addresses" "$(cat "$TB_LOG")"
+assert_eq "the switch made the ACK's address the client's" "[\"$LEASED\"]" \
+	"$(pmx_req '{"cmd":"clients"}' |
+		jq -c ".result.clients[] | select(.mac == \"$DHCP_MAC\") | .addresses")"
+kill -KILL -- "-$TB_PID_dhcp"
+
+# the learned clients killed: their MACs and channels go
 kill -KILL -- "-$TB_PID_own"
-tb_wait_for "both clients seen gone" 50 stat_is '.result.usnetd.gone' 3
+tb_wait_for "every client seen gone" 50 stat_is '.result.usnetd.gone' 4
 assert_eq "no client left" 0 "$(pmx_req '{"cmd":"clients"}' | jq '.result.clients | length')"
 assert_eq "no rule left" 0 "$(pmx_req '{"cmd":"rules"}' | jq '.result.rules | length')"
 tb_wait_for "every mbuf back" 50 stat_is ".result.mempool.in_use <= $baseline_in_use" true

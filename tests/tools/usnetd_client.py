@@ -23,6 +23,8 @@
 #   own,MAC,IP,PORT,N    a host of its own (usnet_sockets' Static MAC): announce MAC/IP with a
 #                        gratuitous ARP, answer ARP requests for IP from MAC, and answer the
 #                        first N UDP datagrams to IP:PORT sent to MAC (from MAC), then go on
+#   dhcp,MAC             a host of its own without an address: DHCP DISCOVER, REQUEST of the
+#                        offered address from MAC, print "leased IP from SERVER" at the ACK
 #   ready                print "ready" and sleep until killed
 # A step may end in "=TEXT" (the last "=" of the step): the answer must be exactly TEXT; "=-": no answer may come (within
 # 0.5 s); "=~TEXT": the answer must contain TEXT. Without it, an answer is printed if one
@@ -183,6 +185,37 @@ class Client:
             print("echoed %d bytes to %s from %s" % (len(reply), reply_peer(reply), mac),
                   flush=True)
 
+    def dhcp(self, mac):
+        # DISCOVER, OFFER, REQUEST, ACK from a MAC of its own (broadcast flag off: the server
+        # answers to that MAC)
+        if self.channel is None:
+            return self.fail("dhcp without a channel (uds first)")
+        own = bytes.fromhex(mac.replace(":", ""))
+        xid = random.getrandbits(32)
+        self.channel.settimeout(10)
+        self.channel.send(dhcp_frame(own, xid, [(53, b"\x01")]))
+        print("DHCPDISCOVER from %s" % mac, flush=True)
+        offer = self.dhcp_wait(own, xid, 2)
+        if offer is None:
+            return self.fail("no DHCPOFFER")
+        self.channel.send(dhcp_frame(own, xid, [(53, b"\x03"), (50, offer[0]), (54, offer[1])]))
+        ack = self.dhcp_wait(own, xid, 5)
+        self.channel.settimeout(None)
+        if ack is None:
+            return self.fail("no DHCPACK")
+        print("leased %s from %s" % (socket.inet_ntoa(ack[0]), socket.inet_ntoa(ack[1])),
+              flush=True)
+
+    def dhcp_wait(self, own, xid, kind):
+        # (yiaddr, server id) of the next DHCP reply of that kind for xid, None after 10 s
+        try:
+            while True:
+                reply = dhcp_reply(self.channel.recv(65536), own, xid)
+                if reply is not None and reply[0] == kind:
+                    return reply[1:]
+        except socket.timeout:
+            return None
+
     def echo(self, port, count):
         # answer UDP datagrams to port that come as frames on the channel
         if self.channel is None:
@@ -214,6 +247,41 @@ def arp_frame(op, mac, ip, target_mac, target_ip):
                       target_mac if op == 2 else b"\0" * 6, socket.inet_aton(target_ip))
     dst = target_mac if op == 2 else b"\xff" * 6
     return dst + mac + b"\x08\x06" + arp + b"\0" * 18
+
+
+def dhcp_frame(mac, xid, options):
+    # a BOOTP request from mac, 0.0.0.0:68 -> 255.255.255.255:67, with options [(code, bytes)]
+    bootp = struct.pack("!BBBBIHH4s4s4s4s16s64s128sI", 1, 1, 6, 0, xid, 0, 0, b"\0" * 4,
+                        b"\0" * 4, b"\0" * 4, b"\0" * 4, mac, b"", b"", 0x63825363)
+    bootp += b"".join(bytes([code, len(value)]) + value for code, value in options) + b"\xff"
+    udp = struct.pack("!HHHH", 68, 67, 8 + len(bootp), 0) + bootp
+    hdr = bytearray(struct.pack("!BBHHHBBH4s4s", 0x45, 0, 20 + len(udp), 0, 0, 64, 17, 0,
+                                b"\0" * 4, b"\xff" * 4))
+    hdr[10:12] = struct.pack("!H", csum(bytes(hdr)))
+    return b"\xff" * 6 + mac + b"\x08\x00" + bytes(hdr) + udp
+
+
+def dhcp_reply(frame, mac, xid):
+    # (message type, yiaddr, server id) of a DHCP reply to chaddr mac for xid; None otherwise
+    if len(frame) < 14 + 20 + 8 + 240 or frame[12:14] != b"\x08\x00" or frame[23] != 17:
+        return None
+    ihl = (frame[14] & 0x0F) * 4
+    b = frame[14 + ihl + 8 :]
+    if struct.unpack("!H", frame[14 + ihl + 2 : 14 + ihl + 4])[0] != 68 or b[0] != 2 or \
+            struct.unpack("!I", b[4:8])[0] != xid or b[28:34] != mac:
+        return None
+    kind, server, i = None, b"\0" * 4, 240
+    while i + 1 < len(b) and b[i] != 255:
+        if b[i] == 0:
+            i += 1
+            continue
+        value = b[i + 2 : i + 2 + b[i + 1]]
+        if b[i] == 53:
+            kind = value[0]
+        elif b[i] == 54:
+            server = value
+        i += 2 + b[i + 1]
+    return kind, b[16:20], server
 
 
 def icmp_echo_reply(frame):
@@ -297,6 +365,8 @@ def step(client, text):
         return client.spoof(parts[1], parts[2])
     elif kind == "pong":
         return client.pong(int(parts[1]))
+    elif kind == "dhcp":
+        return client.dhcp(parts[1])
     elif kind == "own":
         return client.own_host(parts[1], parts[2], int(parts[3]), int(parts[4]))
     elif kind == "ready":
