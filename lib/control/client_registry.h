@@ -64,11 +64,12 @@ void pmx_registry_own_mac(struct pmx_switch *sw, uint16_t id, const struct rte_e
 			  const uint8_t (*addrs)[16], unsigned n);
 
 /**
- * Let attached client `id` (without a MAC of its own) learn one from what it sends (on), or
- * stop that (off): while on, its frames from a MAC not the port's go to the management lcore
- * (PMX_LEARN_MAC, mac_learn.c) instead of being dropped as spoofed. Management lcore only.
+ * Let attached client `id` (without a MAC of its own) learn one from what it sends
+ * (PMX_MAC_LEARN_ON), stop that (OFF), or record that its MAC was learned (LEARNED): while ON,
+ * its frames from a MAC not the port's go to the management lcore (PMX_LEARN_MAC,
+ * mac_learn.c) instead of being dropped as spoofed. Management lcore only.
  */
-void pmx_registry_mac_learn(struct pmx_switch *sw, uint16_t id, bool on);
+void pmx_registry_mac_learn(struct pmx_switch *sw, uint16_t id, enum pmx_mac_learn state);
 
 /**
  * Detach client `id`: rules removed, RX lcores synchronized, rings drained, home retired

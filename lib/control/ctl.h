@@ -234,9 +234,10 @@ int pmx_mac_learn(struct pmx_ctl *ctl, uint16_t c, const struct rte_ether_addr *
 		  struct pmx_ctl_error *e);
 
 /**
- * mac_learn.c: client c (with a MAC of its own) named ip in a rule: make it one of its own
- * addresses when nobody else has it (a host address, not the port's). Management lcore,
- * control lock held. Does nothing for a client without a MAC of its own.
+ * mac_learn.c: client c (with a learned MAC of its own) named ip in a rule: make it one of its
+ * own addresses when nobody else has it (a host address, not the port's). Management lcore,
+ * control lock held. Does nothing for a client without a learned MAC (a client of hello
+ * "mac" sends from the addresses it declared and those it leased).
  */
 void pmx_mac_learn_rule_addr(struct pmx_ctl *ctl, uint16_t c, const uint8_t ip[16]);
 

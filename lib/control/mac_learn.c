@@ -30,7 +30,7 @@ static int may_learn(struct pmx_ctl *ctl, uint16_t c, const struct rte_ether_add
 		return pmx_ctl_fail(e, "EEXIST",
 				    "it has a MAC of its own already (%s): one a client", text);
 	}
-	if (!slot->mac_learn)
+	if (slot->mac_learn != PMX_MAC_LEARN_ON)
 		return pmx_ctl_fail(e, "EPERM",
 				    "a MAC is learned for usnetd clients only (others: hello "
 				    "\"mac\")");
@@ -84,8 +84,9 @@ int pmx_mac_learn(struct pmx_ctl *ctl, uint16_t c, const struct rte_ether_addr *
 	if (c >= ctl->sw->clients_max)
 		return pmx_ctl_fail(e, "ENOENT", "no client %u", c);
 	if (may_learn(ctl, c, mac, e) != 0) {
-		if (ctl->sw->clients[c].mac_learn) { /* once: its later frames are spoofed */
-			pmx_registry_mac_learn(ctl->sw, c, false);
+		if (ctl->sw->clients[c].mac_learn == PMX_MAC_LEARN_ON) {
+			/* once: its later frames are spoofed on the RX lcore */
+			pmx_registry_mac_learn(ctl->sw, c, PMX_MAC_LEARN_OFF);
 			PMX_LOG(NOTICE, ctl,
 				"client %u \"%s\": frames from MAC %s refused (drops.spoofed): %s "
 				"(%s)",
@@ -98,7 +99,7 @@ int pmx_mac_learn(struct pmx_ctl *ctl, uint16_t c, const struct rte_ether_addr *
 		return 0;
 	n = rule_addresses(ctl, c, addrs);
 	pmx_registry_own_mac(ctl->sw, c, mac, (const uint8_t(*)[16])addrs, n);
-	pmx_registry_mac_learn(ctl->sw, c, false);
+	pmx_registry_mac_learn(ctl->sw, c, PMX_MAC_LEARNED);
 	ctl->mac_learned++;
 	PMX_LOG(INFO, ctl,
 		"client %u \"%s\": MAC %s learned from its frames (its own now, with %u addresses "
@@ -113,8 +114,8 @@ void pmx_mac_learn_rule_addr(struct pmx_ctl *ctl, uint16_t c, const uint8_t ip[1
 	char text[INET6_ADDRSTRLEN];
 	const char *why = NULL;
 
-	if (!slot->has_mac || !pmx_ctl_host_address(ip) || pmx_own_mac_declared(slot, ip) ||
-	    pmx_ctl_is_own_address(ctl, slot->port, ip))
+	if (slot->mac_learn != PMX_MAC_LEARNED || !slot->has_mac || !pmx_ctl_host_address(ip) ||
+	    pmx_own_mac_declared(slot, ip) || pmx_ctl_is_own_address(ctl, slot->port, ip))
 		return;
 	if (pmx_ctl_own_addr_add(ctl, c, ip, 0, &why) != 0)
 		PMX_LOG(NOTICE, ctl, "client %u: %s is not one of its own addresses: %s", c,

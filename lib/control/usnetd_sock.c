@@ -332,7 +332,7 @@ static void request_uds(struct pmx_usnetd *u, const struct datagram *d,
 	u->clients[slot] = c;
 	/* usnet_sockets' Random and Static MAC settings send from a MAC of the client's own:
 	 * learned from its first such frame, or refused with the reason (mac_learn.c) */
-	pmx_registry_mac_learn(u->ctl->sw, (uint16_t)info.client_id, true);
+	pmx_registry_mac_learn(u->ctl->sw, (uint16_t)info.client_id, PMX_MAC_LEARN_ON);
 	ret = answer_to(u, &d->from, d->fromlen, PMX_USNETD_FD, 1, fd);
 	close(fd);
 	if (ret != 0 || (c->gone.fd >= 0 && pmx_ctl_watch(u->ctl, &c->gone) != 0)) {

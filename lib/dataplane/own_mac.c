@@ -84,7 +84,7 @@ bool pmx_own_mac_learn_hold(struct pmx_worker *w, uint16_t c, struct rte_mbuf *m
 {
 	const struct pmx_client_slot *slot = &w->sw->clients[c];
 
-	if (!__atomic_load_n(&slot->mac_learn, __ATOMIC_ACQUIRE) ||
+	if (__atomic_load_n(&slot->mac_learn, __ATOMIC_ACQUIRE) != PMX_MAC_LEARN_ON ||
 	    __atomic_load_n(&slot->has_mac, __ATOMIC_ACQUIRE))
 		return false;
 	PMX_LEARN_CLIENT(m) = PMX_LEARN_MAC | c;

@@ -139,6 +139,9 @@ struct pmx_port {
 					 *  ring ethdev), NULL for any other NIC */
 };
 
+/** Whether a client may learn a MAC of its own from what it sends (lib/control/mac_learn.c). */
+enum pmx_mac_learn { PMX_MAC_LEARN_OFF = 0, PMX_MAC_LEARN_ON, PMX_MAC_LEARNED };
+
 /** A client as the dataplane sees it. Written by the management lcore only. */
 struct pmx_client_slot {
 	uint32_t state;              /**< enum pmx_slot_state, stored with release */
@@ -158,10 +161,10 @@ struct pmx_client_slot {
 	 * before the slot goes ACTIVE; a usnetd client's learned MAC: once, while ACTIVE,
 	 * mac_learn.c), unchanged until the slot is FREE again. */
 	uint8_t has_mac;     /**< 1: frames to `mac` are its own; it may send from it */
-	uint8_t mac_learn;   /**< 1: while it has no MAC of its own, a frame it sends from a MAC
-			      *  not the port's goes to the management lcore (PMX_LEARN_MAC)
-			      *  rather than being dropped as spoofed (usnetd clients); stored
-			      *  with release, cleared when the MAC is refused or learned */
+	uint8_t mac_learn;   /**< enum pmx_mac_learn, stored with release: ON while a frame it
+			      *  sends from a MAC not the port's goes to the management lcore
+			      *  (PMX_LEARN_MAC) rather than being dropped as spoofed (usnetd
+			      *  clients); OFF once refused; LEARNED: `mac` came that way */
 	uint8_t n_own_addrs; /**< addresses it may send from with `mac`: those of its hello,
 			      *  then those it got by DHCP (dhcp_lease.c: an address is written
 			      *  before the count that covers it, release; removed by moving the

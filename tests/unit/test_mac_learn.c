@@ -12,7 +12,7 @@
  *  - learned: the slot's MAC and the port_own_macs bit the RX lcores read, its own addresses
  *    those of its matches (not the port's, not another client's), learning stopped; the same
  *    MAC again is fine, another -> EEXIST; a later AddMatch adds its address; detach gives the
- *    MAC back
+ *    MAC back; a client of hello "mac" gets no address from its matches
  */
 #include <string.h>
 
@@ -49,7 +49,7 @@ static int usnetd_client(struct pmx_ctl_session *s)
 		id = (int)json_integer_value(json_object_get(res, "client_id"));
 	json_decref(res);
 	if (id >= 0)
-		pmx_registry_mac_learn(&F.sw, (uint16_t)id, true);
+		pmx_registry_mac_learn(&F.sw, (uint16_t)id, PMX_MAC_LEARN_ON);
 	return id;
 }
 
@@ -94,16 +94,17 @@ static void test_refused(void)
 	CU_ASSERT_FATAL(id >= 0);
 	F.cfg.usnetd_own_macs = false;
 	CU_ASSERT_STRING_EQUAL(learn(id, "02:00:00:00:00:40"), "EPERM");
-	CU_ASSERT_EQUAL(F.sw.clients[id].mac_learn, 0); /* stopped: its frames are spoofed now */
+	CU_ASSERT_EQUAL(F.sw.clients[id].mac_learn,
+			PMX_MAC_LEARN_OFF); /* stopped: its frames are spoofed now */
 	F.cfg.usnetd_own_macs = true;
 	for (unsigned i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-		pmx_registry_mac_learn(&F.sw, (uint16_t)id, true);
+		pmx_registry_mac_learn(&F.sw, (uint16_t)id, PMX_MAC_LEARN_ON);
 		CU_ASSERT_STRING_EQUAL(learn(id, cases[i].mac), cases[i].code);
-		CU_ASSERT_EQUAL(F.sw.clients[id].mac_learn, 0);
+		CU_ASSERT_EQUAL(F.sw.clients[id].mac_learn, PMX_MAC_LEARN_OFF);
 		CU_ASSERT(!F.sw.clients[id].has_mac);
 	}
 	F.cfg.client_own_macs = 1; /* the other client has one */
-	pmx_registry_mac_learn(&F.sw, (uint16_t)id, true);
+	pmx_registry_mac_learn(&F.sw, (uint16_t)id, PMX_MAC_LEARN_ON);
 	CU_ASSERT_STRING_EQUAL(learn(id, "02:00:00:00:00:40"), "EDQUOT");
 	F.cfg.client_own_macs = 4;
 	CU_ASSERT_EQUAL(F.ctl.mac_refused, refused + 8);
@@ -136,7 +137,7 @@ static void test_learned(void)
 	CU_ASSERT_STRING_EQUAL(learn(id, "02:00:00:00:00:41"), "ok");
 	CU_ASSERT(slot->has_mac);
 	CU_ASSERT(rte_is_same_ether_addr(&slot->mac, &mac));
-	CU_ASSERT_EQUAL(slot->mac_learn, 0);
+	CU_ASSERT_EQUAL(slot->mac_learn, PMX_MAC_LEARNED);
 	CU_ASSERT_EQUAL(pmx_own_mac_client(&F.sw, 1, &mac), id);
 	CU_ASSERT_EQUAL_FATAL(slot->n_own_addrs, 1);
 	pmx_addr_parse("198.19.0.50", ip);
@@ -152,6 +153,9 @@ static void test_learned(void)
 	CU_ASSERT_EQUAL(slot->n_own_addrs, 2);
 	pmx_addr_parse("198.19.0.51", ip);
 	CU_ASSERT(pmx_own_mac_declared(slot, ip));
+	/* not for a client of hello "mac": it sends from what it declared or leased */
+	EXPECT(other, MATCH("198.19.0.60", 7), "ok");
+	CU_ASSERT_EQUAL(F.sw.clients[other->client_id].n_own_addrs, 1);
 
 	EXPECT(s, "{\"cmd\": \"bye\"}", "ok");
 	CU_ASSERT_EQUAL(pmx_own_mac_client(&F.sw, 1, &mac), PMX_OWNER_NONE);
