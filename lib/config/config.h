@@ -87,6 +87,9 @@ struct pmx_config {
 	char usnetd_socket[108]; /**< its path, default PMX_USNETD_SOCKET */
 	uint32_t usnetd_mode;   /**< as socket_mode, default 0660 */
 	char usnetd_group[PMX_NAME_LEN]; /**< as socket_group: the file's group, "" = none */
+	bool usnetd_own_macs; /**< a usnetd client may send from a MAC of its own, learned from
+			       *  its first frame (lib/control/mac_learn.c, within
+			       *  client_own_macs); default false: refused, with a log line */
 	uint32_t clients_max;   /**< 1..256, default 64 */
 	uint32_t ring_size;     /**< power of two 64..65536, default 1024 */
 	uint32_t max_rules;     /**< 16..1048576, default 4096 */

@@ -54,7 +54,7 @@ int pmx_cfg_socket_parse(struct pmx_cfg_ctx *c, json_t *obj, const char *path,
 
 int pmx_config_usnetd_parse(json_t *obj, struct pmx_config *cfg, struct pmx_cfg_ctx *c)
 {
-	static const char *const keys[] = {"socket", "mode", "group"};
+	static const char *const keys[] = {"socket", "mode", "group", "own_macs"};
 	struct pmx_cfg_socket sock = {
 		.path = cfg->usnetd_socket,
 		.path_len = sizeof(cfg->usnetd_socket),
@@ -86,6 +86,12 @@ int pmx_config_usnetd_parse(json_t *obj, struct pmx_config *cfg, struct pmx_cfg_
 		return -EINVAL;
 	if (strcmp(cfg->usnetd_socket, cfg->socket_path) == 0)
 		return pmx_cfg_fail(c, "usnetd.socket", "must differ from control.socket");
+	val = json_object_get(obj, "own_macs");
+	if (val != NULL && !json_is_boolean(val))
+		return pmx_cfg_fail(c, "usnetd.own_macs",
+				    "must be true or false (may a usnetd client send from a MAC "
+				    "of its own, learned from its frames?)");
+	cfg->usnetd_own_macs = json_is_true(val);
 	cfg->usnetd = true;
 	return 0;
 }

@@ -136,7 +136,8 @@ int pmx_registry_attach(struct pmx_switch *sw, uint16_t port, enum pmx_channel c
 	}
 	slot->channel = channel;
 	slot->n_queues = n_queues;
-	slot->has_mac = 0; /* pmx_registry_own_mac() may give it one */
+	slot->has_mac = 0;                   /* pmx_registry_own_mac() may give it one */
+	slot->mac_learn = PMX_MAC_LEARN_OFF; /* pmx_registry_mac_learn() may let it learn one */
 	cache = rte_mempool_default_cache(sw->pool, pmx_registry_client_lcore(sw, id));
 	if (cache != NULL)
 		rte_mempool_cache_flush(cache, sw->pool);
@@ -181,6 +182,11 @@ void pmx_registry_own_mac(struct pmx_switch *sw, uint16_t id, const struct rte_e
 	/* publish: its TX lcore checks frames from the MAC, then RX lcores steer frames to it */
 	__atomic_store_n(&slot->has_mac, 1, __ATOMIC_RELEASE);
 	pmx_bitmap_set(sw->port_own_macs[slot->port], id);
+}
+
+void pmx_registry_mac_learn(struct pmx_switch *sw, uint16_t id, enum pmx_mac_learn state)
+{
+	__atomic_store_n(&sw->clients[id].mac_learn, (uint8_t)state, __ATOMIC_RELEASE);
 }
 
 unsigned pmx_registry_detach(struct pmx_switch *sw, uint16_t id)

@@ -31,8 +31,8 @@ struct pmx_attach_info {
 	unsigned n_queues;
 	char rx_ring[PMX_MAX_QUEUES][RTE_RING_NAMESIZE];
 	char tx_ring[PMX_MAX_QUEUES][RTE_RING_NAMESIZE];
-	char memif_socket[108];   /**< memif: the server socket the client connects to */
-	char memif_secret[25];    /**< memif: the per-client secret */
+	char memif_socket[108]; /**< memif: the server socket the client connects to */
+	char memif_secret[25];  /**< memif: the per-client secret */
 };
 
 /**
@@ -62,6 +62,14 @@ int pmx_registry_attach(struct pmx_switch *sw, uint16_t port, enum pmx_channel c
  */
 void pmx_registry_own_mac(struct pmx_switch *sw, uint16_t id, const struct rte_ether_addr *mac,
 			  const uint8_t (*addrs)[16], unsigned n);
+
+/**
+ * Let attached client `id` (without a MAC of its own) learn one from what it sends
+ * (PMX_MAC_LEARN_ON), stop that (OFF), or record that its MAC was learned (LEARNED): while ON,
+ * its frames from a MAC not the port's go to the management lcore (PMX_LEARN_MAC,
+ * mac_learn.c) instead of being dropped as spoofed. Management lcore only.
+ */
+void pmx_registry_mac_learn(struct pmx_switch *sw, uint16_t id, enum pmx_mac_learn state);
 
 /**
  * Detach client `id`: rules removed, RX lcores synchronized, rings drained, home retired

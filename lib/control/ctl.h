@@ -134,6 +134,8 @@ struct pmx_ctl {
 	uint64_t errors;
 	uint64_t learned;       /**< client connections learned from their first frame */
 	uint64_t learn_refused; /**< first frames refused (port taken, quota, ...) */
+	uint64_t mac_learned;   /**< usnetd clients' MACs of their own learned (mac_learn.c) */
+	uint64_t mac_refused;   /**< frames from a MAC that was not learned */
 	uint64_t log_window;   /**< second of the current bad-input log window */
 	unsigned log_count;    /**< bad-input lines logged in it */
 	uint64_t log_dropped;  /**< bad-input lines not logged (rate limit) */
@@ -238,6 +240,30 @@ unsigned pmx_learn_poll(struct pmx_ctl *ctl);
 void pmx_learn_age(struct pmx_ctl *ctl);
 
 /**
+ * mac_learn.c: client c sent a frame from mac, not the port's (tag PMX_LEARN_MAC). Decide
+ * whether mac becomes c's own (then pmx_registry_own_mac() with the addresses its rules name
+ * that nobody else has; from then on it gets the frames to mac, ARP/ND copies, DHCP leases):
+ * c must be allowed to learn one (pmx_registry_mac_learn(), usnetd clients), usnetd.own_macs
+ * true, mac unicast and nobody's (the port's, the kernel's, another client's), within
+ * clients.own_macs. A refusal stops the learning of c (its frames from a MAC not the port's
+ * are dropped as spoofed from then on) and is logged once with the reason. Management lcore,
+ * control lock held. @return 0 when mac is c's (now or already), or -1 with e: EPERM (not
+ * allowed to learn; usnetd.own_macs false), EINVAL (not a unicast MAC), EEXIST (c has another
+ * MAC), EADDRINUSE, EDQUOT.
+ */
+struct pmx_ctl_error;
+int pmx_mac_learn(struct pmx_ctl *ctl, uint16_t c, const struct rte_ether_addr *mac,
+		  struct pmx_ctl_error *e);
+
+/**
+ * mac_learn.c: client c (with a learned MAC of its own) named ip in a rule: make it one of its
+ * own addresses when nobody else has it (a host address, not the port's). Management lcore,
+ * control lock held. Does nothing for a client without a learned MAC (a client of hello
+ * "mac" sends from the addresses it declared and those it leased).
+ */
+void pmx_mac_learn_rule_addr(struct pmx_ctl *ctl, uint16_t c, const uint8_t ip[16]);
+
+/**
  * dhcp_lease.c: a DHCP reply the RX lcore held for client c (tag PMX_LEARN_DHCP). An ACK to
  * c's own MAC makes its address c's, enforced on c's sources, until the lease ends: refused
  * (false; logged) when that would pass the quota of PMX_OWN_MAC_ADDRS addresses or the address
@@ -245,6 +271,16 @@ void pmx_learn_age(struct pmx_ctl *ctl);
  * Management lcore, control lock held. @return true when m may be delivered.
  */
 bool pmx_dhcp_lease_frame(struct pmx_ctl *ctl, uint16_t c, const struct rte_mbuf *m);
+
+/**
+ * dhcp_lease.c: make ip one of the own addresses of client c (which has a MAC of its own),
+ * enforced on its sources, until `expires` (TSC; UINT64_MAX: the lease has no end; 0: not a
+ * lease, kept until the client goes), or renew it. Management lcore, control lock held.
+ * @return 0, -EADDRINUSE (the port's, another client's or claimed by a rule), -EDQUOT (the
+ * client has PMX_OWN_MAC_ADDRS already); *why says it in words.
+ */
+int pmx_ctl_own_addr_add(struct pmx_ctl *ctl, uint16_t c, const uint8_t ip[16], uint64_t expires,
+			 const char **why);
 
 /** dhcp_lease.c: take back the DHCP addresses whose lease ended. Management lcore, lock held. */
 void pmx_dhcp_lease_age(struct pmx_ctl *ctl);

@@ -9,8 +9,7 @@
 #include "ctl_own_mac.h"
 #include "pmx_packet.h"
 
-/* Could the address be a host's? Not any, loopback, 0/8, multicast or broadcast. */
-static bool host_address(const uint8_t ip[16])
+bool pmx_ctl_host_address(const uint8_t ip[16])
 {
 	static const uint8_t any[16];
 	static const uint8_t loopback6[16] = {[15] = 1};
@@ -22,9 +21,8 @@ static bool host_address(const uint8_t ip[16])
 	return ip[0] != 0xff && memcmp(ip, loopback6, 16) != 0;
 }
 
-/* Who else has mac: the port (the kernel's MAC) or an attached client. 0 or -1 with e. */
-static int mac_free(const struct pmx_ctl *ctl, const struct rte_ether_addr *mac,
-		    struct pmx_ctl_error *e)
+int pmx_ctl_own_mac_free(const struct pmx_ctl *ctl, const struct rte_ether_addr *mac,
+			 struct pmx_ctl_error *e)
 {
 	const struct pmx_switch *sw = ctl->sw;
 	unsigned with_mac = 0;
@@ -73,7 +71,7 @@ static int own_addresses(const struct pmx_ctl *ctl, json_t *req, unsigned p,
 		uint32_t rule;
 		int holder;
 
-		if (s == NULL || pmx_addr_parse(s, ip) != 0 || !host_address(ip))
+		if (s == NULL || pmx_addr_parse(s, ip) != 0 || !pmx_ctl_host_address(ip))
 			return pmx_ctl_fail(e, "EINVAL",
 					    "addresses[%zu]: must be a unicast IPv4 or IPv6 "
 					    "address",
@@ -122,7 +120,7 @@ int pmx_ctl_own_mac_args(struct pmx_ctl *ctl, const struct pmx_ctl_session *s, j
 				    "\"mac\" must be a MAC address like 02:00:00:00:00:10");
 	if (!rte_is_valid_assigned_ether_addr(&om->mac))
 		return pmx_ctl_fail(e, "EINVAL", "\"mac\" must be a unicast MAC, not zero");
-	if (mac_free(ctl, &om->mac, e) || own_addresses(ctl, req, p, om, e))
+	if (pmx_ctl_own_mac_free(ctl, &om->mac, e) || own_addresses(ctl, req, p, om, e))
 		return -1;
 	om->set = true;
 	return 0;

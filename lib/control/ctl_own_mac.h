@@ -33,4 +33,17 @@ struct pmx_ctl_own_mac_req {
 int pmx_ctl_own_mac_args(struct pmx_ctl *ctl, const struct pmx_ctl_session *s, json_t *req,
 			 unsigned p, struct pmx_ctl_own_mac_req *om, struct pmx_ctl_error *e);
 
+/** Could ip (IPv4-mapped or IPv6) be a host's? Not any, loopback, 0/8, multicast, broadcast.
+ *  Thread-safe (pure). */
+bool pmx_ctl_host_address(const uint8_t ip[16]);
+
+/**
+ * May mac become the own MAC of one more client? Not when it is the MAC of a port (the
+ * kernel's) or of an attached client, nor when clients.own_macs clients have one already.
+ * Management thread, control lock held. @return 0, or -1 with e: EADDRINUSE (whose it is),
+ * EDQUOT (clients.own_macs).
+ */
+int pmx_ctl_own_mac_free(const struct pmx_ctl *ctl, const struct rte_ether_addr *mac,
+			 struct pmx_ctl_error *e);
+
 #endif

@@ -144,8 +144,11 @@ int pmx_ctl_cmd_usnetd_add_match(struct pmx_ctl *ctl, struct pmx_ctl_session *s,
 		goto refused;
 	}
 	if (pmx_ctl_rule_add(ctl, &key, (uint16_t)s->client_id, PMX_ORIGIN_CLIENT, !s->admin,
-			     result, e) == 0)
+			     result, e) == 0) {
+		/* a client with a MAC of its own sends from the addresses it matches */
+		pmx_mac_learn_rule_addr(ctl, (uint16_t)s->client_id, key.local_ip);
 		return 0;
+	}
 refused: /* the reason is the client's only answer ("ER" on usnetd's socket): log it */
 	PMX_LOG(NOTICE, ctl, "client %d \"%s\": AddMatch refused: %s (%s)", s->client_id, s->name,
 		e->message, e->code);

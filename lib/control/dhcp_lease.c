@@ -106,9 +106,8 @@ static const char *taken_by(struct pmx_ctl *ctl, uint16_t c, unsigned p, const u
 	return NULL;
 }
 
-/* Make ip client c's until `expires` (TSC, UINT64_MAX: no end), or renew it. */
-static int lease_record(struct pmx_ctl *ctl, uint16_t c, const uint8_t ip[16], uint64_t expires,
-			const char **why)
+int pmx_ctl_own_addr_add(struct pmx_ctl *ctl, uint16_t c, const uint8_t ip[16], uint64_t expires,
+			 const char **why)
 {
 	struct pmx_client_slot *slot = &ctl->sw->clients[c];
 	struct pmx_ctl_leases *l = leases_of(ctl, c);
@@ -155,7 +154,7 @@ bool pmx_dhcp_lease_frame(struct pmx_ctl *ctl, uint16_t c, const struct rte_mbuf
 		return true; /* not a DHCP ACK for it: an ordinary frame to its MAC */
 	if (lease_s != UINT32_MAX)
 		expires = rte_rdtsc() + rte_get_tsc_hz() * (uint64_t)lease_s;
-	ret = lease_record(ctl, c, ip, expires, &why);
+	ret = pmx_ctl_own_addr_add(ctl, c, ip, expires, &why);
 	pmx_addr_str(ip, text, sizeof(text));
 	if (ret == 0) {
 		ctl->dhcp_leased++;

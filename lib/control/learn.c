@@ -5,6 +5,7 @@
 
 #include <rte_cycles.h>
 
+#include "ctl_args.h"
 #include "ctl_checks.h"
 #include "ctl_rules.h"
 #include "pmx_packet.h"
@@ -85,6 +86,15 @@ static bool learn_one(struct pmx_ctl *ctl, struct rte_mbuf *m)
 	return true;
 }
 
+/* The MAC a frame held with PMX_LEARN_MAC was sent from, learned (or not) as c's own. */
+static int mac_learn_frame(struct pmx_ctl *ctl, uint16_t c, const struct rte_mbuf *m)
+{
+	const struct rte_ether_hdr *eth = rte_pktmbuf_mtod(m, const struct rte_ether_hdr *);
+	struct pmx_ctl_error e;
+
+	return pmx_mac_learn(ctl, c, &eth->src_addr, &e);
+}
+
 unsigned pmx_learn_poll(struct pmx_ctl *ctl)
 {
 	struct pmx_switch *sw = ctl->sw;
@@ -103,6 +113,9 @@ unsigned pmx_learn_poll(struct pmx_ctl *ctl)
 			/* back to the RX lcore either way: it sends or drops and counts */
 			if (tag & PMX_LEARN_DHCP) { /* a DHCP reply for a client: dhcp_lease.c */
 				if (!pmx_dhcp_lease_frame(ctl, (uint16_t)tag, pkts[i]))
+					PMX_LEARN_CLIENT(pkts[i]) |= PMX_LEARN_REFUSED;
+			} else if (tag & PMX_LEARN_MAC) { /* from a MAC of its own: mac_learn.c */
+				if (mac_learn_frame(ctl, (uint16_t)tag, pkts[i]) != 0)
 					PMX_LEARN_CLIENT(pkts[i]) |= PMX_LEARN_REFUSED;
 			} else if (learn_one(ctl, pkts[i])) {
 				ctl->learned++;

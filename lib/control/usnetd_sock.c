@@ -330,6 +330,9 @@ static void request_uds(struct pmx_usnetd *u, const struct datagram *d,
 				      : strerror(-ret));
 	}
 	u->clients[slot] = c;
+	/* usnet_sockets' Random and Static MAC settings send from a MAC of the client's own:
+	 * learned from its first such frame, or refused with the reason (mac_learn.c) */
+	pmx_registry_mac_learn(u->ctl->sw, (uint16_t)info.client_id, PMX_MAC_LEARN_ON);
 	ret = answer_to(u, &d->from, d->fromlen, PMX_USNETD_FD, 1, fd);
 	close(fd);
 	if (ret != 0 || (c->gone.fd >= 0 && pmx_ctl_watch(u->ctl, &c->gone) != 0)) {
@@ -566,8 +569,9 @@ int pmx_usnetd_open(struct pmx_ctl *ctl, char *err, size_t errlen)
 }
 
 /* Frames of c refused by anti-spoofing since the last look: one line that says why, at most
- * every SPOOFED_LOG_EVERY_S. usnet_sockets' Random and Static MAC settings send from a MAC of
- * the client's own, which usnetd learned and portmux does not. */
+ * every SPOOFED_LOG_EVERY_S. A MAC of the client's own (usnet_sockets' Random and Static MAC
+ * settings) is learned from its first frame where usnetd.own_macs allows it (mac_learn.c,
+ * which logs a refusal and its reason once). */
 static void spoofed_log(struct usnetd_client *c, uint64_t now)
 {
 	struct pmx_client_counters k;
@@ -580,9 +584,9 @@ static void spoofed_log(struct usnetd_client *c, uint64_t now)
 	PMX_LOG(NOTICE, ctl,
 		"usnetd client %.108s (client %d): %llu frames refused (drops.spoofed): sent from "
 		"a MAC, address or port not its own. A usnetd client sends from the port's MAC "
-		"(usnet_sockets' Mac::Passthru) and the addresses and ports it matched; portmux "
-		"learns no MAC from a usnetd client's frames (a MAC of its own: hello \"mac\", "
-		"clients.own_macs)",
+		"(usnet_sockets' Mac::Passthru) with the addresses and ports it matched, or from a "
+		"MAC of its own learned from its first frame (usnetd.own_macs, clients.own_macs) "
+		"with the addresses it matched or got by DHCP",
 		c->addr.sun_path, c->s.client_id,
 		(unsigned long long)(k.spoofed - c->spoofed_seen));
 	c->spoofed_seen = k.spoofed;
@@ -659,12 +663,14 @@ json_t *pmx_usnetd_stats_json(const struct pmx_ctl *ctl)
 	}
 	return json_pack(
 		"{s:s, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, "
-		"s:I, s:o}",
+		"s:I, s:b, s:I, s:I, s:o}",
 		"socket", ctl->cfg->usnetd_socket, "datagrams", (json_int_t)st->datagrams,
 		"answers", (json_int_t)st->answers, "refused", (json_int_t)st->refused, "bad_json",
 		(json_int_t)st->bad_json, "bad_message", (json_int_t)st->bad_message, "oversize",
 		(json_int_t)st->oversize, "unbound", (json_int_t)st->unbound, "send_failed",
 		(json_int_t)st->send_failed, "fds_closed", (json_int_t)st->fds_closed, "attached",
 		(json_int_t)st->attached, "gone", (json_int_t)st->gone, "deleted",
-		(json_int_t)st->deleted, "netmap", (json_int_t)st->netmap, "clients", clients);
+		(json_int_t)st->deleted, "netmap", (json_int_t)st->netmap, "own_macs",
+		ctl->cfg->usnetd_own_macs, "macs_learned", (json_int_t)ctl->mac_learned,
+		"macs_refused", (json_int_t)ctl->mac_refused, "clients", clients);
 }

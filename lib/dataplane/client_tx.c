@@ -62,7 +62,11 @@ static unsigned check_burst(struct pmx_worker *w, uint16_t c, struct rte_mbuf **
 			/* its own MAC: only with one of its own addresses, no port rules */
 			verdict[i] = pmx_own_mac_tx_ok(slot, pkts[i], pi) ? 0
 									  : PMX_DROP_SPOOFED + 1;
-		} else if (!from_mac(&port->mac, pkts[i]) || cls == PMX_PKT_NON_IP ||
+		} else if (!from_mac(&port->mac, pkts[i])) {
+			/* a usnetd client's MAC of its own may be learned (mac_learn.c) */
+			verdict[i] = pmx_own_mac_learn_hold(w, c, pkts[i]) ? LEARNING
+									   : PMX_DROP_SPOOFED + 1;
+		} else if (cls == PMX_PKT_NON_IP ||
 			   (cls == PMX_PKT_ARP && !arp_ok(port, pkts[i], pi))) {
 			verdict[i] = PMX_DROP_SPOOFED + 1;
 		} else if (cls != PMX_PKT_ARP && cls != PMX_PKT_ND) {
@@ -170,6 +174,19 @@ static unsigned home_poll(struct pmx_worker *w, uint16_t c, const struct pmx_cli
 	return n;
 }
 
+/* A frame held while client c's MAC was learned: does it pass as from c's own MAC? pi gets
+ * its parse (PMX_DIR_OUT). */
+static bool own_mac_ok(const struct pmx_switch *sw, uint16_t c, const struct rte_mbuf *m,
+		       struct pmx_pkt_info *pi)
+{
+	const struct pmx_client_slot *slot = &sw->clients[c];
+
+	return pmx_packet_parse(rte_pktmbuf_mtod(m, const uint8_t *), rte_pktmbuf_data_len(m),
+				PMX_DIR_OUT, pi) != PMX_PKT_MALFORMED &&
+	       __atomic_load_n(&slot->has_mac, __ATOMIC_ACQUIRE) && from_mac(&slot->mac, m) &&
+	       pmx_own_mac_tx_ok(slot, m, pi);
+}
+
 unsigned pmx_learn_return_poll(struct pmx_worker *w)
 {
 	struct rte_mbuf *pkts[PMX_BURST];
@@ -190,6 +207,9 @@ unsigned pmx_learn_return_poll(struct pmx_worker *w)
 			}
 			continue;
 		}
+		if ((tag & (PMX_LEARN_MAC | PMX_LEARN_REFUSED)) == PMX_LEARN_MAC &&
+		    !own_mac_ok(w->sw, c, pkts[i], &pi))
+			tag |= PMX_LEARN_REFUSED; /* checked as from its MAC, now that it has one */
 		if (tag & PMX_LEARN_REFUSED) {
 			w->client[c].spoofed++;
 			pmx_drop(w, PMX_DROP_SPOOFED, &pkts[i], 1);
@@ -198,8 +218,11 @@ unsigned pmx_learn_return_poll(struct pmx_worker *w)
 		w->client[c].tx++;
 		w->port[p].from_clients++;
 		/* checked before learning; parsed again here, once per learned connection */
-		pmx_packet_parse(rte_pktmbuf_mtod(pkts[i], const uint8_t *),
-				 rte_pktmbuf_data_len(pkts[i]), PMX_DIR_IN, &pi);
+		if (tag & PMX_LEARN_MAC)
+			pmx_packet_turn(&pi);
+		else
+			pmx_packet_parse(rte_pktmbuf_mtod(pkts[i], const uint8_t *),
+					 rte_pktmbuf_data_len(pkts[i]), PMX_DIR_IN, &pi);
 		pmx_send_out(w, p, &pkts[i], &pi, 1, c);
 	}
 	return n;

@@ -80,6 +80,20 @@ bool pmx_own_mac_dhcp_hold(struct pmx_worker *w, uint16_t c, struct rte_mbuf *m,
 	return true;
 }
 
+bool pmx_own_mac_learn_hold(struct pmx_worker *w, uint16_t c, struct rte_mbuf *m)
+{
+	const struct pmx_client_slot *slot = &w->sw->clients[c];
+
+	if (__atomic_load_n(&slot->mac_learn, __ATOMIC_ACQUIRE) != PMX_MAC_LEARN_ON ||
+	    __atomic_load_n(&slot->has_mac, __ATOMIC_ACQUIRE))
+		return false;
+	PMX_LEARN_CLIENT(m) = PMX_LEARN_MAC | c;
+	if (rte_ring_sp_enqueue(w->learn_req, m) != 0)
+		return false;
+	w->client[c].learning++;
+	return true;
+}
+
 bool pmx_own_mac_tx_ok(const struct pmx_client_slot *slot, const struct rte_mbuf *m,
 		       const struct pmx_pkt_info *pi)
 {

@@ -139,6 +139,9 @@ struct pmx_port {
 					 *  ring ethdev), NULL for any other NIC */
 };
 
+/** Whether a client may learn a MAC of its own from what it sends (lib/control/mac_learn.c). */
+enum pmx_mac_learn { PMX_MAC_LEARN_OFF = 0, PMX_MAC_LEARN_ON, PMX_MAC_LEARNED };
+
 /** A client as the dataplane sees it. Written by the management lcore only. */
 struct pmx_client_slot {
 	uint32_t state;              /**< enum pmx_slot_state, stored with release */
@@ -155,8 +158,13 @@ struct pmx_client_slot {
 	struct rte_mempool *home; /**< ring: this attach's home (mbuf_home.h), set before the
 				    slot goes ACTIVE, cleared once it is FREE; memif: NULL */
 	/* A client with a MAC of its own (own_mac.c): set before its bit in port_own_macs (or
-	 * before the slot goes ACTIVE), unchanged until the slot is FREE again. */
+	 * before the slot goes ACTIVE; a usnetd client's learned MAC: once, while ACTIVE,
+	 * mac_learn.c), unchanged until the slot is FREE again. */
 	uint8_t has_mac;     /**< 1: frames to `mac` are its own; it may send from it */
+	uint8_t mac_learn;   /**< enum pmx_mac_learn, stored with release: ON while a frame it
+			      *  sends from a MAC not the port's goes to the management lcore
+			      *  (PMX_LEARN_MAC) rather than being dropped as spoofed (usnetd
+			      *  clients); OFF once refused; LEARNED: `mac` came that way */
 	uint8_t n_own_addrs; /**< addresses it may send from with `mac`: those of its hello,
 			      *  then those it got by DHCP (dhcp_lease.c: an address is written
 			      *  before the count that covers it, release; removed by moving the
@@ -194,6 +202,10 @@ struct pmx_client_counters {
 /** With the client id: a DHCP reply from the wire to that client's own MAC, held while the
  *  management lcore records the address of an ACK (dhcp_lease.c), then delivered to it. */
 #define PMX_LEARN_DHCP 0x40000000u
+/** With the client id: the first frames a client that may learn a MAC (mac_learn) sent from
+ *  a MAC not the port's; the management lcore decides whether that MAC becomes the client's
+ *  own (lib/control/mac_learn.c), then the RX lcore checks them as from that MAC. */
+#define PMX_LEARN_MAC 0x20000000u
 #define PMX_LEARN_RING_SIZE 1024
 
 struct pmx_switch;

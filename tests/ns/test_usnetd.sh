@@ -6,9 +6,12 @@
 # again -> "ER"; a UDP datagram from the peer comes as a frame on the channel and the answer
 # sent back on it reaches the peer; QueryUsedPorts lists the match in usnetd's answer shape; a
 # second client: the first one's port -> "ER", the kernel's TCP :22 -> "ER", a port of its own
-# -> "OK", RemoveMatch and DeleteClient answered nothing and its rules gone; a client sending
-# from a MAC of its own (usnet_sockets' Random MAC): the frame refused as spoofed and a log line
-# that says why (portmux learns no MAC from a usnetd client's frames); RequestNetmapPipe
+# -> "OK", RemoveMatch and DeleteClient answered nothing and its rules gone; an AddMatch without
+# dst_port of ICMP to the appliance's address, whose kernel answers ping (icmp in kernel.allow)
+# -> "ER" and a log line naming the conflict; a client sending from a MAC of its own
+# (usnet_sockets' Random MAC) where the config does not allow it (usnetd.own_macs false, the
+# default): the frame refused as spoofed and a log line that says why (tests/ns/
+# test_usnetd_own_mac.sh: where it is allowed); RequestNetmapPipe
 # -> "ER" with a log line naming netmap; an unknown interface -> "ER"; malformed datagrams
 # (not JSON, an unknown variant, wrong types, oversize) -> "ER", each counted in stats; the
 # first client killed with SIGKILL: its task is seen gone, its rule and channel go, the port
@@ -37,7 +40,7 @@ udp_to_echo() { in_peer socat -T 5 - UDP:198.18.0.1:7777 <<< "hello from the pee
 pmx_hugepages 512
 tb_up
 TB_USNETD=$TB_DIR/usnetd.socket # usnet_sockets hard-codes /run/usnetd.socket: a test does not
-tb_config
+tb_config firewall # usnetd's model: the kernel gets tcp:22 and ping (kernel.allow)
 tb_start_daemon
 tb_sshd
 assert_eq "the socket file is there, mode 0660" "660" "$(stat -c %a "$TB_USNETD")"
@@ -74,14 +77,27 @@ assert_eq "its DeleteClient dropped its rule" '[[17,{"Ipv4":"198.18.0.1"},7777]]
 assert_eq "only the first client's rule is left" "[7777]" "$(rules)"
 assert_eq "the wan0 interface name also works" 0 "$(usnetd uds,wan0 delete=- > /dev/null; echo $?)"
 
-# a client sending from a MAC of its own (usnet_sockets' Random MAC): refused, and said why
+# a whole protocol the kernel has: ICMP to its address (it answers ping) -> ER, said why
+assert_eq "AddMatch of ICMP to the kernel's address without dst_port: ER" 0 \
+	"$(usnetd uds,pmx0 add,icmp,198.18.0.1,null=ER delete=- > /dev/null; echo $?)"
+assert_match "the log names the conflict" \
+	"AddMatch refused: the kernel has icmp to 198.18.0.1 (kernel.allow lets it in: it answers ping)" \
+	"$(cat "$TB_LOG")"
+assert_eq "the kernel still answers ping" 0 \
+	"$(in_peer ping -c 1 -W 5 198.18.0.1 > /dev/null; echo $?)"
+
+# a client sending from a MAC of its own (usnet_sockets' Random MAC) where usnetd.own_macs is
+# false (the default): refused, and said why
 spoofed_before=$(stat_of '.result.drops.spoofed')
 tb_bg spoof $CLIENT -s "$TB_USNETD" -d "$TB_DIR" uds,pmx0 spoof,02:00:00:00:00:99,198.18.0.1 \
 	ready
 tb_wait_for "the frame from a MAC of its own refused" 50 \
 	grep -q "frames refused (drops.spoofed)" "$TB_LOG"
 assert_match "the log says why a usnetd client's frame from another MAC went nowhere" \
-	"portmux learns no MAC from a usnetd client's frames" "$(cat "$TB_LOG")"
+	"frames from MAC 02:00:00:00:00:99 refused (drops.spoofed): usnetd.own_macs is false" \
+	"$(cat "$TB_LOG")"
+assert_eq "stats: no MAC learned, one refused" '[false,0,1]' \
+	"$(stat_of '.result.usnetd | [.own_macs, .macs_learned, .macs_refused]')"
 assert_eq "counted as spoofed" 1 "$(($(stat_of '.result.drops.spoofed') - spoofed_before))"
 kill -KILL -- "-$TB_PID_spoof"
 tb_wait_for "the spoofing client seen gone" 50 stat_is '.result.usnetd.gone' 1

@@ -18,6 +18,13 @@
 #   echo,PORT,N          answer the first N UDP datagrams to PORT that come on the frame
 #                        channel (back to their sender), then go on
 #   spoof,MAC,IP         send one UDP frame on the channel from MAC and IP (to broadcast)
+#   pong,N               answer the first N ICMP echo requests that come on the frame channel
+#                        (a ping responder behind an AddMatch without dst_port), then go on
+#   own,MAC,IP,PORT,N    a host of its own (usnet_sockets' Static MAC): announce MAC/IP with a
+#                        gratuitous ARP, answer ARP requests for IP from MAC, and answer the
+#                        first N UDP datagrams to IP:PORT sent to MAC (from MAC), then go on
+#   dhcp,MAC             a host of its own without an address: DHCP DISCOVER, REQUEST of the
+#                        offered address from MAC, print "leased IP from SERVER" at the ACK
 #   ready                print "ready" and sleep until killed
 # A step may end in "=TEXT" (the last "=" of the step): the answer must be exactly TEXT; "=-": no answer may come (within
 # 0.5 s); "=~TEXT": the answer must contain TEXT. Without it, an answer is printed if one
@@ -137,6 +144,78 @@ class Client:
         self.channel.send(udp_frame(mac, ip, b"from a MAC of its own"))
         print("sent a frame from %s %s" % (mac, ip), flush=True)
 
+    def pong(self, count):
+        # answer ICMP echo requests that come as frames on the channel
+        if self.channel is None:
+            return self.fail("pong without a channel (uds first)")
+        done = 0
+        print("answering ping", flush=True)
+        while done < count:
+            reply = icmp_echo_reply(self.channel.recv(65536))
+            if reply is None:
+                continue
+            self.channel.send(reply)
+            done += 1
+            print("answered a ping from %s" % reply_peer(reply), flush=True)
+
+    def own_host(self, mac, ip, port, count):
+        # a host with a MAC of its own on the channel: ARP for ip, UDP echo on port
+        if self.channel is None:
+            return self.fail("own without a channel (uds first)")
+        own = bytes.fromhex(mac.replace(":", ""))
+        self.channel.send(arp_frame(1, own, ip, b"\xff" * 6, ip))  # gratuitous
+        print("announced %s at %s" % (ip, mac), flush=True)
+        done = 0
+        while done < count:
+            frame = self.channel.recv(65536)
+            if frame[12:14] == b"\x08\x06" and len(frame) >= 42 and \
+                    frame[20:22] == b"\x00\x01" and frame[38:42] == socket.inet_aton(ip):
+                self.channel.send(arp_frame(2, own, ip, frame[22:28],
+                                            socket.inet_ntoa(frame[28:32])))
+                print("answered ARP for %s from %s" % (ip, socket.inet_ntoa(frame[28:32])),
+                      flush=True)
+                continue
+            if frame[0:6] != own:
+                continue
+            reply = udp_reply(frame, port)
+            if reply is None:
+                continue
+            self.channel.send(reply)
+            done += 1
+            print("echoed %d bytes to %s from %s" % (len(reply), reply_peer(reply), mac),
+                  flush=True)
+
+    def dhcp(self, mac):
+        # DISCOVER, OFFER, REQUEST, ACK from a MAC of its own (broadcast flag off: the server
+        # answers to that MAC)
+        if self.channel is None:
+            return self.fail("dhcp without a channel (uds first)")
+        own = bytes.fromhex(mac.replace(":", ""))
+        xid = random.getrandbits(32)
+        self.channel.settimeout(10)
+        self.channel.send(dhcp_frame(own, xid, [(53, b"\x01")]))
+        print("DHCPDISCOVER from %s" % mac, flush=True)
+        offer = self.dhcp_wait(own, xid, 2)
+        if offer is None:
+            return self.fail("no DHCPOFFER")
+        self.channel.send(dhcp_frame(own, xid, [(53, b"\x03"), (50, offer[0]), (54, offer[1])]))
+        ack = self.dhcp_wait(own, xid, 5)
+        self.channel.settimeout(None)
+        if ack is None:
+            return self.fail("no DHCPACK")
+        print("leased %s from %s" % (socket.inet_ntoa(ack[0]), socket.inet_ntoa(ack[1])),
+              flush=True)
+
+    def dhcp_wait(self, own, xid, kind):
+        # (yiaddr, server id) of the next DHCP reply of that kind for xid, None after 10 s
+        try:
+            while True:
+                reply = dhcp_reply(self.channel.recv(65536), own, xid)
+                if reply is not None and reply[0] == kind:
+                    return reply[1:]
+        except socket.timeout:
+            return None
+
     def echo(self, port, count):
         # answer UDP datagrams to port that come as frames on the channel
         if self.channel is None:
@@ -160,6 +239,68 @@ def udp_frame(mac, ip, payload):
                                 socket.inet_aton(ip), b"\xff\xff\xff\xff"))
     hdr[10:12] = struct.pack("!H", csum(bytes(hdr)))
     return b"\xff" * 6 + bytes.fromhex(mac.replace(":", "")) + b"\x08\x00" + bytes(hdr) + udp
+
+
+def arp_frame(op, mac, ip, target_mac, target_ip):
+    # an ARP request (op 1, to broadcast) or reply (op 2, to target_mac) from mac/ip
+    arp = struct.pack("!HHBBH6s4s6s4s", 1, 0x0800, 6, 4, op, mac, socket.inet_aton(ip),
+                      target_mac if op == 2 else b"\0" * 6, socket.inet_aton(target_ip))
+    dst = target_mac if op == 2 else b"\xff" * 6
+    return dst + mac + b"\x08\x06" + arp + b"\0" * 18
+
+
+def dhcp_frame(mac, xid, options):
+    # a BOOTP request from mac, 0.0.0.0:68 -> 255.255.255.255:67, with options [(code, bytes)]
+    bootp = struct.pack("!BBBBIHH4s4s4s4s16s64s128sI", 1, 1, 6, 0, xid, 0, 0, b"\0" * 4,
+                        b"\0" * 4, b"\0" * 4, b"\0" * 4, mac, b"", b"", 0x63825363)
+    bootp += b"".join(bytes([code, len(value)]) + value for code, value in options) + b"\xff"
+    udp = struct.pack("!HHHH", 68, 67, 8 + len(bootp), 0) + bootp
+    hdr = bytearray(struct.pack("!BBHHHBBH4s4s", 0x45, 0, 20 + len(udp), 0, 0, 64, 17, 0,
+                                b"\0" * 4, b"\xff" * 4))
+    hdr[10:12] = struct.pack("!H", csum(bytes(hdr)))
+    return b"\xff" * 6 + mac + b"\x08\x00" + bytes(hdr) + udp
+
+
+def dhcp_reply(frame, mac, xid):
+    # (message type, yiaddr, server id) of a DHCP reply to chaddr mac for xid; None otherwise
+    if len(frame) < 14 + 20 + 8 + 240 or frame[12:14] != b"\x08\x00" or frame[23] != 17:
+        return None
+    ihl = (frame[14] & 0x0F) * 4
+    b = frame[14 + ihl + 8 :]
+    if struct.unpack("!H", frame[14 + ihl + 2 : 14 + ihl + 4])[0] != 68 or b[0] != 2 or \
+            struct.unpack("!I", b[4:8])[0] != xid or b[28:34] != mac:
+        return None
+    kind, server, i = None, b"\0" * 4, 240
+    while i + 1 < len(b) and b[i] != 255:
+        if b[i] == 0:
+            i += 1
+            continue
+        value = b[i + 2 : i + 2 + b[i + 1]]
+        if b[i] == 53:
+            kind = value[0]
+        elif b[i] == 54:
+            server = value
+        i += 2 + b[i + 1]
+    return kind, b[16:20], server
+
+
+def icmp_echo_reply(frame):
+    # the echo reply to an IPv4 ICMP echo request; None for anything else
+    if len(frame) < 42 or frame[12:14] != b"\x08\x00":
+        return None
+    ihl = (frame[14] & 0x0F) * 4
+    ip = frame[14 : 14 + ihl]
+    total = struct.unpack("!H", ip[2:4])[0]
+    icmp = bytearray(frame[14 + ihl : 14 + total])
+    if ip[9] != 1 or len(icmp) < 8 or icmp[0] != 8:
+        return None
+    icmp[0] = 0
+    icmp[2:4] = b"\0\0"
+    icmp[2:4] = struct.pack("!H", csum(bytes(icmp)))
+    out_ip = bytearray(struct.pack("!BBHHHBBH4s4s", 0x45, 0, 20 + len(icmp), 0, 0x4000, 64, 1,
+                                   0, ip[16:20], ip[12:16]))
+    out_ip[10:12] = struct.pack("!H", csum(bytes(out_ip)))
+    return frame[6:12] + frame[0:6] + b"\x08\x00" + bytes(out_ip) + bytes(icmp)
 
 
 def csum(data):
@@ -222,6 +363,12 @@ def step(client, text):
         return client.echo(int(parts[1]), int(parts[2]))
     elif kind == "spoof":
         return client.spoof(parts[1], parts[2])
+    elif kind == "pong":
+        return client.pong(int(parts[1]))
+    elif kind == "dhcp":
+        return client.dhcp(parts[1])
+    elif kind == "own":
+        return client.own_host(parts[1], parts[2], int(parts[3]), int(parts[4]))
     elif kind == "ready":
         print("ready", flush=True)
         while True:

@@ -228,6 +228,8 @@ static const struct bad_case bad_cases[] = {
 	{TOP("'usnetd':{'mode':660}"), "usnetd.mode: must be a string of octal digits"},
 	{TOP("'usnetd':{'group':'a:b'}"), "usnetd.group: must be null or a group name"},
 	{TOP("'usnetd':{'group':''}"), "usnetd.group: must be null or a group name"},
+	{TOP("'usnetd':{'own_macs':1}"), "usnetd.own_macs: must be true or false"},
+	{TOP("'usnetd':{'own_macs':'yes'}"), "usnetd.own_macs: must be true or false"},
 	/* clients */
 	{TOP("'clients':[]"), "clients: must be an object"},
 	{CLIENTS("'max':0"), "clients.max: must be an integer 1..256"},
@@ -543,6 +545,7 @@ static void test_minimal_defaults(void)
 		CU_ASSERT_STRING_EQUAL(cfg.usnetd_socket, "/run/usnetd.socket");
 		CU_ASSERT_EQUAL(cfg.usnetd_mode, 0660);
 		CU_ASSERT_STRING_EQUAL(cfg.usnetd_group, "");
+		CU_ASSERT_FALSE(cfg.usnetd_own_macs);
 		pmx_config_free(&cfg);
 	}
 	if (parse_ok(TOP("'usnetd':null"), &cfg) == 0) {
@@ -578,7 +581,7 @@ static const char full_config[] =
 	" 'control':{'socket':'/tmp/p.sock','mode':'0600','group':'portmux'},"
 	" 'clients':{'max':256,'ring_size':65536,'max_rules':1048576,'rule_quota':1048576,"
 	"  'queue_quota':16,'low_ports':['tcp:80','udp:67-68'],'memif':true,'own_macs':200},"
-	" 'usnetd':{'socket':'/tmp/u.sock','mode':'0666','group':'users'},"
+	" 'usnetd':{'socket':'/tmp/u.sock','mode':'0666','group':'users','own_macs':true},"
 	" 'mbufs':4194304,'mbuf_pool':'ring_mp_mc'}";
 
 static void test_full(void)
@@ -645,6 +648,7 @@ static void test_full(void)
 	CU_ASSERT_STRING_EQUAL(cfg.usnetd_socket, "/tmp/u.sock");
 	CU_ASSERT_EQUAL(cfg.usnetd_mode, 0666);
 	CU_ASSERT_STRING_EQUAL(cfg.usnetd_group, "users");
+	CU_ASSERT_TRUE(cfg.usnetd_own_macs);
 	pmx_config_free(&cfg);
 }
 

@@ -157,6 +157,14 @@ bool pmx_own_mac_tx_ok(const struct pmx_client_slot *slot, const struct rte_mbuf
 bool pmx_own_mac_dhcp_hold(struct pmx_worker *w, uint16_t c, struct rte_mbuf *m,
 			   const struct pmx_pkt_info *pi);
 
+/**
+ * own_mac.c: if client c may learn a MAC of its own (slot mac_learn, no MAC yet), hand m (sent
+ * from a MAC not the port's) to the management lcore (learn_req, tagged PMX_LEARN_MAC), which
+ * decides whether that MAC becomes c's and sends m back (pmx_learn_return_poll()). @return
+ * true when m was taken; false: the caller drops it as spoofed.
+ */
+bool pmx_own_mac_learn_hold(struct pmx_worker *w, uint16_t c, struct rte_mbuf *m);
+
 /** What pmx_own_mac_send() did with a frame. */
 enum pmx_own_mac_way { PMX_OWN_MAC_USUAL = 0, PMX_OWN_MAC_DONE, PMX_OWN_MAC_WIRE };
 
