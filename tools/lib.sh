@@ -268,3 +268,21 @@ tb_wait_for() {
 # the subshell running the function, not CMD; use tb_bg/tb_bg_peer or "ip netns exec NS CMD &".
 in_peer() { ip netns exec "$TB_PEER" "$@"; }
 in_app() { ip netns exec "$TB_APP" "$@"; }
+# tb_udp_ask N PORT [TIMEOUT]: N datagrams from the peer to 198.18.0.1:PORT, one at a time,
+# each waiting up to TIMEOUT seconds (default 2) for its answer; prints how many were answered
+tb_udp_ask() {
+	in_peer "$PMX_PY" - "$1" "$2" "${3:-2}" <<'PY'
+import socket, sys
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.settimeout(float(sys.argv[3]))
+got = 0
+for i in range(int(sys.argv[1])):
+    s.sendto(b"ask-%d" % i, ("198.18.0.1", int(sys.argv[2])))
+    try:
+        s.recv(2048)
+        got += 1
+    except socket.timeout:
+        pass
+print(got)
+PY
+}

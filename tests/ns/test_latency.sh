@@ -14,24 +14,8 @@ source "$(dirname "$0")/../../tools/lib.sh"
 source "$(dirname "$0")/assert.sh"
 trap tb_cleanup EXIT
 
-# send N [PORT]: N datagrams to UDP PORT (default 7) from the peer, one at a time; prints the
-# echoes received
-send() {
-	in_peer "$PMX_PY" - "$1" "${2:-7}" <<'PY'
-import socket, sys
-s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-s.settimeout(2)
-got = 0
-for i in range(int(sys.argv[1])):
-    s.sendto(b"latency-%d" % i, ("198.18.0.1", int(sys.argv[2])))
-    try:
-        s.recv(2048)
-        got += 1
-    except socket.timeout:
-        pass
-print(got)
-PY
-}
+# send N [PORT]: N datagrams from the peer, one at a time; prints the echoes received
+send() { tb_udp_ask "$1" "${2:-7}"; }
 
 # lat [NAME]: the latency object of client NAME (default portmux-echo) from stats
 lat() {

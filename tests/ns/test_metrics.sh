@@ -17,23 +17,8 @@ scrape() { in_app curl -sS --max-time 5 "http://$METRICS/metrics"; }
 # value TEXT NAME{LABELS}: a sample's value in a scrape (empty when absent)
 value() { awk -v k="$2" '$1 == k { print $2 }' <<< "$1"; }
 ge() { [ "${1:-0}" -ge "$2" ] 2>/dev/null && echo true || echo "false ($1 < $2)"; }
-# send N PORT: N datagrams from the peer, one at a time; prints the echoes received
-send() {
-	in_peer "$PMX_PY" - "$1" "$2" <<'PY'
-import socket, sys
-s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-s.settimeout(0.5)
-got = 0
-for i in range(int(sys.argv[1])):
-    s.sendto(b"metrics-%d" % i, ("198.18.0.1", int(sys.argv[2])))
-    try:
-        s.recv(2048)
-        got += 1
-    except socket.timeout:
-        pass
-print(got)
-PY
-}
+# send N [PORT]: N datagrams from the peer, one at a time; prints the echoes received
+send() { tb_udp_ask "$1" "$2" 0.5; }
 
 command -v promtool > /dev/null || die "promtool missing (Debian's prometheus package)"
 pmx_hugepages 512
