@@ -231,6 +231,17 @@ tp_cmd() {
 	return 1
 }
 
+# testpmd_prompt PID: wait (bounded, 30 s) until testpmd PID prints its prompt in $TP_LOG, or
+# ends (the caller's next tp_cmd then finds no stats and says so)
+testpmd_prompt() {
+	local i
+	for ((i = 0; i < 600; i++)); do
+		grep -q 'testpmd>' "$TP_LOG" && return 0
+		kill -0 "$1" 2>/dev/null || return 0
+		sleep 0.05
+	done
+}
+
 tp_fail() {
 	tail -20 "$TP_LOG" >&2
 	die "testpmd run $1: no stats"
@@ -248,12 +259,7 @@ testpmd_run() {
 	pid=$!
 	tb_on_exit "kill -KILL $pid"
 	exec 7> "$fifo"
-	# the prompt comes once the trace is loaded (seconds on a busy machine)
-	for ((i = 0; i < 600; i++)); do
-		grep -q 'testpmd>' "$TP_LOG" && break
-		kill -0 "$pid" 2>/dev/null || break
-		sleep 0.05
-	done
+	testpmd_prompt "$pid" # once the trace is loaded (seconds on a busy machine)
 	echo start >&7
 	sleep "$WARMUP"
 	tp_cmd "show port stats all" 1 || tp_fail "$r"
@@ -433,11 +439,7 @@ memif_client() {
 	MIF_TP_PID=$!
 	tb_on_exit "kill -KILL $MIF_TP_PID"
 	exec 7> "$fifo"
-	for ((i = 0; i < 600; i++)); do
-		grep -q 'testpmd>' "$TP_LOG" && break
-		kill -0 "$MIF_TP_PID" 2>/dev/null || break
-		sleep 0.05
-	done
+	testpmd_prompt "$MIF_TP_PID"
 	echo start >&7
 	rm -f "$fifo" # testpmd holds it open
 }
