@@ -104,6 +104,13 @@ static inline unsigned pmx_mbuf_home_unmark(struct rte_mbuf **pkts, unsigned n,
 unsigned pmx_mbuf_home_drain(struct rte_mempool *home, struct rte_mempool *pool);
 
 /**
+ * Move n of the mbufs in `home` (n at most its count, taken at most 64 at a time) back to
+ * `pool`, as pmx_mbuf_home_drain() does, for a caller that has just read the count. Same
+ * single consumer. @return the number of mbufs moved.
+ */
+unsigned pmx_mbuf_home_take(struct rte_mempool *home, struct rte_mempool *pool, unsigned n);
+
+/**
  * Create the home of client slot `id`, attach `generation`, whose process is `pid`, in
  * *home. Management lcore. @return 0, -ENOMEM (no memory for the home or its bookkeeping),
  * or -EEXIST (a home of that name exists).
