@@ -47,6 +47,7 @@ unsigned pmx_mbuf_home_take(struct rte_mempool *home, struct rte_mempool *pool, 
 	/* one consumer: the count can only grow until we take them */
 	if (n == 0 || rte_mempool_get_bulk(home, objs, n) != 0)
 		return 0;
+#pragma GCC unroll 4
 	for (unsigned i = 0; i < n; i++)
 		((struct rte_mbuf *)objs[i])->pool = pool;
 	rte_mempool_put_bulk(pool, objs, n);
