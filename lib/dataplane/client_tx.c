@@ -165,11 +165,24 @@ static unsigned memif_poll(struct pmx_worker *w, uint16_t c, const struct pmx_cl
 	return n + *n_out + (unsigned)(k.malformed + k.oversize); /* work done */
 }
 
-/* A ring client's frees: from its home back to the switch's pool (this lcore's cache). */
+/* A ring client's frees: from its home back to the switch's pool (this lcore's cache). While
+ * the client keeps freeing they wait for a burst (a drain's cost is mostly per call); once it
+ * stopped (the count as at the last look), what is there comes back at once. */
 static unsigned home_poll(struct pmx_worker *w, uint16_t c, const struct pmx_client_slot *slot)
 {
-	unsigned n = slot->home != NULL ? pmx_mbuf_home_drain(slot->home, w->sw->pool) : 0;
+	unsigned avail, n;
 
+	if (slot->home == NULL)
+		return 0;
+	avail = rte_mempool_avail_count(slot->home);
+	if (avail == 0)
+		return 0;
+	if (avail < PMX_BURST && avail != w->home_seen[c]) {
+		w->home_seen[c] = (uint16_t)avail;
+		return 0;
+	}
+	n = pmx_mbuf_home_take(slot->home, w->sw->pool, avail);
+	w->home_seen[c] = (uint16_t)(avail - n);
 	w->client[c].returned += n;
 	return n;
 }

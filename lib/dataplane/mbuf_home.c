@@ -39,18 +39,24 @@ struct pmx_mbuf_homes {
 
 static void home_free(struct pmx_switch *sw, struct home *h);
 
-unsigned pmx_mbuf_home_drain(struct rte_mempool *home, struct rte_mempool *pool)
+unsigned pmx_mbuf_home_take(struct rte_mempool *home, struct rte_mempool *pool, unsigned n)
 {
 	void *objs[DRAIN_BURST];
-	unsigned n = RTE_MIN(rte_mempool_avail_count(home), (unsigned)DRAIN_BURST);
 
+	n = RTE_MIN(n, (unsigned)DRAIN_BURST);
 	/* one consumer: the count can only grow until we take them */
 	if (n == 0 || rte_mempool_get_bulk(home, objs, n) != 0)
 		return 0;
+#pragma GCC unroll 4
 	for (unsigned i = 0; i < n; i++)
 		((struct rte_mbuf *)objs[i])->pool = pool;
 	rte_mempool_put_bulk(pool, objs, n);
 	return n;
+}
+
+unsigned pmx_mbuf_home_drain(struct rte_mempool *home, struct rte_mempool *pool)
+{
+	return pmx_mbuf_home_take(home, pool, rte_mempool_avail_count(home));
 }
 
 unsigned pmx_mbuf_home_count(const struct rte_mempool *home)

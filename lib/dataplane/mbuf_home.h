@@ -50,16 +50,24 @@ struct pmx_mbuf_home_stats {
 static inline unsigned pmx_mbuf_home_mark(struct rte_mbuf **pkts, unsigned n,
 					  struct rte_mempool *home)
 {
-	unsigned marked = n;
+	unsigned marked = n, i = 0;
+	uint16_t more = 0; /* nonzero when a frame has several segments */
 
-	for (unsigned i = 0; i < n; i++) {
-		struct rte_mbuf *m = pkts[i];
-
-		m->pool = home;
-		if (unlikely(m->nb_segs > 1)) {
-			for (m = m->next; m != NULL; m = m->next, marked++)
+	/* the first segments four at a time; the chains (rare) after */
+	for (; i + 4 <= n; i += 4) {
+		pkts[i]->pool = pkts[i + 1]->pool = pkts[i + 2]->pool = pkts[i + 3]->pool = home;
+		more |= (pkts[i]->nb_segs | pkts[i + 1]->nb_segs | pkts[i + 2]->nb_segs |
+			 pkts[i + 3]->nb_segs) -
+			1;
+	}
+	for (; i < n; i++) {
+		pkts[i]->pool = home;
+		more |= pkts[i]->nb_segs - 1;
+	}
+	if (unlikely(more != 0)) {
+		for (i = 0; i < n; i++)
+			for (struct rte_mbuf *m = pkts[i]->next; m != NULL; m = m->next, marked++)
 				m->pool = home;
-		}
 	}
 	return marked;
 }
@@ -102,6 +110,13 @@ static inline unsigned pmx_mbuf_home_unmark(struct rte_mbuf **pkts, unsigned n,
  * is attached, the management lcore after. @return the number of mbufs moved.
  */
 unsigned pmx_mbuf_home_drain(struct rte_mempool *home, struct rte_mempool *pool);
+
+/**
+ * Move n of the mbufs in `home` (n at most its count, taken at most 64 at a time) back to
+ * `pool`, as pmx_mbuf_home_drain() does, for a caller that has just read the count. Same
+ * single consumer. @return the number of mbufs moved.
+ */
+unsigned pmx_mbuf_home_take(struct rte_mempool *home, struct rte_mempool *pool, unsigned n);
 
 /**
  * Create the home of client slot `id`, attach `generation`, whose process is `pid`, in

@@ -95,6 +95,9 @@ unsigned pmx_nic_rx_poll(struct pmx_worker *w, unsigned p)
 	uint8_t key_of[PMX_BURST];
 	struct dest_buckets buckets;
 	unsigned n, nk = 0;
+	const struct pmx_client_slot *clients = w->sw->clients;
+	const int tsc_off = w->sw->rx_tsc_off;
+	uint64_t now;
 	bool own_macs;
 
 	if (w->sw->ports[p].afp != NULL) /* a kernel interface: its socket <-> ring ethdev */
@@ -104,11 +107,15 @@ unsigned pmx_nic_rx_poll(struct pmx_worker *w, unsigned p)
 		return 0;
 	w->port[p].rx += n;
 	own_macs = pmx_own_mac_any(w->sw, p);
-	pmx_latency_stamp(w->sw, pkts, n, rte_rdtsc()); /* for the clients' latency histograms */
+	/* the stamp for the clients' latency histograms (pmx_latency_stamp()), in the loop of the
+	 * prefetches: each frame's mbuf is read once */
+	now = rte_rdtsc();
+	for (unsigned i = 0; i < n; i++) {
+		rte_prefetch0(rte_pktmbuf_mtod(pkts[i], void *));
+		*RTE_MBUF_DYNFIELD(pkts[i], tsc_off, uint64_t *) = now;
+	}
 
 	/* 1. parse every frame; those with a flow key wait for the bulk lookup */
-	for (unsigned i = 0; i < n; i++)
-		rte_prefetch0(rte_pktmbuf_mtod(pkts[i], void *));
 	for (unsigned i = 0; i < n; i++) {
 		struct pmx_pkt_info *pi = &info[i];
 		uint16_t o;
@@ -123,12 +130,12 @@ unsigned pmx_nic_rx_poll(struct pmx_worker *w, unsigned p)
 			dest[i] = pmx_own_mac_dhcp_hold(w, o, pkts[i], pi) ? PMX_DEST_HELD : o;
 			continue;
 		}
-		dest[i] = dest_by_class(w, pi);
-		if (dest[i] == PMX_OWNER_NONE && pi->cls == PMX_PKT_FLOW &&
+		dest[i] = pi->cls == PMX_PKT_FLOW ? PMX_OWNER_NONE : dest_by_class(w, pi);
+		if (pi->cls == PMX_PKT_FLOW &&
 		    (o = pmx_offload_mark_owner(w->sw, pkts[i])) != PMX_OWNER_NONE) {
 			/* the NIC classified it (rte_flow MARK): no lookup */
 			dest[i] = o;
-			if (w->sw->clients[o].n_queues > 1)
+			if (clients[o].n_queues > 1)
 				PMX_FLOW_QUEUE_HASH(pkts[i]) =
 					pmx_flow_queue_hash(&pi->key, !pi->is_fragment);
 			if (pi->is_fragment)
@@ -147,15 +154,17 @@ unsigned pmx_nic_rx_poll(struct pmx_worker *w, unsigned p)
 		unsigned i = key_of[k];
 		uint16_t o = owners[k];
 
-		if (o == PMX_OWNER_NONE)
+		if (o < PMX_MAX_CLIENTS) { /* a client's: the common case first */
+			if (clients[o].n_queues > 1)
+				PMX_FLOW_QUEUE_HASH(pkts[i]) =
+					pmx_flow_queue_hash(&info[i].key, !info[i].is_fragment);
+		} else if (o == PMX_OWNER_NONE) {
 			o = pmx_kernel_policy_dest(w, &info[i]);
-		else if (o == PMX_OWNER_DROP)
+		} else if (o == PMX_OWNER_DROP) {
 			o = PMX_DEST_DROP(PMX_DROP_RULE);
-		else if (o == PMX_OWNER_ABSENT) /* not the kernel's either: its client comes back */
+		} else if (o == PMX_OWNER_ABSENT) { /* not the kernel's either: its client comes back */
 			o = PMX_DEST_DROP(PMX_DROP_OWNER_ABSENT);
-		else if (o < PMX_MAX_CLIENTS && w->sw->clients[o].n_queues > 1)
-			PMX_FLOW_QUEUE_HASH(pkts[i]) =
-				pmx_flow_queue_hash(&info[i].key, !info[i].is_fragment);
+		}
 		dest[i] = o;
 		/* the first fragment decides for the whole datagram */
 		if (info[i].is_fragment)

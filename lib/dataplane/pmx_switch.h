@@ -222,6 +222,9 @@ struct pmx_worker {
 	struct pmx_port_counters port[PMX_MAX_PORTS];
 	struct pmx_client_counters *client; /**< [clients_max] */
 	uint64_t tx_bitmap[PMX_BITMAP_WORDS]; /**< clients whose TX ring this lcore drains */
+	uint16_t home_seen[PMX_MAX_CLIENTS];  /**< mbufs in each client's home at this lcore's
+					       *  last look (client_tx.c: drained a burst at a
+					       *  time; a stale value costs one early drain) */
 	struct pmx_lcore_table frags;  /**< first fragments seen here: datagram -> destination */
 	struct pmx_lcore_table kconns; /**< connections the kernel opened through this lcore */
 	uint64_t frag_inserts_seen;    /**< sum of all lcores' frags.inserts at the last retry */

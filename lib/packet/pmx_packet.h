@@ -11,6 +11,7 @@
 #define PMX_PACKET_H
 
 #include <arpa/inet.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <string.h>
 
@@ -68,6 +69,9 @@ struct pmx_flow_key {
 	uint8_t remote_ip[16];
 } __attribute__((aligned(8))); /* rte_hash_crc() reads keys 8 bytes at a time */
 _Static_assert(sizeof(struct pmx_flow_key) == 40, "flow key must be 40 bytes, no holes");
+_Static_assert(offsetof(struct pmx_flow_key, remote_port) ==
+		       offsetof(struct pmx_flow_key, local_port) + 2,
+	       "the parser writes both ports in one store");
 
 /** What the parser learned of one frame. */
 struct pmx_pkt_info {
@@ -150,20 +154,29 @@ static inline int pmx_packet_parse_fast(const uint8_t *frame, uint32_t len, enum
 	if (total < min_total || total > len - 14)
 		return 0;
 
-	memset(info, 0, sizeof(*info));
-	info->cls = PMX_PKT_FLOW;
-	info->family = 4;
-	info->l3_offset = 14;
-	info->l4_offset = 14 + 20;
-	info->ethertype = 0x0800;
-	key->kind = PMX_KEY_EXACT;
+	/* what every such frame has (padding zero, as a static object's is), then its own */
+	static const struct pmx_pkt_info flow4 = {
+		.cls = PMX_PKT_FLOW,
+		.family = 4,
+		.l3_offset = 14,
+		.l4_offset = 14 + 20,
+		.ethertype = 0x0800,
+		.key = {.kind = PMX_KEY_EXACT,
+			.local_ip = {[10] = 0xff, [11] = 0xff}, /* IPv4-mapped */
+			.remote_ip = {[10] = 0xff, [11] = 0xff}},
+	};
+	uint32_t ports;
+
+	memcpy(info, &flow4, sizeof(*info));
 	key->proto = ip[9];
-	key->local_ip[10] = key->local_ip[11] = 0xff; /* IPv4-mapped */
-	key->remote_ip[10] = key->remote_ip[11] = 0xff;
 	memcpy(key->local_ip + 12, dir == PMX_DIR_IN ? dst : src, 4);
 	memcpy(key->remote_ip + 12, dir == PMX_DIR_IN ? src : dst, 4);
-	memcpy(&key->local_port, l4 + (dir == PMX_DIR_IN ? 2 : 0), 2);
-	memcpy(&key->remote_port, l4 + (dir == PMX_DIR_IN ? 0 : 2), 2);
+	/* local_port and remote_port are adjacent: both in one store, the halves of the L4
+	 * header's first word swapped when the local end is the destination */
+	memcpy(&ports, l4, 4);
+	if (dir == PMX_DIR_IN)
+		ports = ports >> 16 | ports << 16;
+	memcpy((uint8_t *)key + offsetof(struct pmx_flow_key, local_port), &ports, 4);
 	return 1;
 }
 
