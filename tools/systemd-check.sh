@@ -25,8 +25,11 @@ D=$(mktemp -d /tmp/portmux-systemd-check.XXXXXX)
 tb_on_exit "rm -rf $D"
 prefix=pmxsdc$$ machine=pmxsdc$$
 mkdir -p "$D/system" "$D/etc"
-# the shipped unit, with this build's binary and a file-prefix of this run's
-sed -e "s|^ExecStart=.*|ExecStart=$DAEMON -c /etc/portmux/portmux.json|" \
+# the shipped unit, with this build's binary and a file-prefix of this run's. The build is
+# bound at /opt/portmux-build in the container: a booted systemd mounts a tmpfs on /tmp (and
+# /run), which would hide a checkout there (as CI's clones under /tmp are)
+CT_BUILD=/opt/portmux-build
+sed -e "s|^ExecStart=.*|ExecStart=$CT_BUILD/app/portmuxd/portmuxd -c /etc/portmux/portmux.json|" \
 	-e "s|RuntimeDirectory=portmux dpdk/portmux|RuntimeDirectory=portmux dpdk/$prefix|" \
 	"$PMX_ROOT/conf/portmuxd.service" > "$D/system/portmuxd.service"
 cat > "$D/etc/portmux.json" <<JSON
@@ -40,7 +43,7 @@ say "boot systemd in a container ($machine)"
 # --register=no --keep-unit: the host's PID 1 is not systemd (no machined, no scopes);
 # /sys/module: EAL's VFIO check reads it; firstboot would wait for a key on the console
 systemd-nspawn --quiet --register=no --keep-unit --directory=/ --volatile=yes \
-	--private-network --boot --machine="$machine" --bind-ro="$PMX_ROOT" \
+	--private-network --boot --machine="$machine" --bind-ro="$PMX_BUILD:$CT_BUILD" \
 	--bind-ro="$D/system:/etc/systemd/system" --bind-ro="$D/etc:/etc/portmux" \
 	--bind=/dev/hugepages --bind-ro=/sys/module systemd.firstboot=off \
 	> "$D/nspawn.log" 2>&1 < /dev/null & # the container's console: kept in the log
