@@ -107,12 +107,12 @@ unsigned pmx_nic_rx_poll(struct pmx_worker *w, unsigned p)
 		return 0;
 	w->port[p].rx += n;
 	own_macs = pmx_own_mac_any(w->sw, p);
-	/* the stamp for the clients' latency histograms (pmx_latency_stamp()), in the loop of the
-	 * prefetches: each frame's mbuf is read once */
+	/* the stamp for the clients' latency histograms, in the loop of the prefetches: each
+	 * frame's mbuf is read once */
 	now = rte_rdtsc();
 	for (unsigned i = 0; i < n; i++) {
 		rte_prefetch0(rte_pktmbuf_mtod(pkts[i], void *));
-		*RTE_MBUF_DYNFIELD(pkts[i], tsc_off, uint64_t *) = now;
+		pmx_latency_stamp(pkts[i], tsc_off, now);
 	}
 
 	/* 1. parse every frame; those with a flow key wait for the bulk lookup */

@@ -54,6 +54,15 @@ static bool arp_ok(const struct pmx_client_slot *slot, const struct rte_mbuf *m,
 #define DHCP_SERVER_PORT 67
 #define DHCP_CLIENT_PORT 68
 
+/* Whether pi is DHCP between the client's port and the server's: IPv4, UDP 68 <-> 67 (the
+ * local port is the client's both ways: its frames are parsed DIR_OUT, those to it DIR_IN). */
+static bool dhcp_of_client(const struct pmx_pkt_info *pi)
+{
+	return pi->family == 4 && pi->key.proto == PMX_PROTO_UDP &&
+	       pi->key.local_port == RTE_BE16(DHCP_CLIENT_PORT) &&
+	       pi->key.remote_port == RTE_BE16(DHCP_SERVER_PORT);
+}
+
 /* A DHCP client's frame before it has an address: from 0.0.0.0, UDP 68 -> 67 (DIR_OUT key). */
 static bool dhcp_client_unbound(const struct pmx_pkt_info *pi, const uint8_t src[16])
 {
@@ -61,18 +70,13 @@ static bool dhcp_client_unbound(const struct pmx_pkt_info *pi, const uint8_t src
 	uint8_t unspecified[16];
 
 	pmx_ip4_to_key(zero4, unspecified);
-	return pi->family == 4 && pi->key.proto == PMX_PROTO_UDP &&
-	       pi->key.local_port == RTE_BE16(DHCP_CLIENT_PORT) &&
-	       pi->key.remote_port == RTE_BE16(DHCP_SERVER_PORT) &&
-	       memcmp(src, unspecified, 16) == 0;
+	return dhcp_of_client(pi) && memcmp(src, unspecified, 16) == 0;
 }
 
 bool pmx_own_mac_dhcp_hold(struct pmx_worker *w, uint16_t c, struct rte_mbuf *m,
 			   const struct pmx_pkt_info *pi)
 {
-	if (pi->family != 4 || pi->key.proto != PMX_PROTO_UDP || pi->is_fragment ||
-	    pi->key.local_port != RTE_BE16(DHCP_CLIENT_PORT) ||
-	    pi->key.remote_port != RTE_BE16(DHCP_SERVER_PORT))
+	if (!dhcp_of_client(pi) || pi->is_fragment)
 		return false;
 	PMX_LEARN_CLIENT(m) = PMX_LEARN_DHCP | c;
 	if (rte_ring_sp_enqueue(w->learn_req, m) != 0)

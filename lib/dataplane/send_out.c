@@ -16,7 +16,7 @@ void pmx_send_out(struct pmx_worker *w, unsigned p, struct rte_mbuf **pkts,
 		uint16_t dest;
 
 		/* not from the NIC: no sample in the latency histograms when delivered here */
-		*RTE_MBUF_DYNFIELD(pkts[i], w->sw->rx_tsc_off, uint64_t *) = 0;
+		pmx_latency_stamp(pkts[i], w->sw->rx_tsc_off, 0);
 		way = own_macs ? pmx_own_mac_send(w, p, pkts[i], &info[i], from)
 			       : PMX_OWN_MAC_USUAL;
 		if (way == PMX_OWN_MAC_DONE)

@@ -52,12 +52,11 @@ enum pmx_worker_table {
 bool pmx_worker_table_get(const struct pmx_worker *w, enum pmx_worker_table which,
 			  const struct pmx_flow_key *key, uint16_t *value);
 
-/** Stamp frames with the TSC of their RX burst (hot path: one store per frame). */
-static inline void pmx_latency_stamp(const struct pmx_switch *sw, struct rte_mbuf **pkts,
-				     unsigned n, uint64_t now)
+/** Stamp frame m with the TSC of its RX burst (tsc_off: sw->rx_tsc_off); 0: not from the NIC,
+ * no sample in the latency histograms. Hot path: one store. */
+static inline void pmx_latency_stamp(struct rte_mbuf *m, int tsc_off, uint64_t now)
 {
-	for (unsigned i = 0; i < n; i++)
-		*RTE_MBUF_DYNFIELD(pkts[i], sw->rx_tsc_off, uint64_t *) = now;
+	*RTE_MBUF_DYNFIELD(m, tsc_off, uint64_t *) = now;
 }
 
 /** nic_rx.c: receive a burst from port p, classify, deliver. Returns frames handled. */
@@ -149,10 +148,10 @@ bool pmx_own_mac_tx_ok(const struct pmx_client_slot *slot, const struct rte_mbuf
 
 /**
  * own_mac.c: if m (from the wire, the kernel or another client, to the own MAC of client c;
- * pi as the receiver sees it) is a DHCP reply (IPv4, UDP 67 -> 68), hand it to the management lcore (learn_req, tagged PMX_LEARN_DHCP), which records the
- * address of an ACK as c's and sends it back for delivery (pmx_learn_return_poll()); a reply
- * the ring cannot take is dropped as dhcp_refused (the client asks again). @return true when
- * m was taken.
+ * pi as the receiver sees it) is a DHCP reply (IPv4, UDP 67 -> 68), hand it to the management
+ * lcore (learn_req, tagged PMX_LEARN_DHCP), which records the address of an ACK as c's and
+ * sends it back for delivery (pmx_learn_return_poll()); a reply the ring cannot take is
+ * dropped as dhcp_refused (the client asks again). @return true when m was taken.
  */
 bool pmx_own_mac_dhcp_hold(struct pmx_worker *w, uint16_t c, struct rte_mbuf *m,
 			   const struct pmx_pkt_info *pi);
