@@ -32,6 +32,7 @@
 #include <rte_mbuf_dyn.h>
 #include <rte_ring.h>
 
+#include "bench_stats.h"
 #include "flow_table.h"
 #include "mbuf_home.h"
 #include "pmx_latency.h"
@@ -128,19 +129,6 @@ struct bench {
 	int stamp_off;     /* the RX stamp's mbuf field; < 0: no stamp step (-S) */
 	bool no_mark;      /* -M: frames not marked as their owner's (mbuf_home.h) */
 };
-
-static int cmp_double(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-
-	return (x > y) - (x < y);
-}
-
-static double median(double *v, unsigned n)
-{
-	qsort(v, n, sizeof(*v), cmp_double);
-	return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
-}
 
 static void prepare_burst(struct bench *b, uint64_t first)
 {
@@ -380,12 +368,12 @@ static int run_size(struct bench *b)
 			ret = pass_bare(b, &bare[p]);
 	}
 	if (ret == 0) {
-		double t = median(total, PASSES), l = median(bare, PASSES);
+		double t = bench_median(total, PASSES), l = bench_median(bare, PASSES);
 
 		printf("%-8u %-7s %7.1f %7.1f %9.1f %8.1f %7.1f %12.1f %7.2f %8.4f%% %s\n", b->rules,
-		       b->kind == KIND_EXACT ? "exact" : "listen", median(stamp, PASSES),
-		       median(parse, PASSES),
-		       median(classify, PASSES), median(enqueue, PASSES), t, l, t / l,
+		       b->kind == KIND_EXACT ? "exact" : "listen", bench_median(stamp, PASSES),
+		       bench_median(parse, PASSES),
+		       bench_median(classify, PASSES), bench_median(enqueue, PASSES), t, l, t / l,
 		       100.0 * b->skipped / ((PASSES + 1) * 2 * b->packets / BURST),
 		       b->kind != KIND_EXACT ? "(exact stage skipped, 1 lookup of a derived key)"
 		       : t / l <= 1.5	     ? "ok (<= 1.5)"

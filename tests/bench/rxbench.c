@@ -35,6 +35,7 @@
 #include <rte_malloc.h>
 #include <rte_mbuf_dyn.h>
 
+#include "bench_stats.h"
 #include "mbuf_home.h"
 #include "pmx_latency.h"
 #include "stages.h"
@@ -301,19 +302,6 @@ static int setup(struct rxbench *b, const char *pool_ops, unsigned cache)
 	return ret != 0 ? ret : add_rules(b);
 }
 
-static int cmp_double(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-
-	return (x > y) - (x < y);
-}
-
-static double median(double *v, unsigned n)
-{
-	qsort(v, n, sizeof(*v), cmp_double);
-	return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
-}
-
 static int run(struct rxbench *b, unsigned passes)
 {
 	double pmd[N_MODES][passes], loop[N_MODES][passes];
@@ -364,8 +352,8 @@ static int run(struct rxbench *b, unsigned passes)
 
 		if (b->only != N_MODES && m != (int)b->only)
 			continue;
-		dp = median(pmd[m], passes);
-		dl = median(loop[m], passes);
+		dp = bench_median(pmd[m], passes);
+		dl = bench_median(loop[m], passes);
 		printf("%-8s %-7s %8.1f %8.1f %8.1f\n", mode_names[m], kind_names[b->kind], dp, dl,
 		       dp + dl);
 	}
