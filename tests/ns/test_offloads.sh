@@ -49,8 +49,8 @@ tb_stop_daemon
 assert_eq "after: still off" "$ALL_OFF" "$(features)"
 
 say "GRO on (as on a physical NIC), clean stop"
-# on purpose: what a physical NIC has on, which portmuxd must turn off and restore
-in_app ethtool -K pmx-wire gro on rx-gro-list on rx-udp-gro-forwarding on
+# what a physical NIC has on, which portmuxd must turn off and restore
+in_app ethtool -K pmx-wire gro on rx-gro-list on rx-udp-gro-forwarding on # on purpose
 show "before"
 assert_eq "before: the three on" "$ALL_ON" "$(features)"
 tb_start_daemon

@@ -39,8 +39,8 @@ assert_match "the peer is at its defaults: checksum offload on" "tx-checksumming
 	"$(in_peer ethtool -k eth0)"
 assert_match "the peer is at its defaults: TSO on" "tcp-segmentation-offload: on" \
 	"$(in_peer ethtool -k eth0)"
-# on purpose: GRO on for the wire, as a physical NIC has it; portmuxd must turn it off
-in_app ethtool -K pmx-wire gro on
+# GRO on for the wire, as a physical NIC has it; portmuxd must turn it off
+in_app ethtool -K pmx-wire gro on # on purpose
 features "before"
 tb_start_daemon
 features "during"
